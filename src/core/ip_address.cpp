@@ -1,0 +1,415 @@
+// IpAddress parsing and RFC 5952 formatting.
+#include "sockscope/ip_address.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/text.hpp"
+
+namespace sockscope {
+namespace {
+
+using Code = Error::Code;
+
+struct ZoneTable {
+  std::mutex mu;
+  std::deque<std::string> names;  // id = index + 1; deque keeps references stable
+  std::unordered_map<std::string, std::uint32_t> ids;
+};
+
+ZoneTable& zones() {
+  static ZoneTable* table = new ZoneTable;  // never destroyed: used from static dtors
+  return *table;
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+int hex_value(char c) {
+  if (c <= '9') return c - '0';
+  return (c | 0x20) - 'a' + 10;
+}
+bool is_zone_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         c == '_' || c == '-' || c == '.' || c == '@';
+}
+
+// Parses a dotted quad into out[0..3]. `base` is the 1-based column of text[0].
+std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t base,
+                                             std::uint8_t* out) {
+  std::size_t i = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (i >= text.size()) {
+        return std::unexpected(Error::at(Code::kBadAddress,
+                                         "IPv4 address needs 4 octets", base + i, text));
+      }
+      if (text[i] != '.') {
+        return std::unexpected(Error::at(Code::kBadAddress,
+                                         "unexpected character in IPv4 address", base + i,
+                                         text.substr(i, 1)));
+      }
+      ++i;
+    }
+    std::size_t start = i;
+    unsigned value = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 4) {
+      value = value * 10 + unsigned(text[i] - '0');
+      ++i;
+    }
+    std::size_t len = i - start;
+    if (len == 0) {
+      if (i < text.size() && text[i] != '.') {
+        return std::unexpected(Error::at(Code::kBadAddress,
+                                         "unexpected character in IPv4 address", base + i,
+                                         text.substr(i, 1)));
+      }
+      return std::unexpected(
+          Error::at(Code::kBadAddress, "empty octet in IPv4 address", base + i, text));
+    }
+    if (len > 1 && text[start] == '0') {
+      return std::unexpected(Error::at(Code::kLeadingZero, "leading zero in IPv4 octet",
+                                       base + start, text.substr(start, len)));
+    }
+    if (len > 3 || value > 255) {
+      while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+      return std::unexpected(Error::at(Code::kOutOfRange, "IPv4 octet out of range 0-255",
+                                       base + start, text.substr(start, i - start)));
+    }
+    out[octet] = static_cast<std::uint8_t>(value);
+  }
+  if (i != text.size()) {
+    return std::unexpected(Error::at(Code::kTrailingGarbage,
+                                     "unexpected character after IPv4 address", base + i,
+                                     text.substr(i)));
+  }
+  return {};
+}
+
+std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base) {
+  std::uint32_t zone = 0;
+  if (auto pct = text.find('%'); pct != std::string_view::npos) {
+    std::string_view name = text.substr(pct + 1);
+    if (name.empty()) {
+      return std::unexpected(
+          Error::at(Code::kBadAddress, "empty IPv6 zone after '%'", base + pct, "%"));
+    }
+    if (name.size() > IpAddress::kMaxZoneSize) {
+      return std::unexpected(Error::at(Code::kBadAddress, "IPv6 zone name too long",
+                                       base + pct + 1, name));
+    }
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      if (!is_zone_char(name[k])) {
+        return std::unexpected(Error::at(Code::kBadAddress,
+                                         "unexpected character in IPv6 zone",
+                                         base + pct + 1 + k, name.substr(k, 1)));
+      }
+    }
+    zone = IpAddress::intern_zone(name);
+    text = text.substr(0, pct);
+  }
+
+  std::uint8_t bytes[16] = {};
+  std::uint16_t groups[8] = {};
+  int count = 0;         // groups written
+  int gap_at = -1;       // index in groups[] where "::" stands
+  bool has_v4 = false;
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+
+  if (n >= 2 && text[0] == ':' && text[1] == ':') {
+    gap_at = 0;
+    i = 2;
+  } else if (n >= 1 && text[0] == ':') {
+    return std::unexpected(Error::at(Code::kBadAddress,
+                                     "IPv6 address cannot start with a single ':'", base, ":"));
+  }
+  while (i < n) {
+    std::size_t start = i;
+    while (i < n && is_hex(text[i])) ++i;
+    std::size_t len = i - start;
+    if (i < n && text[i] == '.') {
+      // Embedded dotted quad: must be last and leave room for 2 groups.
+      if (count > 6 || (gap_at >= 0 && count > 5)) {
+        return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
+                                         base + start, text.substr(start)));
+      }
+      std::uint8_t quad[4];
+      if (auto r = parse_dotted_quad(text.substr(start), base + start, quad); !r) {
+        return std::unexpected(r.error());
+      }
+      groups[count++] = std::uint16_t(quad[0] << 8 | quad[1]);
+      groups[count++] = std::uint16_t(quad[2] << 8 | quad[3]);
+      has_v4 = true;
+      i = n;
+      break;
+    }
+    if (len == 0) {
+      if (i < n) {
+        return std::unexpected(Error::at(Code::kBadAddress,
+                                         "unexpected character in IPv6 address", base + i,
+                                         text.substr(i, 1)));
+      }
+      return std::unexpected(Error::at(Code::kBadAddress, "IPv6 address ends with ':'",
+                                       base + i - 1, ":"));
+    }
+    if (len > 4) {
+      return std::unexpected(Error::at(Code::kBadAddress,
+                                       "IPv6 group longer than 4 hex digits", base + start,
+                                       text.substr(start, len)));
+    }
+    if (count == 8) {
+      return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
+                                       base + start, text.substr(start)));
+    }
+    unsigned value = 0;
+    for (std::size_t k = start; k < i; ++k) value = value * 16 + unsigned(hex_value(text[k]));
+    groups[count++] = static_cast<std::uint16_t>(value);
+    if (i == n) break;
+    if (text[i] != ':') {
+      return std::unexpected(Error::at(Code::kBadAddress,
+                                       "unexpected character in IPv6 address", base + i,
+                                       text.substr(i, 1)));
+    }
+    ++i;
+    if (i < n && text[i] == ':') {
+      if (gap_at >= 0) {
+        return std::unexpected(Error::at(Code::kBadAddress,
+                                         "'::' may appear only once in an IPv6 address",
+                                         base + i - 1, "::"));
+      }
+      gap_at = count;
+      ++i;
+    } else if (i == n) {
+      return std::unexpected(Error::at(Code::kBadAddress, "IPv6 address ends with ':'",
+                                       base + i - 1, ":"));
+    }
+  }
+  (void)has_v4;
+  if (gap_at < 0 && count != 8) {
+    return std::unexpected(Error::at(Code::kBadAddress,
+                                     "IPv6 address needs 8 groups or '::'", base, text));
+  }
+  if (gap_at >= 0 && count > 7) {
+    return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
+                                     base, text));
+  }
+  std::uint16_t full[8] = {};
+  if (gap_at < 0) {
+    std::copy(groups, groups + 8, full);
+  } else {
+    std::copy(groups, groups + gap_at, full);
+    int tail = count - gap_at;
+    std::copy(groups + gap_at, groups + count, full + 8 - tail);
+  }
+  for (int g = 0; g < 8; ++g) {
+    bytes[2 * g] = std::uint8_t(full[g] >> 8);
+    bytes[2 * g + 1] = std::uint8_t(full[g]);
+  }
+  return IpAddress::v6_bytes(bytes, zone);
+}
+
+}  // namespace
+
+IpAddress IpAddress::v4(std::uint32_t host_order) {
+  IpAddress a;
+  a.bytes_[0] = std::uint8_t(host_order >> 24);
+  a.bytes_[1] = std::uint8_t(host_order >> 16);
+  a.bytes_[2] = std::uint8_t(host_order >> 8);
+  a.bytes_[3] = std::uint8_t(host_order);
+  return a;
+}
+
+IpAddress IpAddress::v4_bytes(const std::uint8_t* network_order) {
+  IpAddress a;
+  std::memcpy(a.bytes_.data(), network_order, 4);
+  return a;
+}
+
+IpAddress IpAddress::v6_bytes(const std::uint8_t* network_order, std::uint32_t zone_id) {
+  IpAddress a;
+  std::memcpy(a.bytes_.data(), network_order, 16);
+  a.family_ = Family::kV6;
+  a.zone_ = zone_id;
+  return a;
+}
+
+std::expected<IpAddress, Error> IpAddress::parse(std::string_view text,
+                                                 std::size_t column_offset) {
+  const std::size_t base = column_offset + 1;
+  if (text.empty()) {
+    return std::unexpected(Error::at(Code::kEmpty, "empty address", column_offset ? base : 0));
+  }
+  if (text.find(':') != std::string_view::npos) return parse_v6(text, base);
+  if (text.find('%') != std::string_view::npos) {
+    return std::unexpected(Error::at(Code::kBadAddress, "a zone is allowed only on IPv6",
+                                     base + text.find('%'), text.substr(text.find('%'))));
+  }
+  if (!(text[0] >= '0' && text[0] <= '9')) {
+    return std::unexpected(Error::at(Code::kBadAddress, "expected an IPv4 or IPv6 address",
+                                     base, text));
+  }
+  std::uint8_t quad[4];
+  if (auto r = parse_dotted_quad(text, base, quad); !r) return std::unexpected(r.error());
+  return IpAddress::v4_bytes(quad);
+}
+
+std::span<const std::uint8_t> IpAddress::bytes() const {
+  return {bytes_.data(), is_v4() ? std::size_t{4} : std::size_t{16}};
+}
+
+std::uint32_t IpAddress::v4_value() const {
+  return std::uint32_t(bytes_[0]) << 24 | std::uint32_t(bytes_[1]) << 16 |
+         std::uint32_t(bytes_[2]) << 8 | bytes_[3];
+}
+
+std::string_view IpAddress::zone() const {
+  if (zone_ == 0) return {};
+  ZoneTable& t = zones();
+  std::lock_guard lock(t.mu);
+  return t.names[zone_ - 1];
+}
+
+std::uint32_t IpAddress::intern_zone(std::string_view name) {
+  ZoneTable& t = zones();
+  std::lock_guard lock(t.mu);
+  auto [it, inserted] = t.ids.try_emplace(std::string(name), 0);
+  if (inserted) {
+    t.names.emplace_back(name);
+    it->second = static_cast<std::uint32_t>(t.names.size());
+  }
+  return it->second;
+}
+
+IpAddress IpAddress::without_zone() const {
+  IpAddress a = *this;
+  a.zone_ = 0;
+  return a;
+}
+
+bool IpAddress::is_unspecified() const {
+  for (std::uint8_t b : bytes()) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+bool IpAddress::is_loopback() const {
+  if (is_v4()) return bytes_[0] == 127;
+  for (int k = 0; k < 15; ++k) {
+    if (bytes_[k] != 0) return false;
+  }
+  return bytes_[15] == 1;
+}
+
+bool IpAddress::is_v4_mapped() const {
+  if (!is_v6()) return false;
+  for (int k = 0; k < 10; ++k) {
+    if (bytes_[k] != 0) return false;
+  }
+  return bytes_[10] == 0xff && bytes_[11] == 0xff;
+}
+
+IpAddress IpAddress::unmapped() const {
+  return is_v4_mapped() ? v4_bytes(bytes_.data() + 12) : *this;
+}
+
+std::size_t IpAddress::format(char* out) const {
+  char* p = out;
+  if (is_v4()) {
+    p = text::write_dotted_quad(p, bytes_.data());
+    return std::size_t(p - out);
+  }
+  std::uint16_t g[8];
+  for (int k = 0; k < 8; ++k) g[k] = std::uint16_t(bytes_[2 * k] << 8 | bytes_[2 * k + 1]);
+  const bool mapped = is_v4_mapped();
+  const int hex_groups = mapped ? 6 : 8;
+  // RFC 5952 4.2: the longest run (>= 2) of zero groups, the first of equal runs.
+  int best = -1, best_len = 0;
+  for (int k = 0; k < hex_groups;) {
+    if (g[k] != 0) {
+      ++k;
+      continue;
+    }
+    int start = k;
+    while (k < hex_groups && g[k] == 0) ++k;
+    if (k - start > best_len) {
+      best = start;
+      best_len = k - start;
+    }
+  }
+  if (best_len < 2) best = -1;
+  for (int k = 0; k < hex_groups;) {
+    if (k == best) {
+      *p++ = ':';
+      *p++ = ':';
+      k += best_len;
+      continue;
+    }
+    if (k != 0 && k != best + best_len) *p++ = ':';
+    p = text::write_hex16(p, g[k]);
+    ++k;
+  }
+  if (mapped) {
+    if (p[-1] != ':') *p++ = ':';
+    p = text::write_dotted_quad(p, bytes_.data() + 12);
+  }
+  if (zone_ != 0) {
+    std::string_view z = zone();
+    *p++ = '%';
+    std::memcpy(p, z.data(), z.size());
+    p += z.size();
+  }
+  return std::size_t(p - out);
+}
+
+std::string IpAddress::to_string() const {
+  char buf[kMaxTextSize];
+  return std::string(buf, format(buf));
+}
+
+std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b) {
+  if (auto c = a.family_ <=> b.family_; c != 0) return c;
+  if (int c = std::memcmp(a.bytes_.data(), b.bytes_.data(), 16); c != 0) {
+    return c < 0 ? std::strong_ordering::less : std::strong_ordering::greater;
+  }
+  return a.zone_ <=> b.zone_;
+}
+
+std::expected<IpPrefix, Error> IpPrefix::parse(std::string_view text) {
+  IpPrefix prefix;
+  auto slash = text.find('/');
+  auto address = IpAddress::parse(text.substr(0, slash));
+  if (!address) return std::unexpected(address.error());
+  prefix.address_ = *address;
+  const unsigned max = address->is_v4() ? 32 : 128;
+  prefix.length_ = max;
+  if (slash != std::string_view::npos) {
+    std::string_view digits = text.substr(slash + 1);
+    auto len = text::parse_decimal(digits, max, slash + 2, "prefix length");
+    if (!len) return std::unexpected(len.error());
+    prefix.length_ = *len;
+  }
+  return prefix;
+}
+
+bool IpPrefix::contains(const IpAddress& candidate) const {
+  IpAddress a = candidate.unmapped();
+  if (a.family() != address_.family()) return false;
+  auto want = address_.bytes();
+  auto have = a.bytes();
+  unsigned full = length_ / 8, rest = length_ % 8;
+  if (std::memcmp(want.data(), have.data(), full) != 0) return false;
+  if (rest == 0) return true;
+  std::uint8_t mask = std::uint8_t(0xff << (8 - rest));
+  return (want[full] & mask) == (have[full] & mask);
+}
+
+std::string IpPrefix::to_string() const {
+  return address_.to_string() + "/" + std::to_string(length_);
+}
+
+}  // namespace sockscope

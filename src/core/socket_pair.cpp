@@ -1,0 +1,203 @@
+#include "sockscope/socket_pair.hpp"
+
+#include <cstring>
+
+namespace sockscope {
+namespace {
+
+using Code = Error::Code;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// 0 well-known, 1 registered, 2 registered but in the host's ephemeral range,
+// 3 dynamic. A lower rank is more server-like.
+int port_rank(Port port, const std::optional<PortRange>& host_ephemeral) {
+  switch (group_of(port)) {
+    case PortGroup::kWellKnown: return 0;
+    case PortGroup::kRegistered:
+      return host_ephemeral && host_ephemeral->contains(port) ? 2 : 1;
+    case PortGroup::kDynamic: return 3;
+  }
+  return 3;
+}
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 33);
+}
+
+std::uint64_t load64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+std::uint64_t hash_endpoint(std::uint64_t h, const Endpoint& e) {
+  auto b = e.address.bytes();
+  std::uint8_t buf[16] = {};
+  std::memcpy(buf, b.data(), b.size());
+  h = mix(h, load64(buf));
+  h = mix(h, load64(buf + 8) ^ (std::uint64_t(e.port) << 48) ^ e.address.zone_id());
+  return h;
+}
+
+std::string describe_port(Port port, const std::optional<PortRange>& host_ephemeral) {
+  std::string s = "port " + std::to_string(port) + " is " + std::string(to_string(group_of(port)));
+  if (host_ephemeral && host_ephemeral->contains(port)) {
+    s += " and in this host's ephemeral range " + host_ephemeral->to_string();
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string_view to_string(Evidence evidence) {
+  switch (evidence) {
+    case Evidence::kHandshake: return "handshake";
+    case Evidence::kListener: return "listener";
+    case Evidence::kAccepted: return "accepted";
+    case Evidence::kAutoBound: return "autobound";
+    case Evidence::kFirstPacket: return "first-packet";
+    case Evidence::kWellKnownPort: return "well-known-port";
+    case Evidence::kRegisteredVsEphemeral: return "registered-vs-ephemeral";
+    case Evidence::kLowerPortGuess: return "lower-port-guess";
+  }
+  return "?";
+}
+
+std::expected<SocketPair, Error> SocketPair::parse(std::string_view text) {
+  SocketPair pair;
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  while (i < n && is_space(text[i])) ++i;
+  if (i == n) return std::unexpected(Error::at(Code::kEmpty, "empty socket pair", 0));
+
+  // Optional transport word.
+  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto is_alnum = [&](char c) { return is_alpha(c) || (c >= '0' && c <= '9'); };
+  if (is_alpha(text[i])) {
+    std::size_t end = i;
+    while (end < n && is_alnum(text[end])) ++end;
+    if (end < n && is_space(text[end])) {
+      auto t = parse_transport(text.substr(i, end - i), i);
+      if (!t) return std::unexpected(t.error());
+      pair.transport = *t;
+      i = end;
+      while (i < n && is_space(text[i])) ++i;
+    }
+  }
+
+  std::string_view rest = text.substr(i);
+  std::size_t sep = rest.find("<->");
+  std::size_t sep_len = 3;
+  if (sep == std::string_view::npos) {
+    sep = rest.find("->");
+    sep_len = 2;
+  }
+  if (sep == std::string_view::npos) {
+    sep = rest.find(',');
+    sep_len = 1;
+  }
+  if (sep == std::string_view::npos) {
+    std::size_t end = i;
+    while (end < n && !is_space(text[end])) ++end;
+    auto lone = Endpoint::parse(text.substr(i, end - i), i);
+    if (!lone) return std::unexpected(lone.error());
+    while (end < n && is_space(text[end])) ++end;
+    if (end == n) {
+      return std::unexpected(Error::at(Code::kBadSyntax,
+                                       "expected a second endpoint after ',', '->' or '<->'",
+                                       n + 1, ""));
+    }
+    return std::unexpected(Error::at(Code::kBadSyntax,
+                                     "expected ',', '->' or '<->' between the endpoints",
+                                     end + 1, text.substr(end, 1)));
+  }
+  auto trim_range = [&](std::size_t from, std::size_t to) {
+    while (from < to && is_space(text[from])) ++from;
+    while (to > from && is_space(text[to - 1])) --to;
+    return std::pair{from, to};
+  };
+  auto [a_from, a_to] = trim_range(i, i + sep);
+  auto [b_from, b_to] = trim_range(i + sep + sep_len, n);
+  if (a_from == a_to) {
+    return std::unexpected(Error::at(Code::kEmpty, "missing first endpoint", i + 1, ""));
+  }
+  if (b_from == b_to) {
+    return std::unexpected(
+        Error::at(Code::kEmpty, "missing second endpoint", i + sep + sep_len + 1, ""));
+  }
+  auto a = Endpoint::parse(text.substr(a_from, a_to - a_from), a_from);
+  if (!a) return std::unexpected(a.error());
+  auto b = Endpoint::parse(text.substr(b_from, b_to - b_from), b_from);
+  if (!b) return std::unexpected(b.error());
+  if (a->address.family() != b->address.family()) {
+    return std::unexpected(Error::at(Code::kMixedFamilies,
+                                     "both endpoints must be IPv4 or both IPv6", b_from + 1,
+                                     text.substr(b_from, b_to - b_from)));
+  }
+  pair.first = *a;
+  pair.second = *b;
+  return pair;
+}
+
+std::uint64_t SocketPair::hash() const {
+  const bool keep = is_canonical();
+  const Endpoint& lo = keep ? first : second;
+  const Endpoint& hi = keep ? second : first;
+  std::uint64_t h = 0x51c0c5c0u ^ std::uint64_t(transport);
+  h = hash_endpoint(h, lo);
+  return hash_endpoint(h, hi);
+}
+
+Role SocketPair::role(std::optional<PortRange> host_ephemeral) const {
+  int r1 = port_rank(first.port, host_ephemeral);
+  int r2 = port_rank(second.port, host_ephemeral);
+  Role role;
+  if (r1 != r2) {
+    role.server = r1 < r2 ? Side::kFirst : Side::kSecond;
+    role.evidence = std::min(r1, r2) == 0 ? Evidence::kWellKnownPort
+                                          : Evidence::kRegisteredVsEphemeral;
+  } else {
+    role.server = first.port < second.port ? Side::kFirst : Side::kSecond;
+    role.evidence = Evidence::kLowerPortGuess;
+  }
+  role.client = other(role.server);
+  return role;
+}
+
+std::string SocketPair::to_string() const {
+  return std::string(sockscope::to_string(transport)) + " " + first.to_string() + ", " +
+         second.to_string();
+}
+
+std::string explain(const SocketPair& pair, const Role& role,
+                    std::optional<PortRange> host_ephemeral) {
+  const Endpoint& server = pair.endpoint(role.server);
+  const Endpoint& client = pair.endpoint(role.client);
+  const std::string s = std::to_string(server.port);
+  switch (role.evidence) {
+    case Evidence::kHandshake:
+      return "the client sent the first SYN of the handshake";
+    case Evidence::kListener:
+      return "the local socket is listening";
+    case Evidence::kAccepted:
+      return "the local endpoint is also a listener's: accepted connection";
+    case Evidence::kAutoBound:
+      return "the kernel chose the local port (auto-bound): a client";
+    case Evidence::kFirstPacket:
+      return "the client sent the first packet and the port groups agree";
+    case Evidence::kWellKnownPort:
+    case Evidence::kRegisteredVsEphemeral:
+      return describe_port(server.port, host_ephemeral) + ", " +
+             describe_port(client.port, host_ephemeral) + ": " + s + " is the server's";
+    case Evidence::kLowerPortGuess:
+      return "no port-group evidence (" + describe_port(server.port, host_ephemeral) + ", " +
+             describe_port(client.port, host_ephemeral) + "): guessing the lower port " + s +
+             " is the server's";
+  }
+  return {};
+}
+
+}  // namespace sockscope
