@@ -44,6 +44,9 @@ class IpAddress {
   // 1-based column, shifted by column_offset when parsing part of a larger text.
   static std::expected<IpAddress, Error> parse(std::string_view text,
                                                std::size_t column_offset = 0);
+  // Dotted quad only.
+  static std::expected<IpAddress, Error> parse_v4(std::string_view text,
+                                                  std::size_t column_offset = 0);
 
   Family family() const { return family_; }
   bool is_v4() const { return family_ == Family::kV4; }

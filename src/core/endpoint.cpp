@@ -66,7 +66,7 @@ std::expected<Endpoint, Error> Endpoint::parse(std::string_view text,
                                        "IPv6 endpoint needs brackets: [address]:port", base,
                                        text));
     }
-    auto address = IpAddress::parse(text.substr(0, colon), column_offset);
+    auto address = IpAddress::parse_v4(text.substr(0, colon), column_offset);
     if (!address) return std::unexpected(address.error());
     ep.address = *address;
     port_at = colon + 1;

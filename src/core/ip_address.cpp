@@ -25,21 +25,52 @@ ZoneTable& zones() {
   return *table;
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-int hex_value(char c) {
-  if (c <= '9') return c - '0';
-  return (c | 0x20) - 'a' + 10;
-}
+// Hex digit values; 0xff for anything else. One load per character keeps the
+// IPv6 scanner free of unpredictable branches.
+constexpr std::array<std::uint8_t, 256> kHexValue = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(0xff);
+  for (int c = 0; c < 10; ++c) t['0' + c] = std::uint8_t(c);
+  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = std::uint8_t(10 + c);
+  return t;
+}();
 bool is_zone_char(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          c == '_' || c == '-' || c == '.' || c == '@';
 }
 
+// The common case, without error reporting: exactly four decimal octets
+// 0-255 without leading zeros. Returns false on anything else (the careful
+// parser below then says what is wrong).
+bool fast_dotted_quad(std::string_view text, std::uint8_t* out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  for (int octet = 0; octet < 4; ++octet) {
+    if (p == end) return false;
+    unsigned v = unsigned(*p) - '0';
+    if (v > 9) return false;
+    ++p;
+    if (p != end && unsigned(*p) - '0' <= 9) {
+      if (v == 0) return false;
+      v = v * 10 + (unsigned(*p++) - '0');
+      if (p != end && unsigned(*p) - '0' <= 9) {
+        v = v * 10 + (unsigned(*p++) - '0');
+        if (v > 255 || (p != end && unsigned(*p) - '0' <= 9)) return false;
+      }
+    }
+    out[octet] = std::uint8_t(v);
+    if (octet < 3) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
+  }
+  return p == end;
+}
+
 // Parses a dotted quad into out[0..3]. `base` is the 1-based column of text[0].
 std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t base,
                                              std::uint8_t* out) {
+  if (fast_dotted_quad(text, out)) return {};
   std::size_t i = 0;
   for (int octet = 0; octet < 4; ++octet) {
     if (octet > 0) {
@@ -129,7 +160,13 @@ std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base
   }
   while (i < n) {
     std::size_t start = i;
-    while (i < n && is_hex(text[i])) ++i;
+    unsigned value = 0;
+    while (i < n) {
+      std::uint8_t digit = kHexValue[static_cast<unsigned char>(text[i])];
+      if (digit > 15) break;
+      value = value << 4 | digit;
+      ++i;
+    }
     std::size_t len = i - start;
     if (i < n && text[i] == '.') {
       // Embedded dotted quad: must be last and leave room for 2 groups.
@@ -165,8 +202,6 @@ std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base
       return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
                                        base + start, text.substr(start)));
     }
-    unsigned value = 0;
-    for (std::size_t k = start; k < i; ++k) value = value * 16 + unsigned(hex_value(text[k]));
     groups[count++] = static_cast<std::uint16_t>(value);
     if (i == n) break;
     if (text[i] != ':') {
@@ -244,16 +279,27 @@ std::expected<IpAddress, Error> IpAddress::parse(std::string_view text,
     return std::unexpected(Error::at(Code::kEmpty, "empty address", column_offset ? base : 0));
   }
   if (text.find(':') != std::string_view::npos) return parse_v6(text, base);
-  if (text.find('%') != std::string_view::npos) {
-    return std::unexpected(Error::at(Code::kBadAddress, "a zone is allowed only on IPv6",
-                                     base + text.find('%'), text.substr(text.find('%'))));
+  return parse_v4(text, column_offset);
+}
+
+std::expected<IpAddress, Error> IpAddress::parse_v4(std::string_view text,
+                                                    std::size_t column_offset) {
+  const std::size_t base = column_offset + 1;
+  if (text.empty()) {
+    return std::unexpected(Error::at(Code::kEmpty, "empty address", column_offset ? base : 0));
   }
   if (!(text[0] >= '0' && text[0] <= '9')) {
     return std::unexpected(Error::at(Code::kBadAddress, "expected an IPv4 or IPv6 address",
                                      base, text));
   }
   std::uint8_t quad[4];
-  if (auto r = parse_dotted_quad(text, base, quad); !r) return std::unexpected(r.error());
+  if (auto r = parse_dotted_quad(text, base, quad); !r) {
+    if (auto pct = text.find('%'); pct != std::string_view::npos) {
+      return std::unexpected(Error::at(Code::kBadAddress, "a zone is allowed only on IPv6",
+                                       base + pct, text.substr(pct)));
+    }
+    return std::unexpected(r.error());
+  }
   return IpAddress::v4_bytes(quad);
 }
 
