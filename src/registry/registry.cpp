@@ -1,0 +1,169 @@
+// Registry: lookups over the embedded IANA table and the loaded local labels.
+#include "sockscope/registry.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "registry/local_labels.hpp"
+#include "registry/services_parser.hpp"
+#include "registry/table.hpp"
+
+namespace sockscope {
+
+using registry::kFlagAlias;
+
+struct Registry::Local {
+  registry::LocalLabels labels;
+};
+
+std::string_view to_string(PortStatus status) {
+  switch (status) {
+    case PortStatus::kAssigned: return "assigned";
+    case PortStatus::kReserved: return "reserved";
+    case PortStatus::kUnassigned: return "unassigned";
+    case PortStatus::kDynamic: return "dynamic";
+  }
+  return "?";
+}
+
+std::string ServicesWarning::what() const {
+  return source + ":" + std::to_string(line) + ": " + problem;
+}
+
+const Registry& Registry::builtin() {
+  static const Registry kBuiltin;
+  return kBuiltin;
+}
+
+Registry::Registry() = default;
+Registry::~Registry() = default;
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+
+std::vector<ServicesWarning> Registry::load_services_text(std::string_view text,
+                                                          std::string_view source) {
+  registry::ServicesParse parsed = registry::parse_services(text, source);
+  if (!local_) local_ = std::make_unique<Local>();
+  local_->labels.add(parsed, source);
+  return std::move(parsed.warnings);
+}
+
+std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    Error e = Error::io("cannot read services file '" + path + "': " + std::strerror(err));
+    if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
+    return std::unexpected(e);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::unexpected(Error::io("error reading services file '" + path + "'"));
+  return load_services_text(text.str(), path);
+}
+
+const Service* Registry::primary(Port port, Transport transport) const {
+  if (local_ && !local_->labels.empty()) {
+    std::vector<std::uint32_t> at;
+    local_->labels.at_port(port, transport, at);
+    for (std::uint32_t index : at) {
+      const Service& s = local_->labels.label(index);
+      if (!s.is_alias()) return &s;
+    }
+  }
+  auto records = registry::port_records(port, transport);
+  if (records.empty() || registry::record(records.front()).flags & kFlagAlias) return nullptr;
+  return &registry::service(records.front());
+}
+
+std::vector<const Service*> Registry::by_port(Port port, Transport transport) const {
+  std::vector<const Service*> out;
+  if (local_ && !local_->labels.empty()) {
+    std::vector<std::uint32_t> at;
+    local_->labels.at_port(port, transport, at);
+    for (std::uint32_t index : at) {
+      const Service* s = &local_->labels.label(index);
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    }
+    // Primaries before aliases, each in load order.
+    std::stable_partition(out.begin(), out.end(), [](const Service* s) { return !s->is_alias(); });
+  }
+  const std::size_t local_count = out.size();
+  for (std::uint16_t index : registry::port_records(port, transport)) {
+    const Service* s = &registry::service(index);
+    if (std::find(out.begin(), out.begin() + std::ptrdiff_t(local_count), s) ==
+        out.begin() + std::ptrdiff_t(local_count)) {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+PortAnswer Registry::lookup(Port port, Transport transport) const {
+  PortAnswer a;
+  a.port = port;
+  a.transport = transport;
+  a.group = group_of(port);
+  a.services = by_port(port, transport);
+  if (!a.services.empty()) {
+    a.status = PortStatus::kAssigned;
+  } else if (const registry::Note* note = registry::note_for(port, transport)) {
+    a.status = note->kind == registry::kNoteReserved ? PortStatus::kReserved
+                                                     : PortStatus::kUnassigned;
+    a.note = registry::pool_string(note->description);
+    a.note_reference = registry::pool_string(note->reference);
+  } else {
+    a.status = a.group == PortGroup::kDynamic ? PortStatus::kDynamic : PortStatus::kUnassigned;
+  }
+  return a;
+}
+
+std::vector<const Service*> Registry::by_name(std::string_view name) const {
+  std::vector<const Service*> out;
+  auto add = [&out](const Service* s) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  auto add_named = [&](std::string_view wanted) {
+    if (local_) {
+      if (const auto* labels = local_->labels.named(wanted)) {
+        for (std::uint32_t index : *labels) add(&local_->labels.label(index));
+      }
+    }
+    auto order = registry::name_order();
+    auto it = std::lower_bound(order.begin(), order.end(), wanted,
+                               [](std::uint16_t index, std::string_view key) {
+                                 return registry::icompare(registry::pool_string(
+                                            registry::record(index).name), key) < 0;
+                               });
+    for (; it != order.end(); ++it) {
+      if (!registry::iequals(registry::pool_string(registry::record(*it).name), wanted)) break;
+      add(&registry::service(*it));
+    }
+  };
+  add_named(name);
+  // An alias brings the assignments of the name it stands for.
+  std::vector<std::string_view> targets;
+  for (const Service* s : out) {
+    if (s->is_alias() && std::find(targets.begin(), targets.end(), s->alias_of) == targets.end()) {
+      targets.push_back(s->alias_of);
+    }
+  }
+  for (std::string_view target : targets) add_named(target);
+  return out;
+}
+
+std::size_t Registry::builtin_size() { return registry::record_count(); }
+const Service& Registry::builtin_service(std::size_t index) { return registry::service(index); }
+std::size_t Registry::local_size() const { return local_ ? local_->labels.size() : 0; }
+const Service& Registry::local_service(std::size_t index) const {
+  return local_->labels.label(index);
+}
+std::string_view Registry::builtin_source() { return registry::source_name(); }
+std::size_t Registry::builtin_source_pairs() { return registry::source_pairs(); }
+
+}  // namespace sockscope

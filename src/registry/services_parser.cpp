@@ -1,0 +1,137 @@
+// services(5) parser; see services_parser.hpp. Follows glibc's reading of the
+// format (fields separated by blanks, '#' starts a comment anywhere, the first
+// field the name, the second port/protocol, the rest aliases) but is strict
+// where glibc silently guesses: a bad port or an unknown protocol is reported.
+#include "registry/services_parser.hpp"
+
+#include <string>
+
+namespace sockscope::registry {
+namespace {
+
+constexpr bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+struct Field {
+  std::string_view text;
+  std::size_t column;  // 1-based
+};
+
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMax = 40;
+  std::string out = "'";
+  out.append(s.substr(0, kMax));
+  if (s.size() > kMax) out += "...";
+  return out + "'";
+}
+
+std::string at(std::size_t column, std::string_view fragment) {
+  return " at column " + std::to_string(column) + ": " + quote(fragment);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// What became of one line: kept or not, and why a warning is due.
+struct Outcome {
+  bool keep = true;
+  bool malformed = false;
+  std::string problem;  // empty: nothing to report
+};
+
+Outcome skip(std::string problem) { return {false, true, std::move(problem)}; }
+
+// Parses one non-blank line (without its newline).
+Outcome parse_line(std::string_view text, ServicesLine& out) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && !is_blank(text[i])) || c == 0x7f) {
+      return skip("control character (byte " + std::to_string(c) + ") at column " +
+                  std::to_string(i + 1));
+    }
+  }
+  const std::size_t hash = text.find('#');
+  std::string_view body = text.substr(0, hash);
+  if (hash != std::string_view::npos) out.comment = trim(text.substr(hash + 1));
+
+  std::vector<Field> fields;
+  for (std::size_t i = 0; i < body.size();) {
+    if (is_blank(body[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < body.size() && !is_blank(body[j])) ++j;
+    fields.push_back({body.substr(i, j - i), i + 1});
+    i = j;
+  }
+  if (fields.empty()) return skip("no name before '#'");
+  out.name = fields[0].text;
+  if (fields.size() < 2) {
+    return skip("missing port/transport after the name" + at(fields[0].column, fields[0].text));
+  }
+  const Field& spec = fields[1];
+  const std::size_t slash = spec.text.find('/');
+  if (slash == std::string_view::npos) {
+    return skip("expected port/transport (e.g. 22/tcp)" + at(spec.column, spec.text));
+  }
+  auto ports = PortRange::parse(spec.text.substr(0, slash), spec.column - 1);
+  if (!ports) return skip(ports.error().what());
+  out.ports = *ports;
+  std::string_view protos = spec.text.substr(slash + 1);
+  std::size_t column = spec.column + slash + 1;
+  std::string unknown;
+  while (true) {
+    const std::size_t next = protos.find('/');
+    const std::string_view proto = protos.substr(0, next);
+    if (proto.empty()) return skip("empty transport" + at(column, spec.text));
+    auto t = parse_transport(proto, column - 1);
+    if (t && has_ports(*t)) {
+      bool seen = false;
+      for (Transport x : out.transports) seen = seen || x == *t;
+      if (!seen) out.transports.push_back(*t);
+    } else {
+      if (!unknown.empty()) unknown += ", ";
+      unknown += quote(proto);
+    }
+    if (next == std::string_view::npos) break;
+    protos.remove_prefix(next + 1);
+    column += next + 1;
+  }
+  for (std::size_t i = 2; i < fields.size(); ++i) out.aliases.push_back(fields[i].text);
+  if (unknown.empty()) return {};
+  // Well-formed, but (partly) for a transport without a sockscope::Transport.
+  return {!out.transports.empty(), false,
+          "transport " + unknown + " is not one sockscope models (tcp, udp, sctp, dccp)"};
+}
+
+}  // namespace
+
+ServicesParse parse_services(std::string_view text, std::string_view source) {
+  ServicesParse result;
+  std::size_t number = 0;
+  while (!text.empty()) {
+    ++number;
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const std::string_view content = trim(line);
+    if (content.empty() || content.front() == '#') continue;
+
+    ServicesLine parsed;
+    parsed.line = number;
+    Outcome outcome = parse_line(line, parsed);
+    if (!outcome.problem.empty()) {
+      result.warnings.push_back(ServicesWarning{std::string(source), number,
+                                                std::move(outcome.problem), outcome.malformed});
+    }
+    if (outcome.keep) result.lines.push_back(std::move(parsed));
+  }
+  return result;
+}
+
+}  // namespace sockscope::registry

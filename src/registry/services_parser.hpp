@@ -1,0 +1,35 @@
+// services(5) text -> lines of labels, with a warning for every line skipped.
+// Standard library only: this is the part of the registry that reads untrusted
+// files, and the fuzz target drives it directly.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "sockscope/registry.hpp"
+
+namespace sockscope::registry {
+
+// One usable line: `name port[-last]/transport[/transport...] [aliases...] [# comment]`.
+// Views point into the parsed text.
+struct ServicesLine {
+  std::size_t line = 0;  // 1-based
+  std::string_view name;
+  PortRange ports;
+  std::vector<Transport> transports;  // tcp, udp, sctp, dccp; at least one
+  std::vector<std::string_view> aliases;
+  std::string_view comment;  // trimmed text after '#', "" when none
+};
+
+struct ServicesParse {
+  std::vector<ServicesLine> lines;
+  std::vector<ServicesWarning> warnings;  // in line order
+};
+
+// Never fails: lines that cannot be used become warnings naming line and column.
+// A line is also kept (with a non-malformed warning) when only some of its
+// transports are unknown, e.g. `foo 9/tcp/ddp`.
+ServicesParse parse_services(std::string_view text, std::string_view source);
+
+}  // namespace sockscope::registry
