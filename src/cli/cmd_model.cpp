@@ -47,10 +47,18 @@ int run_endpoint(Context& ctx, const std::vector<std::string>& inputs) {
   return exit_code;
 }
 
+// The registry's name for the server's port: a hint about what usually runs
+// there, never a claim about what does. nullptr when the port has none.
+const Service* server_service(Context& ctx, const SocketPair& pair, const Role& role) {
+  if (!has_ports(pair.transport)) return nullptr;
+  return ctx.registry().primary(pair.endpoint(role.server).port, pair.transport);
+}
+
 void explain_pair_table(Context& ctx, const SocketPair& pair, const std::optional<PortRange>& host) {
   const Role role = pair.role(host);
   const Endpoint& client = pair.endpoint(role.client);
   const Endpoint& server = pair.endpoint(role.server);
+  const Service* service = server_service(ctx, pair, role);
   const Style& s = ctx.style;
   auto& buf = ctx.out.buffer();
   auto out = std::back_inserter(buf);
@@ -60,6 +68,11 @@ void explain_pair_table(Context& ctx, const SocketPair& pair, const std::optiona
                  s.reset(), client.port, group_text(client.port, host));
   fmt::format_to(out, "server        {}{}{}  (port {}: {})\n", s.green(), server.to_string(),
                  s.reset(), server.port, group_text(server.port, host));
+  if (service) {
+    fmt::format_to(out, "service       {} ({}'s name for {}/{}: what usually runs there)\n",
+                   service->name, service->is_local() ? service->source : "IANA", server.port,
+                   to_string(pair.transport));
+  }
   fmt::format_to(out, "evidence      {}{}{}: {}\n",
                  is_guess(role.evidence) ? s.yellow() : std::string_view{},
                  to_string(role.evidence), is_guess(role.evidence) ? s.reset() : std::string_view{},
@@ -89,7 +102,13 @@ int run_pair(Context& ctx, const std::vector<std::string>& inputs) {
             .endpoint("client", pair->endpoint(role.client), host)
             .endpoint("server", pair->endpoint(role.server), host)
             .str("role_evidence", to_string(role.evidence))
-            .str("role_explanation", explain(*pair, role, host))
+            .str("role_explanation", explain(*pair, role, host));
+        if (const Service* service = server_service(ctx, *pair, role)) {
+          j.str("service", service->name);
+        } else {
+          j.null("service");
+        }
+        j
             .str("community_id", community_id(*pair))
             .end_object()
             .end_line();

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "cli/output.hpp"
 #include "sockscope/port.hpp"
+#include "sockscope/registry.hpp"
 
 namespace sockscope::cli {
 
@@ -32,6 +34,11 @@ class Context {
     return r ? std::optional<PortRange>(r->range) : std::nullopt;
   }
 
+  // IANA's registry plus local labels: the --services files (in the order given),
+  // then /etc/services. Built on first use; skipped lines are warned about
+  // (file:line: problem). An unreadable --services file ends the program (exit 3).
+  const Registry& registry();
+
   // "sockscope: <message>" on stderr (stdout is flushed first so order holds).
   void error(std::string_view message);
   void warn(std::string_view message);
@@ -45,6 +52,7 @@ class Context {
  private:
   bool host_read_ = false;
   std::optional<EphemeralRange> host_;
+  std::unique_ptr<Registry> registry_;
   std::vector<std::pair<CLI::App*, std::function<int()>>> handlers_;
 };
 
@@ -56,6 +64,7 @@ CLI::Validator keep_literal();
 
 // Each file of subcommands registers itself here (called from main).
 void add_model_commands(CLI::App& app, Context& ctx);
+void add_registry_commands(CLI::App& app, Context& ctx);
 
 // `sockscope` with no subcommand.
 int run_overview(Context& ctx);

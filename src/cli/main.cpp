@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       ->transform(keep_literal());
 
   add_model_commands(app, ctx);
+  add_registry_commands(app, ctx);
 
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;
