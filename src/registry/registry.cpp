@@ -3,10 +3,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "registry/local_labels.hpp"
 #include "registry/services_parser.hpp"
@@ -54,17 +52,20 @@ std::vector<ServicesWarning> Registry::load_services_text(std::string_view text,
 
 std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
+  auto fail = [&path](int err) {
     Error e = Error::io("cannot read services file '" + path + "': " + std::strerror(err));
     if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
     return std::unexpected(e);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::unexpected(Error::io("error reading services file '" + path + "'"));
-  return load_services_text(text.str(), path);
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                        &std::fclose);
+  if (!file) return fail(errno);
+  std::string text;
+  char chunk[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) text.append(chunk, n);
+  if (std::ferror(file.get())) return fail(errno);  // e.g. EISDIR for a directory
+  return load_services_text(text, path);
 }
 
 const Service* Registry::primary(Port port, Transport transport) const {
