@@ -1,0 +1,150 @@
+// sockscope/capture_reader.hpp: reading pcap and pcapng files fast, and decoding packets.
+//
+//   auto reader = sockscope::CaptureReader::open("trace.pcap");   // or "-" for stdin
+//   if (!reader) return fail(reader.error().what());               // unreadable / not a capture
+//   sockscope::RawPacket raw;
+//   while ((*reader)->next(raw)) {
+//     sockscope::PacketInfo info;
+//     sockscope::DropReason why;
+//     if (sockscope::decode_packet(raw, info, why)) table.add(info);
+//   }
+//   if ((*reader)->error()) warn((*reader)->error()->what());      // e.g. truncated file
+//
+// Or all of it at once: read_capture(**reader, table, stats).
+//
+// The reader is our own (standard library only, large read() calls into one buffer):
+// classic pcap in both byte orders with micro- or nanosecond timestamps, and pcapng
+// (section headers of both byte orders, interface blocks with their link type and
+// if_tsresol/if_tsoffset, enhanced and simple packet blocks; other blocks are skipped).
+// Anything else is Error::Code::kUnsupported, so a caller can hand it to libpcap.
+//
+// The decoder never reads outside the captured bytes: damaged or hostile packets end in
+// a DropReason. Link types: Ethernet (1) with 802.1Q/802.1ad/QinQ tags, BSD null (0)
+// and loop (108), raw IP (12, 14, 101, 228, 229), Linux cooked SLL (113) and SLL2 (276).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sockscope/capture.hpp"
+#include "sockscope/error.hpp"
+#include "sockscope/ip_address.hpp"
+#include "sockscope/transport.hpp"
+
+namespace sockscope {
+
+// One captured record: a view into the reader's buffer, valid until the next call.
+struct RawPacket {
+  std::uint64_t ts_ns = 0;      // nanoseconds since the Unix epoch
+  std::uint32_t caplen = 0;     // bytes captured (data has this many)
+  std::uint32_t wire_len = 0;   // bytes on the wire
+  std::uint32_t linktype = 0;   // LINKTYPE_* value
+  const std::uint8_t* data = nullptr;
+};
+
+// A decoded packet, ready for ConversationTable::add().
+struct PacketInfo {
+  enum class Kind : std::uint8_t {
+    kNormal,     // addresses, transport and ports are known
+    kFragment,   // a later IP fragment: only addresses, protocol and fragment id
+    kIcmpError,  // an ICMP error quoting a packet: quoted_* name that packet's pair
+  };
+  std::uint64_t ts_ns = 0;
+  Kind kind = Kind::kNormal;
+  Family family = Family::kV4;
+  Transport transport = Transport::kTcp;
+  std::uint8_t protocol = 0;      // IP protocol number
+  std::uint8_t tcp_flags = 0;     // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+  bool first_fragment = false;    // offset 0 with more fragments to come
+  bool sctp_init = false;         // the SCTP packet opens with an INIT chunk
+  std::uint16_t src_port = 0;     // ICMP: the type
+  std::uint16_t dst_port = 0;     // ICMP: the code
+  std::uint16_t icmp_id = 0;      // echo/timestamp identifier (0 for other ICMP types)
+  std::uint16_t window = 0;       // TCP window
+  std::uint32_t vlan = 0;         // outer << 12 | inner
+  std::uint32_t ip_bytes = 0;     // IP packet length from the IP header(s)
+  std::uint32_t payload_bytes = 0;  // after the transport header
+  std::uint32_t seq = 0, ack = 0;   // TCP
+  std::uint32_t fragment_id = 0;    // IPv4 id or IPv6 fragment identification
+  std::uint8_t src[16] = {}, dst[16] = {};  // network order; IPv4 in the first 4 bytes
+  // kIcmpError: the quoted packet's pair (as it was sent).
+  Transport quoted_transport = Transport::kTcp;
+  std::uint8_t quoted_src[16] = {}, quoted_dst[16] = {};
+  std::uint16_t quoted_src_port = 0, quoted_dst_port = 0;
+};
+
+// Decodes one record. Returns false with `why` set when the packet cannot be counted
+// on a conversation. Never reads past raw.data + raw.caplen.
+bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why);
+
+enum class CaptureFormat : std::uint8_t { kPcap, kPcapNg };
+
+class CaptureReader {
+ public:
+  // Opens a file ("-" = standard input) and reads its header. kUnsupported when the
+  // file is not classic pcap or pcapng (libpcap may still read it), kIo when it cannot
+  // be opened, kTruncated when even the header is incomplete.
+  static std::expected<std::unique_ptr<CaptureReader>, Error> open(const std::string& path);
+  // The same over bytes in memory (tests, fuzzing); `bytes` must outlive the reader.
+  static std::expected<std::unique_ptr<CaptureReader>, Error> from_memory(
+      std::string_view bytes, std::string name = "memory");
+  ~CaptureReader();
+  CaptureReader(const CaptureReader&) = delete;
+  CaptureReader& operator=(const CaptureReader&) = delete;
+
+  // The next packet record; false at the end of the input or when it is damaged
+  // (error() then says what and at which byte offset).
+  bool next(RawPacket& out);
+  const std::optional<Error>& error() const { return error_; }
+  CaptureFormat format() const { return format_; }
+  const std::string& name() const { return name_; }
+  std::uint64_t offset() const { return consumed_; }  // bytes of the file consumed so far
+  std::uint64_t size() const { return file_size_; }   // 0 when unknown (pipes)
+
+ private:
+  CaptureReader() = default;
+  bool fill(std::size_t need);  // ensures `need` bytes at pos_; false at end of input
+  bool next_pcap(RawPacket& out);
+  bool next_pcapng(RawPacket& out);
+  bool read_pcapng_section_header();
+  bool read_pcapng_interface(const std::uint8_t* block, std::uint32_t length);
+  bool fail(Error::Code code, std::string message);
+  std::expected<void, Error> read_file_header();
+
+  int fd_ = -1;
+  bool own_fd_ = false;
+  bool eof_ = false;
+  std::string name_;
+  std::unique_ptr<std::uint8_t[]> storage_;
+  const std::uint8_t* buf_ = nullptr;
+  std::size_t cap_ = 0, pos_ = 0, end_ = 0;
+  std::uint64_t consumed_ = 0, file_size_ = 0;
+  std::optional<Error> error_;
+  CaptureFormat format_ = CaptureFormat::kPcap;
+  bool swapped_ = false;        // file byte order differs from ours
+  std::uint32_t ts_scale_ = 1000;  // pcap: ns per fraction unit (1000 for us, 1 for ns)
+  std::uint32_t linktype_ = 0;
+  std::uint32_t snaplen_ = 0;
+  struct Interface {
+    std::uint32_t linktype = 0;
+    std::uint32_t snaplen = 0;
+    std::uint64_t units_per_second = 1'000'000;
+    std::int64_t offset_seconds = 0;
+  };
+  std::unique_ptr<Interface[]> interfaces_;
+  std::size_t interface_count_ = 0, interface_cap_ = 0;
+  std::uint64_t last_ts_ns_ = 0;
+};
+
+// Reads every record of `reader`, decodes it and feeds `table`; counts go to `stats`.
+// `progress` (optional) is called now and then with the bytes consumed so far.
+void read_capture(CaptureReader& reader, ConversationTable& table, CaptureStats& stats,
+                  const std::function<void(std::uint64_t)>& progress = {});
+
+}  // namespace sockscope

@@ -1,0 +1,59 @@
+// Names of the capture layer's enums, Community IDs of conversations, run counters.
+#include "sockscope/capture.hpp"
+#include "sockscope/community_id.hpp"
+
+namespace sockscope {
+
+std::string_view to_string(ConnState state) {
+  switch (state) {
+    case ConnState::kS0: return "S0";
+    case ConnState::kS1: return "S1";
+    case ConnState::kSF: return "SF";
+    case ConnState::kREJ: return "REJ";
+    case ConnState::kS2: return "S2";
+    case ConnState::kS3: return "S3";
+    case ConnState::kRSTO: return "RSTO";
+    case ConnState::kRSTR: return "RSTR";
+    case ConnState::kRSTOS0: return "RSTOS0";
+    case ConnState::kRSTRH: return "RSTRH";
+    case ConnState::kSH: return "SH";
+    case ConnState::kSHR: return "SHR";
+    case ConnState::kOTH: return "OTH";
+  }
+  return "OTH";
+}
+
+std::string_view to_string(DropReason reason) {
+  switch (reason) {
+    case DropReason::kTruncatedLink: return "truncated-link";
+    case DropReason::kUnsupportedLink: return "unsupported-link";
+    case DropReason::kNotIp: return "not-ip";
+    case DropReason::kTruncatedIp: return "truncated-ip";
+    case DropReason::kBadIpHeader: return "bad-ip-header";
+    case DropReason::kTruncatedTransport: return "truncated-transport";
+    case DropReason::kBadTransportHeader: return "bad-transport-header";
+    case DropReason::kOtherProtocol: return "other-protocol";
+    case DropReason::kOrphanFragment: return "orphan-fragment";
+    case DropReason::kTruncatedRecord: return "truncated-record";
+  }
+  return "unknown";
+}
+
+std::string Conversation::community_id() const { return sockscope::community_id(pair); }
+
+std::uint64_t CaptureStats::dropped_total() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t d : dropped) n += d;
+  return n;
+}
+
+void CaptureStats::add(const CaptureStats& o) {
+  packets += o.packets;
+  decoded += o.decoded;
+  wire_bytes += o.wire_bytes;
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) dropped[i] += o.dropped[i];
+  icmp_errors_matched += o.icmp_errors_matched;
+  fragments += o.fragments;
+}
+
+}  // namespace sockscope

@@ -1,0 +1,95 @@
+// The flow table's record of one live conversation, and the TCP bookkeeping that
+// follows Zeek's endpoint state machine. Internal to the capture layer.
+//
+// Sides: side 0 is the lower endpoint of the canonical key (address bytes, then
+// port), side 1 the higher. `orig` names the side that is the client (Zeek's
+// originator); history letters are stored upper case for side 0 and flipped on
+// output when side 1 is the client.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "sockscope/capture.hpp"
+#include "sockscope/capture_reader.hpp"
+
+namespace sockscope::capture_detail {
+
+struct FlowKey {
+  std::uint8_t a[16];  // side 0 address (network order; IPv4 in the first 4 bytes)
+  std::uint8_t b[16];  // side 1 address
+  std::uint16_t port_a, port_b;  // ICMP: the type class and the identifier
+  std::uint32_t vlan;
+  std::uint8_t transport;  // Transport
+  std::uint8_t family;     // 4 or 6
+  std::uint8_t pad[2];
+  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+};
+static_assert(sizeof(FlowKey) == 44);
+
+// Zeek's TCP endpoint states (TCP_Endpoint.h).
+enum TcpState : std::uint8_t {
+  kInactive,
+  kSynSent,
+  kSynAckSent,
+  kPartial,
+  kEstablished,
+  kClosed,
+  kReset,
+};
+
+struct Flow {
+  FlowKey key;
+  std::uint32_t tag;              // the key's hash (also the free-list link when unused)
+  std::uint64_t first_ns, last_ns;
+  std::uint64_t packets[2];
+  std::uint64_t ip_bytes[2];
+  std::uint64_t payload[2];
+  std::uint32_t last_seq[2];      // TCP: one past the highest sequence number sent
+  std::uint32_t rexmits[2];       // TCP: retransmissions ('T' at 1, 10, 100, ...)
+  std::uint32_t zero_windows[2];  // TCP: zero windows ('W' at 1, 10, 100, ...)
+  std::uint8_t state[2];          // TcpState per side
+  std::uint8_t prev_state[2];
+  std::uint8_t orig;              // the client's side
+  std::uint8_t evidence;          // Evidence
+  std::uint8_t seq_init;          // bit per side: last_seq is set
+  std::uint8_t history_len;
+  std::uint16_t history_seen;     // CheckHistory bits: 8 per side
+  std::uint8_t icmp_type, icmp_code;  // of the first packet (Community ID)
+  std::uint8_t live;
+  std::uint8_t pad;
+  char history[16];               // upper case = side 0
+};
+
+// Letters recorded once per side, as Zeek's CheckHistory masks.
+enum HistoryBit : std::uint16_t {
+  kHistSyn = 1 << 0,
+  kHistSynAck = 1 << 1,
+  kHistAck = 1 << 2,
+  kHistData = 1 << 3,
+  kHistFin = 1 << 4,
+  kHistRst = 1 << 5,
+  kHistMulti = 1 << 6,
+  kHistFinRst = 1 << 7,
+};
+
+// Adds a history letter for `side` (upper case given; side 1 gets lower case).
+void add_history(Flow& f, int side, char upper);
+
+// One TCP packet from `side`, following Zeek's TCPSessionAdapter::Process: history
+// letters, zero windows, retransmissions and the endpoint state machine.
+void tcp_update(Flow& f, int side, const PacketInfo& p);
+
+// UDP: Zeek's history letters ('D'/'d' for the first packet with data per side).
+void udp_update(Flow& f, int side, const PacketInfo& p);
+
+// True when a SYN on this flow starts a new connection: the old one is closed or reset.
+bool tcp_is_reuse(const Flow& f, const PacketInfo& p);
+
+// conn_state for the flow, as Zeek's conn_state() in base/protocols/conn/main.zeek.
+ConnState conn_state(const Flow& f);
+
+// The history string with case as seen from the client.
+std::string history_text(const Flow& f);
+
+}  // namespace sockscope::capture_detail

@@ -1,0 +1,467 @@
+// The conversation table: open addressing with linear probing over 8-byte slots
+// (hash tag + record index), records in fixed chunks (stable addresses, no
+// reallocation copies), a free list threaded through dead records, backward-shift
+// deletion. Nothing is allocated per packet.
+//
+// Ending conversations: a TCP SYN on a closed/reset pair (port reuse), idle timeouts
+// for the other transports (checked on lookup, and swept every idle-timeout of capture
+// time), and, when the table is full, the oldest idle sixteenth is emitted early.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "capture/flow.hpp"
+
+namespace sockscope {
+
+using capture_detail::Flow;
+using capture_detail::FlowKey;
+
+namespace {
+
+constexpr std::size_t kChunkBits = 14;  // 16384 records per chunk
+constexpr std::size_t kChunk = std::size_t(1) << kChunkBits;
+constexpr std::size_t kFragmentSlots = 4096;
+
+struct Slot {
+  std::uint32_t tag;
+  std::uint32_t index_plus_1;  // 0 = empty
+};
+
+struct FragmentEntry {
+  std::uint8_t src[16], dst[16];
+  std::uint32_t id;
+  std::uint32_t flow;  // record index + 1; 0 = empty
+  std::uint32_t tag;
+  std::uint8_t protocol;
+  std::uint8_t side;
+};
+
+std::uint32_t hash_key(const FlowKey& k) {
+  std::uint64_t w[6] = {};
+  std::memcpy(w, &k, sizeof(k));
+  std::uint64_t h1 = 0x9e3779b97f4a7c15ull, h2 = 0xc2b2ae3d27d4eb4full;
+  for (int i = 0; i < 6; i += 2) {
+    h1 = (h1 ^ w[i]) * 0xbf58476d1ce4e5b9ull;
+    h2 = (h2 ^ w[i + 1]) * 0x94d049bb133111ebull;
+  }
+  std::uint64_t h = h1 ^ (h2 >> 31) ^ (h2 << 7);
+  h ^= h >> 29;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 32;
+  return std::uint32_t(h);
+}
+
+// ICMP request/reply types that form one conversation (the Community ID spec's pairs):
+// the request type names the class.
+std::uint8_t icmp_class(bool v6, std::uint8_t type, bool* is_reply) {
+  struct Pair {
+    std::uint8_t request, reply;
+  };
+  static constexpr Pair kV4[] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
+  static constexpr Pair kV6[] = {{128, 129}, {133, 134}, {135, 136},
+                                 {130, 131}, {139, 140}, {144, 145}};
+  *is_reply = false;
+  const auto find = [&](const auto& table) -> std::uint8_t {
+    for (const Pair& p : table) {
+      if (type == p.request) return p.request;
+      if (type == p.reply) {
+        *is_reply = true;
+        return p.request;
+      }
+    }
+    return type;
+  };
+  return v6 ? find(kV6) : find(kV4);
+}
+
+// Builds the canonical key; returns the sender's side.
+int make_key(FlowKey& k, Transport transport, Family family, const std::uint8_t* src,
+             const std::uint8_t* dst, std::uint16_t sport, std::uint16_t dport,
+             std::uint32_t vlan) {
+  std::memset(&k, 0, sizeof(k));
+  k.transport = std::uint8_t(transport);
+  k.family = std::uint8_t(family);
+  k.vlan = vlan;
+  const int c = std::memcmp(src, dst, 16);
+  const bool src_first = c < 0 || (c == 0 && sport <= dport);
+  std::memcpy(k.a, src_first ? src : dst, 16);
+  std::memcpy(k.b, src_first ? dst : src, 16);
+  k.port_a = src_first ? sport : dport;
+  k.port_b = src_first ? dport : sport;
+  return src_first ? 0 : 1;
+}
+
+IpAddress address_of(const std::uint8_t* bytes, std::uint8_t family) {
+  return family == 4 ? IpAddress::v4_bytes(bytes) : IpAddress::v6_bytes(bytes);
+}
+
+}  // namespace
+
+struct ConversationTable::Impl {
+  ConversationOptions options;
+  Emit emit;
+  std::vector<Slot> slots;
+  std::uint32_t mask = 0;
+  std::vector<std::unique_ptr<Flow[]>> chunks;
+  std::uint32_t records = 0;     // records handed out so far (live + free)
+  std::uint32_t free_head = 0;   // index + 1 of the first free record
+  std::size_t live = 0, peak = 0;
+  std::uint64_t emitted = 0, evicted = 0, icmp_matched = 0, fragments = 0, orphans = 0;
+  std::uint64_t by_transport[5] = {};
+  std::uint64_t next_sweep_ns = 0;
+  std::vector<FragmentEntry> fragment_table = std::vector<FragmentEntry>(kFragmentSlots);
+
+  Flow& flow(std::uint32_t index) { return chunks[index >> kChunkBits][index & (kChunk - 1)]; }
+
+  void grow() {
+    const std::size_t cap = slots.empty() ? (std::size_t(1) << 16) : slots.size() * 2;
+    std::vector<Slot> old = std::move(slots);
+    slots.assign(cap, Slot{0, 0});
+    mask = std::uint32_t(cap - 1);
+    for (const Slot& s : old) {
+      if (!s.index_plus_1) continue;
+      std::uint32_t i = s.tag & mask;
+      while (slots[i].index_plus_1) i = (i + 1) & mask;
+      slots[i] = s;
+    }
+  }
+
+  // The slot holding `key`, or the empty slot where it would go (found = false).
+  std::uint32_t probe(const FlowKey& key, std::uint32_t tag, bool& found) {
+    std::uint32_t i = tag & mask;
+    for (;;) {
+      const Slot& s = slots[i];
+      if (!s.index_plus_1) {
+        found = false;
+        return i;
+      }
+      if (s.tag == tag && flow(s.index_plus_1 - 1).key == key) {
+        found = true;
+        return i;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  std::uint32_t allocate() {
+    if (free_head) {
+      const std::uint32_t index = free_head - 1;
+      free_head = flow(index).tag;
+      return index;
+    }
+    if ((records >> kChunkBits) >= chunks.size()) chunks.emplace_back(new Flow[kChunk]);
+    return records++;
+  }
+
+  void erase_slot(std::uint32_t i) {
+    std::uint32_t j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (!slots[j].index_plus_1) break;
+      const std::uint32_t home = slots[j].tag & mask;
+      // Move slots[j] back to the hole unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!stays) {
+        slots[i] = slots[j];
+        i = j;
+      }
+    }
+    slots[i] = Slot{0, 0};
+  }
+
+  void emit_flow(Flow& f, bool early) {
+    const int o = f.orig, r = 1 - f.orig;
+    Conversation c;
+    c.pair.transport = Transport(f.key.transport);
+    const IpAddress a = address_of(f.key.a, f.key.family);
+    const IpAddress b = address_of(f.key.b, f.key.family);
+    c.pair.first.address = o == 0 ? a : b;
+    c.pair.second.address = o == 0 ? b : a;
+    if (c.pair.transport == Transport::kIcmp) {
+      c.pair.first.port = f.icmp_type;
+      c.pair.second.port = f.icmp_code;
+    } else {
+      c.pair.first.port = o == 0 ? f.key.port_a : f.key.port_b;
+      c.pair.second.port = o == 0 ? f.key.port_b : f.key.port_a;
+    }
+    c.evidence = Evidence(f.evidence);
+    c.vlan = f.key.vlan;
+    c.first_ns = f.first_ns;
+    c.last_ns = f.last_ns;
+    c.client = {f.packets[o], f.ip_bytes[o], f.payload[o]};
+    c.server = {f.packets[r], f.ip_bytes[r], f.payload[r]};
+    c.conn_state = capture_detail::conn_state(f);
+    c.history = capture_detail::history_text(f);
+    c.evicted_early = early;
+    ++emitted;
+    if (early) ++evicted;
+    ++by_transport[f.key.transport % 5];
+    if (emit) emit(c);
+  }
+
+  // Emits the flow in slot i and frees its record.
+  void end_flow(std::uint32_t slot, bool early) {
+    const std::uint32_t index = slots[slot].index_plus_1 - 1;
+    Flow& f = flow(index);
+    emit_flow(f, early);
+    f.live = 0;
+    f.tag = free_head;
+    free_head = index + 1;
+    erase_slot(slot);
+    --live;
+  }
+
+  void end_flow_by_index(std::uint32_t index, bool early) {
+    Flow& f = flow(index);
+    bool found;
+    const std::uint32_t slot = probe(f.key, f.tag, found);
+    if (found) end_flow(slot, early);
+  }
+
+  // Emits the oldest idle sixteenth of the table.
+  void evict_oldest() {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> by_age;
+    by_age.reserve(live);
+    for (std::uint32_t i = 0; i < records; ++i) {
+      const Flow& f = flow(i);
+      if (f.live) by_age.emplace_back(f.last_ns, i);
+    }
+    const std::size_t n = std::max<std::size_t>(1, by_age.size() / 16);
+    std::nth_element(by_age.begin(), by_age.begin() + std::ptrdiff_t(n - 1), by_age.end());
+    std::sort(by_age.begin(), by_age.begin() + std::ptrdiff_t(n));
+    for (std::size_t k = 0; k < n; ++k) end_flow_by_index(by_age[k].second, true);
+  }
+
+  bool expired(const Flow& f, std::uint64_t now) const {
+    if (now <= f.last_ns || now - f.last_ns <= options.idle_timeout_ns) return false;
+    if (Transport(f.key.transport) != Transport::kTcp) return true;
+    for (int s = 0; s < 2; ++s) {
+      if (f.state[s] == capture_detail::kClosed || f.state[s] == capture_detail::kReset) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void sweep(std::uint64_t now) {
+    for (std::uint32_t i = 0; i < records; ++i) {
+      if (flow(i).live && expired(flow(i), now)) end_flow_by_index(i, false);
+    }
+  }
+
+  // The record for the key (created when new); `created` says which.
+  Flow& lookup(const FlowKey& key, const PacketInfo& p, int side, bool& created,
+               std::uint32_t& index) {
+    const std::uint32_t tag = hash_key(key);
+    bool found;
+    std::uint32_t slot = probe(key, tag, found);
+    if (found) {
+      index = slots[slot].index_plus_1 - 1;
+      Flow& f = flow(index);
+      const bool reuse = Transport(key.transport) == Transport::kTcp
+                             ? capture_detail::tcp_is_reuse(f, p)
+                             : (p.ts_ns > f.last_ns &&
+                                p.ts_ns - f.last_ns > options.idle_timeout_ns);
+      if (!reuse) {
+        created = false;
+        return f;
+      }
+      end_flow(slot, false);
+      slot = probe(key, tag, found);
+    }
+    if (live >= options.max_conversations) {
+      evict_oldest();
+      slot = probe(key, tag, found);
+    }
+    if ((live + 1) * 2 > slots.size()) {
+      grow();
+      slot = probe(key, tag, found);
+    }
+    index = allocate();
+    Flow& f = flow(index);
+    std::memset(&f, 0, sizeof(f));
+    f.key = key;
+    f.tag = tag;
+    f.first_ns = f.last_ns = p.ts_ns;
+    f.live = 1;
+    slots[slot] = Slot{tag, index + 1};
+    if (++live > peak) peak = live;
+    created = true;
+    decide_roles(f, p, side);
+    return f;
+  }
+
+  void decide_roles(Flow& f, const PacketInfo& p, int side) {
+    constexpr std::uint8_t kSyn = 0x02, kAck = 0x10;
+    f.orig = std::uint8_t(side);
+    f.evidence = std::uint8_t(Evidence::kFirstPacket);
+    if (p.transport == Transport::kTcp && (p.tcp_flags & kSyn)) {
+      f.evidence = std::uint8_t(Evidence::kHandshake);
+      if (p.tcp_flags & kAck) {  // SYN-ACK first: the receiver is the client (Zeek's flip)
+        f.orig = std::uint8_t(1 - side);
+        capture_detail::add_history(f, 0, '^');
+      }
+      return;
+    }
+    if (p.transport == Transport::kSctp && p.sctp_init) {
+      f.evidence = std::uint8_t(Evidence::kHandshake);
+      return;
+    }
+    if (p.transport == Transport::kIcmp) {
+      bool is_reply;
+      const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port),
+                                          &is_reply);
+      if (is_reply) f.orig = std::uint8_t(1 - side);
+      f.icmp_type = is_reply ? cls : std::uint8_t(p.src_port);
+      f.icmp_code = is_reply ? 0 : std::uint8_t(p.dst_port);
+      return;
+    }
+    const SocketPair ports{p.transport, Endpoint{IpAddress(), p.src_port},
+                           Endpoint{IpAddress(), p.dst_port}};
+    const Role role = ports.role(options.ephemeral);
+    if (role.client != Side::kFirst) {
+      f.orig = std::uint8_t(1 - side);
+      f.evidence = std::uint8_t(role.evidence);
+    }
+  }
+
+  void count(Flow& f, int side, const PacketInfo& p, std::uint32_t payload) {
+    ++f.packets[side];
+    f.ip_bytes[side] += p.ip_bytes;
+    f.payload[side] += payload;
+    if (p.ts_ns > f.last_ns) f.last_ns = p.ts_ns;
+  }
+
+  FragmentEntry& fragment_slot(const PacketInfo& p) {
+    std::uint64_t h = p.fragment_id * 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 16; i += 8) {
+      std::uint64_t s, d;
+      std::memcpy(&s, p.src + i, 8);
+      std::memcpy(&d, p.dst + i, 8);
+      h = (h ^ s ^ (d * 31)) * 0xbf58476d1ce4e5b9ull;
+    }
+    return fragment_table[(h >> 40) % kFragmentSlots];
+  }
+
+  bool same_fragment(const FragmentEntry& e, const PacketInfo& p) {
+    return e.flow && e.id == p.fragment_id && e.protocol == p.protocol &&
+           std::memcmp(e.src, p.src, 16) == 0 && std::memcmp(e.dst, p.dst, 16) == 0;
+  }
+
+  void add_fragment(const PacketInfo& p) {
+    FragmentEntry& e = fragment_slot(p);
+    if (same_fragment(e, p)) {
+      Flow& f = flow(e.flow - 1);
+      if (f.live && f.tag == e.tag) {
+        count(f, e.side, p, p.payload_bytes);
+        ++fragments;
+        return;
+      }
+    }
+    ++orphans;
+  }
+
+  bool add_icmp_error(const PacketInfo& p) {
+    FlowKey key;
+    const int quoted_side = make_key(key, p.quoted_transport, p.family, p.quoted_src,
+                                     p.quoted_dst, p.quoted_src_port, p.quoted_dst_port, p.vlan);
+    const std::uint32_t tag = hash_key(key);
+    bool found;
+    const std::uint32_t slot = probe(key, tag, found);
+    if (!found) return false;
+    // The error travels back toward the quoted packet's sender.
+    count(flow(slots[slot].index_plus_1 - 1), 1 - quoted_side, p, 0);
+    ++icmp_matched;
+    return true;
+  }
+
+  void add(const PacketInfo& p) {
+    if (p.ts_ns >= next_sweep_ns) {
+      if (next_sweep_ns != 0) sweep(p.ts_ns);
+      next_sweep_ns = p.ts_ns + options.idle_timeout_ns;
+    }
+    if (p.kind == PacketInfo::Kind::kFragment) return add_fragment(p);
+    if (p.kind == PacketInfo::Kind::kIcmpError && add_icmp_error(p)) return;
+    FlowKey key;
+    int side;
+    if (p.transport == Transport::kIcmp) {
+      bool is_reply;
+      const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port),
+                                          &is_reply);
+      side = make_key(key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
+      key.port_a = cls;
+      key.port_b = p.icmp_id;
+    } else {
+      side = make_key(key, p.transport, p.family, p.src, p.dst, p.src_port, p.dst_port, p.vlan);
+    }
+    bool created;
+    std::uint32_t index;
+    Flow& f = lookup(key, p, side, created, index);
+    count(f, side, p, p.payload_bytes);
+    if (p.transport == Transport::kTcp) {
+      capture_detail::tcp_update(f, side, p);
+    } else if (p.transport == Transport::kUdp) {
+      capture_detail::udp_update(f, side, p);
+    }
+    if (p.first_fragment) {
+      FragmentEntry& e = fragment_slot(p);
+      std::memcpy(e.src, p.src, 16);
+      std::memcpy(e.dst, p.dst, 16);
+      e.id = p.fragment_id;
+      e.protocol = p.protocol;
+      e.flow = index + 1;
+      e.tag = f.tag;
+      e.side = std::uint8_t(side);
+    }
+  }
+
+  void finish() {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+    order.reserve(live);
+    for (std::uint32_t i = 0; i < records; ++i) {
+      if (flow(i).live) order.emplace_back(flow(i).first_ns, i);
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [first, index] : order) {
+      Flow& f = flow(index);
+      emit_flow(f, false);
+      f.live = 0;
+    }
+    slots.assign(slots.size(), Slot{0, 0});
+    chunks.clear();
+    records = 0;
+    free_head = 0;
+    live = 0;
+  }
+};
+
+ConversationTable::ConversationTable(ConversationOptions options, Emit emit)
+    : impl_(std::make_unique<Impl>()) {
+  if (options.max_conversations == 0) options.max_conversations = 1;
+  impl_->options = options;
+  impl_->emit = std::move(emit);
+  impl_->grow();
+}
+
+ConversationTable::~ConversationTable() = default;
+
+void ConversationTable::add(const PacketInfo& packet) { impl_->add(packet); }
+void ConversationTable::finish() { impl_->finish(); }
+std::size_t ConversationTable::live() const { return impl_->live; }
+std::size_t ConversationTable::peak_live() const { return impl_->peak; }
+std::uint64_t ConversationTable::emitted() const { return impl_->emitted; }
+std::uint64_t ConversationTable::evicted_early() const { return impl_->evicted; }
+std::uint64_t ConversationTable::emitted_by_transport(Transport t) const {
+  return impl_->by_transport[std::size_t(t) % 5];
+}
+std::uint64_t ConversationTable::icmp_errors_matched() const { return impl_->icmp_matched; }
+std::uint64_t ConversationTable::fragments_matched() const { return impl_->fragments; }
+std::uint64_t ConversationTable::orphan_fragments() const { return impl_->orphans; }
+
+std::size_t ConversationTable::bytes_per_conversation() {
+  // A record plus its slot at the highest load (1/2) and the lowest after growth (1/4).
+  return sizeof(Flow) + 4 * sizeof(Slot);
+}
+
+}  // namespace sockscope

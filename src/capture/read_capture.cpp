@@ -1,0 +1,13 @@
+// read_capture(): our own reader through the shared packet loop.
+#include "capture/packet_loop.hpp"
+
+namespace sockscope {
+
+void read_capture(CaptureReader& reader, ConversationTable& table, CaptureStats& stats,
+                  const std::function<void(std::uint64_t)>& progress) {
+  capture_detail::feed_table(reader, table, stats, [&] {
+    if (progress) progress(reader.offset());
+  });
+}
+
+}  // namespace sockscope

@@ -1,0 +1,30 @@
+// Runs capture bytes through the real reader, decoder and conversation table.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/capture_writer.hpp"
+#include "sockscope/capture.hpp"
+#include "sockscope/capture_reader.hpp"
+
+namespace sockscope::testing {
+
+struct CaptureRun {
+  std::vector<Conversation> conversations;  // in emission order
+  CaptureStats stats;
+  std::optional<Error> open_error;          // the file was refused
+  std::optional<Error> read_error;          // the file ended badly
+  std::uint64_t evicted_early = 0;
+};
+
+CaptureRun run_capture(const std::string& bytes, ConversationOptions options = {});
+
+// The conversations whose client endpoint text is `client` (e.g. "10.0.0.1:40000").
+std::vector<const Conversation*> by_client(const CaptureRun& run, const std::string& client);
+
+// Seconds as nanoseconds: at(1.5) == 1'500'000'000.
+constexpr std::uint64_t at(double seconds) { return std::uint64_t(seconds * 1e9 + 0.5); }
+
+}  // namespace sockscope::testing
