@@ -1,0 +1,137 @@
+#include "host/loopback.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace sockscope::testing {
+namespace {
+
+socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss) {
+  std::memset(&ss, 0, sizeof ss);
+  if (ep.address.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(ep.port);
+    std::memcpy(&sin->sin_addr, ep.address.bytes().data(), 4);
+    return sizeof *sin;
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(ep.port);
+  std::memcpy(&sin6->sin6_addr, ep.address.bytes().data(), 16);
+  return sizeof *sin6;
+}
+
+int family_of(const Endpoint& ep) { return ep.address.is_v4() ? AF_INET : AF_INET6; }
+
+void check(bool ok, const char* what) {
+  if (!ok) ADD_FAILURE() << what << ": " << std::strerror(errno);
+}
+
+}  // namespace
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fd_ = o.release();
+  }
+  return *this;
+}
+Fd::~Fd() { reset(); }
+void Fd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+IpAddress own_v4(int n) {
+  const unsigned pid = unsigned(::getpid());
+  return IpAddress::v4((127u << 24) | ((100 + pid % 150) << 16) | ((pid / 150) % 250 + 1) << 8 |
+                       unsigned(n));
+}
+
+IpAddress v6_loopback() { return *IpAddress::parse("::1"); }
+
+Endpoint local_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  check(::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0, "getsockname");
+  Endpoint ep;
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    ep.address = IpAddress::v4_bytes(reinterpret_cast<const std::uint8_t*>(&sin->sin_addr));
+    ep.port = ntohs(sin->sin_port);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    ep.address = IpAddress::v6_bytes(sin6->sin6_addr.s6_addr);
+    ep.port = ntohs(sin6->sin6_port);
+  }
+  return ep;
+}
+
+Fd tcp_listen(const Endpoint& at) {
+  Fd fd(::socket(family_of(at), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  check(fd.get() >= 0, "socket");
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(at, ss);
+  check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");
+  check(::listen(fd.get(), 64) == 0, "listen");
+  return fd;
+}
+
+Fd tcp_connect(const Endpoint& to, const Endpoint* from) {
+  Fd fd(::socket(family_of(to), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  check(fd.get() >= 0, "socket");
+  sockaddr_storage ss;
+  if (from) {
+    socklen_t len = to_sockaddr(*from, ss);
+    check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");
+  }
+  socklen_t len = to_sockaddr(to, ss);
+  check(::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "connect");
+  return fd;
+}
+
+Fd tcp_accept(int listener) {
+  Fd fd(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  check(fd.get() >= 0, "accept");
+  return fd;
+}
+
+Fd udp_bind(const Endpoint& at) {
+  Fd fd(::socket(family_of(at), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  check(fd.get() >= 0, "socket");
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(at, ss);
+  check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");
+  return fd;
+}
+
+Fd udp_connect(const Endpoint& to) {
+  Fd fd(::socket(family_of(to), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  check(fd.get() >= 0, "socket");
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(to, ss);
+  check(::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "connect");
+  return fd;
+}
+
+std::vector<SocketRecord> involving(const std::vector<SocketRecord>& table,
+                                    const IpAddress& address) {
+  std::vector<SocketRecord> out;
+  for (const auto& r : table) {
+    if (r.local.address == address || r.remote.address == address) out.push_back(r);
+  }
+  return out;
+}
+
+std::string key_of(const SocketRecord& r) {
+  return std::string(to_string(r.transport)) + " " + std::string(to_string(r.state)) + " " +
+         r.local.to_string() + " " + r.remote.to_string();
+}
+
+}  // namespace sockscope::testing
