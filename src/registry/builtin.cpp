@@ -70,6 +70,45 @@ std::span<const std::uint16_t> port_records(Port port, Transport transport) {
 
 std::span<const std::uint16_t> name_order() { return kNameOrder; }
 
+namespace {
+
+// Whether the pool's NUL-terminated string at `offset` is `name`, ignoring case.
+bool pool_iequals(std::uint32_t offset, std::string_view name) {
+  const char* p = kPool + offset;
+  for (char c : name) {
+    const char d = *p++;
+    if (d != c && (d == '\0' || fold(d) != fold(c))) return false;
+  }
+  return *p == '\0';
+}
+
+// The slot of `name`, or nullptr.
+const NameSlot* name_slot(std::string_view name, std::uint32_t hash) {
+  constexpr std::uint32_t kMask = std::size(kNameHash) - 1;
+  static_assert((std::size(kNameHash) & kMask) == 0, "kNameHash size is a power of two");
+  for (std::uint32_t slot = hash & kMask;; slot = (slot + 1) & kMask) {
+    const NameSlot& entry = kNameHash[slot];
+    if (entry.count == 0) return nullptr;
+    if (pool_iequals(entry.name, name)) return &entry;
+  }
+}
+
+}  // namespace
+
+std::span<const std::uint16_t> records_named(std::string_view name, std::uint32_t hash) {
+  const NameSlot* slot = name_slot(name, hash);
+  if (!slot) return {};
+  return {kNameOrder + slot->first, slot->count};
+}
+
+int first_record_named(std::string_view name, std::uint32_t hash, Transport transport) {
+  const auto t = static_cast<std::size_t>(transport);
+  if (t >= 4) return -1;
+  const NameSlot* slot = name_slot(name, hash);
+  if (!slot || slot->by_transport[t] == 0xFFFF) return -1;
+  return slot->by_transport[t];
+}
+
 const Note* note_for(Port port, Transport transport) {
   const auto t = static_cast<std::uint8_t>(transport);
   // Notes are sorted by (transport, first) and do not overlap within a transport.
@@ -85,10 +124,6 @@ const Note* note_for(Port port, Transport transport) {
 
 std::string_view source_name() { return kSourceName; }
 std::size_t source_pairs() { return kSourcePairs; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && icompare(a, b) == 0;
-}
 
 int icompare(std::string_view a, std::string_view b) {
   const std::size_t n = std::min(a.size(), b.size());

@@ -6,15 +6,79 @@
 #include "registry/table.hpp"
 
 namespace sockscope::registry {
-namespace {
 
-std::string folded(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = fold(c);
-  return out;
+template <class Same>
+void ChainIndex::add(std::uint32_t hash, std::uint32_t label, std::vector<std::uint32_t>& next,
+                     Same same) {
+  if (next.size() <= label) next.resize(label + 1, kEnd);
+  if ((chains_.size() + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t s = mix(hash) & mask;
+  for (; slots_[s] != 0; s = (s + 1) & mask) {
+    Chain& c = chains_[slots_[s] - 1];
+    if (c.hash == hash && same(c.head)) {
+      next[c.tail] = label;
+      c.tail = label;
+      return;
+    }
+  }
+  chains_.push_back({hash, label, label});
+  slots_[s] = std::uint32_t(chains_.size());
 }
 
-}  // namespace
+void ChainIndex::grow() {
+  slots_.assign(std::max<std::size_t>(64, slots_.size() * 2), 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::uint32_t i = 0; i < chains_.size(); ++i) {
+    std::size_t s = mix(chains_[i].hash) & mask;
+    while (slots_[s] != 0) s = (s + 1) & mask;
+    slots_[s] = i + 1;
+  }
+}
+
+const NameIndex::Entry* NameIndex::find(std::string_view name, std::uint32_t hash) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t s = hash & mask; !slots_[s].name.empty(); s = (s + 1) & mask) {
+    if (slots_[s].hash == hash && iequals(slots_[s].name, name)) return &slots_[s];
+  }
+  return nullptr;
+}
+
+void NameIndex::add(std::string_view name, std::uint32_t hash, Transport t, std::uint32_t label,
+                    std::vector<std::uint32_t>& next) {
+  if (next.size() <= label) next.resize(label + 1, kEnd);
+  if ((used_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t s = hash & mask;
+  while (!slots_[s].name.empty() && !(slots_[s].hash == hash && iequals(slots_[s].name, name))) {
+    s = (s + 1) & mask;
+  }
+  Entry& e = slots_[s];
+  if (e.name.empty()) {
+    e.hash = hash;
+    e.name = name;
+    e.head = label;
+    ++used_;
+  } else {
+    next[e.tail] = label;
+  }
+  e.tail = label;
+  const auto ti = static_cast<std::size_t>(t);
+  if (ti < 4 && e.by_transport[ti] == kEnd) e.by_transport[ti] = label;
+}
+
+void NameIndex::grow() {
+  std::vector<Entry> old = std::move(slots_);
+  slots_.assign(std::max<std::size_t>(64, old.size() * 2), Entry{});
+  const std::size_t mask = slots_.size() - 1;
+  for (Entry& e : old) {
+    if (e.name.empty()) continue;
+    std::size_t s = e.hash & mask;
+    while (!slots_[s].name.empty()) s = (s + 1) & mask;
+    slots_[s] = e;
+  }
+}
 
 const std::string& LocalLabels::keep(std::string_view text) {
   return strings_.emplace_back(text);
@@ -50,11 +114,13 @@ void LocalLabels::add(const ServicesParse& parsed, std::string_view source_text)
         const auto index = static_cast<std::uint32_t>(labels_.size());
         labels_.push_back(s);
         if (s->ports.first == s->ports.last) {
-          by_port_[key(s->ports.first, t)].push_back(index);
+          by_port_.add(port_key(s->ports.first, t), index, next_port_,
+                       [](std::uint32_t) { return true; });  // the hash is the key
         } else {
           ranges_.push_back(index);
+          next_port_.resize(labels_.size(), kEnd);
         }
-        by_name_[folded(s->name)].push_back(index);
+        by_name_.add(s->name, name_hash(s->name), t, index, next_name_);
       }
     }
   }
@@ -62,8 +128,12 @@ void LocalLabels::add(const ServicesParse& parsed, std::string_view source_text)
 
 void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const {
   out.clear();
-  if (labels_.empty()) return;
-  if (auto it = by_port_.find(key(port, transport)); it != by_port_.end()) out = it->second;
+  for (std::uint32_t i = by_port_.head(port_key(port, transport), [](std::uint32_t) {
+         return true;
+       });
+       i != kEnd; i = next_port_[i]) {
+    out.push_back(i);
+  }
   bool merged = false;
   for (std::uint32_t index : ranges_) {
     const Service& s = *labels_[index];
@@ -75,9 +145,24 @@ void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint3
   if (merged) std::sort(out.begin(), out.end());
 }
 
-const std::vector<std::uint32_t>* LocalLabels::named(std::string_view name) const {
-  auto it = by_name_.find(folded(name));
-  return it == by_name_.end() ? nullptr : &it->second;
+const Service* LocalLabels::primary(Port port, Transport transport) const {
+  std::uint32_t best = kEnd;
+  for (std::uint32_t i = by_port_.head(port_key(port, transport), [](std::uint32_t) {
+         return true;
+       });
+       i != kEnd; i = next_port_[i]) {
+    if (!labels_[i]->is_alias()) {
+      best = i;
+      break;
+    }
+  }
+  for (std::uint32_t index : ranges_) {  // an earlier range label wins
+    const Service& s = *labels_[index];
+    if (index < best && s.transport == transport && s.ports.contains(port) && !s.is_alias()) {
+      best = index;
+    }
+  }
+  return best == kEnd ? nullptr : labels_[best];
 }
 
 }  // namespace sockscope::registry

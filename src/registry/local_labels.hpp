@@ -1,12 +1,12 @@
 // Labels from services(5) files, owned by one Registry and indexed by port and
-// by name. Internal to src/registry.
+// by name in small open-addressing tables (no allocation per lookup). Internal
+// to src/registry.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "registry/services_parser.hpp"
@@ -14,22 +14,91 @@
 
 namespace sockscope::registry {
 
+// Hash -> chain of label indices in insertion order. The caller's `same`
+// predicate tells keys that share a hash apart.
+class ChainIndex {
+ public:
+  static constexpr std::uint32_t kEnd = 0xFFFFFFFFu;
+
+  // First label of the chain for `hash` whose key satisfies same(label), or kEnd.
+  template <class Same>
+  std::uint32_t head(std::uint32_t hash, Same same) const {
+    if (slots_.empty()) return kEnd;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t s = mix(hash) & mask; slots_[s] != 0; s = (s + 1) & mask) {
+      const Chain& c = chains_[slots_[s] - 1];
+      if (c.hash == hash && same(c.head)) return c.head;
+    }
+    return kEnd;
+  }
+  // Appends `label` to its chain; next[] links the chain (one entry per label).
+  template <class Same>
+  void add(std::uint32_t hash, std::uint32_t label, std::vector<std::uint32_t>& next, Same same);
+
+ private:
+  struct Chain {
+    std::uint32_t hash, head, tail;
+  };
+  static std::size_t mix(std::uint32_t h) { return std::size_t(h) * 0x9E3779B97F4A7C15ull >> 32; }
+  void grow();
+  std::vector<std::uint32_t> slots_;  // chain index + 1; 0 = empty
+  std::vector<Chain> chains_;
+};
+
+// Folded name -> its labels: a chain in load order and the first label per
+// transport (what find() answers without walking the chain). Open addressing;
+// entries live in the slots, so a lookup reads one slot and the name's bytes.
+class NameIndex {
+ public:
+  static constexpr std::uint32_t kEnd = ChainIndex::kEnd;
+  struct Entry {
+    std::uint32_t hash = 0;
+    std::string_view name;  // empty: free slot
+    std::uint32_t head = kEnd, tail = kEnd;
+    std::uint32_t by_transport[4] = {kEnd, kEnd, kEnd, kEnd};
+  };
+  const Entry* find(std::string_view name, std::uint32_t hash) const;
+  // Adds label (named `name`, on transport t) to its entry; next[] links the chain.
+  void add(std::string_view name, std::uint32_t hash, Transport t, std::uint32_t label,
+           std::vector<std::uint32_t>& next);
+
+ private:
+  void grow();
+  std::vector<Entry> slots_;
+  std::size_t used_ = 0;
+};
+
 class LocalLabels {
  public:
+  static constexpr std::uint32_t kEnd = ChainIndex::kEnd;
+
   // Adds the usable lines of one parsed file; `source` names it.
   void add(const ServicesParse& parsed, std::string_view source);
 
   std::size_t size() const { return labels_.size(); }
-  const Service& label(std::size_t index) const { return *labels_[index]; }
   bool empty() const { return labels_.empty(); }
+  const Service& label(std::size_t index) const { return *labels_[index]; }
 
-  // Labels covering port/transport, in load order (label indices).
+  // Labels covering port/transport, in load order.
   void at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const;
-  // Labels with this name (folded), in load order.
-  const std::vector<std::uint32_t>* named(std::string_view name) const;
+  // The first non-alias label covering port/transport, or nullptr. No allocation.
+  const Service* primary(Port port, Transport transport) const;
+  // Labels named `name` (case-insensitive) as a chain: first() then next(); kEnd ends it.
+  std::uint32_t first_named(std::string_view name, std::uint32_t hash) const {
+    const NameIndex::Entry* e = by_name_.find(name, hash);
+    return e ? e->head : kEnd;
+  }
+  std::uint32_t next_named(std::uint32_t label) const { return next_name_[label]; }
+  // The first label named `name` on `transport`, or nullptr. No allocation.
+  const Service* find(std::string_view name, std::uint32_t hash, Transport transport) const {
+    const NameIndex::Entry* e = by_name_.find(name, hash);
+    const auto t = static_cast<std::size_t>(transport);
+    if (!e || t >= 4 || e->by_transport[t] == kEnd) return nullptr;
+    return labels_[e->by_transport[t]];
+  }
 
  private:
-  static std::uint32_t key(Port port, Transport transport) {
+  static std::uint32_t port_key(Port port, Transport transport) {
     return std::uint32_t(transport) << 16 | port;
   }
   const std::string& keep(std::string_view text);
@@ -39,12 +108,14 @@ class LocalLabels {
                       std::string_view comment, std::string_view alias_of,
                       const std::string& source);
 
-  std::deque<std::string> strings_;   // deque: elements never move, views stay valid
+  std::deque<std::string> strings_;  // deque: elements never move, views stay valid
   std::deque<Service> services_;
   std::vector<const Service*> labels_;
-  std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> by_port_;  // single ports
-  std::vector<std::uint32_t> ranges_;                                       // port ranges
-  std::unordered_map<std::string, std::vector<std::uint32_t>> by_name_;     // folded name
+  ChainIndex by_port_;  // single-port labels, key = port_key
+  std::vector<std::uint32_t> next_port_;
+  std::vector<std::uint32_t> ranges_;  // labels for a port range (rare): scanned
+  NameIndex by_name_;
+  std::vector<std::uint32_t> next_name_;
 };
 
 }  // namespace sockscope::registry

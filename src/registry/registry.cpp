@@ -69,17 +69,21 @@ std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
 }
 
 const Service* Registry::primary(Port port, Transport transport) const {
-  if (local_ && !local_->labels.empty()) {
-    std::vector<std::uint32_t> at;
-    local_->labels.at_port(port, transport, at);
-    for (std::uint32_t index : at) {
-      const Service& s = local_->labels.label(index);
-      if (!s.is_alias()) return &s;
-    }
+  if (local_) {
+    if (const Service* s = local_->labels.primary(port, transport)) return s;
   }
   auto records = registry::port_records(port, transport);
   if (records.empty() || registry::record(records.front()).flags & kFlagAlias) return nullptr;
   return &registry::service(records.front());
+}
+
+const Service* Registry::find(std::string_view name, Transport transport) const {
+  const std::uint32_t hash = registry::name_hash(name);
+  if (local_) {
+    if (const Service* s = local_->labels.find(name, hash, transport)) return s;
+  }
+  const int index = registry::first_record_named(name, hash, transport);
+  return index < 0 ? nullptr : &registry::service(std::size_t(index));
 }
 
 std::vector<const Service*> Registry::by_port(Port port, Transport transport) const {
@@ -130,20 +134,15 @@ std::vector<const Service*> Registry::by_name(std::string_view name) const {
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   };
   auto add_named = [&](std::string_view wanted) {
+    const std::uint32_t hash = registry::name_hash(wanted);
     if (local_) {
-      if (const auto* labels = local_->labels.named(wanted)) {
-        for (std::uint32_t index : *labels) add(&local_->labels.label(index));
+      const auto& labels = local_->labels;
+      for (auto i = labels.first_named(wanted, hash); i != labels.kEnd; i = labels.next_named(i)) {
+        add(&labels.label(i));
       }
     }
-    auto order = registry::name_order();
-    auto it = std::lower_bound(order.begin(), order.end(), wanted,
-                               [](std::uint16_t index, std::string_view key) {
-                                 return registry::icompare(registry::pool_string(
-                                            registry::record(index).name), key) < 0;
-                               });
-    for (; it != order.end(); ++it) {
-      if (!registry::iequals(registry::pool_string(registry::record(*it).name), wanted)) break;
-      add(&registry::service(*it));
+    for (std::uint16_t index : registry::records_named(wanted, hash)) {
+      add(&registry::service(index));
     }
   };
   add_named(name);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include "sockscope/registry.hpp"
@@ -11,6 +12,13 @@ namespace sockscope {
 namespace {
 
 const Registry& iana() { return Registry::builtin(); }
+
+bool registry_name_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 std::vector<std::string_view> names(const std::vector<const Service*>& services) {
   std::vector<std::string_view> out;
@@ -80,6 +88,25 @@ TEST(LookupTest, ByNameIsCaseInsensitiveAndFollowsAliases) {
   auto x11 = iana().by_name("x11");
   ASSERT_EQ(x11.size(), 2u);
   EXPECT_EQ(x11[0]->ports, (PortRange{6000, 6063}));
+}
+
+TEST(LookupTest, FindIsTheFirstAssignmentOnTheTransport) {
+  const Service* domain = iana().find("DOMAIN", Transport::kUdp);
+  ASSERT_NE(domain, nullptr);
+  EXPECT_EQ(domain->ports.first, 53);
+  EXPECT_EQ(domain->transport, Transport::kUdp);
+  EXPECT_EQ(iana().find("www", Transport::kTcp)->alias_of, "http");
+  EXPECT_EQ(iana().find("x11", Transport::kUdp)->ports, (PortRange{6000, 6063}));
+  EXPECT_EQ(iana().find("ssh", Transport::kDccp), nullptr);
+  EXPECT_EQ(iana().find("no-such-service", Transport::kTcp), nullptr);
+  EXPECT_EQ(iana().find("", Transport::kTcp), nullptr);
+  // Every record is found by its own name (each name's first record per transport).
+  for (std::size_t i = 0; i < Registry::builtin_size(); ++i) {
+    const Service& s = Registry::builtin_service(i);
+    const Service* found = iana().find(s.name, s.transport);
+    ASSERT_NE(found, nullptr) << s.name;
+    EXPECT_TRUE(registry_name_equal(found->name, s.name)) << s.name;
+  }
 }
 
 TEST(LookupTest, SearchRanksExactThenPrefixThenWords) {

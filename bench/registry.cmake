@@ -1,0 +1,1 @@
+sockscope_bench(bench_registry SOURCES registry_bench.cpp LIBS sockscope_registry)
