@@ -222,11 +222,4 @@ void add_model_commands(CLI::App& app, Context& ctx) {
   });
 }
 
-int run_overview(Context& ctx) {
-  // Until the host view lands: the port groups and the seed's socket pair.
-  render_groups(ctx);
-  if (ctx.format == Format::kTable) ctx.out.buffer().push_back('\n');
-  return run_pair(ctx, {"192.168.1.5:1099, 192.168.1.7:80"});
-}
-
 }  // namespace sockscope::cli

@@ -1,0 +1,465 @@
+// Subcommands over this host's live sockets: sockets, listen, the overview
+// (sockscope without arguments) and --watch. Rows are formatted straight into
+// the output buffer while the kernel's dump streams in.
+#include <fmt/format.h>
+#include <fmt/chrono.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <unordered_map>
+
+#include "cli/host_view.hpp"
+#include "sockscope/community_id.hpp"
+
+namespace sockscope::cli {
+namespace {
+
+struct HostOptions {
+  bool tcp = false, udp = false, listening = false, processes = false;
+  bool all_netns = false, ephemeral_names = false;
+  std::vector<std::string> states;
+  int port = -1;
+  std::string local, remote, group, service, process;
+  double watch = -1;
+  int count = -1;
+};
+
+// --local/--remote: an endpoint, an address or a CIDR prefix.
+struct AddressMatch {
+  std::optional<Endpoint> endpoint;
+  std::optional<IpPrefix> prefix;
+
+  bool matches(const Endpoint& ep) const {
+    const IpAddress a = ep.address.unmapped();
+    if (endpoint) return ep.port == endpoint->port && a == endpoint->address.unmapped();
+    return prefix->contains(a);
+  }
+};
+
+std::optional<AddressMatch> parse_address_match(Context& ctx, std::string_view opt,
+                                                const std::string& text) {
+  if (auto ep = Endpoint::parse(text)) return AddressMatch{*ep, std::nullopt};
+  auto prefix = IpPrefix::parse(text);
+  if (!prefix) {
+    ctx.error(fmt::format("{} '{}': neither an endpoint nor an address/CIDR: {}", opt, text,
+                          prefix.error().what()));
+    return std::nullopt;
+  }
+  return AddressMatch{std::nullopt, *prefix};
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower((unsigned char)x) == std::tolower((unsigned char)y);
+         });
+}
+
+// The options, checked once; then a predicate per socket.
+struct HostFilter {
+  SocketQuery query;
+  std::optional<Port> port;
+  std::optional<AddressMatch> local, remote;
+  std::optional<PortGroup> group;
+  std::string service;
+  std::optional<int> pid;
+  std::string command;
+  bool owners_needed = false;
+
+  bool matches(HostScan& scan, const HostRow& row) const {
+    const SocketRecord& r = row.socket.record;
+    if (port && r.local.port != *port && r.remote.port != *port) return false;
+    if (local && !local->matches(r.local)) return false;
+    if (remote && !remote->matches(r.remote)) return false;
+    if (group && group_of(r.local.port) != *group) return false;
+    if (!service.empty()) {
+      const Service* s = scan.any_service_of(row.socket);
+      if (!s || !iequal(s->name, service)) return false;
+    }
+    if (pid || !command.empty()) {
+      bool found = false;
+      for (const auto& o : scan.owners().of(r.inode)) {
+        if ((pid && o.pid == *pid) || (!command.empty() && o.command == command)) found = true;
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+};
+
+std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only) {
+  HostFilter f;
+  if (o.tcp || o.udp) {
+    f.query.transports.clear();
+    if (o.tcp) f.query.transports.push_back(Transport::kTcp);
+    if (o.udp) f.query.transports.push_back(Transport::kUdp);
+  }
+  if (!o.states.empty()) {
+    f.query.states = 0;
+    for (const auto& s : o.states) {
+      auto st = parse_socket_state(s);
+      if (!st) {
+        ctx.error("--state '" + s + "': " + st.error().what());
+        return std::nullopt;
+      }
+      f.query.states |= state_bit(*st);
+    }
+  }
+  if (o.listening || listen_only) {
+    f.query.states &= state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
+  }
+  if (o.port >= 0) {
+    if (o.port > 65535) {
+      ctx.error(fmt::format("--port {}: out of range 0-65535", o.port));
+      return std::nullopt;
+    }
+    f.port = Port(o.port);
+  }
+  if (!o.local.empty() && !(f.local = parse_address_match(ctx, "--local", o.local))) {
+    return std::nullopt;
+  }
+  if (!o.remote.empty() && !(f.remote = parse_address_match(ctx, "--remote", o.remote))) {
+    return std::nullopt;
+  }
+  if (!o.group.empty()) {
+    auto g = parse_port_group(o.group);
+    if (!g) {
+      ctx.error("--group '" + o.group + "': " + g.error().what());
+      return std::nullopt;
+    }
+    f.group = *g;
+  }
+  f.service = o.service;
+  if (!o.process.empty()) {
+    if (o.process.find_first_not_of("0123456789") == std::string::npos && o.process.size() < 10) {
+      f.pid = std::stoi(o.process);
+    } else {
+      f.command = o.process;
+    }
+  }
+  f.owners_needed = o.processes || f.pid || !f.command.empty();
+  return f;
+}
+
+// Only listeners pass for `listen` and --listening: LISTEN, and UDP without a peer.
+bool listening_only_ok(const HostRow& row) {
+  return row.socket.role == LocalRole::kListener;
+}
+
+// Column widths of the table; longer values push the line, never cut it.
+constexpr int kEndpointWidth = 26;
+
+class RowPrinter {
+ public:
+  RowPrinter(Context& ctx, HostScan& scan, bool processes, bool netns)
+      : ctx_(ctx), scan_(scan), processes_(processes), netns_(netns) {}
+
+  // `indent`: the width of the watch marks, so the header lines up.
+  void header(std::string_view indent = {}) {
+    auto out = std::back_inserter(ctx_.out.buffer());
+    if (ctx_.format == Format::kCsv) {
+      fmt::format_to(out, "transport,state,recv_q,send_q,local,remote,role,role_evidence,service,"
+                          "uid,inode{}{}\n",
+                     netns_ ? ",netns" : "", processes_ ? ",processes,owner_missing" : "");
+    } else if (ctx_.format == Format::kTable) {
+      fmt::format_to(out, "{}{}{:<6}{:<11}{:>7} {:>7} {:<{}} {:<{}} {:<26} {:<14}{}{}{}\n",
+                     ctx_.style.bold(), indent, "NETID", "STATE", "RECV-Q", "SEND-Q", "LOCAL",
+                     kEndpointWidth, "PEER", kEndpointWidth, "ROLE", "SERVICE",
+                     netns_ ? " NETNS" : "", processes_ ? " PROCESS" : "", ctx_.style.reset());
+    }
+  }
+
+  // `mark`: "" or a watch prefix ("+ ", "- ").
+  void row(const HostRow& row, std::string_view mark = {}, std::string_view event = {}) {
+    auto& buf = ctx_.out.buffer();
+    const SocketRecord& r = row.socket.record;
+    char local[Endpoint::kMaxTextSize], remote[Endpoint::kMaxTextSize];
+    const std::string_view l(local, r.local.format(local)), p(remote, r.remote.format(remote));
+    const std::string_view service = row.service ? row.service->name : std::string_view{};
+    switch (ctx_.format) {
+      case Format::kJson: json(row, event); break;
+      case Format::kCsv: {
+        auto out = std::back_inserter(buf);
+        fmt::format_to(out, "{},{},{},{},{},{},{},{},", to_string(r.transport), to_string(r.state),
+                       r.rqueue, r.wqueue, l, p, to_string(row.socket.role),
+                       to_string(row.socket.evidence));
+        csv_field(buf, service);
+        fmt::format_to(out, ",{},{}", r.uid, r.inode);
+        if (netns_) {
+          buf.push_back(',');
+          csv_field(buf, row.netns.label());
+        }
+        if (processes_) {
+          buf.push_back(',');
+          csv_field(buf, owners_text(r));
+          buf.push_back(',');
+          csv_field(buf, missing_text(r));
+        }
+        buf.push_back('\n');
+        break;
+      }
+      case Format::kTable: {
+        auto out = std::back_inserter(buf);
+        char role[48];
+        auto end = row.socket.role == LocalRole::kListener
+                       ? fmt::format_to_n(role, sizeof role, "listener")
+                       : fmt::format_to_n(role, sizeof role, "{} ({})", to_string(row.socket.role),
+                                          to_string(row.socket.evidence));
+        const std::string_view role_text(role, end.size < sizeof role ? end.size : sizeof role);
+        fmt::format_to(out, "{}{:<6}{:<11}{:>7} {:>7} {:<{}} {:<{}} {:<26} {:<14}", mark,
+                       to_string(r.transport), to_string(r.state), r.rqueue, r.wqueue, l,
+                       kEndpointWidth, p, kEndpointWidth, role_text,
+                       service.empty() ? "-" : service);
+        if (netns_) fmt::format_to(out, " {}", row.netns.label());
+        if (processes_) {
+          std::string owners = owners_text(r);
+          fmt::format_to(out, " {}", owners.empty() ? "(" + std::string(missing_text(r)) + ")"
+                                                    : owners);
+        }
+        if (!event.empty()) fmt::format_to(out, "  {}", event);
+        buf.push_back('\n');
+        break;
+      }
+    }
+    ctx_.out.maybe_flush(1 << 16);
+  }
+
+ private:
+  std::string owners_text(const SocketRecord& r) {
+    std::string s;
+    for (const auto& o : scan_.owners().of(r.inode)) {
+      if (!s.empty()) s += ',';
+      fmt::format_to(std::back_inserter(s), "{}/{}:fd{}", o.pid, o.command, o.fd);
+    }
+    return s;
+  }
+  std::string_view missing_text(const SocketRecord& r) {
+    OwnerMissing why = scan_.owners().why_missing(r);
+    return why == OwnerMissing::kNone ? std::string_view{} : to_string(why);
+  }
+
+  void json(const HostRow& row, std::string_view event) {
+    const SocketRecord& r = row.socket.record;
+    const auto host = ctx_.host_range();
+    JsonWriter j(ctx_.out.buffer());
+    j.begin_object();
+    if (!event.empty()) j.str("event", event);
+    j.str("transport", to_string(r.transport))
+        .str("state", to_string(r.state))
+        .endpoint("local", r.local, host)
+        .endpoint("remote", r.remote, host)
+        .str("role", to_string(row.socket.role))
+        .str("role_evidence", to_string(row.socket.evidence));
+    if (row.service) {
+      j.str("service", row.service->name);
+    } else {
+      j.null("service");
+    }
+    j.num("recv_q", unsigned{r.rqueue}).num("send_q", unsigned{r.wqueue}).num("uid", unsigned{r.uid});
+    j.num("inode", std::uint64_t{r.inode});
+    if (r.autobound) {
+      j.boolean("autobound", *r.autobound);
+    } else {
+      j.null("autobound");
+    }
+    if (r.unconnected()) {
+      j.null("community_id");
+    } else {
+      j.str("community_id", community_id(row.socket.pair()));
+    }
+    j.str("netns", row.netns.label());
+    if (processes_) {
+      auto owners = scan_.owners().of(r.inode);
+      if (owners.empty()) {
+        OwnerMissing why = scan_.owners().why_missing(r);
+        j.str("owner_missing", to_string(why)).str("owner_missing_reason", explain(why));
+      } else {
+        j.begin_array("processes");
+        for (const auto& o : owners) {
+          j.begin_object().num("pid", o.pid).str("command", o.command).num("fd", o.fd).end_object();
+        }
+        j.end_array();
+      }
+    }
+    j.end_object().end_line();
+  }
+
+  Context& ctx_;
+  HostScan& scan_;
+  bool processes_;
+  bool netns_;
+};
+
+int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
+  auto filter = make_filter(ctx, o, listen_only);
+  if (!filter) return kExitUsage;
+  HostScan scan(ctx, o.all_netns, o.ephemeral_names);
+  const bool only_listeners = o.listening || listen_only;
+  RowPrinter printer(ctx, scan, o.processes, o.all_netns);
+  printer.header();
+  std::size_t shown = 0;
+  bool ok = scan.run(filter->query, [&](const HostRow& row) {
+    if (only_listeners && !listening_only_ok(row)) return;
+    if (!filter->matches(scan, row)) return;
+    ++shown;
+    printer.row(row);
+  });
+  if (!ok) return kExitRuntime;
+  return shown ? kExitOk : kExitNotFound;
+}
+
+// --watch: a key per socket; what appeared and disappeared between two views.
+struct WatchKey {
+  std::uint64_t netns;
+  Transport transport;
+  Endpoint local, remote;
+  friend bool operator==(const WatchKey&, const WatchKey&) = default;
+};
+struct WatchKeyHash {
+  std::size_t operator()(const WatchKey& k) const {
+    return SocketPair{k.transport, k.local, k.remote}.hash() ^ k.netns;
+  }
+};
+struct Seen {
+  SocketRecord record;
+  LocalRole role;
+  Evidence evidence;
+  const Service* service;
+  std::size_t netns_index;
+};
+using WatchMap = std::unordered_map<WatchKey, Seen, WatchKeyHash>;
+
+std::atomic<bool> g_interrupted{false};
+void on_sigint(int) { g_interrupted = true; }
+
+int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
+  auto filter = make_filter(ctx, o, listen_only);
+  if (!filter) return kExitUsage;
+  if (o.count == 0) return kExitOk;
+  const double interval = o.watch > 0 ? o.watch : 2.0;
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  HostScan scan(ctx, o.all_netns, o.ephemeral_names);
+  RowPrinter printer(ctx, scan, false, o.all_netns);
+  const bool only_listeners = o.listening || listen_only;
+  std::vector<NetworkNamespace> namespaces;  // stable storage for HostRow::netns of old rows
+  WatchMap previous;
+  bool first = true;
+  for (int view = 0; o.count < 0 || view <= o.count; ++view) {
+    WatchMap current;
+    current.reserve(previous.size() + 64);
+    bool ok = scan.run(filter->query, [&](const HostRow& row) {
+      if (only_listeners && !listening_only_ok(row)) return;
+      if (!filter->matches(scan, row)) return;
+      auto it = std::find_if(namespaces.begin(), namespaces.end(),
+                             [&](const NetworkNamespace& n) { return n.inode == row.netns.inode; });
+      if (it == namespaces.end()) it = namespaces.insert(namespaces.end(), row.netns);
+      const SocketRecord& r = row.socket.record;
+      current.emplace(WatchKey{r.netns, r.transport, r.local, r.remote},
+                      Seen{r, row.socket.role, row.socket.evidence, row.service,
+                           std::size_t(it - namespaces.begin())});
+    });
+    if (!ok) return kExitRuntime;
+    auto emit = [&](const Seen& s, std::string_view mark, std::string_view event) {
+      HostSocket hs{s.record, s.role, s.evidence};
+      printer.row(HostRow{hs, s.service, namespaces[s.netns_index]}, mark, event);
+    };
+    if (first) {
+      if (ctx.format == Format::kTable) {
+        ctx.out.append(fmt::format("{} sockets now; watching every {}s (Ctrl-C ends)\n",
+                                   current.size(), interval));
+      }
+      printer.header("  ");
+      for (const auto& [k, s] : current) emit(s, "  ", "");
+      first = false;
+    } else {
+      auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+      std::size_t changes = 0;
+      std::string stamp = fmt::format("-- {:%H:%M:%S}", fmt::localtime(now));
+      for (const auto& [k, s] : current) {
+        if (previous.count(k)) continue;
+        if (ctx.format == Format::kTable && changes++ == 0) ctx.out.append(stamp + "\n");
+        const bool new_listener = s.role == LocalRole::kListener;
+        emit(s, "+ ", new_listener ? "NEW LISTENER" : "appeared");
+      }
+      for (const auto& [k, s] : previous) {
+        if (current.count(k)) continue;
+        if (ctx.format == Format::kTable && changes++ == 0) ctx.out.append(stamp + "\n");
+        emit(s, "- ", "disappeared");
+      }
+    }
+    ctx.out.flush();
+    previous = std::move(current);
+    if (o.count >= 0 && view == o.count) break;
+    // Sleep in short steps so Ctrl-C ends promptly.
+    for (double slept = 0; slept < interval && !g_interrupted; slept += 0.1) {
+      ::poll(nullptr, 0, int(std::min(100.0, (interval - slept) * 1000)));
+    }
+    if (g_interrupted) break;
+  }
+  return kExitOk;
+}
+
+void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
+  sub->add_flag("--tcp,-t", o.tcp, "TCP sockets");
+  sub->add_flag("--udp,-u", o.udp, "UDP sockets");
+  if (!listen_cmd) {
+    sub->add_option("--state", o.states, "only this state (repeatable): established, listen, "
+                                         "time-wait, syn-sent, syn-recv, close-wait, unconn, ...")
+        ->transform(keep_literal());
+    sub->add_flag("--listening,-l", o.listening, "listeners only (LISTEN, UDP without a peer)");
+  }
+  sub->add_option("--port", o.port, "either side's port");
+  sub->add_option("--local", o.local, "local endpoint, address or CIDR")->transform(keep_literal());
+  sub->add_option("--remote", o.remote, "remote endpoint, address or CIDR")
+      ->transform(keep_literal());
+  sub->add_option("--group", o.group, "local port's group: well-known, registered, dynamic")
+      ->transform(keep_literal());
+  sub->add_option("--service", o.service, "the registry's name for the server side's port")
+      ->transform(keep_literal());
+  sub->add_option("--process", o.process, "owning process: command name or pid")
+      ->transform(keep_literal());
+  sub->add_flag("--processes,-p", o.processes, "show owning processes (pid, command, fd)");
+  sub->add_flag("--all-netns", o.all_netns,
+                "every network namespace (/proc/*/ns/net, /run/netns), not just this one");
+  sub->add_flag("--ephemeral-names", o.ephemeral_names,
+                "name services also for ports in the host's ephemeral range");
+  sub->add_option("--watch", o.watch, "refresh every SECONDS (default 2): print what appeared "
+                                      "and disappeared, flag new listeners")
+      ->expected(0, 1)
+      ->default_str("2");
+  sub->add_option("--count", o.count, "with --watch: stop after N refreshes");
+}
+
+}  // namespace
+
+void add_host_commands(CLI::App& app, Context& ctx) {
+  static HostOptions sockets_opts, listen_opts;
+  auto* sockets = app.add_subcommand(
+      "sockets", "this host's TCP and UDP sockets as socket pairs, with roles (like ss -tuan)");
+  add_filter_options(sockets, sockets_opts, false);
+  auto* watch_s = sockets->get_option("--watch");
+  ctx.on(sockets, [&ctx, watch_s] {
+    if (watch_s->count() > 0) return run_watch(ctx, sockets_opts, false);
+    return run_sockets(ctx, sockets_opts, false);
+  });
+  auto* listen = app.add_subcommand("listen", "what this host serves: listening sockets");
+  add_filter_options(listen, listen_opts, true);
+  auto* watch_l = listen->get_option("--watch");
+  ctx.on(listen, [&ctx, watch_l] {
+    if (watch_l->count() > 0) return run_watch(ctx, listen_opts, true);
+    return run_sockets(ctx, listen_opts, true);
+  });
+}
+
+int run_overview(Context& ctx) {
+  render_overview(ctx);
+  return kExitOk;
+}
+
+}  // namespace sockscope::cli

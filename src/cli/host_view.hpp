@@ -1,0 +1,58 @@
+// What the host subcommands share: the dump over one or all network
+// namespaces with roles, the service shown for a socket, and lazy owners.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/context.hpp"
+#include "sockscope/host.hpp"
+#include "sockscope/netns.hpp"
+#include "sockscope/process_owners.hpp"
+
+namespace sockscope::cli {
+
+// One socket as the views see it.
+struct HostRow {
+  const HostSocket& socket;
+  const Service* service;           // shown name (nullptr: none, or hidden as ephemeral)
+  const NetworkNamespace& netns;
+};
+
+class HostScan {
+ public:
+  HostScan(Context& ctx, bool all_netns, bool ephemeral_names)
+      : ctx_(ctx), all_netns_(all_netns), ephemeral_names_(ephemeral_names) {}
+
+  // Dumps every namespace asked for; returns false (after one error line) when
+  // nothing could be read. Namespaces that cannot be entered are warned about.
+  bool run(const SocketQuery& query, const std::function<void(const HostRow&)>& fn);
+
+  // The registry's name for the socket's server port; ports in the host's
+  // ephemeral range are named only when asked (--ephemeral-names).
+  const Service* service_of(const HostSocket& s) const;
+  // The registry's name regardless of the ephemeral range (for --service).
+  const Service* any_service_of(const HostSocket& s) const;
+
+  // Scanned on first use.
+  const ProcessOwners& owners();
+  bool several_namespaces() const { return namespaces_.size() > 1; }
+  std::string source_name() const { return source_name_; }
+
+ private:
+  Context& ctx_;
+  bool all_netns_;
+  bool ephemeral_names_;
+  std::optional<PortRange> host_;
+  std::vector<NetworkNamespace> namespaces_;
+  std::optional<ProcessOwners> owners_;
+  std::string source_name_;
+};
+
+// Registers `sockscope sockets`, `sockscope listen` (cmd_host.cpp).
+void render_overview(Context& ctx);
+
+}  // namespace sockscope::cli

@@ -1,0 +1,132 @@
+// Finding network namespaces and opening a sock_diag socket inside one.
+#include "sockscope/netns.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <thread>
+
+namespace sockscope {
+namespace {
+
+// Calls fn(name) for each entry of a directory (skipping dot entries).
+template <typename Fn>
+bool each_name(const std::string& dir, Fn&& fn) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    fn(std::string(e->d_name));
+  }
+  ::closedir(d);
+  return true;
+}
+
+}  // namespace
+
+std::string NetworkNamespace::label() const {
+  return name.empty() ? "net:[" + std::to_string(inode) + "]" : name;
+}
+
+std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnings,
+                                                      const std::string& proc,
+                                                      const std::string& run_netns) {
+  std::map<std::uint64_t, NetworkNamespace> found;
+  const std::uint64_t current = current_netns();
+  std::size_t unreadable = 0;
+  // Named ones first, so their path is the stable /run/netns file.
+  each_name(run_netns, [&](const std::string& name) {
+    struct stat st;
+    std::string path = run_netns + "/" + name;
+    if (::stat(path.c_str(), &st) != 0) {
+      ++unreadable;
+      return;
+    }
+    auto& ns = found[st.st_ino];
+    if (ns.name.empty()) {
+      ns.inode = st.st_ino;
+      ns.name = name;
+      ns.path = path;
+    }
+  });
+  each_name(proc, [&](const std::string& pid) {
+    if (pid.find_first_not_of("0123456789") != std::string::npos) return;
+    struct stat st;
+    std::string path = proc + "/" + pid + "/ns/net";
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == EACCES || errno == EPERM) ++unreadable;
+      return;
+    }
+    auto& ns = found[st.st_ino];
+    if (ns.path.empty()) {
+      ns.inode = st.st_ino;
+      ns.path = path;
+    }
+  });
+  if (warnings && unreadable) {
+    Error e = Error::io(std::to_string(unreadable) +
+                        " namespace references under " + proc + " or " + run_netns +
+                        " were not readable (not root?); their sockets are not shown");
+    e.code = Error::Code::kPermission;
+    warnings->push_back(std::move(e));
+  }
+  std::vector<NetworkNamespace> out;
+  out.reserve(found.size() + 1);
+  if (!found.count(current)) {
+    out.push_back({current, "", "/proc/thread-self/ns/net", true});
+  }
+  for (auto& [inode, ns] : found) {
+    ns.current = inode == current;
+    out.push_back(std::move(ns));
+  }
+  std::stable_partition(out.begin(), out.end(), [](const NetworkNamespace& n) { return n.current; });
+  return out;
+}
+
+std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
+    const NetworkNamespace& ns) {
+  if (ns.current) return open_netlink_source();
+  int sock = -1;
+  int err = 0;
+  std::string step;
+  // setns() changes only the calling thread's namespace: do it in a thread that
+  // ends right after, so the rest of the program stays where it was.
+  std::thread helper([&] {
+    int nsfd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) {
+      err = errno;
+      step = "open " + ns.path;
+      return;
+    }
+    if (::setns(nsfd, CLONE_NEWNET) != 0) {
+      err = errno;
+      step = "enter network namespace " + ns.label() + " (setns)";
+      ::close(nsfd);
+      return;
+    }
+    ::close(nsfd);
+    sock = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (sock < 0) {
+      err = errno;
+      step = "NETLINK_SOCK_DIAG socket in " + ns.label();
+    }
+  });
+  helper.join();
+  if (sock < 0) {
+    Error e = Error::io(step + ": " + std::strerror(err));
+    if (err == EPERM || err == EACCES) e.code = Error::Code::kPermission;
+    return std::unexpected(e);
+  }
+  return open_netlink_source(sock, ns.inode);
+}
+
+}  // namespace sockscope

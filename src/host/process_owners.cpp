@@ -1,0 +1,179 @@
+// The /proc/*/fd walk behind ProcessOwners: raw getdents64 and readlinkat,
+// no per-descriptor allocation, one sort, one hash map sized once.
+#include "sockscope/process_owners.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace sockscope {
+namespace {
+
+struct LinuxDirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// Calls fn(name) for every entry of the open directory `dir`.
+template <typename Fn>
+void for_each_entry(int dir, std::vector<char>& buf, Fn&& fn) {
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir, buf.data(), buf.size());
+    if (n <= 0) return;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf.data() + off);
+      off += d->d_reclen;
+      fn(d->d_name);
+    }
+  }
+}
+
+// Decimal names only ("123"); -1 otherwise.
+long number_of(const char* name) {
+  if (*name < '0' || *name > '9') return -1;
+  long v = 0;
+  for (; *name; ++name) {
+    if (*name < '0' || *name > '9') return -1;
+    v = v * 10 + (*name - '0');
+  }
+  return v;
+}
+
+std::string read_comm(int proc_fd, long pid) {
+  char path[40];
+  std::snprintf(path, sizeof path, "%ld/comm", pid);
+  int fd = ::openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "?";
+  char buf[64];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) return "?";
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0')) --n;
+  return std::string(buf, std::size_t(n));
+}
+
+}  // namespace
+
+std::string_view to_string(OwnerMissing why) {
+  switch (why) {
+    case OwnerMissing::kNone: return "none";
+    case OwnerMissing::kTimeWait: return "time-wait";
+    case OwnerMissing::kKernelOwned: return "kernel-owned";
+    case OwnerMissing::kNoPermission: return "no-permission";
+    case OwnerMissing::kOtherNetns: return "other-netns";
+    case OwnerMissing::kNoProcess: return "no-process";
+  }
+  return "none";
+}
+
+std::string_view explain(OwnerMissing why) {
+  switch (why) {
+    case OwnerMissing::kNone: return "";
+    case OwnerMissing::kTimeWait:
+      return "TIME_WAIT: the kernel keeps the pair after close, no process holds it";
+    case OwnerMissing::kKernelOwned:
+      return "no inode: a connection the kernel holds until it is accepted";
+    case OwnerMissing::kNoPermission:
+      return "another user's socket and their /proc/PID/fd is not readable (run as root)";
+    case OwnerMissing::kOtherNetns:
+      return "in another network namespace whose processes are not visible from here";
+    case OwnerMissing::kNoProcess:
+      return "no descriptor refers to it: a kernel socket, or it changed during the scan";
+  }
+  return "";
+}
+
+ProcessOwners ProcessOwners::scan(const std::string& proc) {
+  ProcessOwners out;
+  out.euid_ = ::geteuid();
+  out.netns_ = current_netns();
+  int proc_fd = ::open(proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0) {
+    out.denied_ = 1;
+    return out;
+  }
+  struct Raw {
+    std::uint64_t inode;
+    int pid;
+    int fd;
+    std::uint32_t command;
+  };
+  std::vector<Raw> raw;
+  raw.reserve(4096);
+  std::vector<char> pids_buf(64 * 1024), fds_buf(64 * 1024);
+  std::vector<long> pids;
+  for_each_entry(proc_fd, pids_buf, [&](const char* name) {
+    long pid = number_of(name);
+    if (pid > 0) pids.push_back(pid);
+  });
+  char path[48];
+  char link[64];
+  for (long pid : pids) {
+    std::snprintf(path, sizeof path, "%ld/fd", pid);
+    int dir = ::openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+      if (errno == EACCES || errno == EPERM) ++out.denied_;
+      continue;  // ENOENT: the process ended meanwhile
+    }
+    ++out.processes_;
+    std::uint32_t command = UINT32_MAX;
+    for_each_entry(dir, fds_buf, [&](const char* name) {
+      long fd = number_of(name);
+      if (fd < 0) return;
+      ssize_t n = ::readlinkat(dir, name, link, sizeof link - 1);
+      // "socket:[12345]"
+      if (n < 10 || std::memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']') return;
+      std::uint64_t inode = 0;
+      for (ssize_t i = 8; i < n - 1; ++i) inode = inode * 10 + std::uint64_t(link[i] - '0');
+      if (command == UINT32_MAX) {
+        command = std::uint32_t(out.commands_.size());
+        out.commands_.push_back(read_comm(proc_fd, pid));
+      }
+      raw.push_back({inode, int(pid), int(fd), command});
+    });
+    ::close(dir);
+  }
+  ::close(proc_fd);
+  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
+    if (a.inode != b.inode) return a.inode < b.inode;
+    return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+  });
+  out.owners_.reserve(raw.size());
+  out.index_.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    out.owners_.push_back({raw[i].pid, raw[i].fd, out.commands_[raw[i].command]});
+    if (i > 0 && raw[i].inode == raw[i - 1].inode) {
+      ++out.index_[raw[i].inode].count;
+    } else {
+      out.index_.emplace(raw[i].inode, Span{std::uint32_t(i), 1});
+    }
+  }
+  return out;
+}
+
+std::span<const ProcessOwner> ProcessOwners::of(std::uint64_t inode) const {
+  if (inode == 0) return {};
+  auto it = index_.find(inode);
+  if (it == index_.end()) return {};
+  return {owners_.data() + it->second.first, it->second.count};
+}
+
+OwnerMissing ProcessOwners::why_missing(const SocketRecord& r) const {
+  if (!of(r.inode).empty()) return OwnerMissing::kNone;
+  if (r.inode == 0) {
+    return r.state == SocketState::kTimeWait ? OwnerMissing::kTimeWait : OwnerMissing::kKernelOwned;
+  }
+  if (denied_ > 0 && r.uid != euid_) return OwnerMissing::kNoPermission;
+  if (r.netns != 0 && netns_ != 0 && r.netns != netns_) return OwnerMissing::kOtherNetns;
+  return OwnerMissing::kNoProcess;
+}
+
+}  // namespace sockscope
