@@ -121,6 +121,14 @@ void BM_RegistryByName(benchmark::State& state) {  // every assignment, as a vec
 }
 BENCHMARK(BM_RegistryByName);
 
+void BM_LoadEtcServices(benchmark::State& state) {  // what every CLI run pays once
+  for (auto _ : state) {
+    Registry r;
+    benchmark::DoNotOptimize(r.load_services_file("/etc/services"));
+  }
+}
+BENCHMARK(BM_LoadEtcServices);
+
 void BM_RegistrySearch(benchmark::State& state) {  // a scan of all ~11,700 records
   const Registry& reg = Registry::builtin();
   for (auto _ : state) benchmark::DoNotOptimize(reg.search("mail"));

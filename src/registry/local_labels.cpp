@@ -84,12 +84,18 @@ const std::string& LocalLabels::keep(std::string_view text) {
   return strings_.emplace_back(text);
 }
 
-const Service* LocalLabels::make(std::string_view name, PortRange ports, Transport transport,
-                                 std::string_view comment, std::string_view alias_of,
-                                 const std::string& source) {
-  for (std::uint16_t index : port_records(ports.first, transport)) {
-    const Service& s = service(index);
-    if (s.ports == ports && iequals(s.name, name)) return &s;
+std::string_view LocalLabels::make(std::string_view name, PortRange ports, Transport transport,
+                                   std::string_view comment, std::string_view alias_of,
+                                   const std::string& source) {
+  const auto index = static_cast<std::uint32_t>(labels_.size());
+  for (std::uint16_t r : port_records(ports.first, transport)) {
+    const Record& rec = record(r);
+    if (rec.first == ports.first && rec.last == ports.last &&
+        iequals(pool_string(rec.name), name)) {
+      labels_.push_back({nullptr, r, (rec.flags & kFlagAlias) != 0, transport, ports});
+      index_label(index, pool_string(rec.name));
+      return pool_string(rec.name);
+    }
   }
   Service s;
   s.name = keep(name);
@@ -98,29 +104,31 @@ const Service* LocalLabels::make(std::string_view name, PortRange ports, Transpo
   s.description = comment.empty() ? std::string_view{} : std::string_view(keep(comment));
   s.alias_of = alias_of;
   s.source = source;
-  return &services_.emplace_back(s);
+  const Service* local = &services_.emplace_back(s);
+  labels_.push_back({local, 0, local->is_alias(), transport, ports});
+  index_label(index, local->name);
+  return local->name;
+}
+
+void LocalLabels::index_label(std::uint32_t index, std::string_view name) {
+  const Label& l = labels_[index];
+  if (l.ports.first == l.ports.last) {
+    by_port_.add(port_key(l.ports.first, l.transport), index, next_port_,
+                 [](std::uint32_t) { return true; });  // the hash is the key
+  } else {
+    ranges_.push_back(index);
+    next_port_.resize(labels_.size(), kEnd);
+  }
+  by_name_.add(name, name_hash(name), l.transport, index, next_name_);
 }
 
 void LocalLabels::add(const ServicesParse& parsed, std::string_view source_text) {
   const std::string& source = keep(source_text);
   for (const ServicesLine& line : parsed.lines) {
     for (Transport t : line.transports) {
-      const Service* primary = make(line.name, line.ports, t, line.comment, {}, source);
-      std::vector<const Service*> made = {primary};
+      const std::string_view primary = make(line.name, line.ports, t, line.comment, {}, source);
       for (std::string_view alias : line.aliases) {
-        made.push_back(make(alias, line.ports, t, line.comment, primary->name, source));
-      }
-      for (const Service* s : made) {
-        const auto index = static_cast<std::uint32_t>(labels_.size());
-        labels_.push_back(s);
-        if (s->ports.first == s->ports.last) {
-          by_port_.add(port_key(s->ports.first, t), index, next_port_,
-                       [](std::uint32_t) { return true; });  // the hash is the key
-        } else {
-          ranges_.push_back(index);
-          next_port_.resize(labels_.size(), kEnd);
-        }
-        by_name_.add(s->name, name_hash(s->name), t, index, next_name_);
+        make(alias, line.ports, t, line.comment, primary, source);
       }
     }
   }
@@ -136,8 +144,8 @@ void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint3
   }
   bool merged = false;
   for (std::uint32_t index : ranges_) {
-    const Service& s = *labels_[index];
-    if (s.transport == transport && s.ports.contains(port)) {
+    const Label& l = labels_[index];
+    if (l.transport == transport && l.ports.contains(port)) {
       out.push_back(index);
       merged = true;
     }
@@ -151,18 +159,18 @@ const Service* LocalLabels::primary(Port port, Transport transport) const {
          return true;
        });
        i != kEnd; i = next_port_[i]) {
-    if (!labels_[i]->is_alias()) {
+    if (!labels_[i].alias) {
       best = i;
       break;
     }
   }
   for (std::uint32_t index : ranges_) {  // an earlier range label wins
-    const Service& s = *labels_[index];
-    if (index < best && s.transport == transport && s.ports.contains(port) && !s.is_alias()) {
+    const Label& l = labels_[index];
+    if (index < best && l.transport == transport && l.ports.contains(port) && !l.alias) {
       best = index;
     }
   }
-  return best == kEnd ? nullptr : labels_[best];
+  return best == kEnd ? nullptr : &label(best);
 }
 
 }  // namespace sockscope::registry

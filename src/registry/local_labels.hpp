@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "registry/services_parser.hpp"
+#include "registry/table.hpp"
 #include "sockscope/registry.hpp"
 
 namespace sockscope::registry {
@@ -77,7 +78,11 @@ class LocalLabels {
 
   std::size_t size() const { return labels_.size(); }
   bool empty() const { return labels_.empty(); }
-  const Service& label(std::size_t index) const { return *labels_[index]; }
+  // The label's Service (IANA's record, built on first use, for a repeated assignment).
+  const Service& label(std::size_t index) const {
+    const Label& l = labels_[index];
+    return l.local ? *l.local : service(l.iana);
+  }
 
   // Labels covering port/transport, in load order.
   void at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const;
@@ -94,7 +99,7 @@ class LocalLabels {
     const NameIndex::Entry* e = by_name_.find(name, hash);
     const auto t = static_cast<std::size_t>(transport);
     if (!e || t >= 4 || e->by_transport[t] == kEnd) return nullptr;
-    return labels_[e->by_transport[t]];
+    return &label(e->by_transport[t]);
   }
 
  private:
@@ -103,14 +108,26 @@ class LocalLabels {
   }
   const std::string& keep(std::string_view text);
   // A label for name on ports/transport: IANA's record when it is the same
-  // assignment, else a new local Service.
-  const Service* make(std::string_view name, PortRange ports, Transport transport,
-                      std::string_view comment, std::string_view alias_of,
-                      const std::string& source);
+  // assignment, else a new local Service. Returns the label's name.
+  std::string_view make(std::string_view name, PortRange ports, Transport transport,
+                        std::string_view comment, std::string_view alias_of,
+                        const std::string& source);
+
+  // Adds label `index` to the port and name indexes.
+  void index_label(std::uint32_t index, std::string_view name);
 
   std::deque<std::string> strings_;  // deque: elements never move, views stay valid
   std::deque<Service> services_;
-  std::vector<const Service*> labels_;
+  // What lookups need without building IANA's Service objects: loading
+  // /etc/services must not touch the pages of ~300 scattered records.
+  struct Label {
+    const Service* local;  // nullptr: IANA's record `iana`
+    std::uint16_t iana;
+    bool alias;
+    Transport transport;
+    PortRange ports;
+  };
+  std::vector<Label> labels_;
   ChainIndex by_port_;  // single-port labels, key = port_key
   std::vector<std::uint32_t> next_port_;
   std::vector<std::uint32_t> ranges_;  // labels for a port range (rare): scanned
