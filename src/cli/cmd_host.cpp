@@ -172,15 +172,16 @@ class RowPrinter {
     }
   }
 
-  // `mark`: "" or a watch prefix ("+ ", "- ").
-  void row(const HostRow& row, std::string_view mark = {}, std::string_view event = {}) {
+  // `mark`: "" or a watch prefix ("+ ", "- "); `event`: "appeared"/"disappeared".
+  void row(const HostRow& row, std::string_view mark = {}, std::string_view event = {},
+           bool new_listener = false) {
     auto& buf = ctx_.out.buffer();
     const SocketRecord& r = row.socket.record;
     char local[Endpoint::kMaxTextSize], remote[Endpoint::kMaxTextSize];
     const std::string_view l(local, r.local.format(local)), p(remote, r.remote.format(remote));
     const std::string_view service = row.service ? row.service->name : std::string_view{};
     switch (ctx_.format) {
-      case Format::kJson: json(row, event); break;
+      case Format::kJson: json(row, event, new_listener); break;
       case Format::kCsv: {
         auto out = std::back_inserter(buf);
         fmt::format_to(out, "{},{},{},{},{},{},{},{},", to_string(r.transport), to_string(r.state),
@@ -219,7 +220,10 @@ class RowPrinter {
           fmt::format_to(out, " {}", owners.empty() ? "(" + std::string(missing_text(r)) + ")"
                                                     : owners);
         }
-        if (!event.empty()) fmt::format_to(out, "  {}", event);
+        if (!event.empty()) {
+          fmt::format_to(out, "  {}{}{}", new_listener ? ctx_.style.red() : std::string_view{},
+                         new_listener ? "NEW LISTENER" : event, ctx_.style.reset());
+        }
         buf.push_back('\n');
         break;
       }
@@ -241,12 +245,13 @@ class RowPrinter {
     return why == OwnerMissing::kNone ? std::string_view{} : to_string(why);
   }
 
-  void json(const HostRow& row, std::string_view event) {
+  void json(const HostRow& row, std::string_view event, bool new_listener) {
     const SocketRecord& r = row.socket.record;
     const auto host = ctx_.host_range();
     JsonWriter j(ctx_.out.buffer());
     j.begin_object();
     if (!event.empty()) j.str("event", event);
+    if (new_listener) j.boolean("new_listener", true);
     j.str("transport", to_string(r.transport))
         .str("state", to_string(r.state))
         .endpoint("local", r.local, host)
@@ -365,9 +370,10 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
                            std::size_t(it - namespaces.begin())});
     });
     if (!ok) return kExitRuntime;
-    auto emit = [&](const Seen& s, std::string_view mark, std::string_view event) {
+    auto emit = [&](const Seen& s, std::string_view mark, std::string_view event,
+                    bool new_listener = false) {
       HostSocket hs{s.record, s.role, s.evidence};
-      printer.row(HostRow{hs, s.service, namespaces[s.netns_index]}, mark, event);
+      printer.row(HostRow{hs, s.service, namespaces[s.netns_index]}, mark, event, new_listener);
     };
     if (first) {
       if (ctx.format == Format::kTable) {
@@ -384,8 +390,8 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
       for (const auto& [k, s] : current) {
         if (previous.count(k)) continue;
         if (ctx.format == Format::kTable && changes++ == 0) ctx.out.append(stamp + "\n");
-        const bool new_listener = s.role == LocalRole::kListener;
-        emit(s, "+ ", new_listener ? "NEW LISTENER" : "appeared");
+        // Unexplained open ports are a security concern: say so.
+        emit(s, "+ ", "appeared", s.role == LocalRole::kListener);
       }
       for (const auto& [k, s] : previous) {
         if (current.count(k)) continue;
