@@ -65,6 +65,7 @@ CLI::Validator keep_literal();
 // Each file of subcommands registers itself here (called from main).
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_registry_commands(CLI::App& app, Context& ctx);
+void add_ephemeral_commands(CLI::App& app, Context& ctx);
 void add_host_commands(CLI::App& app, Context& ctx);
 
 // `sockscope` with no subcommand: the host overview (cmd_host.cpp).

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
 
   add_model_commands(app, ctx);
   add_registry_commands(app, ctx);
+  add_ephemeral_commands(app, ctx);
   add_host_commands(app, ctx);
 
   // Arguments are taken literally: see kLiteralMark.

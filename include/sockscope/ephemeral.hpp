@@ -1,0 +1,101 @@
+// sockscope/ephemeral.hpp: ephemeral-port use per destination, by the kernel's rules.
+//
+//   auto settings = EphemeralSettings::read();           // this network namespace
+//   std::vector<PortUse> uses = ...;                     // from the host socket table
+//   EphemeralReport r = analyze_ephemeral(uses, *settings);
+//   r.destinations[0].utilization();                     // the fullest destination
+//   r.bind_pool.free();                                  // what bind(port 0) has left
+//
+// Why per destination: connect() on an unbound TCP socket may reuse a local port
+// as long as the whole socket pair stays unique (RFC 6056 algorithm 4 in
+// __inet_hash_connect), so it runs out toward one (local IP, remote IP, remote
+// port) with EADDRNOTAVAIL while other destinations still have room. Ports held
+// by an explicit bind() anywhere are never lent to connect(); reserved ports
+// (ip_local_reserved_ports) are skipped. bind(port 0) needs a port nobody uses
+// at all, so it runs out earlier, with EADDRINUSE. UDP ports are per local
+// address. Sockets that are bound but neither listening nor connected are
+// invisible to sock_diag (and so to ss and to sockscope).
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sockscope/endpoint.hpp"
+#include "sockscope/error.hpp"
+#include "sockscope/port.hpp"
+#include "sockscope/transport.hpp"
+
+namespace sockscope {
+
+// The sysctls that decide which ports connect() and bind(0) may choose.
+struct EphemeralSettings {
+  PortRange range{32768, 60999};       // net.ipv4.ip_local_port_range
+  std::bitset<65536> reserved;         // net.ipv4.ip_local_reserved_ports
+  std::string reserved_text;           // as the sysctl prints it ("" = none)
+  int tcp_tw_reuse = -1;               // net.ipv4.tcp_tw_reuse, -1 = unknown
+
+  // Ports of the range that are not reserved: what connect() may use at most.
+  std::uint32_t usable() const;
+
+  // Reads the sysctls of the calling thread's network namespace.
+  static std::expected<EphemeralSettings, Error> read(
+      const std::string& proc_sys_ipv4 = "/proc/sys/net/ipv4");
+  // "8080,9000-9010" (the sysctl's list syntax); empty text is no ports.
+  static std::expected<std::bitset<65536>, Error> parse_port_list(std::string_view text);
+};
+
+// One socket as the analysis needs it.
+struct PortUse {
+  Transport transport = Transport::kTcp;
+  bool listening = false;
+  bool time_wait = false;
+  Endpoint local;
+  Endpoint remote;
+  // Whether the kernel chose the local port (connect() or bind(0)); nullopt
+  // when the source cannot tell (e.g. /proc text).
+  std::optional<bool> autobound;
+  std::uint64_t inode = 0;  // for owner lookup; 0 for TIME_WAIT
+};
+
+struct DestinationUsage {
+  Transport transport = Transport::kTcp;
+  IpAddress local_address;
+  Endpoint remote;               // for UDP: port 0, address unspecified (per local address)
+  std::uint32_t used = 0;        // ports of the usable pool taken toward this destination
+  std::uint32_t time_wait = 0;   // of which in TIME_WAIT
+  std::uint32_t capacity = 0;    // usable - ports held by bind() (TCP)
+  std::vector<std::uint64_t> inodes;  // sockets behind `used` (filled for the top entries)
+
+  double utilization() const { return capacity ? double(used) / capacity : 1.0; }
+  bool exhausted() const { return used >= capacity; }
+};
+
+// The pool bind(port 0) draws from: usable ports no TCP socket uses at all.
+struct BindPoolUsage {
+  std::uint32_t used = 0;
+  std::uint32_t capacity = 0;
+  std::uint32_t free() const { return used >= capacity ? 0 : capacity - used; }
+  double utilization() const { return capacity ? double(used) / capacity : 1.0; }
+};
+
+struct EphemeralReport {
+  EphemeralSettings settings;
+  std::uint32_t bind_held = 0;  // usable ports held by explicit bind() (never lent to connect)
+  std::vector<DestinationUsage> destinations;  // TCP then UDP, fullest first
+  BindPoolUsage bind_pool;
+  std::size_t sockets_seen = 0;
+  bool autobound_known = true;  // false when some sockets lacked the bit (heuristics used)
+};
+
+// Counts usage per destination. `keep_inodes` destinations (fullest first) get
+// their socket inodes listed, so a caller can name the owning processes.
+EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
+                                  const EphemeralSettings& settings,
+                                  std::size_t keep_inodes = 20);
+
+}  // namespace sockscope

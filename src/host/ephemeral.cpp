@@ -1,0 +1,204 @@
+// Ephemeral-port accounting per destination, following net/ipv4/inet_hashtables.c
+// (__inet_hash_connect) and inet_connection_sock.c (inet_csk_find_open_port).
+#include "sockscope/ephemeral.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include "sockscope/socket_pair.hpp"
+
+namespace sockscope {
+namespace {
+
+struct DestinationKey {
+  Transport transport;
+  IpAddress local;
+  Endpoint remote;
+  friend bool operator==(const DestinationKey&, const DestinationKey&) = default;
+};
+
+struct DestinationKeyHash {
+  std::size_t operator()(const DestinationKey& k) const {
+    SocketPair p{k.transport, {k.local, 0}, k.remote};
+    return p.hash();
+  }
+};
+
+std::expected<std::string, Error> read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    int err = errno;
+    Error e = Error::io(path + ": " + std::strerror(err));
+    if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
+    return std::unexpected(e);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::uint32_t EphemeralSettings::usable() const {
+  std::uint32_t n = 0;
+  for (std::uint32_t p = range.first; p <= range.last; ++p) n += !reserved[p];
+  return n;
+}
+
+std::expected<std::bitset<65536>, Error> EphemeralSettings::parse_port_list(
+    std::string_view text) {
+  std::bitset<65536> ports;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\n')) item.remove_suffix(1);
+    if (!item.empty()) {
+      auto r = PortRange::parse(item, start);
+      if (!r) return std::unexpected(r.error());
+      for (std::uint32_t p = r->first; p <= r->last; ++p) ports.set(p);
+    }
+    start = comma + 1;
+  }
+  return ports;
+}
+
+std::expected<EphemeralSettings, Error> EphemeralSettings::read(
+    const std::string& proc_sys_ipv4) {
+  EphemeralSettings s;
+  auto range = EphemeralRange::read_host(proc_sys_ipv4 + "/ip_local_port_range");
+  if (!range) return std::unexpected(range.error());
+  s.range = range->range;
+  if (auto reserved = read_text(proc_sys_ipv4 + "/ip_local_reserved_ports")) {
+    auto ports = parse_port_list(*reserved);
+    if (!ports) {
+      Error e = ports.error();
+      e.message = proc_sys_ipv4 + "/ip_local_reserved_ports: " + e.message;
+      return std::unexpected(e);
+    }
+    s.reserved = *ports;
+    s.reserved_text = *reserved;
+  }
+  if (auto reuse = read_text(proc_sys_ipv4 + "/tcp_tw_reuse")) {
+    s.tcp_tw_reuse = std::atoi(reuse->c_str());
+  }
+  return s;
+}
+
+EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
+                                  const EphemeralSettings& settings, std::size_t keep_inodes) {
+  EphemeralReport report;
+  report.settings = settings;
+  report.sockets_seen = sockets.size();
+  const PortRange range = settings.range;
+  auto in_pool = [&](Port p) { return range.contains(p) && !settings.reserved[p]; };
+
+  // Ports owned by explicit bind(): listeners, and connected sockets whose port
+  // the kernel did not choose (bind-before-connect, accepted children).
+  std::bitset<65536> listener_ports, held, any_tcp;
+  for (const PortUse& s : sockets) {
+    if (s.transport == Transport::kTcp && s.listening) listener_ports.set(s.local.port);
+  }
+  for (const PortUse& s : sockets) {
+    if (s.transport != Transport::kTcp) continue;
+    any_tcp.set(s.local.port);
+    if (s.listening) {
+      held.set(s.local.port);
+    } else if (!s.time_wait) {
+      if (!s.autobound) report.autobound_known = false;
+      bool explicit_port = s.autobound ? !*s.autobound : listener_ports[s.local.port];
+      if (explicit_port) held.set(s.local.port);
+    }
+  }
+  const std::uint32_t usable = settings.usable();
+  for (std::uint32_t p = range.first; p <= range.last; ++p) {
+    if (!settings.reserved[p]) {
+      report.bind_held += held[p];
+      report.bind_pool.used += any_tcp[p];
+    }
+  }
+  report.bind_pool.capacity = usable;
+  const std::uint32_t tcp_capacity = usable - report.bind_held;
+
+  std::unordered_map<DestinationKey, std::size_t, DestinationKeyHash> index;
+  auto entry = [&](const DestinationKey& key) -> DestinationUsage& {
+    auto [it, inserted] = index.try_emplace(key, report.destinations.size());
+    if (inserted) {
+      DestinationUsage d;
+      d.transport = key.transport;
+      d.local_address = key.local;
+      d.remote = key.remote;
+      d.capacity = key.transport == Transport::kTcp ? tcp_capacity : usable;
+      report.destinations.push_back(std::move(d));
+    }
+    return report.destinations[it->second];
+  };
+
+  // TCP: one socket pair per local port toward a destination (ehash keeps
+  // pairs unique), so counting sockets counts ports.
+  for (const PortUse& s : sockets) {
+    if (s.transport != Transport::kTcp || s.listening) continue;
+    if (!in_pool(s.local.port) || held[s.local.port]) continue;
+    DestinationUsage& d = entry({Transport::kTcp, s.local.address, s.remote});
+    ++d.used;
+    d.time_wait += s.time_wait;
+  }
+
+  // UDP: a port is taken for a local address when a socket holds it on that
+  // address or on the wildcard address of the same family.
+  struct UdpPorts {
+    std::bitset<65536> ports;
+  };
+  std::unordered_map<DestinationKey, UdpPorts, DestinationKeyHash> udp;
+  std::bitset<65536> wildcard_v4, wildcard_v6;
+  for (const PortUse& s : sockets) {
+    if (s.transport != Transport::kUdp || !in_pool(s.local.port)) continue;
+    if (s.local.address.is_unspecified()) {
+      (s.local.address.is_v4() ? wildcard_v4 : wildcard_v6).set(s.local.port);
+    }
+    udp[{Transport::kUdp, s.local.address, {}}].ports.set(s.local.port);
+  }
+  for (auto& [key, ports] : udp) {
+    const auto& wildcard = key.local.is_v4() ? wildcard_v4 : wildcard_v6;
+    DestinationUsage& d = entry(key);
+    d.used = std::uint32_t((ports.ports | wildcard).count());
+  }
+
+  std::sort(report.destinations.begin(), report.destinations.end(),
+            [](const DestinationUsage& a, const DestinationUsage& b) {
+              double ua = a.utilization(), ub = b.utilization();
+              if (ua != ub) return ua > ub;
+              if (a.used != b.used) return a.used > b.used;
+              if (a.transport != b.transport) return a.transport < b.transport;
+              if (a.local_address != b.local_address) return a.local_address < b.local_address;
+              return a.remote < b.remote;
+            });
+
+  // Second pass: the sockets behind the fullest destinations.
+  if (keep_inodes > 0) {
+    std::unordered_map<DestinationKey, std::size_t, DestinationKeyHash> top;
+    for (std::size_t k = 0; k < std::min(keep_inodes, report.destinations.size()); ++k) {
+      const auto& d = report.destinations[k];
+      top.emplace(DestinationKey{d.transport, d.local_address, d.remote}, k);
+    }
+    for (const PortUse& s : sockets) {
+      if (s.inode == 0 || s.listening || !in_pool(s.local.port)) continue;
+      DestinationKey key{s.transport, s.local.address, s.remote};
+      if (s.transport == Transport::kUdp) key.remote = {};
+      else if (held[s.local.port]) continue;
+      auto it = top.find(key);
+      if (it != top.end()) report.destinations[it->second].inodes.push_back(s.inode);
+    }
+  }
+  return report;
+}
+
+}  // namespace sockscope
