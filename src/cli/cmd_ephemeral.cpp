@@ -16,7 +16,13 @@ struct EphemeralOptions {
   double threshold = -1;  // exit 4 when a destination reaches it
   std::size_t top = 20;
   bool all = false;
+  bool processes = false;  // resolve owners even when nothing is near full
 };
+
+// Owners are looked up (one walk over /proc/*/fd, the expensive part) when asked
+// for, or when a shown destination is at the warning level: then "who holds
+// these ports" is the question.
+constexpr double kWarnUtilization = 0.8;
 
 PortUse to_port_use(const SocketRecord& s) {
   PortUse u;
@@ -115,8 +121,6 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   const std::size_t shown = opt.all ? SIZE_MAX : opt.top;
   EphemeralReport report = analyze_ephemeral(uses, *settings, std::min<std::size_t>(shown, 1000));
 
-  // Owners only for the rows shown: one /proc walk.
-  ProcessOwners owners = ProcessOwners::scan();
 
   bool crossed = false;
   auto& buf = ctx.out.buffer();
@@ -128,6 +132,11 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   for (const auto& d : report.destinations) {
     if (opt.threshold >= 0 && d.utilization() * 100.0 >= opt.threshold) crossed = true;
   }
+  bool need_owners = opt.processes;
+  for (const auto* d : rows) need_owners |= d->utilization() >= kWarnUtilization;
+  std::optional<ProcessOwners> owners;
+  if (need_owners) owners = ProcessOwners::scan();
+
   if (opt.threshold >= 0 && report.bind_pool.utilization() * 100.0 >= opt.threshold) {
     crossed = true;
   }
@@ -141,12 +150,16 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
       else j.endpoint("remote", d->remote);
       j.num("used", d->used).num("capacity", d->capacity).num("time_wait", d->time_wait)
           .real("utilization_pct", d->utilization() * 100.0, 2);
-      j.begin_array("processes");
-      for (const auto& p : processes_of(*d, owners)) {
-        j.begin_object().num("pid", p.pid).str("command", p.command)
-            .num("sockets", p.sockets).end_object();
+      if (owners) {
+        j.begin_array("processes");
+        for (const auto& p : processes_of(*d, *owners)) {
+          j.begin_object().num("pid", p.pid).str("command", p.command)
+              .num("sockets", p.sockets).end_object();
+        }
+        j.end_array();
+      } else {
+        j.null("processes");  // not looked up: see --processes
       }
-      j.end_array();
       j.end_object().end_line();
     }
     JsonWriter(buf).begin_object().str("kind", "bind_pool").num("used", report.bind_pool.used)
@@ -158,14 +171,16 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
     return crossed ? kExitThreshold : kExitOk;
   }
 
-  Table table_out(
-      {"PROTO", "LOCAL", "DESTINATION", "USED", "CAPACITY", "USE%", "TIME_WAIT", "PROCESSES"},
-      {false, false, false, true, true, true, true, false});
+  std::vector<std::string> headers = {"PROTO", "LOCAL", "DESTINATION", "USED",
+                                      "CAPACITY", "USE%", "TIME_WAIT"};
+  if (owners) headers.push_back("PROCESSES");
+  Table table_out(std::move(headers), {false, false, false, true, true, true, true, false});
   for (const auto* d : rows) {
     table_out.add_row({std::string(to_string(d->transport)), d->local_address.to_string(),
                        destination_text(*d), std::to_string(d->used), std::to_string(d->capacity),
                        std::to_string(percent(d->utilization())) + "%",
-                       std::to_string(d->time_wait), processes_text(processes_of(*d, owners))});
+                       std::to_string(d->time_wait),
+                       owners ? processes_text(processes_of(*d, *owners)) : std::string()});
   }
   if (ctx.format == Format::kCsv) {
     table_out.render_csv(buf);
@@ -212,10 +227,10 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
     fmt::format_to(std::back_inserter(buf), "{}warning{}: the bind(0) pool is {}% used\n",
                    st.yellow(), st.reset(), percent(report.bind_pool.utilization()));
   }
-  if (owners.denied() > 0) {
+  if (owners && owners->denied() > 0) {
     fmt::format_to(std::back_inserter(buf),
                    "note: {} processes could not be read (not root): their sockets show no owner\n",
-                   owners.denied());
+                   owners->denied());
   }
   if (!report.autobound_known) {
     fmt::format_to(std::back_inserter(buf),
@@ -238,6 +253,8 @@ void add_ephemeral_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--top", opt.top, "destinations shown (default 20)")->type_name("N");
   cmd->add_flag("--all", opt.all, "show every destination");
+  cmd->add_flag("-p,--processes", opt.processes,
+                "name the processes holding the ports (automatic at 80% and above)");
   ctx.on(cmd, [&ctx] { return run_ephemeral(ctx, opt); });
 }
 
