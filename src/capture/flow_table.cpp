@@ -19,7 +19,7 @@ using capture_detail::FlowKey;
 
 namespace {
 
-constexpr std::size_t kChunkBits = 14;  // 16384 records per chunk
+constexpr std::size_t kChunkBits = 12;  // 4096 records (688 kB) per chunk
 constexpr std::size_t kChunk = std::size_t(1) << kChunkBits;
 constexpr std::size_t kFragmentSlots = 4096;
 
@@ -115,7 +115,7 @@ struct ConversationTable::Impl {
   Flow& flow(std::uint32_t index) { return chunks[index >> kChunkBits][index & (kChunk - 1)]; }
 
   void grow() {
-    const std::size_t cap = slots.empty() ? (std::size_t(1) << 16) : slots.size() * 2;
+    const std::size_t cap = slots.empty() ? (std::size_t(1) << 12) : slots.size() * 2;
     std::vector<Slot> old = std::move(slots);
     slots.assign(cap, Slot{0, 0});
     mask = std::uint32_t(cap - 1);

@@ -67,6 +67,7 @@ void add_model_commands(CLI::App& app, Context& ctx);
 void add_registry_commands(CLI::App& app, Context& ctx);
 void add_ephemeral_commands(CLI::App& app, Context& ctx);
 void add_host_commands(CLI::App& app, Context& ctx);
+void add_capture_commands(CLI::App& app, Context& ctx);
 
 // `sockscope` with no subcommand: the host overview (cmd_host.cpp).
 int run_overview(Context& ctx);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_registry_commands(app, ctx);
   add_ephemeral_commands(app, ctx);
   add_host_commands(app, ctx);
+  add_capture_commands(app, ctx);
 
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;

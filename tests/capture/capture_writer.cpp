@@ -309,6 +309,12 @@ bool CaptureWriter::write(const std::string& path) const {
   return std::fclose(f) == 0 && ok;
 }
 
+bool CaptureWriter::flush_to(std::FILE* file) {
+  const bool ok = std::fwrite(out_.data(), 1, out_.size(), file) == out_.size();
+  out_.clear();
+  return ok;
+}
+
 void CaptureWriter::put16(std::uint16_t v) {
   if (big_) v = __builtin_bswap16(v);
   out_.append(reinterpret_cast<const char*>(&v), 2);

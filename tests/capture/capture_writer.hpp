@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ class CaptureWriter {
   const std::string& bytes() const { return out_; }
   // Writes bytes() to `path`; false on failure.
   bool write(const std::string& path) const;
+  // Appends what is buffered to `file` and empties the buffer (streaming big files).
+  bool flush_to(std::FILE* file);
 
  private:
   void put16(std::uint16_t v);

@@ -1,0 +1,610 @@
+// `sockscope conversations` (alias `conv`): capture files or a live interface,
+// demultiplexed into conversations by socket pair.
+//
+// Records go out as they end for --json/--csv/--zeek (streaming, bounded memory);
+// the table and the --by aggregations collect, then sort. The summary (packets,
+// conversations by transport, undecodable packets by reason, early evictions) ends
+// the table on stdout and goes to stderr for the machine formats.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "cli/context.hpp"
+#include "sockscope/capture.hpp"
+#include "sockscope/capture_live.hpp"
+#include "sockscope/capture_reader.hpp"
+#include "sockscope/registry.hpp"
+
+namespace sockscope::cli {
+namespace {
+
+struct Options {
+  std::vector<std::string> files;
+  std::string interface;
+  std::string filter;
+  std::uint64_t count = 0;
+  double seconds = 0;
+  std::string sort = "bytes";
+  std::string by;
+  bool zeek = false;
+  bool sample = false;
+  double timeout = 60;
+  std::size_t max_conversations = 0;
+};
+
+// Seconds with microseconds from nanoseconds, exactly: "1700000000.123456".
+std::string seconds_text(std::uint64_t ns) {
+  return fmt::format("{}.{:06}", ns / 1'000'000'000u, (ns % 1'000'000'000u) / 1000u);
+}
+
+double seconds_of(std::uint64_t ns) { return double(ns) / 1e9; }
+
+// The registry's name for the server port: a hint, omitted for ICMP and for a
+// lower-port guess between two ephemeral ports.
+std::string_view service_of(Context& ctx, const Conversation& c) {
+  if (!has_ports(c.pair.transport)) return {};
+  const Port port = c.pair.second.port;
+  if (c.evidence == Evidence::kLowerPortGuess && group_of(port) != PortGroup::kWellKnown) return {};
+  const Service* s = ctx.registry().primary(port, c.pair.transport);
+  return s ? s->name : std::string_view{};
+}
+
+// Zeek-style connection uid: "C" + 17 base62 characters, stable for a record.
+std::string uid_of(const Conversation& c) {
+  std::uint64_t h = 1469598103934665603ull ^ c.first_ns;
+  for (char ch : c.community_id()) h = (h ^ std::uint8_t(ch)) * 1099511628211ull;
+  h ^= c.vlan * 0x9e3779b97f4a7c15ull;
+  static constexpr char kDigits[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string uid = "C";
+  for (int i = 0; i < 17; ++i) {
+    uid.push_back(kDigits[h % 62]);
+    h = h / 62 + (h % 7) * 0x2545F4914F6CDD1Dull * (i + 1);
+  }
+  return uid;
+}
+
+void write_json(Context& ctx, const Conversation& c) {
+  JsonWriter j(ctx.out.buffer());
+  j.begin_object().str("transport", to_string(c.pair.transport));
+  j.endpoint("client", c.pair.first).endpoint("server", c.pair.second);
+  j.str("role_evidence", to_string(c.evidence));
+  const std::string_view service = service_of(ctx, c);
+  if (service.empty()) {
+    j.null("service");
+  } else {
+    j.str("service", service);
+  }
+  if (c.vlan) j.num("vlan", unsigned{c.vlan});
+  j.real("first", seconds_of(c.first_ns)).real("last", seconds_of(c.last_ns));
+  j.real("duration", seconds_of(c.duration_ns()));
+  j.num("client_packets", c.client.packets).num("client_bytes", c.client.ip_bytes);
+  j.num("client_payload_bytes", c.client.payload_bytes);
+  j.num("server_packets", c.server.packets).num("server_bytes", c.server.ip_bytes);
+  j.num("server_payload_bytes", c.server.payload_bytes);
+  j.str("conn_state", to_string(c.conn_state)).str("history", c.history);
+  j.str("community_id", c.community_id());
+  if (c.evicted_early) j.boolean("evicted_early", true);
+  j.end_object().end_line();
+}
+
+constexpr const char* kCsvHeader =
+    "transport,client_address,client_port,server_address,server_port,role_evidence,service,"
+    "vlan,first,last,duration,client_packets,client_bytes,client_payload_bytes,server_packets,"
+    "server_bytes,server_payload_bytes,conn_state,history,community_id,evicted_early\n";
+
+void write_csv(Context& ctx, const Conversation& c) {
+  auto& buf = ctx.out.buffer();
+  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
+  const std::string_view ca(a, c.pair.first.address.format(a));
+  const std::string_view sa(b, c.pair.second.address.format(b));
+  fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},", to_string(c.pair.transport), ca,
+                 c.pair.first.port, sa, c.pair.second.port, to_string(c.evidence));
+  csv_field(buf, service_of(ctx, c));
+  fmt::format_to(std::back_inserter(buf), ",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                 c.vlan, seconds_text(c.first_ns), seconds_text(c.last_ns),
+                 seconds_text(c.duration_ns()), c.client.packets, c.client.ip_bytes,
+                 c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
+                 c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
+                 c.evicted_early ? "true" : "false");
+}
+
+std::string zeek_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d-%H-%M-%S", &tm);
+  return text;
+}
+
+void zeek_header(Context& ctx) {
+  fmt::format_to(std::back_inserter(ctx.out.buffer()),
+                 "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+                 "#path\tconn\n#open\t{}\n"
+                 "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+                 "duration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\t"
+                 "missed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\t"
+                 "tunnel_parents\tcommunity_id\n"
+                 "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\t"
+                 "count\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\t"
+                 "set[string]\tstring\n",
+                 zeek_now());
+}
+
+// One conn.log line. As in Zeek, duration and the byte sizes are unset ("-") for a
+// conversation of zero duration; orig_bytes/resp_bytes are payload bytes.
+void write_zeek(Context& ctx, const Conversation& c) {
+  auto& buf = ctx.out.buffer();
+  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
+  const std::string_view service = service_of(ctx, c);
+  fmt::format_to(std::back_inserter(buf), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+                 seconds_text(c.first_ns), uid_of(c),
+                 std::string_view(a, c.pair.first.address.format(a)), c.pair.first.port,
+                 std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
+                 to_string(c.pair.transport), service.empty() ? "-" : service);
+  if (c.duration_ns() > 0) {
+    fmt::format_to(std::back_inserter(buf), "{}\t{}\t{}\t", seconds_text(c.duration_ns()),
+                   c.client.payload_bytes, c.server.payload_bytes);
+  } else {
+    buf.append(std::string_view("-\t-\t-\t"));
+  }
+  fmt::format_to(std::back_inserter(buf), "{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t-\t{}\n",
+                 to_string(c.conn_state), c.history.empty() ? "-" : c.history, c.client.packets,
+                 c.client.ip_bytes, c.server.packets, c.server.ip_bytes, c.community_id());
+}
+
+std::string bytes_text(std::uint64_t n) {
+  if (n < 10'000) return fmt::format("{}", n);
+  if (n < 10'000'000) return fmt::format("{:.1f} kB", double(n) / 1e3);
+  if (n < 10'000'000'000ull) return fmt::format("{:.1f} MB", double(n) / 1e6);
+  return fmt::format("{:.1f} GB", double(n) / 1e9);
+}
+
+std::string duration_text(std::uint64_t ns) {
+  const double s = double(ns) / 1e9;
+  if (s < 60) return fmt::format("{:.3f}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", int(s / 60), int(s) % 60);
+  return fmt::format("{}h{:02}m", int(s / 3600), int(s / 60) % 60);
+}
+
+bool sort_conversations(std::vector<Conversation>& v, const std::string& key) {
+  auto by = [&](auto metric, bool descending) {
+    std::stable_sort(v.begin(), v.end(), [&](const Conversation& x, const Conversation& y) {
+      return descending ? metric(x) > metric(y) : metric(x) < metric(y);
+    });
+  };
+  if (key == "bytes") {
+    by([](const Conversation& c) { return c.ip_bytes(); }, true);
+  } else if (key == "packets") {
+    by([](const Conversation& c) { return c.packets(); }, true);
+  } else if (key == "duration") {
+    by([](const Conversation& c) { return c.duration_ns(); }, true);
+  } else if (key == "first") {
+    by([](const Conversation& c) { return c.first_ns; }, false);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void render_table(Context& ctx, const std::vector<Conversation>& v) {
+  Table table({"TRANSPORT", "CLIENT", "SERVER", "SERVICE", "STATE", "PACKETS", "BYTES",
+               "C->S BYTES", "S->C BYTES", "DURATION", "EVIDENCE"},
+              {false, false, false, false, false, true, true, true, true, true, false});
+  for (const auto& c : v) {
+    const std::string_view service = service_of(ctx, c);
+    table.add_row({std::string(to_string(c.pair.transport)) +
+                       (c.vlan ? fmt::format(" vlan {}", c.vlan) : std::string()),
+                   c.pair.first.to_string(), c.pair.second.to_string(),
+                   service.empty() ? "-" : std::string(service),
+                   c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp
+                       ? std::string(to_string(c.conn_state))
+                       : "-",
+                   std::to_string(c.packets()), bytes_text(c.ip_bytes()),
+                   bytes_text(c.client.ip_bytes), bytes_text(c.server.ip_bytes),
+                   duration_text(c.duration_ns()), std::string(to_string(c.evidence))});
+  }
+  if (ctx.format == Format::kCsv) {
+    table.render_csv(ctx.out.buffer());
+  } else {
+    table.render(ctx.out.buffer(), ctx.style);
+  }
+}
+
+// --by service|server|client: one row per group.
+struct Group {
+  std::string transport, key, service;
+  std::uint64_t conversations = 0, packets = 0, bytes = 0;
+  std::set<std::string> peers;      // distinct client hosts (server, service) or servers
+  std::set<Port> client_ports;      // --by client: distinct source ports
+};
+
+int render_groups(Context& ctx, const std::vector<Conversation>& v, const std::string& by,
+                  const std::string& sort) {
+  std::map<std::pair<std::string, std::string>, Group> groups;
+  for (const auto& c : v) {
+    std::string key;
+    const std::string transport(to_string(c.pair.transport));
+    const std::string service(service_of(ctx, c));
+    if (by == "service") {
+      key = service.empty() ? fmt::format("port {}", c.pair.second.port) : service;
+      if (!has_ports(c.pair.transport)) key = "-";
+    } else if (by == "server") {
+      key = c.pair.second.to_string();
+    } else {
+      key = c.pair.first.address.to_string();
+    }
+    // A client host's conversations over every transport form one group.
+    Group& g = groups[{by == "client" ? std::string() : transport, key}];
+    if (g.transport.find(transport) == std::string::npos) {
+      g.transport += (g.transport.empty() ? "" : ",") + transport;
+    }
+    g.key = key;
+    g.service = service;
+    ++g.conversations;
+    g.packets += c.packets();
+    g.bytes += c.ip_bytes();
+    if (by == "client") {
+      g.peers.insert(c.pair.second.to_string());
+      g.client_ports.insert(c.pair.first.port);
+    } else {
+      g.peers.insert(c.pair.first.address.to_string());
+    }
+  }
+  std::vector<Group> rows;
+  for (auto& [k, g] : groups) rows.push_back(std::move(g));
+  std::stable_sort(rows.begin(), rows.end(), [&](const Group& a, const Group& b) {
+    if (sort == "packets") return a.packets > b.packets;
+    if (sort == "conversations") return a.conversations > b.conversations;
+    return a.bytes > b.bytes;
+  });
+  const std::string key_name = by == "service" ? "service" : by == "server" ? "server" : "client";
+  const std::string peer_name = by == "client" ? "servers" : "client_hosts";
+  if (ctx.format == Format::kJson) {
+    for (const auto& g : rows) {
+      JsonWriter j(ctx.out.buffer());
+      j.begin_object().str("transport", g.transport).str(key_name, g.key);
+      if (by == "server") {
+        if (g.service.empty()) {
+          j.null("service");
+        } else {
+          j.str("service", g.service);
+        }
+      }
+      j.num("conversations", g.conversations).num("packets", g.packets).num("bytes", g.bytes);
+      j.num(peer_name, std::uint64_t(g.peers.size()));
+      if (by == "client") j.num("client_ports", std::uint64_t(g.client_ports.size()));
+      j.end_object().end_line();
+    }
+    return kExitOk;
+  }
+  std::vector<std::string> headers = {"TRANSPORT", key_name == "service" ? "SERVICE"
+                                                   : key_name == "server" ? "SERVER"
+                                                                          : "CLIENT"};
+  if (by == "server") headers.push_back("SERVICE");
+  for (const char* h : {"CONVERSATIONS", "PACKETS", "BYTES"}) headers.push_back(h);
+  headers.push_back(by == "client" ? "SERVERS" : "CLIENT HOSTS");
+  if (by == "client") headers.push_back("CLIENT PORTS");
+  std::vector<bool> right(headers.size(), true);
+  right[0] = right[1] = false;
+  if (by == "server") right[2] = false;
+  Table table(headers, right);
+  for (const auto& g : rows) {
+    std::vector<std::string> cells = {g.transport, g.key};
+    if (by == "server") cells.push_back(g.service.empty() ? "-" : g.service);
+    cells.push_back(std::to_string(g.conversations));
+    cells.push_back(std::to_string(g.packets));
+    cells.push_back(ctx.format == Format::kCsv ? std::to_string(g.bytes) : bytes_text(g.bytes));
+    cells.push_back(std::to_string(g.peers.size()));
+    if (by == "client") cells.push_back(std::to_string(g.client_ports.size()));
+    table.add_row(std::move(cells));
+  }
+  if (ctx.format == Format::kCsv) {
+    table.render_csv(ctx.out.buffer());
+  } else {
+    table.render(ctx.out.buffer(), ctx.style);
+  }
+  return kExitOk;
+}
+
+std::string summary_text(const CaptureStats& stats, const ConversationTable& table) {
+  std::string s = fmt::format("{} packets, {} conversations", stats.packets, table.emitted());
+  std::string parts;
+  for (Transport t : kAllTransports) {
+    if (const auto n = table.emitted_by_transport(t)) {
+      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", to_string(t), n);
+    }
+  }
+  if (!parts.empty()) s += " (" + parts + ")";
+  if (const auto dropped = stats.dropped_total()) {
+    std::string reasons;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+      if (stats.dropped[i]) {
+        reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ",
+                               to_string(DropReason(i)), stats.dropped[i]);
+      }
+    }
+    s += fmt::format("; {} not counted ({})", dropped, reasons);
+  }
+  if (const auto early = table.evicted_early()) {
+    s += fmt::format("; {} emitted early because the table was full (--max-conversations)",
+                     early);
+  }
+  return s;
+}
+
+// A progress bar on stderr for big files when stderr is a terminal.
+class Progress {
+ public:
+  Progress(std::string name, std::uint64_t size)
+      : name_(std::move(name)), size_(size),
+        enabled_(size > (8u << 20) && ::isatty(STDERR_FILENO)),
+        start_(std::chrono::steady_clock::now()) {}
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\r\x1b[K");
+  }
+  void update(std::uint64_t done) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (shown_ && now - last_ < std::chrono::milliseconds(100) && done < size_) return;
+    last_ = now;
+    shown_ = true;
+    const double fraction = size_ ? std::min(1.0, double(done) / double(size_)) : 0;
+    const int width = 30, filled = int(fraction * width);
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "\r%s [%.*s%*s] %3d%% %.0f MB/s", name_.c_str(), filled,
+                 "==============================", width - filled, "", int(fraction * 100),
+                 secs > 0 ? double(done) / secs / 1e6 : 0.0);
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string name_;
+  std::uint64_t size_;
+  bool enabled_, shown_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+std::optional<std::string> find_sample() {
+  if (const char* env = std::getenv("SOCKSCOPE_SAMPLE")) return std::string(env);
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  const auto dir = exe.parent_path();
+  for (const auto& candidate : {dir / "../../data/sample.pcapng", dir / "../data/sample.pcapng",
+                                dir / "../share/sockscope/sample.pcapng"}) {
+    if (std::filesystem::exists(candidate, ec)) return candidate.lexically_normal().string();
+  }
+  return std::nullopt;
+}
+
+PcapSource* g_live = nullptr;
+extern "C" void stop_live(int) {
+  if (g_live) g_live->stop();
+}
+
+int run_conversations(Context& ctx, Options& o) {
+  if (o.sample) {
+    auto sample = find_sample();
+    if (!sample) {
+      ctx.error("the sample capture (data/sample.pcapng) is not installed next to this binary");
+      return kExitRuntime;
+    }
+    o.files = {*sample};
+  }
+  if (o.files.empty() && o.interface.empty()) {
+    std::fprintf(stderr,
+                 "sockscope conversations: which packets? Give capture files (pcap or pcapng, "
+                 "'-' for stdin)\nor a live interface:\n"
+                 "  sockscope conversations trace.pcapng\n"
+                 "  sockscope conversations --interface eth0 --filter 'tcp port 443' --count "
+                 "1000\n"
+                 "For a first look, a small sample capture ships with sockscope:\n"
+                 "  sockscope conversations --sample\n");
+    return kExitUsage;
+  }
+  if (!o.files.empty() && !o.interface.empty()) {
+    ctx.error("give capture files or --interface, not both");
+    return kExitUsage;
+  }
+  if (!o.by.empty() && o.by != "service" && o.by != "server" && o.by != "client") {
+    ctx.error("--by '" + o.by + "': want service, server or client");
+    return kExitUsage;
+  }
+  static const std::set<std::string> kSorts = {"bytes", "packets", "duration", "first",
+                                               "conversations"};
+  if (!kSorts.count(o.sort) || (o.sort == "conversations" && o.by.empty())) {
+    ctx.error("--sort '" + o.sort + "': want bytes, packets, duration or first" +
+              (o.by.empty() ? "" : " (or conversations with --by)"));
+    return kExitUsage;
+  }
+  if (o.zeek && (ctx.format != Format::kTable || !o.by.empty())) {
+    ctx.error("--zeek is an output format of its own: leave out --json, --csv and --by");
+    return kExitUsage;
+  }
+  if (!(o.timeout > 0)) {
+    ctx.error("--timeout must be a positive number of seconds");
+    return kExitUsage;
+  }
+
+  ConversationOptions options;
+  options.idle_timeout_ns = std::uint64_t(o.timeout * 1e9);
+  if (o.max_conversations) {
+    options.max_conversations = o.max_conversations;
+  } else {
+    // A quarter of physical memory at ConversationTable::bytes_per_conversation() each.
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) {
+      options.max_conversations = std::size_t(pages) * std::size_t(page) / 4 /
+                                  ConversationTable::bytes_per_conversation();
+    }
+  }
+
+  const bool streaming = o.by.empty() && (ctx.format == Format::kJson || o.zeek ||
+                                          (ctx.format == Format::kCsv));
+  std::vector<Conversation> collected;
+  if (o.zeek) zeek_header(ctx);
+  if (streaming && ctx.format == Format::kCsv) ctx.out.append(kCsvHeader);
+  ConversationTable table(options, [&](const Conversation& c) {
+    if (!streaming) {
+      collected.push_back(c);
+      return;
+    }
+    if (o.zeek) {
+      write_zeek(ctx, c);
+    } else if (ctx.format == Format::kJson) {
+      write_json(ctx, c);
+    } else {
+      write_csv(ctx, c);
+    }
+    ctx.out.maybe_flush();
+  });
+
+  CaptureStats stats;
+  int failures = 0;
+  int exit_on_failure = kExitRuntime;
+  if (!o.interface.empty()) {
+    LiveOptions live{.interface = o.interface, .filter = o.filter, .max_packets = o.count,
+                     .max_seconds = o.seconds};
+    auto source = PcapSource::open_live(live);
+    if (!source) {
+      ctx.error(source.error().what());
+      return source.error().code == Error::Code::kBadSyntax ? kExitUsage : kExitRuntime;
+    }
+    g_live = source->get();
+    std::signal(SIGINT, stop_live);
+    std::signal(SIGTERM, stop_live);
+    read_pcap(**source, table, stats);
+    g_live = nullptr;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    if ((*source)->error()) {
+      ctx.error((*source)->error()->what());
+      ++failures;
+    }
+    if (auto drops = (*source)->kernel_drops(); drops && *drops) {
+      ctx.warn(fmt::format("the kernel dropped {} packets", *drops));
+    }
+  }
+  for (const auto& file : o.files) {
+    // Our reader first (fast); libpcap for filters and for formats ours declines.
+    if (o.filter.empty()) {
+      auto reader = CaptureReader::open(file);
+      if (reader) {
+        Progress progress((*reader)->name(), (*reader)->size());
+        read_capture(**reader, table, stats,
+                     [&](std::uint64_t done) { progress.update(done); });
+        if ((*reader)->error()) {
+          ctx.error((*reader)->error()->what() + " (results so far are kept)");
+          ++failures;
+        }
+        continue;
+      }
+      if (reader.error().code != Error::Code::kUnsupported) {
+        ctx.error(reader.error().what());
+        ++failures;
+        if (reader.error().code == Error::Code::kEmpty ||
+            reader.error().code == Error::Code::kTruncated) {
+          exit_on_failure = kExitUsage;
+        }
+        continue;
+      }
+    }
+    auto source = PcapSource::open_file(file, o.filter);
+    if (!source) {
+      ctx.error(source.error().what());
+      ++failures;
+      if (source.error().code == Error::Code::kBadSyntax) return kExitUsage;
+      exit_on_failure = kExitUsage;
+      continue;
+    }
+    read_pcap(**source, table, stats);
+    if ((*source)->error()) {
+      ctx.error((*source)->error()->what() + " (results so far are kept)");
+      ++failures;
+    }
+  }
+  table.finish();
+  if (failures && stats.packets == 0) {  // nothing could be read: the errors said why
+    ctx.out.flush();
+    return exit_on_failure;
+  }
+
+  if (!streaming) {
+    if (!o.by.empty()) {
+      render_groups(ctx, collected, o.by, o.sort);
+    } else {
+      sort_conversations(collected, o.sort);
+      if (ctx.format == Format::kJson) {
+        for (const auto& c : collected) write_json(ctx, c);
+      } else {
+        render_table(ctx, collected);
+      }
+    }
+  }
+  if (o.zeek) fmt::format_to(std::back_inserter(ctx.out.buffer()), "#close\t{}\n", zeek_now());
+  const std::string summary = summary_text(stats, table);
+  if (ctx.format == Format::kTable && !o.zeek) {
+    fmt::format_to(std::back_inserter(ctx.out.buffer()), "{}{}{}\n", ctx.style.dim(), summary,
+                   ctx.style.reset());
+    ctx.out.flush();
+  } else {
+    ctx.out.flush();
+    std::fprintf(stderr, "sockscope: %s\n", summary.c_str());
+  }
+  return table.emitted() == 0 ? kExitNotFound : kExitOk;
+}
+
+}  // namespace
+
+void add_capture_commands(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<Options>();
+  auto* sub = app.add_subcommand(
+      "conversations",
+      "Conversations in capture files or on an interface: one per socket pair occurrence, "
+      "with client/server roles, per-direction packets and bytes, Zeek's conn_state and "
+      "history, Community ID");
+  sub->alias("conv");
+  sub->add_option("files", o->files, "pcap or pcapng files ('-' = standard input)")
+      ->type_name("FILE")
+      ->transform(keep_literal());
+  sub->add_option("-i,--interface", o->interface, "capture live on this interface (libpcap)")
+      ->type_name("IF")
+      ->transform(keep_literal());
+  sub->add_option("-f,--filter", o->filter, "BPF filter, as tcpdump takes it")
+      ->type_name("EXPR")
+      ->transform(keep_literal());
+  sub->add_option("-c,--count", o->count, "live: stop after this many packets")->type_name("N");
+  sub->add_option("--duration", o->seconds, "live: stop after this many seconds")
+      ->type_name("SECONDS");
+  sub->add_option("--sort", o->sort,
+                  "order: bytes (default), packets, duration, first; with --by also "
+                  "conversations")
+      ->type_name("KEY")
+      ->transform(keep_literal());
+  sub->add_option("--by", o->by,
+                  "aggregate: service, server (connections per server socket), client (ports "
+                  "per client host)")
+      ->type_name("WHAT")
+      ->transform(keep_literal());
+  sub->add_flag("--zeek", o->zeek, "Zeek conn.log (TSV with Zeek's header, for zeek-cut)");
+  sub->add_option("--timeout", o->timeout,
+                  "seconds of silence that end a UDP/ICMP/SCTP conversation (default 60)")
+      ->type_name("SECONDS");
+  sub->add_option("--max-conversations", o->max_conversations,
+                  "live conversations held at most; the oldest idle ones are emitted early "
+                  "(default: a quarter of memory)")
+      ->type_name("N");
+  sub->add_flag("--sample", o->sample, "read the small sample capture shipped with sockscope");
+  ctx.on(sub, [&ctx, o] { return run_conversations(ctx, *o); });
+}
+
+}  // namespace sockscope::cli

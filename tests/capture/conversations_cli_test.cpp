@@ -1,0 +1,218 @@
+// The real `sockscope conversations` binary on generated captures: JSON Lines parsed
+// by nlohmann::json against hand-computed values, CSV and Zeek conn.log shapes, the
+// aggregations, stdin, and the exit codes and messages for bad input.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "capture/capture_test_util.hpp"
+#include "support/run_command.hpp"
+
+namespace sockscope::testing {
+namespace {
+
+using nlohmann::json;
+
+class ConversationsCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Two clients of one web server (one with two connections), one DNS exchange.
+    CaptureWriter w(CaptureWriter::kPcapNg);
+    auto tcp = [&](double t, const char* s, std::uint16_t sp, const char* d, std::uint16_t dp,
+                   std::uint8_t flags, std::uint32_t payload = 0) {
+      Packet p{.src = v4(s), .dst = v4(d), .protocol = 6, .sport = sp, .dport = dp,
+               .flags = flags, .seq = 1000, .ack = 1, .payload = payload};
+      w.packet(at(t), frame(1, build_ip(p)));
+    };
+    for (auto [client, port, t] : {std::tuple{"192.0.2.10", 40000, 10.0},
+                                   std::tuple{"192.0.2.10", 40001, 11.0},
+                                   std::tuple{"192.0.2.11", 50000, 12.0}}) {
+      tcp(t, client, std::uint16_t(port), "192.0.2.80", 443, kSyn);
+      tcp(t + 0.25, "192.0.2.80", 443, client, std::uint16_t(port), kSyn | kAck);
+      tcp(t + 0.5, client, std::uint16_t(port), "192.0.2.80", 443, kAck, 200);
+    }
+    Packet q{.src = v4("192.0.2.10"), .dst = v4("192.0.2.53"), .protocol = 17, .sport = 41000,
+             .dport = 53, .payload = 30};
+    w.packet(at(20.0), frame(1, build_ip(q)));
+    bytes_ = w.bytes();
+    path_ = ::testing::TempDir() + "/sockscope_cli_" + std::to_string(::getpid()) + ".pcapng";
+    ASSERT_TRUE(w.write(path_));
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  std::string bytes_, path_;
+};
+
+TEST_F(ConversationsCliTest, JsonLinesCarryTheContractFields) {
+  auto r = run_sockscope({"--json", "conversations", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 4u);
+  bool seen = false;
+  for (const auto& row : rows) {
+    json j = json::parse(row);
+    if (j["client"]["port"] != 40001) continue;
+    seen = true;
+    EXPECT_EQ(j["transport"], "tcp");
+    EXPECT_EQ(j["client"]["address"], "192.0.2.10");
+    EXPECT_EQ(j["client"]["group"], "registered");
+    EXPECT_EQ(j["server"]["address"], "192.0.2.80");
+    EXPECT_EQ(j["server"]["port"], 443);
+    EXPECT_EQ(j["role_evidence"], "handshake");
+    EXPECT_EQ(j["service"], "https");
+    EXPECT_DOUBLE_EQ(j["first"].get<double>(), 11.0);
+    EXPECT_DOUBLE_EQ(j["last"].get<double>(), 11.5);
+    EXPECT_DOUBLE_EQ(j["duration"].get<double>(), 0.5);
+    EXPECT_EQ(j["client_packets"], 2);
+    EXPECT_EQ(j["client_bytes"], 40 + 240);
+    EXPECT_EQ(j["client_payload_bytes"], 200);
+    EXPECT_EQ(j["server_packets"], 1);
+    EXPECT_EQ(j["server_bytes"], 40);
+    EXPECT_EQ(j["server_payload_bytes"], 0);
+    EXPECT_EQ(j["conn_state"], "S1");
+    EXPECT_EQ(j["history"], "ShD");
+    EXPECT_TRUE(j["community_id"].get<std::string>().starts_with("1:"));
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_NE(r.err.find("10 packets, 4 conversations (tcp 3, udp 1)"), std::string::npos) << r.err;
+}
+
+TEST_F(ConversationsCliTest, TableIsSortedByBytesWithASummary) {
+  auto r = run_sockscope({"conv", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 6u) << r.out;  // header, 4 conversations, summary
+  EXPECT_TRUE(rows[0].starts_with("TRANSPORT"));
+  EXPECT_NE(rows[1].find("https"), std::string::npos);
+  EXPECT_NE(rows[4].find("192.0.2.53:53"), std::string::npos) << "the smallest comes last";
+  EXPECT_EQ(rows[5], "10 packets, 4 conversations (tcp 3, udp 1)");
+  auto by_first = run_sockscope({"conv", "--sort", "first", path_});
+  EXPECT_NE(lines(by_first.out)[1].find("192.0.2.10:40000"), std::string::npos);
+}
+
+TEST_F(ConversationsCliTest, CsvHasAHeaderAndOneRowPerConversation) {
+  auto r = run_sockscope({"--csv", "conv", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_TRUE(rows[0].starts_with("transport,client_address,client_port,server_address"));
+  const auto columns = std::count(rows[0].begin(), rows[0].end(), ',');
+  for (const auto& row : rows) EXPECT_EQ(std::count(row.begin(), row.end(), ','), columns);
+}
+
+TEST_F(ConversationsCliTest, ZeekConnLogHeaderMatchesItsColumns) {
+  auto r = run_sockscope({"conv", "--zeek", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_GE(rows.size(), 10u);
+  EXPECT_EQ(rows[0], "#separator \\x09");
+  std::vector<std::string> fields, types;
+  std::size_t records = 0;
+  for (const auto& row : rows) {
+    auto split = [](const std::string& s) {
+      std::vector<std::string> out;
+      std::size_t start = 0;
+      for (std::size_t tab; (tab = s.find('\t', start)) != std::string::npos; start = tab + 1) {
+        out.push_back(s.substr(start, tab - start));
+      }
+      out.push_back(s.substr(start));
+      return out;
+    };
+    auto cells = split(row);
+    if (cells[0] == "#fields") fields.assign(cells.begin() + 1, cells.end());
+    if (cells[0] == "#types") types.assign(cells.begin() + 1, cells.end());
+    if (row[0] == '#') continue;
+    ++records;
+    ASSERT_EQ(cells.size(), fields.size()) << row;
+    if (cells[3] == "40000") {  // the zeek-cut view of one record
+      EXPECT_EQ(cells[0], "10.000000");
+      EXPECT_EQ(cells[2], "192.0.2.10");
+      EXPECT_EQ(cells[4], "192.0.2.80");
+      EXPECT_EQ(cells[5], "443");
+      EXPECT_EQ(cells[6], "tcp");
+      EXPECT_EQ(cells[7], "https");
+      EXPECT_EQ(cells[8], "0.500000");
+      EXPECT_EQ(cells[11], "S1");
+      EXPECT_EQ(cells[15], "ShD");
+      EXPECT_EQ(cells[16], "2");
+      EXPECT_EQ(cells[17], "280");
+    }
+  }
+  EXPECT_EQ(records, 4u);
+  EXPECT_EQ(fields.size(), types.size());
+  EXPECT_EQ(fields[0], "ts");
+  EXPECT_EQ(fields[11], "conn_state");
+  EXPECT_TRUE(rows.back().starts_with("#close\t"));
+}
+
+TEST_F(ConversationsCliTest, AggregationsByServerAndClient) {
+  auto server = run_sockscope({"--json", "conv", "--by", "server", path_});
+  ASSERT_EQ(server.exit_code, 0) << server.err;
+  json web = json::parse(lines(server.out)[0]);
+  EXPECT_EQ(web["server"], "192.0.2.80:443");
+  EXPECT_EQ(web["service"], "https");
+  EXPECT_EQ(web["conversations"], 3);
+  EXPECT_EQ(web["client_hosts"], 2);
+  EXPECT_EQ(web["packets"], 9);
+  auto client = run_sockscope({"--json", "conv", "--by", "client", "--sort", "conversations",
+                               path_});
+  ASSERT_EQ(client.exit_code, 0) << client.err;
+  json first = json::parse(lines(client.out)[0]);
+  EXPECT_EQ(first["client"], "192.0.2.10");
+  EXPECT_EQ(first["conversations"], 3);  // two to the web server, one DNS query
+  EXPECT_EQ(first["client_ports"], 3);
+  EXPECT_EQ(first["servers"], 2);
+}
+
+TEST_F(ConversationsCliTest, ReadsStandardInput) {
+  auto r = run_command({SOCKSCOPE_BINARY, "--json", "conv", "-"}, 30, bytes_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 4u);
+}
+
+TEST_F(ConversationsCliTest, TruncatedFileKeepsResultsAndSaysSo) {
+  const std::string cut = path_ + ".cut";
+  {
+    std::FILE* f = std::fopen(cut.c_str(), "wb");
+    std::fwrite(bytes_.data(), 1, bytes_.size() - 20, f);
+    std::fclose(f);
+  }
+  auto r = run_sockscope({"--json", "conv", cut});
+  std::remove(cut.c_str());
+  EXPECT_EQ(r.exit_code, 0) << "results were read";
+  EXPECT_EQ(lines(r.out).size(), 3u) << "the DNS record was cut away";
+  EXPECT_NE(r.err.find("file ends inside a pcapng block"), std::string::npos) << r.err;
+}
+
+TEST(ConversationsCliErrors, BadInputAndNoInput) {
+  auto none = run_sockscope({"conv"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("--sample"), std::string::npos);
+  auto missing = run_sockscope({"conv", "/nonexistent/x.pcap"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("cannot open /nonexistent/x.pcap"), std::string::npos);
+  const std::string text = ::testing::TempDir() + "/sockscope_not_a_capture.txt";
+  {
+    std::FILE* f = std::fopen(text.c_str(), "wb");
+    std::fputs("this is not a capture file at all\n", f);
+    std::fclose(f);
+  }
+  auto bad = run_sockscope({"conv", text});
+  std::remove(text.c_str());
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_EQ(lines(bad.err).size(), 1u) << "one line naming the file: " << bad.err;
+  auto by = run_sockscope({"conv", "--by", "port", "x.pcap"});
+  EXPECT_EQ(by.exit_code, 2);
+  auto filter = run_sockscope({"conv", "--filter", "tcp port", "x.pcap"});
+  EXPECT_NE(filter.exit_code, 0);
+}
+
+TEST(ConversationsCliSample, ShippedSampleIsReadable) {
+  auto r = run_sockscope({"--json", "conv", "--sample"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 40u);
+  EXPECT_NE(r.err.find("429 packets, 40 conversations"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace sockscope::testing

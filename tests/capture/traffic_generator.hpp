@@ -1,0 +1,36 @@
+// Deterministic synthetic traffic: many interleaved conversations (TCP with
+// handshakes, data and FIN or RST closes; UDP request/response), a share of IPv6,
+// VLAN tags, a snaplen. Used by the tshark oracle test, the benchmark's 1 GB file
+// and the shipped sample capture.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "capture/capture_writer.hpp"
+
+namespace sockscope::testing {
+
+struct TrafficOptions {
+  std::uint64_t packets = 10'000;
+  std::uint64_t conversations = 500;   // roughly: packets per conversation = packets / this
+  std::uint32_t concurrent = 2000;     // conversations open at once (interleaving)
+  double ipv6_share = 0.2;
+  double vlan_share = 0.3;
+  double udp_share = 0.35;
+  std::uint32_t snaplen = 96;
+  std::uint64_t seed = 1;
+  std::uint64_t start_ns = 1'700'000'000'000'000'000ull;
+  std::uint64_t step_ns = 10'000;      // mean time between packets
+  CaptureWriter::Format format = CaptureWriter::kPcapMicro;
+};
+
+struct TrafficTotals {
+  std::uint64_t packets = 0, conversations = 0, bytes = 0;
+};
+
+// Writes the capture to `file` (streaming); returns what was written.
+TrafficTotals generate_traffic(const TrafficOptions& options, std::FILE* file);
+
+}  // namespace sockscope::testing

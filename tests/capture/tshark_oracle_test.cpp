@@ -1,0 +1,160 @@
+// tshark as the oracle: on a generated capture (TCP and UDP, IPv4 and IPv6, VLANs,
+// snaplen 96), every conversation's packet counts per direction equal tshark's
+// `-z conv,tcp -z conv,udp` table, and its IP and payload bytes per direction equal
+// the sums of tshark's per-packet fields (its conversation table rounds bytes).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+
+#include "capture/capture_test_util.hpp"
+#include "capture/traffic_generator.hpp"
+#include "support/run_command.hpp"
+
+namespace sockscope::testing {
+namespace {
+
+// tshark writes endpoints as "address:port" without brackets, for IPv6 too.
+std::string tshark_endpoint(const Endpoint& ep) {
+  return ep.address.to_string() + ":" + std::to_string(ep.port);
+}
+
+struct Key {
+  std::string transport, a, b;  // a < b
+  auto operator<=>(const Key&) const = default;
+};
+
+Key key_of(std::string transport, const std::string& x, const std::string& y) {
+  return x < y ? Key{transport, x, y} : Key{transport, y, x};
+}
+
+struct Sides {
+  std::uint64_t packets_from_a = 0, packets_from_b = 0;
+  std::uint64_t ip_from_a = 0, ip_from_b = 0, payload_from_a = 0, payload_from_b = 0;
+};
+
+class TsharkOracleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (run_command({"tshark", "--version"}, 30).exit_code != 0) {
+      GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
+    }
+    path_ = ::testing::TempDir() + "/sockscope_oracle_" + std::to_string(::getpid()) + ".pcap";
+    TrafficOptions o;
+    o.packets = 6000;
+    o.conversations = 300;
+    o.concurrent = 200;
+    o.seed = 7;
+    std::FILE* f = std::fopen(path_.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    generate_traffic(o, f);
+    std::fclose(f);
+    std::FILE* in = std::fopen(path_.c_str(), "rb");
+    ASSERT_NE(in, nullptr);
+    std::string bytes;
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) bytes.append(buf, n);
+    std::fclose(in);
+    ours_ = run_capture(bytes);
+  }
+  void TearDown() override {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  std::string path_;
+  CaptureRun ours_;
+};
+
+TEST_F(TsharkOracleTest, PacketCountsPerDirectionMatchConvTables) {
+  auto r = run_command({"tshark", "-n", "-r", path_, "-q", "-z", "conv,tcp", "-z", "conv,udp"},
+                       120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Lines: "A <-> B  <-frames bytes unit  ->frames bytes unit  total bytes unit  start dur".
+  // "<-" counts frames from B to A, "->" from A to B.
+  std::map<Key, Sides> theirs;
+  std::string transport;
+  for (const auto& line : lines(r.out)) {
+    if (line.starts_with("TCP Conversations")) transport = "tcp";
+    if (line.starts_with("UDP Conversations")) transport = "udp";
+    std::istringstream in(line);
+    std::vector<std::string> t;
+    for (std::string w; in >> w;) t.push_back(w);
+    if (t.size() < 12 || t[1] != "<->") continue;
+    Sides s;
+    s.packets_from_b = std::stoull(t[3]);
+    s.packets_from_a = std::stoull(t[6]);
+    Key k = key_of(transport, t[0], t[2]);
+    if (k.a != t[0]) std::swap(s.packets_from_a, s.packets_from_b);
+    ASSERT_TRUE(theirs.emplace(k, s).second) << "duplicate conversation " << line;
+  }
+  ASSERT_GT(theirs.size(), 250u);
+  ASSERT_EQ(ours_.conversations.size(), theirs.size());
+  for (const auto& c : ours_.conversations) {
+    const std::string client = tshark_endpoint(c.pair.first);
+    const std::string server = tshark_endpoint(c.pair.second);
+    Key k = key_of(std::string(to_string(c.pair.transport)), client, server);
+    auto it = theirs.find(k);
+    ASSERT_NE(it, theirs.end()) << c.pair.to_string();
+    const bool client_is_a = k.a == client;
+    EXPECT_EQ(c.client.packets, client_is_a ? it->second.packets_from_a
+                                            : it->second.packets_from_b)
+        << c.pair.to_string();
+    EXPECT_EQ(c.server.packets, client_is_a ? it->second.packets_from_b
+                                            : it->second.packets_from_a)
+        << c.pair.to_string();
+  }
+}
+
+TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
+  auto r = run_command({"tshark", "-n", "-r", path_, "-T", "fields", "-E", "separator=,",
+                        "-e", "ip.src", "-e", "ipv6.src", "-e", "ip.dst", "-e", "ipv6.dst",
+                        "-e", "tcp.srcport", "-e", "udp.srcport", "-e", "tcp.dstport",
+                        "-e", "udp.dstport", "-e", "ip.len", "-e", "ipv6.plen", "-e",
+                        "tcp.len", "-e", "udp.length"},
+                       120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<Key, Sides> theirs;
+  std::uint64_t packets = 0;
+  for (const auto& line : lines(r.out)) {
+    std::vector<std::string> f;
+    std::string field;
+    std::istringstream in(line);
+    while (std::getline(in, field, ',')) f.push_back(field);
+    f.resize(12);
+    const bool tcp = !f[4].empty();
+    const std::string src = (f[0].empty() ? f[1] : f[0]) + ":" + (tcp ? f[4] : f[5]);
+    const std::string dst = (f[2].empty() ? f[3] : f[2]) + ":" + (tcp ? f[6] : f[7]);
+    const std::uint64_t ip = f[8].empty() ? 40 + std::stoull(f[9]) : std::stoull(f[8]);
+    const std::uint64_t payload = tcp ? std::stoull(f[10]) : std::stoull(f[11]) - 8;
+    Key k = key_of(tcp ? "tcp" : "udp", src, dst);
+    Sides& s = theirs[k];
+    if (k.a == src) {
+      s.ip_from_a += ip;
+      s.payload_from_a += payload;
+    } else {
+      s.ip_from_b += ip;
+      s.payload_from_b += payload;
+    }
+    ++packets;
+  }
+  EXPECT_EQ(packets, ours_.stats.packets);
+  ASSERT_EQ(ours_.conversations.size(), theirs.size());
+  for (const auto& c : ours_.conversations) {
+    const std::string client = tshark_endpoint(c.pair.first);
+    Key k = key_of(std::string(to_string(c.pair.transport)), client,
+                   tshark_endpoint(c.pair.second));
+    auto it = theirs.find(k);
+    ASSERT_NE(it, theirs.end()) << c.pair.to_string();
+    const Sides& s = it->second;
+    const bool a = k.a == client;
+    EXPECT_EQ(c.client.ip_bytes, a ? s.ip_from_a : s.ip_from_b) << c.pair.to_string();
+    EXPECT_EQ(c.server.ip_bytes, a ? s.ip_from_b : s.ip_from_a) << c.pair.to_string();
+    EXPECT_EQ(c.client.payload_bytes, a ? s.payload_from_a : s.payload_from_b)
+        << c.pair.to_string();
+    EXPECT_EQ(c.server.payload_bytes, a ? s.payload_from_b : s.payload_from_a)
+        << c.pair.to_string();
+  }
+}
+
+}  // namespace
+}  // namespace sockscope::testing
