@@ -48,7 +48,9 @@ class Rows {
  public:
   explicit Rows(Context& ctx) : ctx_(ctx), host_(ctx.host_range()) {}
 
-  void add(const Service& s, std::string_view query, std::optional<SearchRank> rank = {}) {
+  // `port`: the single port asked about, for the `ephemeral` field.
+  void add(const Service& s, std::string_view query, std::optional<SearchRank> rank = {},
+           std::optional<Port> port = {}) {
     if (ctx_.format == Format::kJson) {
       JsonWriter j(ctx_.out.buffer());
       j.begin_object()
@@ -64,6 +66,7 @@ class Rows {
           .str("source", s.source)
           .str("status", to_string(PortStatus::kAssigned));
       if (rank) j.str("match", to_string(*rank));
+      if (port && host_) j.boolean("ephemeral", host_->contains(*port));
       j.end_object().end_line();
       ctx_.out.maybe_flush();
       return;
@@ -158,7 +161,7 @@ bool answer_port(const Registry& reg, const PortQuery& q, Rows& rows) {
   for (Transport t : kPortTransports) {
     if (q.transport && *q.transport != t) continue;
     PortAnswer a = reg.lookup(port, t);
-    for (const Service* s : a.services) rows.add(*s, q.text);
+    for (const Service* s : a.services) rows.add(*s, q.text, std::nullopt, port);
     found = found || !a.services.empty();
     if (a.services.empty()) empty.push_back(std::move(a));
   }

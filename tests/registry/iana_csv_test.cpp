@@ -224,6 +224,20 @@ TEST(WiresharkServicesTest, EmbeddedTableCoversDebiansCopy) {
       }
     }
   }
+  // The generator reads the same file and counts the same pairs.
+  if (std::system("python3 --version >/dev/null 2>&1") == 0) {
+    const fs::path out = fs::temp_directory_path() /
+                         ("sockscope-wireshark-table-" + std::to_string(::getpid()) + ".inc");
+    auto r = testing::run_command({"python3",
+                                   std::string(SOCKSCOPE_SOURCE_DIR) + "/tools/gen-registry",
+                                   "--services", path, "-o", out.string()},
+                                  60);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string table = read_file(out);
+    fs::remove(out);
+    EXPECT_NE(table.find("kSourcePairs = " + std::to_string(theirs.size()) + ";"),
+              std::string::npos);
+  }
   std::cout << path << ": " << theirs.size() << " port/transport pairs, "
             << ours_of_theirs.size() << " of them named in the embedded table, which has "
             << Registry::builtin_source_pairs() << "\n";

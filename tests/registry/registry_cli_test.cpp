@@ -207,6 +207,13 @@ TEST(RegistryCliTest, PortSaysWhetherItIsInTheHostsEphemeralRange) {
             std::string::npos)
       << r.out;
   EXPECT_EQ(run_sockscope({"port", "22"}).out.find("ephemeral"), std::string::npos);
+  // In JSON, every row of a single-port query carries it.
+  auto inside = parse_lines(run_sockscope({"--json", "port", std::to_string(first)}).out);
+  ASSERT_FALSE(inside.empty());
+  for (const auto& row : inside) EXPECT_EQ(row["ephemeral"], true) << row.dump();
+  for (const auto& row : parse_lines(run_sockscope({"--json", "port", "22"}).out)) {
+    EXPECT_EQ(row["ephemeral"], false) << row.dump();
+  }
 }
 
 TEST(RegistryCliTest, PairShowsTheServerPortsService) {
