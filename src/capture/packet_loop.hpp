@@ -14,20 +14,25 @@ void feed_table(Source& source, ConversationTable& table, CaptureStats& stats, T
   const std::uint64_t fragments_before = table.fragments_matched();
   const std::uint64_t icmp_before = table.icmp_errors_matched();
   RawPacket raw;
-  PacketInfo info;
+  PacketInfo batch[ConversationTable::kBatch];
+  std::size_t queued = 0;
   DropReason why;
   std::uint64_t packets = 0, decoded = 0, wire = 0;
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
-    if (decode_packet(raw, info, why)) {
-      table.add(info);
+    if (decode_packet(raw, batch[queued], why)) {
       ++decoded;
+      if (++queued == ConversationTable::kBatch) {
+        table.add_batch(batch, queued);
+        queued = 0;
+      }
     } else {
       ++stats.dropped[std::size_t(why)];
     }
     if ((packets & 0x3ffff) == 0) tick();
   }
+  table.add_batch(batch, queued);
   const std::uint64_t orphans = table.orphan_fragments() - orphans_before;
   stats.packets += packets;
   stats.wire_bytes += wire;
