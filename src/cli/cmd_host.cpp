@@ -195,7 +195,9 @@ class RowPrinter {
         }
         if (processes_) {
           buf.push_back(',');
-          csv_field(buf, owners_text(r));
+          fmt::memory_buffer owners;
+          owners_text(owners, r);
+          csv_field(buf, std::string_view(owners.data(), owners.size()));
           buf.push_back(',');
           csv_field(buf, missing_text(r));
         }
@@ -203,26 +205,43 @@ class RowPrinter {
         break;
       }
       case Format::kTable: {
-        auto out = std::back_inserter(buf);
-        char role[48];
-        auto end = row.socket.role == LocalRole::kListener
-                       ? fmt::format_to_n(role, sizeof role, "listener")
-                       : fmt::format_to_n(role, sizeof role, "{} ({})", to_string(row.socket.role),
-                                          to_string(row.socket.evidence));
-        const std::string_view role_text(role, end.size < sizeof role ? end.size : sizeof role);
-        fmt::format_to(out, "{}{:<6}{:<11}{:>7} {:>7} {:<{}} {:<{}} {:<26} {:<14}", mark,
-                       to_string(r.transport), to_string(r.state), r.rqueue, r.wqueue, l,
-                       kEndpointWidth, p, kEndpointWidth, role_text,
-                       service.empty() ? "-" : service);
-        if (netns_) fmt::format_to(out, " {}", row.netns.label());
+        // Hand-padded cells: this loop runs once per socket on hosts with
+        // hundreds of thousands of them, and fmt's dynamic widths cost more.
+        buf.append(mark);
+        cell(buf, to_string(r.transport), 6);
+        cell(buf, to_string(r.state), 11);
+        number(buf, r.rqueue, 7);
+        buf.push_back(' ');
+        number(buf, r.wqueue, 7);
+        buf.push_back(' ');
+        cell(buf, l, kEndpointWidth + 1);
+        cell(buf, p, kEndpointWidth + 1);
+        const std::size_t role_start = buf.size();
+        buf.append(to_string(row.socket.role));
+        if (row.socket.role != LocalRole::kListener) {
+          buf.append(std::string_view(" ("));
+          buf.append(to_string(row.socket.evidence));
+          buf.push_back(')');
+        }
+        pad(buf, role_start, 27);
+        if (netns_ || processes_ || !event.empty()) {
+          cell(buf, service.empty() ? "-" : service, 15);
+        } else {
+          buf.append(service.empty() ? std::string_view("-") : service);
+        }
+        if (netns_) cell(buf, row.netns.label(), 1);
         if (processes_) {
-          std::string owners = owners_text(r);
-          fmt::format_to(out, " {}", owners.empty() ? "(" + std::string(missing_text(r)) + ")"
-                                                    : owners);
+          if (!owners_text(buf, r)) {
+            buf.push_back('(');
+            buf.append(missing_text(r));
+            buf.push_back(')');
+          }
         }
         if (!event.empty()) {
-          fmt::format_to(out, "  {}{}{}", new_listener ? ctx_.style.red() : std::string_view{},
-                         new_listener ? "NEW LISTENER" : event, ctx_.style.reset());
+          buf.push_back(' ');
+          buf.append(new_listener ? ctx_.style.red() : std::string_view{});
+          buf.append(new_listener ? std::string_view("NEW LISTENER") : event);
+          buf.append(ctx_.style.reset());
         }
         buf.push_back('\n');
         break;
@@ -232,13 +251,30 @@ class RowPrinter {
   }
 
  private:
-  std::string owners_text(const SocketRecord& r) {
-    std::string s;
-    for (const auto& o : scan_.owners().of(r.inode)) {
-      if (!s.empty()) s += ',';
-      fmt::format_to(std::back_inserter(s), "{}/{}:fd{}", o.pid, o.command, o.fd);
+  // Appends "pid/command:fdN,..."; false when the socket has no owner.
+  bool owners_text(fmt::memory_buffer& buf, const SocketRecord& r) {
+    auto owners = scan_.owners().of(r.inode);
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+      if (i) buf.push_back(',');
+      fmt::format_to(std::back_inserter(buf), "{}/{}:fd{}", owners[i].pid, owners[i].command,
+                     owners[i].fd);
     }
-    return s;
+    return !owners.empty();
+  }
+  static void pad(fmt::memory_buffer& buf, std::size_t start, std::size_t width) {
+    std::size_t used = buf.size() - start;
+    std::size_t spaces = used < width ? width - used : 1;
+    for (std::size_t i = 0; i < spaces; ++i) buf.push_back(' ');
+  }
+  static void cell(fmt::memory_buffer& buf, std::string_view text, std::size_t width) {
+    const std::size_t start = buf.size();
+    buf.append(text);
+    pad(buf, start, width);
+  }
+  static void number(fmt::memory_buffer& buf, std::uint32_t value, std::size_t width) {
+    fmt::format_int digits(value);
+    for (std::size_t i = digits.size(); i < width; ++i) buf.push_back(' ');
+    buf.append(std::string_view(digits.data(), digits.size()));
   }
   std::string_view missing_text(const SocketRecord& r) {
     OwnerMissing why = scan_.owners().why_missing(r);

@@ -56,14 +56,31 @@ class NetlinkSource final : public SocketSource {
   std::expected<DumpStats, Error> dump(const SocketQuery& query,
                                        const SocketSink& sink) override {
     DumpStats stats;
+    const AutoFilter halves[2] = {AutoFilter::kAuto, AutoFilter::kNotAuto};
+    const AutoFilter none[1] = {AutoFilter::kNone};
+    const std::span<const AutoFilter> parts =
+        query.autobound ? std::span<const AutoFilter>(halves) : std::span<const AutoFilter>(none);
     for (Transport t : query.transports) {
       if (!has_ports(t)) continue;
+      // TCP over both families in one walk of the kernel's hash tables: the
+      // older TCPDIAG_GETSOCK request dumps with AF_UNSPEC, where
+      // SOCK_DIAG_BY_FAMILY needs one walk per family. Kernels without it
+      // answer with an error before any record, and the per-family path runs.
+      if (t == Transport::kTcp && query.ipv4 && query.ipv6 && compat_tcp_) {
+        bool ok = true;
+        const std::size_t before = stats.sockets;
+        for (AutoFilter part : parts) {
+          auto done = dump_one(t, AF_UNSPEC, query.states, part, sink, stats);
+          if (done) continue;
+          // Refused up front (nothing delivered): fall back; otherwise a real error.
+          if (part != parts.front() || stats.sockets != before) return std::unexpected(done.error());
+          compat_tcp_ = ok = false;
+          break;
+        }
+        if (ok) continue;
+      }
       for (int family : {AF_INET, AF_INET6}) {
         if ((family == AF_INET && !query.ipv4) || (family == AF_INET6 && !query.ipv6)) continue;
-        const AutoFilter halves[2] = {AutoFilter::kAuto, AutoFilter::kNotAuto};
-        const AutoFilter none[1] = {AutoFilter::kNone};
-        std::span<const AutoFilter> parts = query.autobound ? std::span<const AutoFilter>(halves)
-                                                            : std::span<const AutoFilter>(none);
         for (AutoFilter part : parts) {
           auto done = dump_one(t, family, query.states, part, sink, stats);
           if (done) continue;
@@ -83,13 +100,21 @@ class NetlinkSource final : public SocketSource {
     const std::string what = fmt_what(transport, family);
     char request[MNL_SOCKET_BUFFER_SIZE];
     nlmsghdr* nlh = mnl_nlmsg_put_header(request);
-    nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlh->nlmsg_seq = ++sequence_;
-    auto* req = static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
-    req->sdiag_family = std::uint8_t(family);
-    req->sdiag_protocol = protocol;
-    req->idiag_states = states;
+    if (family == AF_UNSPEC) {
+      nlh->nlmsg_type = TCPDIAG_GETSOCK;
+      auto* req = static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
+      req->idiag_states = states;
+    } else {
+      nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      auto* req =
+          static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
+      req->sdiag_family = std::uint8_t(family);
+      req->sdiag_protocol = protocol;
+      req->idiag_states = states;
+    }
+    const std::uint16_t answer_type = nlh->nlmsg_type;
     // Bytecode jumps forward; landing exactly on the end accepts, past it rejects.
     // The kernel's audit requires the "yes" chain to land on the end, so NOT AUTO
     // needs a second op (an unconditional JMP past the end) for its "yes" path.
@@ -135,7 +160,7 @@ class NetlinkSource final : public SocketSource {
           if (e->error == 0) continue;
           return std::unexpected(answer_error(what, -e->error, protocol));
         }
-        if (msg->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+        if (msg->nlmsg_type != answer_type) continue;
         ++stats.messages;
         if (msg->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) {
           Error e = Error::io("sock_diag dump of " + what + ": message shorter than inet_diag_msg");
@@ -176,6 +201,7 @@ class NetlinkSource final : public SocketSource {
   }
 
   static std::string fmt_what(Transport t, int family) {
+    if (family == AF_UNSPEC) return std::string(to_string(t)) + " over IPv4 and IPv6";
     return std::string(to_string(t)) + " over " + std::string(family_name(family));
   }
 
@@ -193,6 +219,7 @@ class NetlinkSource final : public SocketSource {
   std::uint64_t netns_;
   std::vector<char> buffer_;
   unsigned sequence_ = 0;
+  bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <thread>
 #include <vector>
 
 namespace sockscope {
@@ -106,40 +108,66 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
     int fd;
     std::uint32_t command;
   };
-  std::vector<Raw> raw;
-  raw.reserve(4096);
-  std::vector<char> pids_buf(64 * 1024), fds_buf(64 * 1024);
+  std::vector<char> pids_buf(64 * 1024);
   std::vector<long> pids;
   for_each_entry(proc_fd, pids_buf, [&](const char* name) {
     long pid = number_of(name);
     if (pid > 0) pids.push_back(pid);
   });
-  char path[48];
-  char link[64];
-  for (long pid : pids) {
-    std::snprintf(path, sizeof path, "%ld/fd", pid);
-    int dir = ::openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) {
-      if (errno == EACCES || errno == EPERM) ++out.denied_;
-      continue;  // ENOENT: the process ended meanwhile
-    }
-    ++out.processes_;
-    std::uint32_t command = UINT32_MAX;
-    for_each_entry(dir, fds_buf, [&](const char* name) {
-      long fd = number_of(name);
-      if (fd < 0) return;
-      ssize_t n = ::readlinkat(dir, name, link, sizeof link - 1);
-      // "socket:[12345]"
-      if (n < 10 || std::memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']') return;
-      std::uint64_t inode = 0;
-      for (ssize_t i = 8; i < n - 1; ++i) inode = inode * 10 + std::uint64_t(link[i] - '0');
-      if (command == UINT32_MAX) {
-        command = std::uint32_t(out.commands_.size());
-        out.commands_.push_back(read_comm(proc_fd, pid));
+  // readlinkat on /proc/PID/fd/N is the whole cost (a few microseconds per
+  // descriptor): split the processes over two threads, interleaved so that
+  // the few processes with many descriptors spread out.
+  struct Part {
+    std::vector<Raw> raw;
+    std::vector<std::string> commands;
+    std::size_t processes = 0, denied = 0;
+  };
+  auto walk = [&](Part& part, std::size_t first, std::size_t step) {
+    std::vector<char> fds_buf(64 * 1024);
+    char path[48];
+    char link[64];
+    for (std::size_t i = first; i < pids.size(); i += step) {
+      const long pid = pids[i];
+      std::snprintf(path, sizeof path, "%ld/fd", pid);
+      int dir = ::openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir < 0) {
+        if (errno == EACCES || errno == EPERM) ++part.denied;
+        continue;  // ENOENT: the process ended meanwhile
       }
-      raw.push_back({inode, int(pid), int(fd), command});
-    });
-    ::close(dir);
+      ++part.processes;
+      std::uint32_t command = UINT32_MAX;
+      for_each_entry(dir, fds_buf, [&](const char* name) {
+        long fd = number_of(name);
+        if (fd < 0) return;
+        ssize_t n = ::readlinkat(dir, name, link, sizeof link - 1);
+        // "socket:[12345]"
+        if (n < 10 || std::memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']') return;
+        std::uint64_t inode = 0;
+        for (ssize_t k = 8; k < n - 1; ++k) inode = inode * 10 + std::uint64_t(link[k] - '0');
+        if (command == UINT32_MAX) {
+          command = std::uint32_t(part.commands.size());
+          part.commands.push_back(read_comm(proc_fd, pid));
+        }
+        part.raw.push_back({inode, int(pid), int(fd), command});
+      });
+      ::close(dir);
+    }
+  };
+  Part parts[2];
+  std::thread helper(walk, std::ref(parts[1]), 1, 2);
+  walk(parts[0], 0, 2);
+  helper.join();
+  std::vector<Raw> raw;
+  raw.reserve(parts[0].raw.size() + parts[1].raw.size());
+  for (Part& part : parts) {
+    const auto offset = std::uint32_t(out.commands_.size());
+    for (auto& c : part.commands) out.commands_.push_back(std::move(c));
+    for (Raw r : part.raw) {
+      r.command += offset;
+      raw.push_back(r);
+    }
+    out.processes_ += part.processes;
+    out.denied_ += part.denied;
   }
   ::close(proc_fd);
   std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {

@@ -72,12 +72,20 @@ std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const Sock
                                                 ListenerIndex* listeners_out) {
   constexpr StateMask kWaiting = state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
   // Pass 1: everything that waits for peers, whatever the query's states, because
-  // accepted sockets are recognised by their listener.
-  SocketQuery first = query;
-  first.states = kWaiting;
+  // accepted sockets are recognised by their listener. TCP asks for LISTEN only:
+  // any other state bit makes the kernel walk the whole established hash too.
   std::vector<SocketRecord> waiting;
-  auto stats = source.dump(first, [&](const SocketRecord& r) { waiting.push_back(r); });
-  if (!stats) return std::unexpected(stats.error());
+  DumpStats first_stats;
+  for (Transport t : query.transports) {
+    SocketQuery first = query;
+    first.transports = {t};
+    first.states = t == Transport::kTcp ? state_bit(SocketState::kListen) : kWaiting;
+    auto stats = source.dump(first, [&](const SocketRecord& r) { waiting.push_back(r); });
+    if (!stats) return std::unexpected(stats.error());
+    first_stats.messages += stats->messages;
+    for (auto& e : stats->skipped) first_stats.skipped.push_back(std::move(e));
+  }
+  auto* stats = &first_stats;
   ListenerIndex local_index;
   ListenerIndex& listeners = listeners_out ? *listeners_out : local_index;
   for (const auto& r : waiting) {

@@ -1,0 +1,7 @@
+# Host: the dump/roles/owner-scan parts (Google Benchmark), and a helper that
+# holds many loopback connections for bench/host_sockets.sh (whole commands
+# against ss, netstat and lsof).
+if(TARGET sockscope_host)
+  sockscope_bench(bench_host_dump SOURCES host_dump_bench.cpp LIBS sockscope_host)
+  add_executable(bench_host_hold ${CMAKE_CURRENT_LIST_DIR}/host_hold.cpp)
+endif()

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Whole-command comparison on a host with many sockets: sockscope against ss,
+# netstat and lsof, in the same run, as ratios.
+#   bench/host_sockets.sh [BUILD_DIR] [CONNECTIONS...]     (default: build/release 10000 50000)
+# Opens CONNECTIONS loopback TCP connections (both ends, so 2x sockets) spread
+# over processes of <= 9,000 connections (one process may hold 20,000
+# descriptors here), each with its own 127.0.0.x address and server port.
+# Each command runs 3 times; best wall time and largest peak RSS are reported.
+set -euo pipefail
+BUILD=${1:-build/release}
+shift || true
+COUNTS=("$@")
+[ ${#COUNTS[@]} -gt 0 ] || COUNTS=(10000 50000)
+SOCKSCOPE=$BUILD/sockscope
+HOLD=$BUILD/bench/bench_host_hold
+for f in "$SOCKSCOPE" "$HOLD"; do
+  [ -x "$f" ] || { echo "missing $f (build the release preset first)" >&2; exit 2; }
+done
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# measure NAME CMD...: best wall seconds and max RSS (KiB) of 3 runs -> "wall rss rows"
+measure() {
+  local best="" rss=0 rows=0
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" > "$WORK/out" 2>/dev/null || true
+    read -r w m < <(tail -1 "$WORK/t")
+    rows=$(wc -l < "$WORK/out")
+    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; fi
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  echo "$best $rss $rows"
+}
+
+row() {  # row LABEL WALL RSS ROWS BASE_WALL BASE_RSS
+  awk -v l="$1" -v w="$2" -v m="$3" -v r="$4" -v bw="$5" -v bm="$6" 'BEGIN {
+    printf "| %-26s | %8.3f | %9.1f | %7d | %6s | %6s |\n", l, w, m / 1024, r,
+      (bw > 0 ? sprintf("%.2f", w / bw) : "-"), (bm > 0 ? sprintf("%.2f", m / bm) : "-") }'
+}
+
+base_port=23000
+for n in "${COUNTS[@]}"; do
+  per=9000
+  procs=$(( (n + per - 1) / per ))
+  for ((i = 0; i < procs; i++)); do
+    count=$(( i == procs - 1 ? n - per * (procs - 1) : per ))
+    addr="127.0.0.$((20 + i))"
+    "$HOLD" "$addr" $((base_port + i)) "$count" "$WORK/ready.$n.$i" &
+    PIDS+=($!)
+  done
+  for ((i = 0; i < procs; i++)); do
+    for _ in $(seq 600); do [ -e "$WORK/ready.$n.$i" ] && break; sleep 0.1; done
+    [ -e "$WORK/ready.$n.$i" ] || { echo "holder $i did not get ready" >&2; exit 1; }
+  done
+  base_port=$((base_port + procs))
+  total=$(ss -tanH | wc -l)
+  echo
+  echo "### $n connections held ($procs processes); ss -tanH shows $total TCP sockets"
+  echo
+  echo "| command                    | wall (s) | peak MiB |    rows | x wall | x mem  |"
+  echo "|----------------------------|---------:|----------:|--------:|-------:|-------:|"
+  read -r sw sm sr < <(measure ss -tanH)
+  read -r pw pm pr < <(measure ss -tanpH)
+  read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color)
+  row "sockscope sockets --tcp" "$w" "$m" "$r" "$sw" "$sm"
+  row "ss -tanH" "$sw" "$sm" "$sr" "$sw" "$sm"
+  read -r w m r < <(measure netstat -tan)
+  row "netstat -tan" "$w" "$m" "$r" "$sw" "$sm"
+  read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p)
+  row "sockscope sockets --tcp -p" "$w" "$m" "$r" "$pw" "$pm"
+  row "ss -tanpH" "$pw" "$pm" "$pr" "$pw" "$pm"
+  read -r w m r < <(measure netstat -tanp)
+  row "netstat -tanp" "$w" "$m" "$r" "$pw" "$pm"
+  read -r w m r < <(measure lsof -nP -iTCP)
+  row "lsof -nP -iTCP" "$w" "$m" "$r" "$pw" "$pm"
+  read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --json -p)
+  row "sockscope ... -p --json" "$w" "$m" "$r" "$pw" "$pm"
+  echo
+  echo "(x wall / x mem: ratio to ss -tanH for the rows above -p, to ss -tanpH for the rows below)"
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  PIDS=()
+done
