@@ -48,8 +48,8 @@ namespace sockscope {
 // One assignment: a row of IANA's registry or a line of a services(5) file
 // (one Service per transport and per name, aliases included).
 struct Service {
-  std::string_view name;         // "https"
-  PortRange ports;               // {443,443} or {6000,6063}
+  std::string_view name;  // "https"
+  PortRange ports;        // {443,443} or {6000,6063}
   Transport transport = Transport::kTcp;
   std::string_view description;  // "http protocol over TLS/SSL" (a local file's comment)
   std::string_view reference;    // "[RFC2818]" or ""

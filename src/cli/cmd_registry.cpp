@@ -34,8 +34,8 @@ std::expected<PortQuery, Error> parse_port_query(const std::string& text) {
     auto t = parse_transport(name, slash + 1);
     if (!t || !has_ports(*t)) {
       return std::unexpected(Error::at(Error::Code::kBadTransport,
-                                       "unknown transport (want tcp, udp, sctp or dccp)",
-                                       slash + 2, name));
+                                       "unknown transport (want tcp, udp, sctp or dccp)", slash + 2,
+                                       name));
     }
     q.transport = *t;
   }
@@ -79,10 +79,17 @@ class Rows {
   void status(const PortAnswer& a, std::string_view query) {
     if (ctx_.format != Format::kJson) return;
     JsonWriter j(ctx_.out.buffer());
-    j.begin_object().str("query", query).num("port", unsigned{a.port})
-        .num("last_port", unsigned{a.port}).str("transport", to_string(a.transport))
-        .null("name").str("description", a.note).str("group", to_string(a.group))
-        .str("reference", a.note_reference).str("alias_of", "").str("source", "iana")
+    j.begin_object()
+        .str("query", query)
+        .num("port", unsigned{a.port})
+        .num("last_port", unsigned{a.port})
+        .str("transport", to_string(a.transport))
+        .null("name")
+        .str("description", a.note)
+        .str("group", to_string(a.group))
+        .str("reference", a.note_reference)
+        .str("alias_of", "")
+        .str("source", "iana")
         .str("status", to_string(a.status));
     if (host_) j.boolean("ephemeral", host_->contains(a.port));
     j.end_object().end_line();
@@ -100,16 +107,19 @@ class Rows {
       }
       if (ctx_.format == Format::kJson) return;
     }
-    std::vector<std::string> headers = {"PORT", "TRANSPORT", "NAME", "GROUP", "DESCRIPTION",
-                                        "REFERENCE"};
+    std::vector<std::string> headers = {"PORT",  "TRANSPORT",   "NAME",
+                                        "GROUP", "DESCRIPTION", "REFERENCE"};
     if (local_) headers.push_back("SOURCE");
     Table table(headers, {true, false, false, false, false, false, false});
     for (const Service* s : rows_) {
       std::string name(s->name);
       if (s->is_alias()) name += fmt::format(" (alias of {})", s->alias_of);
-      std::vector<std::string> cells = {s->ports.to_string(), std::string(to_string(s->transport)),
-                                        name, std::string(to_string(group_of(s->ports.first))),
-                                        std::string(s->description), std::string(s->reference)};
+      std::vector<std::string> cells = {s->ports.to_string(),
+                                        std::string(to_string(s->transport)),
+                                        name,
+                                        std::string(to_string(group_of(s->ports.first))),
+                                        std::string(s->description),
+                                        std::string(s->reference)};
       if (local_) cells.emplace_back(s->source);
       table.add_row(std::move(cells));
     }
@@ -141,8 +151,8 @@ std::string status_text(const PortAnswer& a) {
   const std::string where = fmt::format("{} group {}", to_string(a.group), group.to_string());
   switch (a.status) {
     case PortStatus::kReserved:
-      return fmt::format("reserved by IANA ({}{}{}), {}", a.note, a.note_reference.empty() ? "" : " ",
-                         a.note_reference, where);
+      return fmt::format("reserved by IANA ({}{}{}), {}", a.note,
+                         a.note_reference.empty() ? "" : " ", a.note_reference, where);
     case PortStatus::kDynamic:
       return fmt::format("no service: {} (dynamic/private, never assigned by IANA)", where);
     case PortStatus::kUnassigned:
@@ -217,8 +227,8 @@ int run_port(Context& ctx, const std::vector<std::string>& inputs) {
   Rows rows(ctx);
   bool missed = false;
   for (const auto& q : queries) {
-    const bool found = q.ports.first == q.ports.last ? answer_port(reg, q, rows)
-                                                     : answer_range(reg, q, rows);
+    const bool found =
+        q.ports.first == q.ports.last ? answer_port(reg, q, rows) : answer_range(reg, q, rows);
     missed = missed || !found;
   }
   rows.render();

@@ -53,9 +53,7 @@ const Service& service(std::size_t index) {
   return g_services[index];
 }
 
-std::size_t service_index(const Service& s) {
-  return static_cast<std::size_t>(&s - g_services);
-}
+std::size_t service_index(const Service& s) { return static_cast<std::size_t>(&s - g_services); }
 
 std::span<const std::uint16_t> port_records(Port port, Transport transport) {
   const auto t = static_cast<std::size_t>(transport);

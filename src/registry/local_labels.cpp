@@ -80,9 +80,7 @@ void NameIndex::grow() {
   }
 }
 
-const std::string& LocalLabels::keep(std::string_view text) {
-  return strings_.emplace_back(text);
-}
+const std::string& LocalLabels::keep(std::string_view text) { return strings_.emplace_back(text); }
 
 std::string_view LocalLabels::make(std::string_view name, PortRange ports, Transport transport,
                                    std::string_view comment, std::string_view alias_of,
@@ -136,9 +134,8 @@ void LocalLabels::add(const ServicesParse& parsed, std::string_view source_text)
 
 void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const {
   out.clear();
-  for (std::uint32_t i = by_port_.head(port_key(port, transport), [](std::uint32_t) {
-         return true;
-       });
+  for (std::uint32_t i =
+           by_port_.head(port_key(port, transport), [](std::uint32_t) { return true; });
        i != kEnd; i = next_port_[i]) {
     out.push_back(i);
   }
@@ -155,9 +152,8 @@ void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint3
 
 const Service* LocalLabels::primary(Port port, Transport transport) const {
   std::uint32_t best = kEnd;
-  for (std::uint32_t i = by_port_.head(port_key(port, transport), [](std::uint32_t) {
-         return true;
-       });
+  for (std::uint32_t i =
+           by_port_.head(port_key(port, transport), [](std::uint32_t) { return true; });
        i != kEnd; i = next_port_[i]) {
     if (!labels_[i].alias) {
       best = i;

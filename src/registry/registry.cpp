@@ -58,7 +58,7 @@ std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
     return std::unexpected(e);
   };
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                        &std::fclose);
+                                                       &std::fclose);
   if (!file) return fail(errno);
   std::string text;
   char chunk[1 << 16];
@@ -118,8 +118,8 @@ PortAnswer Registry::lookup(Port port, Transport transport) const {
   if (!a.services.empty()) {
     a.status = PortStatus::kAssigned;
   } else if (const registry::Note* note = registry::note_for(port, transport)) {
-    a.status = note->kind == registry::kNoteReserved ? PortStatus::kReserved
-                                                     : PortStatus::kUnassigned;
+    a.status =
+        note->kind == registry::kNoteReserved ? PortStatus::kReserved : PortStatus::kUnassigned;
     a.note = registry::pool_string(note->description);
     a.note_reference = registry::pool_string(note->reference);
   } else {

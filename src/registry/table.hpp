@@ -7,8 +7,8 @@
 // once, guarded by a per-record atomic state.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -33,9 +33,9 @@ inline constexpr std::uint8_t kFlagAlias = 1;
 
 // A slot of the name hash table; count 0 marks an empty slot.
 struct NameSlot {
-  std::uint32_t name;   // pool offset of the name (as first spelled in kNameOrder)
-  std::uint16_t first;  // position in kNameOrder of the name's first record
-  std::uint16_t count;  // number of records with this name
+  std::uint32_t name;             // pool offset of the name (as first spelled in kNameOrder)
+  std::uint16_t first;            // position in kNameOrder of the name's first record
+  std::uint16_t count;            // number of records with this name
   std::uint16_t by_transport[4];  // its first record per transport; 0xFFFF: none
 };
 
@@ -97,7 +97,8 @@ inline std::uint64_t load_upto8(const char* p, std::size_t n) {
 inline std::uint32_t name_hash(std::string_view name) {
   std::uint64_t h = 0x9E3779B97F4A7C15ull ^ name.size();
   for (std::size_t i = 0; i < name.size(); i += 8) {
-    const std::uint64_t chunk = load_upto8(name.data() + i, std::min<std::size_t>(8, name.size() - i));
+    const std::uint64_t chunk =
+        load_upto8(name.data() + i, std::min<std::size_t>(8, name.size() - i));
     h = (h ^ fold8(chunk)) * 0xFF51AFD7ED558CCDull;
     h ^= h >> 32;
   }

@@ -2,9 +2,9 @@
 // reading of it: for every entry getservent_r lists, getservbyport_r's name is
 // the registry's primary name, and getservbyname_r gives the port of
 // Registry::find for every name and alias.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netdb.h>
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -47,9 +47,8 @@ TEST(GlibcServicesTest, GetservbyportAgreesForEveryEntry) {
     aliases.push_back(name);
     for (const auto& alias : aliases) {
       servent by_name{}, *named = nullptr;
-      ASSERT_EQ(::getservbyname_r(alias.c_str(), proto.c_str(), &by_name, buf2, sizeof buf2,
-                                  &named),
-                0);
+      ASSERT_EQ(
+          ::getservbyname_r(alias.c_str(), proto.c_str(), &by_name, buf2, sizeof buf2, &named), 0);
       ASSERT_NE(named, nullptr) << alias;
       const Port glibc_port = ntohs(static_cast<std::uint16_t>(named->s_port));
       const Service* ours = reg.find(alias, *t);

@@ -19,9 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kCsv =
-    fs::path(SOCKSCOPE_SOURCE_DIR) / ".." / "shared" / "data" / "iana" /
-    "service-names-port-numbers.csv";
+const fs::path kCsv = fs::path(SOCKSCOPE_SOURCE_DIR) / ".." / "shared" / "data" / "iana" /
+                      "service-names-port-numbers.csv";
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -98,19 +97,20 @@ std::vector<Row> named_rows_with_ports() {
   return rows;
 }
 
-#define SKIP_WITHOUT_CSV()                                                             \
-  if (!fs::exists(kCsv)) {                                                             \
-    GTEST_SKIP() << "IANA's CSV is not at " << kCsv << ": cross-checks skipped";       \
+#define SKIP_WITHOUT_CSV()                                                       \
+  if (!fs::exists(kCsv)) {                                                       \
+    GTEST_SKIP() << "IANA's CSV is not at " << kCsv << ": cross-checks skipped"; \
   }
 
 TEST(IanaCsvTest, RegeneratingTheTableGivesTheCommittedFile) {
   SKIP_WITHOUT_CSV();
   if (std::system("python3 --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
-  const fs::path out = fs::temp_directory_path() /
-                       ("sockscope-iana-table-" + std::to_string(::getpid()) + ".inc");
-  auto r = testing::run_command({"python3", std::string(SOCKSCOPE_SOURCE_DIR) + "/tools/gen-registry",
-                                 "--csv", kCsv.string(), "-o", out.string()},
-                                60);
+  const fs::path out =
+      fs::temp_directory_path() / ("sockscope-iana-table-" + std::to_string(::getpid()) + ".inc");
+  auto r =
+      testing::run_command({"python3", std::string(SOCKSCOPE_SOURCE_DIR) + "/tools/gen-registry",
+                            "--csv", kCsv.string(), "-o", out.string()},
+                           60);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string fresh = read_file(out);
   const std::string committed =
@@ -161,8 +161,8 @@ TEST(IanaCsvTest, EveryEmbeddedRecordIsARowOfTheCsv) {
   std::set<std::string> alias_names;
   for (std::size_t i = 0; i < Registry::builtin_size(); ++i) {
     const Service& s = Registry::builtin_service(i);
-    auto it = by_key.find(std::tuple(std::string(s.name), s.transport, s.ports.first,
-                                     s.ports.last));
+    auto it =
+        by_key.find(std::tuple(std::string(s.name), s.transport, s.ports.first, s.ports.last));
     ASSERT_NE(it, by_key.end()) << s.name << " " << s.ports.to_string() << "/"
                                 << to_string(s.transport);
     EXPECT_EQ(s.description, it->second->description) << s.name;
@@ -228,18 +228,18 @@ TEST(WiresharkServicesTest, EmbeddedTableCoversDebiansCopy) {
   if (std::system("python3 --version >/dev/null 2>&1") == 0) {
     const fs::path out = fs::temp_directory_path() /
                          ("sockscope-wireshark-table-" + std::to_string(::getpid()) + ".inc");
-    auto r = testing::run_command({"python3",
-                                   std::string(SOCKSCOPE_SOURCE_DIR) + "/tools/gen-registry",
-                                   "--services", path, "-o", out.string()},
-                                  60);
+    auto r =
+        testing::run_command({"python3", std::string(SOCKSCOPE_SOURCE_DIR) + "/tools/gen-registry",
+                              "--services", path, "-o", out.string()},
+                             60);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const std::string table = read_file(out);
     fs::remove(out);
     EXPECT_NE(table.find("kSourcePairs = " + std::to_string(theirs.size()) + ";"),
               std::string::npos);
   }
-  std::cout << path << ": " << theirs.size() << " port/transport pairs, "
-            << ours_of_theirs.size() << " of them named in the embedded table, which has "
+  std::cout << path << ": " << theirs.size() << " port/transport pairs, " << ours_of_theirs.size()
+            << " of them named in the embedded table, which has "
             << Registry::builtin_source_pairs() << "\n";
   EXPECT_GE(Registry::builtin_source_pairs(), theirs.size());
   EXPECT_GE(ours_of_theirs.size() * 100, theirs.size() * 99);

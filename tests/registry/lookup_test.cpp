@@ -137,8 +137,8 @@ TEST(LookupTest, ByRangeListsEachAssignmentOnce) {
                            [](const Service* s) { return s->name == "x11"; });
   EXPECT_EQ(x11, 2);  // tcp and udp, though the range covers 11 of its ports
   auto tcp = iana().by_range({20, 25}, Transport::kTcp);
-  EXPECT_EQ(names(tcp), (std::vector<std::string_view>{"ftp-data", "ftp", "ssh", "telnet",
-                                                       "smtp"}));
+  EXPECT_EQ(names(tcp),
+            (std::vector<std::string_view>{"ftp-data", "ftp", "ssh", "telnet", "smtp"}));
   EXPECT_TRUE(iana().by_range({49152, 65535}).empty());
 }
 

@@ -94,8 +94,8 @@ TEST(RegistryCliTest, TransportAndRangeQueries) {
   }
   EXPECT_EQ(x11, 2);
   // A single port inside the range finds it too.
-  EXPECT_TRUE(has_row(parse_lines(run_sockscope({"--json", "port", "6010/tcp"}).out), 6000,
-                      "tcp", "x11"));
+  EXPECT_TRUE(
+      has_row(parse_lines(run_sockscope({"--json", "port", "6010/tcp"}).out), 6000, "tcp", "x11"));
 }
 
 TEST(RegistryCliTest, NoMatchExitsOneWithTheGroup) {

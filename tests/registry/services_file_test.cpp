@@ -84,8 +84,7 @@ TEST(ServicesFileTest, MalformedLinesAreReportedWithLineAndSkipped) {
   EXPECT_EQ(what[1], "f.txt:3: port out of range 0-65535 at column 5: '70000'");
   EXPECT_EQ(what[2], "f.txt:4: empty transport at column 9: '12/'");
   EXPECT_EQ(what[3], "f.txt:5: expected port/transport (e.g. 22/tcp) at column 6: '12'");
-  EXPECT_EQ(what[4],
-            "f.txt:6: transport 'ddp' is not one sockscope models (tcp, udp, sctp, dccp)");
+  EXPECT_EQ(what[4], "f.txt:6: transport 'ddp' is not one sockscope models (tcp, udp, sctp, dccp)");
   EXPECT_FALSE(warnings[4].malformed);
   EXPECT_EQ(warnings[5].line, 7u);  // kept for tcp, warned about ddp
   EXPECT_FALSE(warnings[5].malformed);
@@ -101,8 +100,8 @@ TEST(ServicesFileTest, MalformedLinesAreReportedWithLineAndSkipped) {
 }
 
 TEST(ServicesFileTest, FilesAreReadAndUnreadableOnesAreErrors) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("sockscope-services-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("sockscope-services-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "services").string();
   std::ofstream(path) << "myapp 8443/tcp\nbroken\n";
@@ -110,8 +109,9 @@ TEST(ServicesFileTest, FilesAreReadAndUnreadableOnesAreErrors) {
   auto loaded = reg.load_services_file(path);
   ASSERT_TRUE(loaded.has_value()) << loaded.error().what();
   ASSERT_EQ(loaded->size(), 1u);
-  EXPECT_EQ((*loaded)[0].what(), path + ":2: missing port/transport after the name at column 1: "
-                                        "'broken'");
+  EXPECT_EQ((*loaded)[0].what(), path +
+                                     ":2: missing port/transport after the name at column 1: "
+                                     "'broken'");
   EXPECT_EQ(reg.primary(8443, Transport::kTcp)->source, path);
 
   auto missing = reg.load_services_file((dir / "nope").string());
