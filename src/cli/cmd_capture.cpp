@@ -195,27 +195,71 @@ bool sort_conversations(std::vector<Conversation>& v, const std::string& key) {
   return true;
 }
 
-void render_table(Context& ctx, const std::vector<Conversation>& v) {
-  Table table({"TRANSPORT", "CLIENT", "SERVER", "SERVICE", "STATE", "PACKETS", "BYTES",
-               "C->S BYTES", "S->C BYTES", "DURATION", "EVIDENCE"},
-              {false, false, false, false, false, true, true, true, true, true, false});
-  for (const auto& c : v) {
-    const std::string_view service = service_of(ctx, c);
-    table.add_row({std::string(to_string(c.pair.transport)) +
-                       (c.vlan ? fmt::format(" vlan {}", c.vlan) : std::string()),
-                   c.pair.first.to_string(), c.pair.second.to_string(),
-                   service.empty() ? "-" : std::string(service),
-                   c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp
-                       ? std::string(to_string(c.conn_state))
-                       : "-",
-                   std::to_string(c.packets()), bytes_text(c.ip_bytes()),
-                   bytes_text(c.client.ip_bytes), bytes_text(c.server.ip_bytes),
-                   duration_text(c.duration_ns()), std::string(to_string(c.evidence))});
-  }
-  if (ctx.format == Format::kCsv) {
-    table.render_csv(ctx.out.buffer());
+// The conversation table. Rows can number in the millions, so cells are formatted
+// straight into the output (twice: once to measure the columns) instead of being
+// held as strings.
+constexpr std::size_t kColumns = 11;
+constexpr const char* kHeaders[kColumns] = {"TRANSPORT", "CLIENT",     "SERVER",     "SERVICE",
+                                            "STATE",     "PACKETS",    "BYTES",      "C->S BYTES",
+                                            "S->C BYTES", "DURATION",  "EVIDENCE"};
+constexpr bool kRight[kColumns] = {false, false, false, false, false, true,
+                                   true,  true,  true,  true,  false};
+
+template <class Cell>
+void table_cells(Context& ctx, const Conversation& c, Cell&& cell) {
+  char text[Endpoint::kMaxTextSize + 8];
+  const std::string_view transport = to_string(c.pair.transport);
+  if (c.vlan) {
+    const auto r = fmt::format_to_n(text, sizeof text, "{} vlan {}", transport, c.vlan);
+    cell(0, std::string_view(text, r.size));
   } else {
-    table.render(ctx.out.buffer(), ctx.style);
+    cell(0, transport);
+  }
+  cell(1, std::string_view(text, c.pair.first.format(text)));
+  cell(2, std::string_view(text, c.pair.second.format(text)));
+  const std::string_view service = service_of(ctx, c);
+  cell(3, service.empty() ? std::string_view("-") : service);
+  const bool stateful = c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp;
+  cell(4, stateful ? to_string(c.conn_state) : std::string_view("-"));
+  const auto r = fmt::format_to_n(text, sizeof text, "{}", c.packets());
+  cell(5, std::string_view(text, r.size));
+  cell(6, bytes_text(c.ip_bytes()));
+  cell(7, bytes_text(c.client.ip_bytes));
+  cell(8, bytes_text(c.server.ip_bytes));
+  cell(9, duration_text(c.duration_ns()));
+  cell(10, to_string(c.evidence));
+}
+
+void render_table(Context& ctx, const std::vector<Conversation>& v) {
+  auto& buf = ctx.out.buffer();
+  std::size_t width[kColumns];
+  for (std::size_t k = 0; k < kColumns; ++k) width[k] = std::string_view(kHeaders[k]).size();
+  for (const auto& c : v) {
+    table_cells(ctx, c, [&](std::size_t k, std::string_view text) {
+      width[k] = std::max(width[k], text.size());
+    });
+  }
+  const auto cell = [&](std::size_t k, std::string_view text) {
+    const std::size_t pad = width[k] - std::min(width[k], text.size());
+    if (kRight[k]) {
+      for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
+    }
+    buf.append(text);
+    if (k + 1 == kColumns) {
+      buf.push_back('\n');
+      return;
+    }
+    if (!kRight[k]) {
+      for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
+    }
+    buf.append(std::string_view("  "));
+  };
+  buf.append(ctx.style.bold());
+  for (std::size_t k = 0; k < kColumns; ++k) cell(k, kHeaders[k]);
+  buf.append(ctx.style.reset());
+  for (const auto& c : v) {
+    table_cells(ctx, c, cell);
+    ctx.out.maybe_flush();
   }
 }
 
