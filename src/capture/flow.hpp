@@ -46,8 +46,8 @@ struct Flow {
   std::uint64_t ip_bytes[2];
   std::uint64_t payload[2];
   std::uint32_t last_seq[2];      // TCP: one past the highest sequence number sent
-  std::uint32_t rexmits[2];       // TCP: retransmissions ('T' at 1, 10, 100, ...)
-  std::uint32_t zero_windows[2];  // TCP: zero windows ('W' at 1, 10, 100, ...)
+  std::uint16_t rexmits[2];       // TCP: retransmissions ('T' at 1, 10, ... 10000; saturates)
+  std::uint16_t zero_windows[2];  // TCP: zero windows ('W' likewise)
   std::uint8_t state[2];          // TcpState per side
   std::uint8_t prev_state[2];
   std::uint8_t orig;              // the client's side

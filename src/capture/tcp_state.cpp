@@ -27,8 +27,10 @@ void check_history(Flow& f, int side, std::uint16_t bit, char upper) {
   add_history(f, side, upper);
 }
 
-// Zeek's ScaledHistoryEntry with base 10: letters at counts 1, 10, 100, ...
-void scaled_history(Flow& f, int side, std::uint32_t& counter, char upper) {
+// Zeek's ScaledHistoryEntry with base 10: letters at counts 1, 10, 100, ... (the
+// 16-bit counter stops at 65535, so the last letter is the 10000th occurrence's).
+void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper) {
+  if (counter == 0xffff) return;
   ++counter;
   std::uint32_t c = counter;
   while (c % 10 == 0) c /= 10;
