@@ -264,3 +264,35 @@ TEST(SocketSourceTest, ProcSourceReportsBadTextWithItsLine) {
 
 }  // namespace
 }  // namespace sockscope
+
+namespace sockscope {
+namespace {
+
+// SCTP and DCCP answer only where the kernel has their diag modules; either the
+// dump works or it says which protocol the kernel did not answer, never fails.
+TEST(SocketSourceTest, OtherTransportsAnswerOrSaySo) {
+  auto source = open_netlink_source();
+  ASSERT_TRUE(source) << source.error().what();
+  SocketQuery q;
+  q.transports = {Transport::kSctp, Transport::kDccp};
+  std::size_t seen = 0;
+  auto stats = (*source)->dump(q, [&](const SocketRecord& r) {
+    ++seen;
+    EXPECT_TRUE(r.transport == Transport::kSctp || r.transport == Transport::kDccp);
+  });
+  ASSERT_TRUE(stats) << stats.error().what();
+  for (const auto& e : stats->skipped) {
+    EXPECT_EQ(e.code, Error::Code::kUnsupported);
+    EXPECT_NE(e.message.find("no sock_diag handler for IP protocol"), std::string::npos)
+        << e.message;
+  }
+  EXPECT_EQ(seen, stats->sockets);
+  // The /proc text has no SCTP/DCCP table in the same format: it says so.
+  auto proc = open_proc_source();
+  auto text = proc->dump(q, [](const SocketRecord&) {});
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->skipped.size(), 2u);
+}
+
+}  // namespace
+}  // namespace sockscope
