@@ -32,12 +32,14 @@ template <class T>
 struct HugeArray {
   T* data = nullptr;
   std::size_t bytes = 0;
-  explicit HugeArray(std::size_t n = 0) {
+  // `huge`: ask for huge pages (only worth it for big tables: a first touch then
+  // clears 2 MB, which small runs should not pay).
+  explicit HugeArray(std::size_t n = 0, bool huge = false) {
     if (n == 0) return;
     bytes = (n * sizeof(T) + (2u << 20) - 1) & ~std::size_t((2u << 20) - 1);
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    ::madvise(p, bytes, MADV_HUGEPAGE);
+    if (huge) ::madvise(p, bytes, MADV_HUGEPAGE);
     data = static_cast<T*>(p);
   }
   HugeArray(HugeArray&& o) noexcept : data(o.data), bytes(o.bytes) { o.data = nullptr; }
@@ -149,7 +151,7 @@ struct ConversationTable::Impl {
     const std::size_t old_count = slot_count;
     const std::size_t cap = old_count == 0 ? (std::size_t(1) << 12) : old_count * 2;
     HugeArray<Slot> old = std::move(slots);
-    slots = HugeArray<Slot>(cap);
+    slots = HugeArray<Slot>(cap, cap * sizeof(Slot) >= (4u << 20));
     slot_count = cap;
     mask = std::uint32_t(cap - 1);
     for (std::size_t k = 0; k < old_count; ++k) {
@@ -184,7 +186,7 @@ struct ConversationTable::Impl {
       free_head = flow(index).tag;
       return index;
     }
-    if ((records >> kChunkBits) >= chunks.size()) chunks.emplace_back(kChunk);
+    if ((records >> kChunkBits) >= chunks.size()) chunks.emplace_back(kChunk, !chunks.empty());
     return records++;
   }
 
