@@ -40,11 +40,16 @@ struct Options {
 };
 
 // Seconds with microseconds from nanoseconds, exactly: "1700000000.123456".
-std::string seconds_text(std::uint64_t ns) {
-  return fmt::format("{}.{:06}", ns / 1'000'000'000u, (ns % 1'000'000'000u) / 1000u);
-}
-
-double seconds_of(std::uint64_t ns) { return double(ns) / 1e9; }
+struct SecondsText {
+  char text[32];
+  std::size_t size;
+  explicit SecondsText(std::uint64_t ns)
+      : size(fmt::format_to_n(text, sizeof text, "{}.{:06}", ns / 1'000'000'000u,
+                              (ns % 1'000'000'000u) / 1000u)
+                 .size) {}
+  std::string_view view() const { return {text, size}; }
+};
+SecondsText seconds_text(std::uint64_t ns) { return SecondsText(ns); }
 
 // The registry's name for the server port: a hint, omitted for ICMP and for a
 // lower-port guess between two ephemeral ports.
@@ -71,28 +76,37 @@ std::string uid_of(const Conversation& c) {
   return uid;
 }
 
+// One JSON line, formatted directly: every string here but the service name is a
+// fixed token, an address or a Community ID, which never need escaping.
 void write_json(Context& ctx, const Conversation& c) {
-  JsonWriter j(ctx.out.buffer());
-  j.begin_object().str("transport", to_string(c.pair.transport));
-  j.endpoint("client", c.pair.first).endpoint("server", c.pair.second);
-  j.str("role_evidence", to_string(c.evidence));
+  auto& buf = ctx.out.buffer();
+  auto out = fmt::appender(buf);
+  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
+  fmt::format_to(out,
+                 "{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
+                 "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
+                 "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":",
+                 to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
+                 c.pair.first.port, to_string(c.pair.first.group()),
+                 std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
+                 to_string(c.pair.second.group()), to_string(c.evidence));
   const std::string_view service = service_of(ctx, c);
   if (service.empty()) {
-    j.null("service");
+    buf.append(std::string_view("null"));
   } else {
-    j.str("service", service);
+    json_string(buf, service);
   }
-  if (c.vlan) j.num("vlan", unsigned{c.vlan});
-  j.real("first", seconds_of(c.first_ns)).real("last", seconds_of(c.last_ns));
-  j.real("duration", seconds_of(c.duration_ns()));
-  j.num("client_packets", c.client.packets).num("client_bytes", c.client.ip_bytes);
-  j.num("client_payload_bytes", c.client.payload_bytes);
-  j.num("server_packets", c.server.packets).num("server_bytes", c.server.ip_bytes);
-  j.num("server_payload_bytes", c.server.payload_bytes);
-  j.str("conn_state", to_string(c.conn_state)).str("history", c.history);
-  j.str("community_id", c.community_id());
-  if (c.evicted_early) j.boolean("evicted_early", true);
-  j.end_object().end_line();
+  if (c.vlan) fmt::format_to(out, ",\"vlan\":{}", c.vlan);
+  fmt::format_to(out,
+                 ",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
+                 "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
+                 "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
+                 "\"history\":\"{}\",\"community_id\":\"{}\"{}}}\n",
+                 seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+                 seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
+                 c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
+                 c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
+                 c.evicted_early ? ",\"evicted_early\":true" : "");
 }
 
 constexpr const char* kCsvHeader =
@@ -105,12 +119,12 @@ void write_csv(Context& ctx, const Conversation& c) {
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
   const std::string_view ca(a, c.pair.first.address.format(a));
   const std::string_view sa(b, c.pair.second.address.format(b));
-  fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},", to_string(c.pair.transport), ca,
+  fmt::format_to(fmt::appender(buf), "{},{},{},{},{},{},", to_string(c.pair.transport), ca,
                  c.pair.first.port, sa, c.pair.second.port, to_string(c.evidence));
   csv_field(buf, service_of(ctx, c));
-  fmt::format_to(std::back_inserter(buf), ",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                 c.vlan, seconds_text(c.first_ns), seconds_text(c.last_ns),
-                 seconds_text(c.duration_ns()), c.client.packets, c.client.ip_bytes,
+  fmt::format_to(fmt::appender(buf), ",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                 c.vlan, seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+                 seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
                  c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
                  c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
                  c.evicted_early ? "true" : "false");
@@ -126,7 +140,7 @@ std::string zeek_now() {
 }
 
 void zeek_header(Context& ctx) {
-  fmt::format_to(std::back_inserter(ctx.out.buffer()),
+  fmt::format_to(fmt::appender(ctx.out.buffer()),
                  "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
                  "#path\tconn\n#open\t{}\n"
                  "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
@@ -145,34 +159,45 @@ void write_zeek(Context& ctx, const Conversation& c) {
   auto& buf = ctx.out.buffer();
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
   const std::string_view service = service_of(ctx, c);
-  fmt::format_to(std::back_inserter(buf), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-                 seconds_text(c.first_ns), uid_of(c),
+  fmt::format_to(fmt::appender(buf), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+                 seconds_text(c.first_ns).view(), uid_of(c),
                  std::string_view(a, c.pair.first.address.format(a)), c.pair.first.port,
                  std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
                  to_string(c.pair.transport), service.empty() ? "-" : service);
   if (c.duration_ns() > 0) {
-    fmt::format_to(std::back_inserter(buf), "{}\t{}\t{}\t", seconds_text(c.duration_ns()),
+    fmt::format_to(fmt::appender(buf), "{}\t{}\t{}\t", seconds_text(c.duration_ns()).view(),
                    c.client.payload_bytes, c.server.payload_bytes);
   } else {
     buf.append(std::string_view("-\t-\t-\t"));
   }
-  fmt::format_to(std::back_inserter(buf), "{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t-\t{}\n",
+  fmt::format_to(fmt::appender(buf), "{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t-\t{}\n",
                  to_string(c.conn_state), c.history.empty() ? "-" : c.history, c.client.packets,
                  c.client.ip_bytes, c.server.packets, c.server.ip_bytes, c.community_id());
 }
 
-std::string bytes_text(std::uint64_t n) {
-  if (n < 10'000) return fmt::format("{}", n);
-  if (n < 10'000'000) return fmt::format("{:.1f} kB", double(n) / 1e3);
-  if (n < 10'000'000'000ull) return fmt::format("{:.1f} MB", double(n) / 1e6);
-  return fmt::format("{:.1f} GB", double(n) / 1e9);
+// Short human texts into a caller's buffer (the table formats millions of them).
+struct ShortText {
+  char text[32];
+  std::size_t size = 0;
+  operator std::string_view() const { return {text, size}; }
+  template <class... Args>
+  ShortText(fmt::format_string<Args...> f, Args&&... args) {
+    size = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...).size;
+  }
+};
+
+ShortText bytes_text(std::uint64_t n) {
+  if (n < 10'000) return ShortText("{}", n);
+  if (n < 10'000'000) return ShortText("{:.1f} kB", double(n) / 1e3);
+  if (n < 10'000'000'000ull) return ShortText("{:.1f} MB", double(n) / 1e6);
+  return ShortText("{:.1f} GB", double(n) / 1e9);
 }
 
-std::string duration_text(std::uint64_t ns) {
+ShortText duration_text(std::uint64_t ns) {
   const double s = double(ns) / 1e9;
-  if (s < 60) return fmt::format("{:.3f}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", int(s / 60), int(s) % 60);
-  return fmt::format("{}h{:02}m", int(s / 3600), int(s / 60) % 60);
+  if (s < 60) return ShortText("{:.3f}s", s);
+  if (s < 3600) return ShortText("{}m{:02}s", int(s / 60), int(s) % 60);
+  return ShortText("{}h{:02}m", int(s / 3600), int(s / 60) % 60);
 }
 
 bool sort_conversations(std::vector<Conversation>& v, const std::string& key) {
@@ -346,7 +371,8 @@ int render_groups(Context& ctx, const std::vector<Conversation>& v, const std::s
     if (by == "server") cells.push_back(g.service.empty() ? "-" : g.service);
     cells.push_back(std::to_string(g.conversations));
     cells.push_back(std::to_string(g.packets));
-    cells.push_back(ctx.format == Format::kCsv ? std::to_string(g.bytes) : bytes_text(g.bytes));
+    cells.push_back(ctx.format == Format::kCsv ? std::to_string(g.bytes)
+                                               : std::string(bytes_text(g.bytes)));
     cells.push_back(std::to_string(g.peers.size()));
     if (by == "client") cells.push_back(std::to_string(g.client_ports.size()));
     table.add_row(std::move(cells));
@@ -594,10 +620,10 @@ int run_conversations(Context& ctx, Options& o) {
       }
     }
   }
-  if (o.zeek) fmt::format_to(std::back_inserter(ctx.out.buffer()), "#close\t{}\n", zeek_now());
+  if (o.zeek) fmt::format_to(fmt::appender(ctx.out.buffer()), "#close\t{}\n", zeek_now());
   const std::string summary = summary_text(stats, table);
   if (ctx.format == Format::kTable && !o.zeek) {
-    fmt::format_to(std::back_inserter(ctx.out.buffer()), "{}{}{}\n", ctx.style.dim(), summary,
+    fmt::format_to(fmt::appender(ctx.out.buffer()), "{}{}{}\n", ctx.style.dim(), summary,
                    ctx.style.reset());
     ctx.out.flush();
   } else {
