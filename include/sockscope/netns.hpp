@@ -42,6 +42,10 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
                                                       const std::string& proc = "/proc",
                                                       const std::string& run_netns = "/run/netns");
 
+// The calling thread's namespace, named when /run/netns names it (as inside
+// `ip netns exec NAME`).
+NetworkNamespace current_network_namespace(const std::string& run_netns = "/run/netns");
+
 // A sock_diag source inside `ns` (the current namespace needs no privilege).
 std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
     const NetworkNamespace& ns);

@@ -10,7 +10,7 @@ bool HostScan::run(const SocketQuery& query, const std::function<void(const Host
     namespaces_ = list_network_namespaces(&warnings);
     for (const auto& w : warnings) ctx_.warn(w.what());
   } else {
-    namespaces_ = {NetworkNamespace{current_netns(), "", "/proc/thread-self/ns/net", true}};
+    namespaces_ = {current_network_namespace()};
   }
   bool any = false;
   for (const auto& ns : namespaces_) {

@@ -52,7 +52,7 @@ class HostScan {
   std::string source_name_;
 };
 
-// Registers `sockscope sockets`, `sockscope listen` (cmd_host.cpp).
+// `sockscope` with no arguments (host_overview.cpp).
 void render_overview(Context& ctx);
 
 }  // namespace sockscope::cli

@@ -92,6 +92,18 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
   return out;
 }
 
+NetworkNamespace current_network_namespace(const std::string& run_netns) {
+  NetworkNamespace ns{current_netns(), "", "/proc/thread-self/ns/net", true};
+  each_name(run_netns, [&](const std::string& name) {
+    struct stat st;
+    if (ns.name.empty() && ::stat((run_netns + "/" + name).c_str(), &st) == 0 &&
+        st.st_ino == ns.inode) {
+      ns.name = name;
+    }
+  });
+  return ns;
+}
+
 std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
     const NetworkNamespace& ns) {
   if (ns.current) return open_netlink_source();

@@ -301,6 +301,13 @@ TEST(HostCliTest, AllNetnsShowsAnotherNamespaceWithItsName) {
   // Not in the default view: this namespace only.
   r = run_sockscope({"listen", "--json", "--port", std::to_string(port)});
   for (const auto& j : json_lines(r.out)) EXPECT_NE(j["netns"], ns);
+  // Run inside it (ip netns exec), the current namespace carries its name too.
+  r = run_command({"ip", "netns", "exec", ns, SOCKSCOPE_BINARY, "listen", "--json", "--port",
+                   std::to_string(port)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto inside_lines = json_lines(r.out);
+  ASSERT_EQ(inside_lines.size(), 1u) << r.out;
+  EXPECT_EQ(inside_lines[0]["netns"], ns);
   // The table shows the namespace column.
   r = run_sockscope({"listen", "--all-netns", "--port", std::to_string(port)});
   EXPECT_NE(r.out.find(ns), std::string::npos) << r.out;
