@@ -68,6 +68,11 @@ void render_overview(Context& ctx) {
         break;
       }
       case LocalRole::kServer: {
+        // A lower-port guess is no evidence of serving: count it apart.
+        if (is_guess(s.evidence)) {
+          ++unknown;
+          break;
+        }
         ++server_side;
         Served& v = served[{r.transport, r.local.port}];
         v.service = row.service;
@@ -75,6 +80,10 @@ void render_overview(Context& ctx) {
         break;
       }
       case LocalRole::kClient: {
+        if (is_guess(s.evidence)) {
+          ++unknown;
+          break;
+        }
         ++client_side;
         Remote& v = remote[{r.transport, r.remote.port}];
         v.service = row.service;
@@ -124,13 +133,34 @@ void render_overview(Context& ctx) {
   }
   const Style& st = ctx.style;
   fmt::format_to(out, "{}This host{}: {} sockets: {} listening, {} accepted/served, {} client, {} "
-                 "other (source {}{})\n\n",
+                 "unclassified (no listener, no kernel bit, ports too alike to tell; source {}{})\n\n",
                  st.bold(), st.reset(), total, listeners, server_side, client_side, unknown,
                  scan.source_name(),
                  host ? ", ephemeral range " + host->to_string() : std::string());
   Table serves({"SERVES", "PORT", "GROUP", "LISTENING ON", "CONNECTIONS"},
                {false, true, false, false, false});
-  for (const auto& [k, v] : served) {
+  // Listeners always; served ports without a listener and remote services only
+  // the busiest kLimit, so the overview fits a screen on busy hosts.
+  constexpr std::size_t kLimit = 15;
+  std::size_t unlisted_served = 0;
+  std::vector<std::pair<std::pair<Transport, Port>, const Served*>> served_rows;
+  for (const auto& [k, v] : served) served_rows.push_back({k, &v});
+  auto total_of = [](const Served* v) {
+    std::size_t n = 0;
+    for (const auto& [state, c] : v->connections) n += c;
+    return n;
+  };
+  std::stable_sort(served_rows.begin(), served_rows.end(), [&](const auto& a, const auto& b) {
+    if (a.second->listening != b.second->listening) return a.second->listening;
+    return !a.second->listening && total_of(a.second) > total_of(b.second);
+  });
+  std::size_t shown_without_listener = 0;
+  for (const auto& [k, vp] : served_rows) {
+    const Served& v = *vp;
+    if (!v.listening && ctx.format == Format::kTable && ++shown_without_listener > kLimit) {
+      ++unlisted_served;
+      continue;
+    }
     std::string addrs;
     for (const auto& a : v.addresses) addrs += (addrs.empty() ? "" : ", ") + a;
     serves.add_row({v.service ? std::string(v.service->name) : "-", port_text(k.second, k.first),
@@ -139,7 +169,12 @@ void render_overview(Context& ctx) {
   }
   Table talks({"TALKS TO", "PORT", "GROUP", "HOSTS", "CONNECTIONS"},
               {false, true, false, true, false});
+  std::size_t unlisted_remote = 0;
   for (const auto& [k, v] : by_count) {
+    if (ctx.format == Format::kTable && talks.size() >= kLimit) {
+      ++unlisted_remote;
+      continue;
+    }
     talks.add_row({v->service ? std::string(v->service->name) : "-", port_text(k.second, k.first),
                    std::string(to_string(group_of(k.second))), std::to_string(v->hosts.size()),
                    counts_text(v->states)});
@@ -152,9 +187,17 @@ void render_overview(Context& ctx) {
   }
   if (!serves.empty()) serves.render(buf, st);
   else fmt::format_to(out, "No listening sockets.\n");
+  if (unlisted_served) {
+    fmt::format_to(out, "{}... and {} more ports with accepted connections but no listener{}\n",
+                   st.dim(), unlisted_served, st.reset());
+  }
   buf.push_back('\n');
   if (!talks.empty()) talks.render(buf, st);
   else fmt::format_to(out, "No client connections.\n");
+  if (unlisted_remote) {
+    fmt::format_to(out, "{}... and {} more remote ports (sockscope --json lists all){}\n",
+                   st.dim(), unlisted_remote, st.reset());
+  }
   fmt::format_to(out, "\n{}Details: sockscope sockets [-p], sockscope listen; JSON: --json{}\n",
                  st.dim(), st.reset());
 }

@@ -136,6 +136,7 @@ TEST(RolesTest, RecordedRulesOrderWildcardsAndNamespaces) {
       rec(T::kUdp, S::kClose, "0.0.0.0:53", "0.0.0.0:0", false),
       rec(T::kUdp, S::kClose, "0.0.0.0:41000", "0.0.0.0:0", true),
       rec(T::kUdp, S::kEstablished, "10.0.0.1:53", "10.0.0.7:33333", false),
+      rec(T::kTcp, S::kTimeWait, "10.0.0.1:32772", "10.0.0.2:49919", std::nullopt),
   };
   auto source = open_recorded_source(records, 1);
   std::vector<std::pair<LocalRole, Evidence>> got;
@@ -145,7 +146,7 @@ TEST(RolesTest, RecordedRulesOrderWildcardsAndNamespaces) {
     server_ports.push_back(s.server_port());
   });
   ASSERT_TRUE(stats);
-  // Listeners come first (pass 1), in recorded order: tcp then udp.
+  // Listeners come first (pass 1), then the rest (pass 2), each tcp then udp.
   std::vector<std::pair<LocalRole, Evidence>> want = {
       {LocalRole::kListener, Evidence::kListener},      // [::]:8080
       {LocalRole::kListener, Evidence::kListener},      // udp 0.0.0.0:53
@@ -157,10 +158,13 @@ TEST(RolesTest, RecordedRulesOrderWildcardsAndNamespaces) {
       {LocalRole::kClient, Evidence::kAutoBound},       // other namespace: the listener is not its
       {LocalRole::kClient, Evidence::kWellKnownPort},   // 443 against 40003
       {LocalRole::kServer, Evidence::kLowerPortGuess},  // both dynamic: the lower, 50000, a guess
+      // 32772 is "registered" and 49919 "dynamic" to IANA, but both lie in the
+      // host's range 32768-60999: either could be the kernel's choice.
+      {LocalRole::kServer, Evidence::kLowerPortGuess},
       {LocalRole::kServer, Evidence::kAccepted},        // connected UDP on the UDP listener's port
   };
   EXPECT_EQ(got, want);
-  EXPECT_EQ(server_ports, (std::vector<Port>{8080, 53, 0, 8080, 8080, 40002, 443, 50000, 53}));
+  EXPECT_EQ(server_ports, (std::vector<Port>{8080, 53, 0, 8080, 8080, 40002, 443, 50000, 32772, 53}));
 }
 
 TEST(OwnersTest, OwnSocketsAreOursWithTheirDescriptor) {
