@@ -241,13 +241,14 @@ TEST(HostCliTest, WatchReportsANewListener) {
   Fd later;
   Port later_port = 0;
   std::thread opener([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    // Well after the first view (one dump, ~0.1 s even under ASan), well before the last.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     later = testing::tcp_listen({a, 0});
     later_port = testing::local_of(later.get()).port;
   });
-  auto r = run_sockscope({"listen", "--json", "--local", a.to_string(), "--watch", "0.3",
-                          "--count", "5"},
-                         20);
+  auto r = run_sockscope({"listen", "--json", "--local", a.to_string(), "--watch", "0.5",
+                          "--count", "8"},
+                         30);
   opener.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int initial = 0, appeared = 0;
