@@ -52,6 +52,47 @@ class HostScan {
   std::string source_name_;
 };
 
+// The options of `sockets` and `listen` as CLI11 fills them.
+struct HostOptions {
+  bool tcp = false, udp = false, listening = false, processes = false;
+  bool all_netns = false, ephemeral_names = false;
+  std::vector<std::string> states;
+  int port = -1;
+  std::string local, remote, group, service, process;
+  double watch = -1;
+  int count = -1;
+};
+
+// --local/--remote: an endpoint, an address or a CIDR prefix.
+struct AddressMatch {
+  std::optional<Endpoint> endpoint;
+  std::optional<IpPrefix> prefix;
+
+  bool matches(const Endpoint& ep) const {
+    const IpAddress a = ep.address.unmapped();
+    if (endpoint) return ep.port == endpoint->port && a == endpoint->address.unmapped();
+    return prefix->contains(a);
+  }
+};
+
+// The options, checked once; then a predicate per socket.
+struct HostFilter {
+  SocketQuery query;
+  std::optional<Port> port;
+  std::optional<AddressMatch> local, remote;
+  std::optional<PortGroup> group;
+  std::string service;
+  std::optional<int> pid;
+  std::string command;
+  bool owners_needed = false;
+
+  // Whether a socket passes every filter (owners are scanned on first need).
+  bool matches(HostScan& scan, const HostRow& row) const;
+};
+
+// Checks the options (one error line and nullopt when one is bad).
+std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only);
+
 // `sockscope` with no arguments (host_overview.cpp).
 void render_overview(Context& ctx);
 
