@@ -1,8 +1,15 @@
 // The real `sockscope conversations` binary on generated captures: JSON Lines parsed
 // by nlohmann::json against hand-computed values, CSV and Zeek conn.log shapes, the
 // aggregations, stdin, and the exit codes and messages for bad input.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -182,6 +189,68 @@ TEST_F(ConversationsCliTest, TruncatedFileKeepsResultsAndSaysSo) {
   EXPECT_EQ(r.exit_code, 0) << "results were read";
   EXPECT_EQ(lines(r.out).size(), 3u) << "the DNS record was cut away";
   EXPECT_NE(r.err.find("file ends inside a pcapng block"), std::string::npos) << r.err;
+}
+
+TEST_F(ConversationsCliTest, BpfFilterGoesThroughLibpcap) {
+  auto r = run_sockscope({"--json", "conv", "--filter", "udp", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 1u) << r.out;
+  json dns = json::parse(rows[0]);
+  EXPECT_EQ(dns["server"]["port"], 53);
+  EXPECT_EQ(dns["client_bytes"], 58);
+  EXPECT_NE(r.err.find("1 packets, 1 conversations (udp 1)"), std::string::npos) << r.err;
+}
+
+// Live capture on loopback through libpcap: our own datagrams between two 127.77.x
+// addresses (nobody else uses them), counted exactly.
+TEST(ConversationsCliLive, LoopbackDatagramsBecomeOneConversation) {
+  if (::geteuid() != 0) GTEST_SKIP() << "live capture needs root (CAP_NET_RAW)";
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(0x7f4d0001);  // 127.77.0.1
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+  socklen_t len = sizeof local;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  peer.sin_addr.s_addr = htonl(0x7f4d0002);  // 127.77.0.2
+  peer.sin_port = htons(39999);
+  // One datagram every 100 ms until the capture (which stops after 5) has ended: the
+  // ones sent before libpcap was ready are simply not seen.
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    const char payload[100] = {};
+    for (int i = 0; i < 300 && !done; ++i) {
+      ::sendto(fd, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto r = run_sockscope({"--json", "conv", "--interface", "lo", "--filter",
+                          "udp and src host 127.77.0.1 and dst port 39999", "--count", "5",
+                          "--duration", "20"},
+                         40);
+  done = true;
+  sender.join();
+  ::close(fd);
+  if (r.exit_code == 3 && r.err.find("ermission") != std::string::npos) {
+    GTEST_SKIP() << "capture not permitted here: " << r.err;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 1u) << r.out;
+  json c = json::parse(rows[0]);
+  EXPECT_EQ(c["transport"], "udp");
+  EXPECT_EQ(c["client"]["address"], "127.77.0.1");
+  EXPECT_EQ(c["client"]["port"], ntohs(local.sin_port));
+  EXPECT_EQ(c["server"]["address"], "127.77.0.2");
+  EXPECT_EQ(c["server"]["port"], 39999);
+  EXPECT_EQ(c["client_packets"], 5);
+  EXPECT_EQ(c["client_bytes"], 5 * (20 + 8 + 100));
+  EXPECT_EQ(c["client_payload_bytes"], 500);
+  EXPECT_EQ(c["server_packets"], 0);
 }
 
 TEST(ConversationsCliErrors, BadInputAndNoInput) {
