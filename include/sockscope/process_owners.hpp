@@ -42,7 +42,7 @@ enum class OwnerMissing : std::uint8_t {
   kKernelOwned,   // inode 0 otherwise: a request socket not yet accepted
   kNoPermission,  // another user's process and /proc/PID/fd was not readable to us
   kOtherNetns,    // its namespace's processes are not visible from here (a container)
-  kNoProcess,     // no descriptor refers to it: a kernel socket, or it changed during the scan
+  kNoProcess,     // no visible descriptor: a kernel socket, another PID namespace, or it changed
 };
 
 // "time-wait", "kernel-owned", "no-permission", "other-netns", "no-process".

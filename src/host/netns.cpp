@@ -75,7 +75,8 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
   if (warnings && unreadable) {
     Error e = Error::io(std::to_string(unreadable) +
                         " namespace references under " + proc + " or " + run_netns +
-                        " were not readable (not root?); their sockets are not shown");
+                        " were not readable (permission); sockets of namespaces reachable only "
+                        "through them are not shown");
     e.code = Error::Code::kPermission;
     warnings->push_back(std::move(e));
   }

@@ -88,7 +88,8 @@ std::string_view explain(OwnerMissing why) {
     case OwnerMissing::kOtherNetns:
       return "in another network namespace whose processes are not visible from here";
     case OwnerMissing::kNoProcess:
-      return "no descriptor refers to it: a kernel socket, or it changed during the scan";
+      return "no process visible from here holds it: a kernel socket, a process of another "
+             "PID namespace, or it changed during the scan";
   }
   return "";
 }
