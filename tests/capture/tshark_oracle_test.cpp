@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -153,6 +154,69 @@ TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
         << c.pair.to_string();
     EXPECT_EQ(c.server.payload_bytes, a ? s.payload_from_b : s.payload_from_a)
         << c.pair.to_string();
+  }
+}
+
+// Port reuse: a SYN after a FIN or RST close starts a new conversation for tshark
+// (a new tcp.stream) and for sockscope; compared in order of their start.
+TEST(TsharkOracleReuseTest, SynAfterCloseSplitsLikeTshark) {
+  if (run_command({"tshark", "--version"}, 30).exit_code != 0) {
+    GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
+  }
+  CaptureWriter w(CaptureWriter::kPcapMicro);
+  auto tcp = [&](double t, const char* s, std::uint16_t sp, const char* d, std::uint16_t dp,
+                 std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
+                 std::uint32_t payload = 0) {
+    Packet p{.src = v4(s), .dst = v4(d), .protocol = 6, .sport = sp, .dport = dp,
+             .flags = flags, .seq = seq, .ack = ack, .payload = payload};
+    w.packet(at(t), frame(1, build_ip(p)));
+  };
+  const char* c = "10.0.0.1";
+  const char* s = "10.0.0.2";
+  for (int k = 0; k < 3; ++k) {  // three connections on one socket pair, FIN closes
+    const double t0 = 1 + k * 5;
+    const std::uint32_t isn = 100 + 50000 * k;
+    tcp(t0, c, 40010, s, 80, kSyn, isn, 0);
+    tcp(t0 + .1, s, 80, c, 40010, kSyn | kAck, 500, isn + 1);
+    tcp(t0 + .2, c, 40010, s, 80, kAck, isn + 1, 501);
+    tcp(t0 + .3, c, 40010, s, 80, kPsh | kAck, isn + 1, 501, 100 + k);
+    tcp(t0 + .6, c, 40010, s, 80, kFin | kAck, isn + 101 + k, 501);
+    tcp(t0 + .7, s, 80, c, 40010, kFin | kAck, 501, isn + 102 + k);
+    tcp(t0 + .8, c, 40010, s, 80, kAck, isn + 102 + k, 502);
+  }
+  tcp(20, c, 40011, s, 80, kSyn, 7, 0);  // rejected, then tried again
+  tcp(20.1, s, 80, c, 40011, kRst | kAck, 0, 8);
+  tcp(21, c, 40011, s, 80, kSyn, 7000, 0);
+  tcp(21.1, s, 80, c, 40011, kSyn | kAck, 9, 7001);
+  tcp(21.2, c, 40011, s, 80, kAck, 7001, 10);
+  const std::string path =
+      ::testing::TempDir() + "/sockscope_reuse_" + std::to_string(::getpid()) + ".pcap";
+  ASSERT_TRUE(w.write(path));
+  auto r = run_command({"tshark", "-n", "-r", path, "-q", "-z", "conv,tcp"}, 60);
+  std::remove(path.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // (start, client->server frames, server->client frames) per conversation, by start.
+  std::vector<std::tuple<double, std::uint64_t, std::uint64_t>> theirs, ours;
+  for (const auto& line : lines(r.out)) {
+    std::istringstream in(line);
+    std::vector<std::string> t;
+    for (std::string word; in >> word;) t.push_back(word);
+    if (t.size() < 14 || t[1] != "<->") continue;
+    ASSERT_TRUE(t[0].starts_with("10.0.0.1:")) << line;  // A is the client here
+    theirs.emplace_back(std::stod(t[12]) + 1.0, std::stoull(t[6]), std::stoull(t[3]));
+  }
+  auto run = run_capture(w.bytes());
+  for (const auto& conv : run.conversations) {
+    ours.emplace_back(double(conv.first_ns) / 1e9, conv.client.packets, conv.server.packets);
+  }
+  std::sort(theirs.begin(), theirs.end());
+  std::sort(ours.begin(), ours.end());
+  ASSERT_EQ(ours.size(), 5u);
+  ASSERT_EQ(theirs.size(), ours.size()) << r.out;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_NEAR(std::get<0>(theirs[i]), std::get<0>(ours[i]), 1e-6) << i;
+    EXPECT_EQ(std::get<1>(theirs[i]), std::get<1>(ours[i])) << i;
+    EXPECT_EQ(std::get<2>(theirs[i]), std::get<2>(ours[i])) << i;
   }
 }
 
