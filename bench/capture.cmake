@@ -9,3 +9,8 @@ if(TARGET sockscope_capture)
   add_executable(capture_loops capture_loops.cpp)
   target_link_libraries(capture_loops PRIVATE sockscope_capture)
 endif()
+# capture_loops calls libpcap itself (the bare pcap_next_ex loop).
+pkg_check_modules(CAPTURE_BENCH_PCAP QUIET IMPORTED_TARGET libpcap)
+if(TARGET capture_loops AND TARGET PkgConfig::CAPTURE_BENCH_PCAP)
+  target_link_libraries(capture_loops PRIVATE PkgConfig::CAPTURE_BENCH_PCAP)
+endif()
