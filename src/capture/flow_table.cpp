@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -69,9 +71,8 @@ struct FragmentEntry {
   std::uint8_t side;
 };
 
-std::uint32_t hash_key(const FlowKey& k) {
-  std::uint64_t w[6] = {};
-  std::memcpy(w, &k, sizeof(k));
+// The key as six 64-bit words (the layout of FlowKey), mixed in registers.
+std::uint32_t hash_words(const std::uint64_t (&w)[6]) {
   std::uint64_t h1 = 0x9e3779b97f4a7c15ull, h2 = 0xc2b2ae3d27d4eb4full;
   for (int i = 0; i < 6; i += 2) {
     h1 = (h1 ^ w[i]) * 0xbf58476d1ce4e5b9ull;
@@ -82,6 +83,12 @@ std::uint32_t hash_key(const FlowKey& k) {
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 32;
   return std::uint32_t(h);
+}
+
+std::uint32_t hash_key(const FlowKey& k) {
+  std::uint64_t w[6] = {};
+  std::memcpy(w, &k, sizeof(k));
+  return hash_words(w);
 }
 
 // ICMP request/reply types that form one conversation (the Community ID spec's pairs):
@@ -107,20 +114,28 @@ std::uint8_t icmp_class(bool v6, std::uint8_t type, bool* is_reply) {
   return v6 ? find(kV6) : find(kV4);
 }
 
-// Builds the canonical key; returns the sender's side.
-int make_key(FlowKey& k, Transport transport, Family family, const std::uint8_t* src,
-             const std::uint8_t* dst, std::uint16_t sport, std::uint16_t dport,
-             std::uint32_t vlan) {
-  std::memset(&k, 0, sizeof(k));
-  k.transport = std::uint8_t(transport);
-  k.family = std::uint8_t(family);
-  k.vlan = vlan;
+// Builds the canonical key and its hash from whole words (no byte-wise stores that
+// the hash would then have to reload); returns the sender's side.
+int make_key(FlowKey& k, std::uint32_t& tag, Transport transport, Family family,
+             const std::uint8_t* src, const std::uint8_t* dst, std::uint16_t sport,
+             std::uint16_t dport, std::uint32_t vlan) {
+  std::uint64_t s0, s1, d0, d1;
+  std::memcpy(&s0, src, 8);
+  std::memcpy(&s1, src + 8, 8);
+  std::memcpy(&d0, dst, 8);
+  std::memcpy(&d1, dst + 8, 8);
   const int c = std::memcmp(src, dst, 16);
   const bool src_first = c < 0 || (c == 0 && sport <= dport);
-  std::memcpy(k.a, src_first ? src : dst, 16);
-  std::memcpy(k.b, src_first ? dst : src, 16);
-  k.port_a = src_first ? sport : dport;
-  k.port_b = src_first ? dport : sport;
+  const std::uint16_t pa = src_first ? sport : dport, pb = src_first ? dport : sport;
+  std::uint64_t w[6] = {src_first ? s0 : d0, src_first ? s1 : d1, src_first ? d0 : s0,
+                        src_first ? d1 : s1,
+                        std::uint64_t(pa) | std::uint64_t(pb) << 16 | std::uint64_t(vlan) << 32,
+                        std::uint64_t(std::uint8_t(transport)) |
+                            std::uint64_t(std::uint8_t(family)) << 8};
+  static_assert(offsetof(FlowKey, port_a) == 32 && offsetof(FlowKey, transport) == 40);
+  static_assert(std::endian::native == std::endian::little, "FlowKey words assume little-endian");
+  std::memcpy(&k, w, sizeof(k));  // little-endian layout of the words above
+  tag = hash_words(w);
   return src_first ? 0 : 1;
 }
 
@@ -399,9 +414,9 @@ struct ConversationTable::Impl {
 
   bool add_icmp_error(const PacketInfo& p) {
     FlowKey key;
-    const int quoted_side = make_key(key, p.quoted_transport, p.family, p.quoted_src,
+    std::uint32_t tag;
+    const int quoted_side = make_key(key, tag, p.quoted_transport, p.family, p.quoted_src,
                                      p.quoted_dst, p.quoted_src_port, p.quoted_dst_port, p.vlan);
-    const std::uint32_t tag = hash_key(key);
     bool found;
     const std::uint32_t slot = probe(key, tag, found);
     if (!found) return false;
@@ -423,14 +438,15 @@ struct ConversationTable::Impl {
       bool is_reply;
       const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port),
                                           &is_reply);
-      out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
+      std::uint32_t ignored;
+      out.side = make_key(out.key, ignored, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
       out.key.port_a = cls;
       out.key.port_b = p.icmp_id;
+      out.tag = hash_key(out.key);
     } else {
-      out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port, p.dst_port,
-                          p.vlan);
+      out.side = make_key(out.key, out.tag, p.transport, p.family, p.src, p.dst, p.src_port,
+                          p.dst_port, p.vlan);
     }
-    out.tag = hash_key(out.key);
   }
 
   void maybe_sweep(const PacketInfo& p) {
