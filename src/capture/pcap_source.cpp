@@ -1,9 +1,11 @@
 // libpcap as a packet source: live capture, and files our own reader declines.
+// libpcap is loaded on first use (capture/libpcap.hpp), not linked.
 #include <pcap/pcap.h>
 
 #include <chrono>
 #include <cstring>
 
+#include "capture/libpcap.hpp"
 #include "capture/packet_loop.hpp"
 #include "sockscope/capture_live.hpp"
 
@@ -15,6 +17,9 @@ std::uint64_t now_ns() {
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count());
 }
+
+// The loaded library. REQUIRES: Libpcap::get() succeeded (true once a pcap_t exists).
+const capture::Libpcap& lib() { return **capture::Libpcap::get(); }
 
 Error pcap_error(std::string what, const char* detail) {
   std::string message = std::move(what) + ": " + detail;
@@ -29,44 +34,45 @@ std::expected<void, Error> apply_filter(pcap_t* p, const std::string& filter,
                                         const std::string& name) {
   if (filter.empty()) return {};
   bpf_program program;
-  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+  if (lib().compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
     return std::unexpected(Error{Error::Code::kBadSyntax,
-                                 "filter '" + filter + "': " + pcap_geterr(p), 0, filter});
+                                 "filter '" + filter + "': " + lib().geterr(p), 0, filter});
   }
-  const int rc = pcap_setfilter(p, &program);
-  pcap_freecode(&program);
-  if (rc != 0) return std::unexpected(pcap_error(name + ": cannot set the filter", pcap_geterr(p)));
+  const int rc = lib().setfilter(p, &program);
+  lib().freecode(&program);
+  if (rc != 0) return std::unexpected(pcap_error(name + ": cannot set the filter", lib().geterr(p)));
   return {};
 }
 
 }  // namespace
 
 PcapSource::~PcapSource() {
-  if (pcap_) pcap_close(pcap_);
+  if (pcap_) lib().close(pcap_);
 }
 
 std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_live(
     const LiveOptions& options) {
+  if (auto loaded = capture::Libpcap::get(); !loaded) return std::unexpected(loaded.error());
   std::unique_ptr<PcapSource> s(new PcapSource());
   s->name_ = options.interface;
   s->live_ = true;
   char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_create(options.interface.c_str(), err);
+  pcap_t* p = lib().create(options.interface.c_str(), err);
   if (!p) return std::unexpected(pcap_error("interface " + options.interface, err));
   s->pcap_ = p;
-  pcap_set_snaplen(p, options.snaplen);
-  pcap_set_promisc(p, options.promiscuous ? 1 : 0);
-  pcap_set_timeout(p, 100);  // ms: lets next() notice stop() and deadlines
-  pcap_set_buffer_size(p, 32 << 20);
-  const int rc = pcap_activate(p);
+  lib().set_snaplen(p, options.snaplen);
+  lib().set_promisc(p, options.promiscuous ? 1 : 0);
+  lib().set_timeout(p, 100);  // ms: lets next() notice stop() and deadlines
+  lib().set_buffer_size(p, 32 << 20);
+  const int rc = lib().activate(p);
   if (rc < 0) {
-    Error e = pcap_error("interface " + options.interface, pcap_geterr(p));
+    Error e = pcap_error("interface " + options.interface, lib().geterr(p));
     if (rc == PCAP_ERROR_PERM_DENIED) e.code = Error::Code::kPermission;
     if (rc == PCAP_ERROR_NO_SUCH_DEVICE) e.message = "no such interface: " + options.interface;
     return std::unexpected(e);
   }
   if (auto ok = apply_filter(p, options.filter, s->name_); !ok) return std::unexpected(ok.error());
-  s->linktype_ = std::uint32_t(pcap_datalink(p));
+  s->linktype_ = std::uint32_t(lib().datalink(p));
   s->max_packets_ = options.max_packets;
   if (options.max_seconds > 0) {
     s->deadline_ns_ = now_ns() + std::uint64_t(options.max_seconds * 1e9);
@@ -76,15 +82,16 @@ std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_live(
 
 std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_file(
     const std::string& path, const std::string& filter) {
+  if (auto loaded = capture::Libpcap::get(); !loaded) return std::unexpected(loaded.error());
   std::unique_ptr<PcapSource> s(new PcapSource());
   s->name_ = path == "-" ? "standard input" : path;
   char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(),
+  pcap_t* p = lib().open_offline_with_tstamp_precision(path.c_str(),
                                                       PCAP_TSTAMP_PRECISION_NANO, err);
   if (!p) return std::unexpected(pcap_error(s->name_, err));
   s->pcap_ = p;
   if (auto ok = apply_filter(p, filter, s->name_); !ok) return std::unexpected(ok.error());
-  s->linktype_ = std::uint32_t(pcap_datalink(p));
+  s->linktype_ = std::uint32_t(lib().datalink(p));
   return s;
 }
 
@@ -95,7 +102,7 @@ bool PcapSource::next(RawPacket& out) {
     if (deadline_ns_ && now_ns() >= deadline_ns_) return false;
     pcap_pkthdr* h;
     const u_char* data;
-    const int rc = pcap_next_ex(pcap_, &h, &data);
+    const int rc = lib().next_ex(pcap_, &h, &data);
     if (rc == 1) {
       ++count_;
       // Live captures and files opened with nanosecond precision both give ns here.
@@ -109,20 +116,20 @@ bool PcapSource::next(RawPacket& out) {
     }
     if (rc == 0) continue;  // timeout: check stop and deadlines
     if (rc == PCAP_ERROR_BREAK) return false;
-    if (rc == PCAP_ERROR) error_ = pcap_error(name_, pcap_geterr(pcap_));
+    if (rc == PCAP_ERROR) error_ = pcap_error(name_, lib().geterr(pcap_));
     return false;
   }
 }
 
 void PcapSource::stop() {
   stopped_.store(true, std::memory_order_relaxed);
-  if (pcap_) pcap_breakloop(pcap_);
+  if (pcap_) lib().breakloop(pcap_);
 }
 
 std::optional<std::uint64_t> PcapSource::kernel_drops() const {
   if (!live_) return std::nullopt;
   pcap_stat st;
-  if (pcap_stats(pcap_, &st) != 0) return std::nullopt;
+  if (lib().stats(pcap_, &st) != 0) return std::nullopt;
   return std::uint64_t(st.ps_drop) + st.ps_ifdrop;
 }
 
