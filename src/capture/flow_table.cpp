@@ -370,7 +370,9 @@ struct ConversationTable::Impl {
     const SocketPair ports{p.transport, Endpoint{IpAddress(), p.src_port},
                            Endpoint{IpAddress(), p.dst_port}};
     const Role role = ports.role(options.ephemeral);
-    if (role.client != Side::kFirst) {
+    // The port groups overrule the first packet only with evidence of their own
+    // (well-known, or registered against ephemeral); a lower-port guess does not.
+    if (role.client != Side::kFirst && !is_guess(role.evidence)) {
       f.orig = std::uint8_t(1 - side);
       f.evidence = std::uint8_t(role.evidence);
     }

@@ -9,16 +9,14 @@ using Code = Error::Code;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// 0 well-known, 1 registered, 2 registered but in the host's ephemeral range,
-// 3 dynamic. A lower rank is more server-like.
+// 0 well-known, 1 registered, 2 ephemeral-looking: the dynamic group or the
+// host's ephemeral range (Linux's 32768-60999 covers registered ports too, and
+// a port there may be the kernel's choice as much as a dynamic one). A lower
+// rank is more server-like; equal ranks give no evidence.
 int port_rank(Port port, const std::optional<PortRange>& host_ephemeral) {
-  switch (group_of(port)) {
-    case PortGroup::kWellKnown: return 0;
-    case PortGroup::kRegistered:
-      return host_ephemeral && host_ephemeral->contains(port) ? 2 : 1;
-    case PortGroup::kDynamic: return 3;
-  }
-  return 3;
+  if (group_of(port) == PortGroup::kWellKnown) return 0;
+  if (group_of(port) == PortGroup::kDynamic) return 2;
+  return host_ephemeral && host_ephemeral->contains(port) ? 2 : 1;
 }
 
 std::uint64_t mix(std::uint64_t h, std::uint64_t v) {

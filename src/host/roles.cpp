@@ -62,15 +62,9 @@ RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
   if (listeners.covers(r)) return {LocalRole::kServer, Evidence::kAccepted};
   if (r.autobound == true) return {LocalRole::kClient, Evidence::kAutoBound};
   if (r.unconnected()) return {LocalRole::kUnknown, Evidence::kLowerPortGuess};
+  // Both ports inside the host's ephemeral range give a guess: the core rule
+  // ranks the host range with the dynamic group.
   const Role rule = SocketPair{r.transport, r.local, r.remote}.role(host_ephemeral);
-  // Both ports inside the host's ephemeral range (e.g. 32772 and 49919 on Linux,
-  // "registered" and "dynamic" to IANA): either may be the kernel's choice, so
-  // the port rule can only guess here, and says so.
-  if (host_ephemeral && rule.evidence == Evidence::kRegisteredVsEphemeral &&
-      host_ephemeral->contains(r.local.port) && host_ephemeral->contains(r.remote.port)) {
-    return {r.local.port < r.remote.port ? LocalRole::kServer : LocalRole::kClient,
-            Evidence::kLowerPortGuess};
-  }
   return {rule.server == Side::kFirst ? LocalRole::kServer : LocalRole::kClient, rule.evidence};
 }
 

@@ -109,7 +109,9 @@ TEST(SocketPairTest, RoleRuleTable) {
       {33000, 35000, true, Side::kFirst, Evidence::kLowerPortGuess},  // both host-ephemeral
       {2049, 3306, false, Side::kFirst, Evidence::kLowerPortGuess},
       {50000, 60000, false, Side::kFirst, Evidence::kLowerPortGuess},
-      {61000, 33000, true, Side::kSecond, Evidence::kRegisteredVsEphemeral},
+      {61000, 33000, true, Side::kSecond, Evidence::kLowerPortGuess},  // both ephemeral
+      {32772, 49919, true, Side::kFirst, Evidence::kLowerPortGuess},   // host range vs dynamic
+      {32772, 49919, false, Side::kFirst, Evidence::kRegisteredVsEphemeral},  // IANA only
       {0, 65535, false, Side::kFirst, Evidence::kWellKnownPort},
   };
   for (const auto& c : cases) {
