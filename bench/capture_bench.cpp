@@ -16,10 +16,18 @@ using namespace sockscope::testing;
 
 void BM_DecodeFrame(benchmark::State& state) {
   Packet p{.src = state.range(0) ? v6("2001:db8::1") : v4("10.0.0.1"),
-           .dst = state.range(0) ? v6("2001:db8::2") : v4("10.0.0.2"), .protocol = 6,
-           .sport = 40000, .dport = 443, .flags = kAck, .payload = 500, .tcp_options = 12};
+           .dst = state.range(0) ? v6("2001:db8::2") : v4("10.0.0.2"),
+           .protocol = 6,
+           .sport = 40000,
+           .dport = 443,
+           .flags = kAck,
+           .payload = 500,
+           .tcp_options = 12};
   const Bytes f = frame(1, build_ip(p), {10});
-  RawPacket raw{.ts_ns = 1, .caplen = 96, .wire_len = std::uint32_t(f.size()), .linktype = 1,
+  RawPacket raw{.ts_ns = 1,
+                .caplen = 96,
+                .wire_len = std::uint32_t(f.size()),
+                .linktype = 1,
                 .data = f.data()};
   PacketInfo info;
   DropReason why;

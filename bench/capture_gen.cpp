@@ -37,8 +37,9 @@ int main(int argc, char** argv) {
     }
   }
   if (out.empty()) {
-    std::fprintf(stderr, "usage: capture_gen --out FILE [--packets N] [--conversations N] "
-                         "[--concurrent N] [--snaplen N] [--seed N] [--format pcap|pcapng]\n");
+    std::fprintf(stderr,
+                 "usage: capture_gen --out FILE [--packets N] [--conversations N] "
+                 "[--concurrent N] [--snaplen N] [--seed N] [--format pcap|pcapng]\n");
     return 2;
   }
   std::FILE* f = std::fopen(out.c_str(), "wb");

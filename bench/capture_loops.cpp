@@ -103,8 +103,7 @@ int main(int argc, char** argv) {
                           : mode == "pcap"   ? pcap_loop_count(argv[2])
                           : mode == "decode" ? decode_only(argv[2])
                                              : table_only(argv[2]);
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s: %llu packets in %.3f s\n", mode.c_str(), (unsigned long long)packets, s);
   return packets ? 0 : 1;
 }

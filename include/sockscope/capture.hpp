@@ -55,16 +55,16 @@ std::string_view to_string(ConnState state);  // "S0", "SF", ...
 
 // Why a packet did not become part of a conversation.
 enum class DropReason : std::uint8_t {
-  kTruncatedLink,        // shorter than its link-layer header
-  kUnsupportedLink,      // link type not decoded (see capture_reader.hpp)
-  kNotIp,                // ARP, LLDP, ... (not an error, but not a socket pair)
-  kTruncatedIp,          // IP header cut short (snaplen or damage)
-  kBadIpHeader,          // wrong version, header length or total length
-  kTruncatedTransport,   // transport header cut short
-  kBadTransportHeader,   // e.g. TCP data offset < 5 or past the IP payload
-  kOtherProtocol,        // IP protocol without ports we model (GRE, ESP, OSPF, ...)
-  kOrphanFragment,       // a later fragment whose first fragment was not seen
-  kTruncatedRecord,      // the capture file's record is damaged
+  kTruncatedLink,       // shorter than its link-layer header
+  kUnsupportedLink,     // link type not decoded (see capture_reader.hpp)
+  kNotIp,               // ARP, LLDP, ... (not an error, but not a socket pair)
+  kTruncatedIp,         // IP header cut short (snaplen or damage)
+  kBadIpHeader,         // wrong version, header length or total length
+  kTruncatedTransport,  // transport header cut short
+  kBadTransportHeader,  // e.g. TCP data offset < 5 or past the IP payload
+  kOtherProtocol,       // IP protocol without ports we model (GRE, ESP, OSPF, ...)
+  kOrphanFragment,      // a later fragment whose first fragment was not seen
+  kTruncatedRecord,     // the capture file's record is damaged
 };
 inline constexpr std::size_t kDropReasonCount = 10;
 // "truncated-link", "unsupported-link", "not-ip", "truncated-ip", "bad-ip-header",
@@ -87,14 +87,14 @@ struct Conversation {
   // client port = ICMP type of the first packet, server port = the code.
   SocketPair pair;
   Evidence evidence = Evidence::kLowerPortGuess;
-  std::uint32_t vlan = 0;        // outer VLAN id << 12 | inner VLAN id; 0 = untagged
-  std::uint64_t first_ns = 0;    // first packet, nanoseconds since the Unix epoch
+  std::uint32_t vlan = 0;      // outer VLAN id << 12 | inner VLAN id; 0 = untagged
+  std::uint64_t first_ns = 0;  // first packet, nanoseconds since the Unix epoch
   std::uint64_t last_ns = 0;
   DirectionStats client;
   DirectionStats server;
   ConnState conn_state = ConnState::kOTH;
-  std::string history;           // Zeek's letters, upper case for the client
-  bool evicted_early = false;    // emitted because the table was full
+  std::string history;         // Zeek's letters, upper case for the client
+  bool evicted_early = false;  // emitted because the table was full
   std::uint64_t duration_ns() const { return last_ns - first_ns; }
   std::uint64_t packets() const { return client.packets + server.packets; }
   std::uint64_t ip_bytes() const { return client.ip_bytes + server.ip_bytes; }
@@ -113,12 +113,12 @@ struct ConversationOptions {
 
 // Counters of one run, over every packet given to the table or dropped before it.
 struct CaptureStats {
-  std::uint64_t packets = 0;       // records read
-  std::uint64_t decoded = 0;       // packets counted on a conversation
-  std::uint64_t wire_bytes = 0;    // original lengths of the records read
+  std::uint64_t packets = 0;     // records read
+  std::uint64_t decoded = 0;     // packets counted on a conversation
+  std::uint64_t wire_bytes = 0;  // original lengths of the records read
   std::uint64_t dropped[kDropReasonCount] = {};
   std::uint64_t icmp_errors_matched = 0;  // ICMP errors counted on the pair they quote
-  std::uint64_t fragments = 0;             // later fragments attributed to a conversation
+  std::uint64_t fragments = 0;            // later fragments attributed to a conversation
   std::uint64_t dropped_total() const;
   void add(const CaptureStats& other);
 };
@@ -142,10 +142,10 @@ class ConversationTable {
   // Emits every conversation still held (call once, at the end).
   void finish();
 
-  std::size_t live() const;                 // conversations held now
-  std::size_t peak_live() const;            // most held at once
-  std::uint64_t emitted() const;            // conversations emitted so far
-  std::uint64_t evicted_early() const;      // of those, emitted early because the table was full
+  std::size_t live() const;             // conversations held now
+  std::size_t peak_live() const;        // most held at once
+  std::uint64_t emitted() const;        // conversations emitted so far
+  std::uint64_t evicted_early() const;  // of those, emitted early because the table was full
   std::uint64_t emitted_by_transport(Transport t) const;
   std::uint64_t icmp_errors_matched() const;
   std::uint64_t fragments_matched() const;

@@ -23,10 +23,10 @@
 namespace sockscope {
 
 struct LiveOptions {
-  std::string interface;             // "eth0", "any", "lo"
-  std::string filter;                // BPF, as tcpdump takes it; "" = everything
-  std::uint64_t max_packets = 0;     // stop after this many (0 = no limit)
-  double max_seconds = 0;            // stop after this long (0 = no limit)
+  std::string interface;          // "eth0", "any", "lo"
+  std::string filter;             // BPF, as tcpdump takes it; "" = everything
+  std::uint64_t max_packets = 0;  // stop after this many (0 = no limit)
+  double max_seconds = 0;         // stop after this long (0 = no limit)
   int snaplen = 262144;
   bool promiscuous = false;
 };
@@ -36,7 +36,7 @@ class PcapSource {
   static std::expected<std::unique_ptr<PcapSource>, Error> open_live(const LiveOptions& options);
   // A file through libpcap ("-" = stdin), optionally filtered.
   static std::expected<std::unique_ptr<PcapSource>, Error> open_file(const std::string& path,
-                                                                      const std::string& filter);
+                                                                     const std::string& filter);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;

@@ -41,10 +41,10 @@ namespace sockscope {
 
 // One captured record: a view into the reader's buffer, valid until the next call.
 struct RawPacket {
-  std::uint64_t ts_ns = 0;      // nanoseconds since the Unix epoch
-  std::uint32_t caplen = 0;     // bytes captured (data has this many)
-  std::uint32_t wire_len = 0;   // bytes on the wire
-  std::uint32_t linktype = 0;   // LINKTYPE_* value
+  std::uint64_t ts_ns = 0;     // nanoseconds since the Unix epoch
+  std::uint32_t caplen = 0;    // bytes captured (data has this many)
+  std::uint32_t wire_len = 0;  // bytes on the wire
+  std::uint32_t linktype = 0;  // LINKTYPE_* value
   const std::uint8_t* data = nullptr;
 };
 
@@ -59,19 +59,19 @@ struct PacketInfo {
   Kind kind = Kind::kNormal;
   Family family = Family::kV4;
   Transport transport = Transport::kTcp;
-  std::uint8_t protocol = 0;      // IP protocol number
-  std::uint8_t tcp_flags = 0;     // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
-  bool first_fragment = false;    // offset 0 with more fragments to come
-  bool sctp_init = false;         // the SCTP packet opens with an INIT chunk
-  std::uint16_t src_port = 0;     // ICMP: the type
-  std::uint16_t dst_port = 0;     // ICMP: the code
-  std::uint16_t icmp_id = 0;      // echo/timestamp identifier (0 for other ICMP types)
-  std::uint16_t window = 0;       // TCP window
-  std::uint32_t vlan = 0;         // outer << 12 | inner
-  std::uint32_t ip_bytes = 0;     // IP packet length from the IP header(s)
-  std::uint32_t payload_bytes = 0;  // after the transport header
-  std::uint32_t seq = 0, ack = 0;   // TCP
-  std::uint32_t fragment_id = 0;    // IPv4 id or IPv6 fragment identification
+  std::uint8_t protocol = 0;                // IP protocol number
+  std::uint8_t tcp_flags = 0;               // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+  bool first_fragment = false;              // offset 0 with more fragments to come
+  bool sctp_init = false;                   // the SCTP packet opens with an INIT chunk
+  std::uint16_t src_port = 0;               // ICMP: the type
+  std::uint16_t dst_port = 0;               // ICMP: the code
+  std::uint16_t icmp_id = 0;                // echo/timestamp identifier (0 for other ICMP types)
+  std::uint16_t window = 0;                 // TCP window
+  std::uint32_t vlan = 0;                   // outer << 12 | inner
+  std::uint32_t ip_bytes = 0;               // IP packet length from the IP header(s)
+  std::uint32_t payload_bytes = 0;          // after the transport header
+  std::uint32_t seq = 0, ack = 0;           // TCP
+  std::uint32_t fragment_id = 0;            // IPv4 id or IPv6 fragment identification
   std::uint8_t src[16] = {}, dst[16] = {};  // network order; IPv4 in the first 4 bytes
   // kIcmpError: the quoted packet's pair (as it was sent).
   Transport quoted_transport = Transport::kTcp;
@@ -127,7 +127,7 @@ class CaptureReader {
   std::uint64_t consumed_ = 0, file_size_ = 0;
   std::optional<Error> error_;
   CaptureFormat format_ = CaptureFormat::kPcap;
-  bool swapped_ = false;        // file byte order differs from ours
+  bool swapped_ = false;           // file byte order differs from ours
   std::uint32_t ts_scale_ = 1000;  // pcap: ns per fraction unit (1000 for us, 1 for ns)
   std::uint32_t linktype_ = 0;
   std::uint32_t snaplen_ = 0;

@@ -1,6 +1,8 @@
 // Our own reader for classic pcap and pcapng: large read() calls into one buffer and
 // a walk over the record headers. This is the fast path (libpcap's pcap_next_ex costs
 // about 8x more per record); libpcap stays for live capture and other formats.
+#include "sockscope/capture_reader.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 #include <string>
 
 #include "capture/wire.hpp"
-#include "sockscope/capture_reader.hpp"
 
 namespace sockscope {
 namespace {
@@ -20,8 +21,8 @@ using capture_detail::load16;
 using capture_detail::load32;
 using capture_detail::load64;
 
-constexpr std::size_t kBufferSize = 4u << 20;            // 4 MiB per read() at most
-constexpr std::uint32_t kMaxRecord = 16u << 20;          // larger records are damage
+constexpr std::size_t kBufferSize = 4u << 20;    // 4 MiB per read() at most
+constexpr std::uint32_t kMaxRecord = 16u << 20;  // larger records are damage
 constexpr std::uint32_t kPcapMagicUs = 0xa1b2c3d4;
 constexpr std::uint32_t kPcapMagicNs = 0xa1b23c4d;
 constexpr std::uint32_t kPcapNgSection = 0x0a0d0d0a;
@@ -50,9 +51,9 @@ std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::open(const s
     r->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (r->fd_ < 0) {
       const int err = errno;
-      return std::unexpected(Error{err == EACCES || err == EPERM ? Error::Code::kPermission
-                                                                 : Error::Code::kIo,
-                                   "cannot open " + path + ": " + std::strerror(err), 0, path});
+      return std::unexpected(
+          Error{err == EACCES || err == EPERM ? Error::Code::kPermission : Error::Code::kIo,
+                "cannot open " + path + ": " + std::strerror(err), 0, path});
     }
     r->own_fd_ = true;
   }
@@ -136,9 +137,10 @@ std::expected<void, Error> CaptureReader::read_file_header() {
   if (magic == kPcapNgSection) {
     format_ = CaptureFormat::kPcapNg;
     if (!read_pcapng_section_header()) {
-      return std::unexpected(error_ ? *error_
-                                    : Error{Error::Code::kTruncated,
-                                            name_ + ": pcapng section header cut short", 0, {}});
+      return std::unexpected(
+          error_
+              ? *error_
+              : Error{Error::Code::kTruncated, name_ + ": pcapng section header cut short", 0, {}});
     }
     return {};
   }
@@ -147,8 +149,8 @@ std::expected<void, Error> CaptureReader::read_file_header() {
   } else if (magic == __builtin_bswap32(kPcapMagicUs) || magic == __builtin_bswap32(kPcapMagicNs)) {
     swapped_ = true;
   } else {
-    return bad(Error::Code::kUnsupported, "not a pcap or pcapng file (magic number " +
-                                              std::to_string(magic) + ")");
+    return bad(Error::Code::kUnsupported,
+               "not a pcap or pcapng file (magic number " + std::to_string(magic) + ")");
   }
   if (!fill(24)) return bad(Error::Code::kTruncated, "pcap file header cut short");
   const std::uint8_t* h = buf_ + pos_;
@@ -171,8 +173,9 @@ bool CaptureReader::next(RawPacket& out) {
 
 bool CaptureReader::next_pcap(RawPacket& out) {
   if (!fill(16)) {
-    if (end_ != pos_) fail(Error::Code::kTruncated, "file ends inside a record header at byte " +
-                                                       std::to_string(consumed_));
+    if (end_ != pos_)
+      fail(Error::Code::kTruncated,
+           "file ends inside a record header at byte " + std::to_string(consumed_));
     return false;
   }
   const std::uint8_t* h = buf_ + pos_;
@@ -185,8 +188,8 @@ bool CaptureReader::next_pcap(RawPacket& out) {
                                              ": captured length " + std::to_string(caplen));
   }
   if (!fill(16 + std::size_t(caplen))) {
-    return fail(Error::Code::kTruncated, "file ends inside a packet record at byte " +
-                                             std::to_string(consumed_));
+    return fail(Error::Code::kTruncated,
+                "file ends inside a packet record at byte " + std::to_string(consumed_));
   }
   out.ts_ns = std::uint64_t(sec) * 1'000'000'000u + std::uint64_t(frac) * ts_scale_;
   out.caplen = caplen;
@@ -211,8 +214,8 @@ bool CaptureReader::read_pcapng_section_header() {
   }
   const std::uint32_t length = load32(b + 4, swapped_);
   if (length < 28 || length % 4 != 0 || length > kMaxRecord) {
-    return fail(Error::Code::kBadSyntax, "pcapng section header of length " +
-                                             std::to_string(length));
+    return fail(Error::Code::kBadSyntax,
+                "pcapng section header of length " + std::to_string(length));
   }
   if (!fill(length)) return fail(Error::Code::kTruncated, "pcapng section header cut short");
   interface_count_ = 0;
@@ -264,8 +267,9 @@ bool CaptureReader::read_pcapng_interface(const std::uint8_t* block, std::uint32
 bool CaptureReader::next_pcapng(RawPacket& out) {
   for (;;) {
     if (!fill(8)) {
-      if (end_ != pos_) fail(Error::Code::kTruncated, "file ends inside a block header at byte " +
-                                                         std::to_string(consumed_));
+      if (end_ != pos_)
+        fail(Error::Code::kTruncated,
+             "file ends inside a block header at byte " + std::to_string(consumed_));
       return false;
     }
     const std::uint32_t type = load32(buf_ + pos_, swapped_);
@@ -280,8 +284,8 @@ bool CaptureReader::next_pcapng(RawPacket& out) {
                                                std::to_string(length));
     }
     if (!fill(length)) {
-      return fail(Error::Code::kTruncated, "file ends inside a pcapng block at byte " +
-                                               std::to_string(consumed_));
+      return fail(Error::Code::kTruncated,
+                  "file ends inside a pcapng block at byte " + std::to_string(consumed_));
     }
     const std::uint8_t* b = buf_ + pos_;
     const std::uint64_t at = consumed_;
@@ -302,8 +306,8 @@ bool CaptureReader::next_pcapng(RawPacket& out) {
       wire = load32(b + 24, swapped_);
       data = b + 28;
       if (caplen > length - 32) {
-        return fail(Error::Code::kBadSyntax, "damaged pcapng packet block at byte " +
-                                                 std::to_string(at));
+        return fail(Error::Code::kBadSyntax,
+                    "damaged pcapng packet block at byte " + std::to_string(at));
       }
     } else if (type == 3) {  // simple packet block: interface 0, no timestamp
       if (length < 16) return fail(Error::Code::kBadSyntax, "pcapng simple block too short");

@@ -16,8 +16,8 @@
 namespace sockscope::capture_detail {
 
 struct FlowKey {
-  std::uint8_t a[16];  // side 0 address (network order; IPv4 in the first 4 bytes)
-  std::uint8_t b[16];  // side 1 address
+  std::uint8_t a[16];            // side 0 address (network order; IPv4 in the first 4 bytes)
+  std::uint8_t b[16];            // side 1 address
   std::uint16_t port_a, port_b;  // ICMP: the type class and the identifier
   std::uint32_t vlan;
   std::uint8_t transport;  // Transport
@@ -40,7 +40,7 @@ enum TcpState : std::uint8_t {
 
 struct Flow {
   FlowKey key;
-  std::uint32_t tag;              // the key's hash (also the free-list link when unused)
+  std::uint32_t tag;  // the key's hash (also the free-list link when unused)
   std::uint64_t first_ns, last_ns;
   std::uint64_t packets[2];
   std::uint64_t ip_bytes[2];
@@ -50,15 +50,15 @@ struct Flow {
   std::uint16_t zero_windows[2];  // TCP: zero windows ('W' likewise)
   std::uint8_t state[2];          // TcpState per side
   std::uint8_t prev_state[2];
-  std::uint8_t orig;              // the client's side
-  std::uint8_t evidence;          // Evidence
-  std::uint8_t seq_init;          // bit per side: last_seq is set
+  std::uint8_t orig;      // the client's side
+  std::uint8_t evidence;  // Evidence
+  std::uint8_t seq_init;  // bit per side: last_seq is set
   std::uint8_t history_len;
-  std::uint16_t history_seen;     // CheckHistory bits: 8 per side
+  std::uint16_t history_seen;         // CheckHistory bits: 8 per side
   std::uint8_t icmp_type, icmp_code;  // of the first packet (Community ID)
   std::uint8_t live;
   std::uint8_t pad;
-  char history[16];               // upper case = side 0
+  char history[16];  // upper case = side 0
 };
 
 // Letters recorded once per side, as Zeek's CheckHistory masks.

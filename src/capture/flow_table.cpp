@@ -127,11 +127,13 @@ int make_key(FlowKey& k, std::uint32_t& tag, Transport transport, Family family,
   const int c = std::memcmp(src, dst, 16);
   const bool src_first = c < 0 || (c == 0 && sport <= dport);
   const std::uint16_t pa = src_first ? sport : dport, pb = src_first ? dport : sport;
-  std::uint64_t w[6] = {src_first ? s0 : d0, src_first ? s1 : d1, src_first ? d0 : s0,
+  std::uint64_t w[6] = {src_first ? s0 : d0,
+                        src_first ? s1 : d1,
+                        src_first ? d0 : s0,
                         src_first ? d1 : s1,
                         std::uint64_t(pa) | std::uint64_t(pb) << 16 | std::uint64_t(vlan) << 32,
-                        std::uint64_t(std::uint8_t(transport)) |
-                            std::uint64_t(std::uint8_t(family)) << 8};
+                        std::uint64_t(std::uint8_t(transport)) | std::uint64_t(std::uint8_t(family))
+                                                                     << 8};
   static_assert(offsetof(FlowKey, port_a) == 32 && offsetof(FlowKey, transport) == 40);
   static_assert(std::endian::native == std::endian::little, "FlowKey words assume little-endian");
   std::memcpy(&k, w, sizeof(k));  // little-endian layout of the words above
@@ -152,8 +154,8 @@ struct ConversationTable::Impl {
   std::size_t slot_count = 0;
   std::uint32_t mask = 0;
   std::vector<HugeArray<Flow>> chunks;
-  std::uint32_t records = 0;     // records handed out so far (live + free)
-  std::uint32_t free_head = 0;   // index + 1 of the first free record
+  std::uint32_t records = 0;    // records handed out so far (live + free)
+  std::uint32_t free_head = 0;  // index + 1 of the first free record
   std::size_t live = 0, peak = 0;
   std::uint64_t emitted = 0, evicted = 0, icmp_matched = 0, fragments = 0, orphans = 0;
   std::uint64_t by_transport[5] = {};
@@ -302,17 +304,17 @@ struct ConversationTable::Impl {
   }
 
   // The record for the key (created when new); `created` says which.
-  Flow& lookup(const FlowKey& key, std::uint32_t tag, const PacketInfo& p, int side,
-               bool& created, std::uint32_t& index) {
+  Flow& lookup(const FlowKey& key, std::uint32_t tag, const PacketInfo& p, int side, bool& created,
+               std::uint32_t& index) {
     bool found;
     std::uint32_t slot = probe(key, tag, found);
     if (found) {
       index = slots[slot].index_plus_1 - 1;
       Flow& f = flow(index);
-      const bool reuse = Transport(key.transport) == Transport::kTcp
-                             ? capture_detail::tcp_is_reuse(f, p)
-                             : (p.ts_ns > f.last_ns &&
-                                p.ts_ns - f.last_ns > options.idle_timeout_ns);
+      const bool reuse =
+          Transport(key.transport) == Transport::kTcp
+              ? capture_detail::tcp_is_reuse(f, p)
+              : (p.ts_ns > f.last_ns && p.ts_ns - f.last_ns > options.idle_timeout_ns);
       if (!reuse) {
         created = false;
         return f;
@@ -360,8 +362,8 @@ struct ConversationTable::Impl {
     }
     if (p.transport == Transport::kIcmp) {
       bool is_reply;
-      const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port),
-                                          &is_reply);
+      const std::uint8_t cls =
+          icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
       if (is_reply) f.orig = std::uint8_t(1 - side);
       f.icmp_type = is_reply ? cls : std::uint8_t(p.src_port);
       f.icmp_code = is_reply ? 0 : std::uint8_t(p.dst_port);
@@ -438,8 +440,8 @@ struct ConversationTable::Impl {
   void prepare(const PacketInfo& p, Prepared& out) {
     if (p.transport == Transport::kIcmp) {
       bool is_reply;
-      const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port),
-                                          &is_reply);
+      const std::uint8_t cls =
+          icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
       std::uint32_t ignored;
       out.side = make_key(out.key, ignored, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
       out.key.port_a = cls;

@@ -63,8 +63,7 @@ bool walk_ipv6_headers(const std::uint8_t* p, std::size_t cap, std::size_t limit
         len = 8;
         break;
       }
-      default:
-        return true;
+      default: return true;
     }
     nh = p[off];
     off += len;
@@ -173,8 +172,7 @@ bool decode_transport(const std::uint8_t* p, std::size_t cap, std::size_t len, b
       }
       return true;
     }
-    default:
-      return drop(why, DropReason::kOtherProtocol);
+    default: return drop(why, DropReason::kOtherProtocol);
   }
 }
 
@@ -265,8 +263,8 @@ bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why) {
       if (cap < 14) return drop(why, DropReason::kTruncatedLink);
       ethertype = be16(p + 12);
       off = 14;
-      for (int tags = 0; tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8 ||
-                                       ethertype == 0x9100);
+      for (int tags = 0;
+           tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100);
            ++tags) {
         if (cap < off + 4) return drop(why, DropReason::kTruncatedLink);
         out.vlan = ((out.vlan << 12) | (be16(p + off) & 0x0fffu)) & 0xffffffu;
@@ -275,7 +273,7 @@ bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why) {
       }
       break;
     }
-    case 0:     // BSD null: address family in the capturing host's byte order
+    case 0:      // BSD null: address family in the capturing host's byte order
     case 108: {  // OpenBSD loop: in network byte order
       if (cap < 4) return drop(why, DropReason::kTruncatedLink);
       std::uint32_t family = be32(p);
@@ -306,8 +304,7 @@ bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why) {
       ethertype = be16(p);
       off = 20;
       break;
-    default:
-      return drop(why, DropReason::kUnsupportedLink);
+    default: return drop(why, DropReason::kUnsupportedLink);
   }
   if (raw.linktype == 113 || raw.linktype == 276) {
     for (int tags = 0; tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8); ++tags) {

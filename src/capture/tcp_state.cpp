@@ -46,8 +46,8 @@ void update_history(Flow& f, int side, std::uint8_t flags, std::uint32_t len) {
       check_history(f, side, kHistMulti, 'Q');
     }
   } else if (bits == 1) {
-    if (flags & kSyn) check_history(f, side, (flags & kAck) ? kHistSynAck : kHistSyn,
-                                    (flags & kAck) ? 'H' : 'S');
+    if (flags & kSyn)
+      check_history(f, side, (flags & kAck) ? kHistSynAck : kHistSyn, (flags & kAck) ? 'H' : 'S');
     if (flags & kFin) check_history(f, side, kHistFin, 'F');
     if (flags & kRst) check_history(f, side, kHistRst, 'R');
   } else if (len) {
@@ -105,8 +105,7 @@ void update_state_machine(Flow& f, int side, const PacketInfo& p) {
     case kClosed:
       if ((flags & kRst) && f.state[peer] != kClosed) set_state(f, side, kReset);
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -124,15 +123,14 @@ void tcp_update(Flow& f, int side, const PacketInfo& p) {
   if (flags & kRst) seg_len -= len;
   const std::uint32_t seq_end = p.seq + seg_len;
   const std::uint8_t bit = std::uint8_t(1u << side);
-  if (!(f.seq_init & bit) || ((flags & kSyn) && f.state[side] != kClosed &&
-                              f.state[side] != kReset)) {
+  if (!(f.seq_init & bit) ||
+      ((flags & kSyn) && f.state[side] != kClosed && f.state[side] != kReset)) {
     // init_endpoint(): the first packet (or a new SYN) sets the sequence origin.
     f.last_seq[side] = (flags & kSyn) ? seq_end : p.seq;
     f.seq_init |= bit;
   }
   update_history(f, side, flags, len);
-  if (p.window == 0 && !(flags & kRst) && f.state[1 - side] != kClosed &&
-      f.state[side] != kReset) {
+  if (p.window == 0 && !(flags & kRst) && f.state[1 - side] != kClosed && f.state[side] != kReset) {
     scaled_history(f, side, f.zero_windows[side], 'W');
   }
   // update_last_seq(): a segment that does not advance the sequence is a retransmission.

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -122,8 +122,8 @@ void write_csv(Context& ctx, const Conversation& c) {
   fmt::format_to(fmt::appender(buf), "{},{},{},{},{},{},", to_string(c.pair.transport), ca,
                  c.pair.first.port, sa, c.pair.second.port, to_string(c.evidence));
   csv_field(buf, service_of(ctx, c));
-  fmt::format_to(fmt::appender(buf), ",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                 c.vlan, seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+  fmt::format_to(fmt::appender(buf), ",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.vlan,
+                 seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
                  seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
                  c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
                  c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
@@ -224,9 +224,9 @@ bool sort_conversations(std::vector<Conversation>& v, const std::string& key) {
 // straight into the output (twice: once to measure the columns) instead of being
 // held as strings.
 constexpr std::size_t kColumns = 11;
-constexpr const char* kHeaders[kColumns] = {"TRANSPORT", "CLIENT",     "SERVER",     "SERVICE",
-                                            "STATE",     "PACKETS",    "BYTES",      "C->S BYTES",
-                                            "S->C BYTES", "DURATION",  "EVIDENCE"};
+constexpr const char* kHeaders[kColumns] = {"TRANSPORT",  "CLIENT",   "SERVER",  "SERVICE",
+                                            "STATE",      "PACKETS",  "BYTES",   "C->S BYTES",
+                                            "S->C BYTES", "DURATION", "EVIDENCE"};
 constexpr bool kRight[kColumns] = {false, false, false, false, false, true,
                                    true,  true,  true,  true,  false};
 
@@ -292,8 +292,8 @@ void render_table(Context& ctx, const std::vector<Conversation>& v) {
 struct Group {
   std::string transport, key, service;
   std::uint64_t conversations = 0, packets = 0, bytes = 0;
-  std::set<std::string> peers;      // distinct client hosts (server, service) or servers
-  std::set<Port> client_ports;      // --by client: distinct source ports
+  std::set<std::string> peers;  // distinct client hosts (server, service) or servers
+  std::set<Port> client_ports;  // --by client: distinct source ports
 };
 
 int render_groups(Context& ctx, const std::vector<Conversation>& v, const std::string& by,
@@ -355,7 +355,7 @@ int render_groups(Context& ctx, const std::vector<Conversation>& v, const std::s
     }
     return kExitOk;
   }
-  std::vector<std::string> headers = {"TRANSPORT", key_name == "service" ? "SERVICE"
+  std::vector<std::string> headers = {"TRANSPORT", key_name == "service"  ? "SERVICE"
                                                    : key_name == "server" ? "SERVER"
                                                                           : "CLIENT"};
   if (by == "server") headers.push_back("SERVICE");
@@ -398,15 +398,14 @@ std::string summary_text(const CaptureStats& stats, const ConversationTable& tab
     std::string reasons;
     for (std::size_t i = 0; i < kDropReasonCount; ++i) {
       if (stats.dropped[i]) {
-        reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ",
-                               to_string(DropReason(i)), stats.dropped[i]);
+        reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", to_string(DropReason(i)),
+                               stats.dropped[i]);
       }
     }
     s += fmt::format("; {} not counted ({})", dropped, reasons);
   }
   if (const auto early = table.evicted_early()) {
-    s += fmt::format("; {} emitted early because the table was full (--max-conversations)",
-                     early);
+    s += fmt::format("; {} emitted early because the table was full (--max-conversations)", early);
   }
   return s;
 }
@@ -415,7 +414,8 @@ std::string summary_text(const CaptureStats& stats, const ConversationTable& tab
 class Progress {
  public:
   Progress(std::string name, std::uint64_t size)
-      : name_(std::move(name)), size_(size),
+      : name_(std::move(name)),
+        size_(size),
         enabled_(size > (8u << 20) && ::isatty(STDERR_FILENO)),
         start_(std::chrono::steady_clock::now()) {}
   ~Progress() {
@@ -513,13 +513,13 @@ int run_conversations(Context& ctx, Options& o) {
     // A quarter of physical memory at ConversationTable::bytes_per_conversation() each.
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0) {
-      options.max_conversations = std::size_t(pages) * std::size_t(page) / 4 /
-                                  ConversationTable::bytes_per_conversation();
+      options.max_conversations =
+          std::size_t(pages) * std::size_t(page) / 4 / ConversationTable::bytes_per_conversation();
     }
   }
 
-  const bool streaming = o.by.empty() && (ctx.format == Format::kJson || o.zeek ||
-                                          (ctx.format == Format::kCsv));
+  const bool streaming =
+      o.by.empty() && (ctx.format == Format::kJson || o.zeek || (ctx.format == Format::kCsv));
   std::vector<Conversation> collected;
   if (o.zeek) zeek_header(ctx);
   if (streaming && ctx.format == Format::kCsv) ctx.out.append(kCsvHeader);
@@ -542,7 +542,9 @@ int run_conversations(Context& ctx, Options& o) {
   int failures = 0;
   int exit_on_failure = kExitRuntime;
   if (!o.interface.empty()) {
-    LiveOptions live{.interface = o.interface, .filter = o.filter, .max_packets = o.count,
+    LiveOptions live{.interface = o.interface,
+                     .filter = o.filter,
+                     .max_packets = o.count,
                      .max_seconds = o.seconds};
     auto source = PcapSource::open_live(live);
     if (!source) {
@@ -570,8 +572,7 @@ int run_conversations(Context& ctx, Options& o) {
       auto reader = CaptureReader::open(file);
       if (reader) {
         Progress progress((*reader)->name(), (*reader)->size());
-        read_capture(**reader, table, stats,
-                     [&](std::uint64_t done) { progress.update(done); });
+        read_capture(**reader, table, stats, [&](std::uint64_t done) { progress.update(done); });
         if ((*reader)->error()) {
           ctx.error((*reader)->error()->what() + " (results so far are kept)");
           ++failures;

@@ -9,8 +9,7 @@ CaptureRun run_capture(const std::string& bytes, ConversationOptions options) {
     run.open_error = reader.error();
     return run;
   }
-  ConversationTable table(options,
-                          [&](const Conversation& c) { run.conversations.push_back(c); });
+  ConversationTable table(options, [&](const Conversation& c) { run.conversations.push_back(c); });
   read_capture(**reader, table, run.stats);
   table.finish();
   run.read_error = (*reader)->error();

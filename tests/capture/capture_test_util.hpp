@@ -14,8 +14,8 @@ namespace sockscope::testing {
 struct CaptureRun {
   std::vector<Conversation> conversations;  // in emission order
   CaptureStats stats;
-  std::optional<Error> open_error;          // the file was refused
-  std::optional<Error> read_error;          // the file ended badly
+  std::optional<Error> open_error;  // the file was refused
+  std::optional<Error> read_error;  // the file ended badly
   std::uint64_t evicted_early = 0;
 };
 

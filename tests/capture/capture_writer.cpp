@@ -84,8 +84,7 @@ Bytes transport(const Packet& p) {
       put16be(t, 1);
       t.insert(t.end(), p.icmp_quote.begin(), p.icmp_quote.end());
       break;
-    default:
-      break;
+    default: break;
   }
   for (std::uint32_t i = 0; i < p.payload; ++i) t.push_back(std::uint8_t('a' + i % 26));
   if (p.protocol == 1) set16be(t, 2, checksum(t.data(), t.size()));
@@ -189,9 +188,7 @@ Bytes frame(std::uint32_t linktype, const Bytes& ip, const std::vector<std::uint
       f.insert(f.end(), {std::uint8_t(af), 0, 0, 0});
       break;
     }
-    case 108:
-      put32be(f, v6 ? 24 : 2);
-      break;
+    case 108: put32be(f, v6 ? 24 : 2); break;
     case 113:
       f.insert(f.end(), {0, 0, 0, 1, 0, 6, 0x02, 0, 0, 0, 0, 0x01, 0, 0});
       put16be(f, ethertype);

@@ -22,8 +22,7 @@ namespace sockscope::testing {
 
 using Bytes = std::vector<std::uint8_t>;
 
-inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08,
-                              kAck = 0x10;
+inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
 
 IpAddress v4(const char* text);
 IpAddress v6(const char* text);
@@ -35,13 +34,13 @@ struct Packet {
   std::uint8_t flags = kAck;
   std::uint32_t seq = 0, ack = 0;
   std::uint16_t window = 65535;
-  std::uint32_t payload = 0;         // payload bytes (a byte pattern)
-  std::uint32_t tcp_options = 0;     // bytes of TCP options (NOPs), multiple of 4
+  std::uint32_t payload = 0;      // payload bytes (a byte pattern)
+  std::uint32_t tcp_options = 0;  // bytes of TCP options (NOPs), multiple of 4
   std::uint8_t icmp_type = 8, icmp_code = 0;
   std::uint16_t icmp_id = 0;
-  Bytes icmp_quote;                  // ICMP errors: the quoted packet (after the 8-byte header)
-  std::uint8_t sctp_chunk = 0;       // first chunk type (1 = INIT, 0 = DATA)
-  std::uint8_t ipv4_options = 0;     // bytes of IPv4 options (NOPs), multiple of 4
+  Bytes icmp_quote;                    // ICMP errors: the quoted packet (after the 8-byte header)
+  std::uint8_t sctp_chunk = 0;         // first chunk type (1 = INIT, 0 = DATA)
+  std::uint8_t ipv4_options = 0;       // bytes of IPv4 options (NOPs), multiple of 4
   std::vector<std::uint8_t> ipv6_ext;  // extension headers in order: 0, 43, 60 (8 bytes each)
   std::uint16_t ip_id = 0;
 };

@@ -14,15 +14,25 @@ struct Builder {
 
   void tcp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
            std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t payload = 0) {
-    Packet p{.src = *IpAddress::parse(src), .dst = *IpAddress::parse(dst), .protocol = 6,
-             .sport = sport, .dport = dport, .flags = flags, .seq = seq, .ack = ack,
+    Packet p{.src = *IpAddress::parse(src),
+             .dst = *IpAddress::parse(dst),
+             .protocol = 6,
+             .sport = sport,
+             .dport = dport,
+             .flags = flags,
+             .seq = seq,
+             .ack = ack,
              .payload = payload};
     w.packet(at(t), frame(1, build_ip(p), vlans));
   }
   void udp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
            std::uint32_t payload) {
-    Packet p{.src = *IpAddress::parse(src), .dst = *IpAddress::parse(dst), .protocol = 17,
-             .sport = sport, .dport = dport, .payload = payload};
+    Packet p{.src = *IpAddress::parse(src),
+             .dst = *IpAddress::parse(dst),
+             .protocol = 17,
+             .sport = sport,
+             .dport = dport,
+             .payload = payload};
     w.packet(at(t), frame(1, build_ip(p), vlans));
   }
   CaptureRun run(ConversationOptions options = {}) { return run_capture(w.bytes(), options); }
@@ -70,20 +80,20 @@ TEST(ConversationTest, RejectedAttemptAndResets) {
   Builder b;
   const char* c = "10.0.0.1";
   const char* s = "10.0.0.2";
-  b.tcp(1.0, c, 40001, s, 81, kSyn, 1, 0);              // REJ: SYN, RST-ACK
+  b.tcp(1.0, c, 40001, s, 81, kSyn, 1, 0);  // REJ: SYN, RST-ACK
   b.tcp(1.1, s, 81, c, 40001, kRst | kAck, 0, 2);
-  b.tcp(2.0, c, 40002, s, 82, kSyn, 1, 0);              // S0: SYN only
-  b.tcp(3.0, c, 40003, s, 83, kSyn, 1, 0);              // RSTO: established, client resets
+  b.tcp(2.0, c, 40002, s, 82, kSyn, 1, 0);  // S0: SYN only
+  b.tcp(3.0, c, 40003, s, 83, kSyn, 1, 0);  // RSTO: established, client resets
   b.tcp(3.1, s, 83, c, 40003, kSyn | kAck, 9, 2);
   b.tcp(3.2, c, 40003, s, 83, kAck, 2, 10);
   b.tcp(3.3, c, 40003, s, 83, kRst, 2, 0);
-  b.tcp(4.0, c, 40004, s, 84, kSyn, 1, 0);              // RSTR: established, server resets
+  b.tcp(4.0, c, 40004, s, 84, kSyn, 1, 0);  // RSTR: established, server resets
   b.tcp(4.1, s, 84, c, 40004, kSyn | kAck, 9, 2);
   b.tcp(4.2, c, 40004, s, 84, kAck, 2, 10);
   b.tcp(4.3, s, 84, c, 40004, kRst, 10, 0);
-  b.tcp(5.0, c, 40005, s, 85, kSyn, 1, 0);              // RSTOS0: SYN then RST, no SYN-ACK
+  b.tcp(5.0, c, 40005, s, 85, kSyn, 1, 0);  // RSTOS0: SYN then RST, no SYN-ACK
   b.tcp(5.1, c, 40005, s, 85, kRst, 2, 0);
-  b.tcp(6.0, c, 40006, s, 86, kSyn, 1, 0);              // SH: SYN then FIN, no SYN-ACK
+  b.tcp(6.0, c, 40006, s, 86, kSyn, 1, 0);  // SH: SYN then FIN, no SYN-ACK
   b.tcp(6.1, c, 40006, s, 86, kFin | kAck, 2, 0);
   auto run = b.run();
   ASSERT_EQ(run.conversations.size(), 6u);
@@ -222,18 +232,34 @@ TEST(ConversationTest, VlansSeparateConversations) {
 
 TEST(ConversationTest, Ipv6ExtensionHeadersAndFragments) {
   CaptureWriter w(CaptureWriter::kPcapNano);
-  Packet syn{.src = v6("2001:db8::1"), .dst = v6("2001:db8::2"), .protocol = 6, .sport = 40040,
-             .dport = 443, .flags = kSyn, .seq = 7, .ipv6_ext = {0, 60}};
+  Packet syn{.src = v6("2001:db8::1"),
+             .dst = v6("2001:db8::2"),
+             .protocol = 6,
+             .sport = 40040,
+             .dport = 443,
+             .flags = kSyn,
+             .seq = 7,
+             .ipv6_ext = {0, 60}};
   w.packet(at(1.0), frame(1, build_ip(syn)));
   // 3000 bytes of UDP payload over IPv6, fragmented: 3008 bytes of UDP in 3 fragments.
-  Packet big{.src = v6("2001:db8::1"), .dst = v6("2001:db8::3"), .protocol = 17, .sport = 40041,
-             .dport = 5000, .payload = 3000};
+  Packet big{.src = v6("2001:db8::1"),
+             .dst = v6("2001:db8::3"),
+             .protocol = 17,
+             .sport = 40041,
+             .dport = 5000,
+             .payload = 3000};
   auto frags = fragment(build_ip(big), 1232, 99);
   ASSERT_EQ(frags.size(), 3u);
   for (std::size_t i = 0; i < frags.size(); ++i) w.packet(at(2.0 + 0.01 * i), frame(1, frags[i]));
   // IPv4 fragments with options in the header.
-  Packet big4{.src = v4("10.0.0.1"), .dst = v4("10.0.0.9"), .protocol = 17, .sport = 42000,
-              .dport = 9999, .payload = 3000, .ipv4_options = 8, .ip_id = 4242};
+  Packet big4{.src = v4("10.0.0.1"),
+              .dst = v4("10.0.0.9"),
+              .protocol = 17,
+              .sport = 42000,
+              .dport = 9999,
+              .payload = 3000,
+              .ipv4_options = 8,
+              .ip_id = 4242};
   auto frags4 = fragment(build_ip(big4), 1480, 4242);
   ASSERT_EQ(frags4.size(), 3u);
   for (std::size_t i = 0; i < frags4.size(); ++i) w.packet(at(3.0 + 0.01 * i), frame(1, frags4[i]));
@@ -260,19 +286,34 @@ TEST(ConversationTest, Ipv6ExtensionHeadersAndFragments) {
 TEST(ConversationTest, IcmpEchoAndErrorsQuotingAPair) {
   CaptureWriter w(CaptureWriter::kPcapMicro);
   for (int i = 0; i < 2; ++i) {
-    Packet req{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 1, .payload = 56,
-               .icmp_type = 8, .icmp_id = 7};
-    Packet rep{.src = v4("10.0.0.2"), .dst = v4("10.0.0.1"), .protocol = 1, .payload = 56,
-               .icmp_type = 0, .icmp_id = 7};
+    Packet req{.src = v4("10.0.0.1"),
+               .dst = v4("10.0.0.2"),
+               .protocol = 1,
+               .payload = 56,
+               .icmp_type = 8,
+               .icmp_id = 7};
+    Packet rep{.src = v4("10.0.0.2"),
+               .dst = v4("10.0.0.1"),
+               .protocol = 1,
+               .payload = 56,
+               .icmp_type = 0,
+               .icmp_id = 7};
     w.packet(at(1.0 + i), frame(1, build_ip(req)));
     w.packet(at(1.5 + i), frame(1, build_ip(rep)));
   }
-  Packet query{.src = v4("10.0.0.1"), .dst = v4("10.0.0.53"), .protocol = 17, .sport = 41003,
-               .dport = 53, .payload = 30};
+  Packet query{.src = v4("10.0.0.1"),
+               .dst = v4("10.0.0.53"),
+               .protocol = 17,
+               .sport = 41003,
+               .dport = 53,
+               .payload = 30};
   const Bytes query_ip = build_ip(query);
   w.packet(at(5.0), frame(1, query_ip));
-  Packet unreachable{.src = v4("10.0.0.53"), .dst = v4("10.0.0.1"), .protocol = 1,
-                     .icmp_type = 3, .icmp_code = 3,
+  Packet unreachable{.src = v4("10.0.0.53"),
+                     .dst = v4("10.0.0.1"),
+                     .protocol = 1,
+                     .icmp_type = 3,
+                     .icmp_code = 3,
                      .icmp_quote = Bytes(query_ip.begin(), query_ip.begin() + 28)};
   w.packet(at(5.1), frame(1, build_ip(unreachable)));
   auto run = run_capture(w.bytes());
@@ -292,8 +333,14 @@ TEST(ConversationTest, IcmpEchoAndErrorsQuotingAPair) {
 
 TEST(ConversationTest, SnaplenDoesNotChangeByteCounts) {
   CaptureWriter w(CaptureWriter::kPcapMicro, 1, false, 96);
-  Packet p{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 6, .sport = 40050,
-           .dport = 80, .flags = kAck, .payload = 1000, .tcp_options = 12};
+  Packet p{.src = v4("10.0.0.1"),
+           .dst = v4("10.0.0.2"),
+           .protocol = 6,
+           .sport = 40050,
+           .dport = 80,
+           .flags = kAck,
+           .payload = 1000,
+           .tcp_options = 12};
   w.packet(at(1.0), frame(1, build_ip(p)));
   auto run = run_capture(w.bytes());
   ASSERT_EQ(run.conversations.size(), 1u);
@@ -302,8 +349,7 @@ TEST(ConversationTest, SnaplenDoesNotChangeByteCounts) {
 
 TEST(ConversationTest, MalformedPacketsAreCountedByReason) {
   CaptureWriter w(CaptureWriter::kPcapMicro);
-  Packet good{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 6, .sport = 1,
-              .dport = 2};
+  Packet good{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 6, .sport = 1, .dport = 2};
   Bytes bad_ihl = build_ip(good);
   bad_ihl[0] = 0x43;
   w.packet(at(1), frame(1, bad_ihl));
@@ -356,10 +402,19 @@ TEST(ConversationTest, FullTableEmitsOldestEarlyAndDropsNothing) {
 
 TEST(ConversationTest, SctpInitIsAHandshake) {
   CaptureWriter w(CaptureWriter::kPcapMicro);
-  Packet init{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 132, .sport = 50500,
-              .dport = 3868, .sctp_chunk = 1};
-  Packet data{.src = v4("10.0.0.2"), .dst = v4("10.0.0.1"), .protocol = 132, .sport = 3868,
-              .dport = 50500, .payload = 100, .sctp_chunk = 0};
+  Packet init{.src = v4("10.0.0.1"),
+              .dst = v4("10.0.0.2"),
+              .protocol = 132,
+              .sport = 50500,
+              .dport = 3868,
+              .sctp_chunk = 1};
+  Packet data{.src = v4("10.0.0.2"),
+              .dst = v4("10.0.0.1"),
+              .protocol = 132,
+              .sport = 3868,
+              .dport = 50500,
+              .payload = 100,
+              .sctp_chunk = 0};
   w.packet(at(1), frame(1, build_ip(init)));
   w.packet(at(2), frame(1, build_ip(data)));
   auto run = run_capture(w.bytes());

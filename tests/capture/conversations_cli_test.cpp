@@ -9,9 +9,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "capture/capture_test_util.hpp"
 #include "support/run_command.hpp"
@@ -28,19 +27,30 @@ class ConversationsCliTest : public ::testing::Test {
     CaptureWriter w(CaptureWriter::kPcapNg);
     auto tcp = [&](double t, const char* s, std::uint16_t sp, const char* d, std::uint16_t dp,
                    std::uint8_t flags, std::uint32_t payload = 0) {
-      Packet p{.src = v4(s), .dst = v4(d), .protocol = 6, .sport = sp, .dport = dp,
-               .flags = flags, .seq = 1000, .ack = 1, .payload = payload};
+      Packet p{.src = v4(s),
+               .dst = v4(d),
+               .protocol = 6,
+               .sport = sp,
+               .dport = dp,
+               .flags = flags,
+               .seq = 1000,
+               .ack = 1,
+               .payload = payload};
       w.packet(at(t), frame(1, build_ip(p)));
     };
-    for (auto [client, port, t] : {std::tuple{"192.0.2.10", 40000, 10.0},
-                                   std::tuple{"192.0.2.10", 40001, 11.0},
-                                   std::tuple{"192.0.2.11", 50000, 12.0}}) {
+    for (auto [client, port, t] :
+         {std::tuple{"192.0.2.10", 40000, 10.0}, std::tuple{"192.0.2.10", 40001, 11.0},
+          std::tuple{"192.0.2.11", 50000, 12.0}}) {
       tcp(t, client, std::uint16_t(port), "192.0.2.80", 443, kSyn);
       tcp(t + 0.25, "192.0.2.80", 443, client, std::uint16_t(port), kSyn | kAck);
       tcp(t + 0.5, client, std::uint16_t(port), "192.0.2.80", 443, kAck, 200);
     }
-    Packet q{.src = v4("192.0.2.10"), .dst = v4("192.0.2.53"), .protocol = 17, .sport = 41000,
-             .dport = 53, .payload = 30};
+    Packet q{.src = v4("192.0.2.10"),
+             .dst = v4("192.0.2.53"),
+             .protocol = 17,
+             .sport = 41000,
+             .dport = 53,
+             .payload = 30};
     w.packet(at(20.0), frame(1, build_ip(q)));
     bytes_ = w.bytes();
     path_ = ::testing::TempDir() + "/sockscope_cli_" + std::to_string(::getpid()) + ".pcapng";
@@ -161,8 +171,8 @@ TEST_F(ConversationsCliTest, AggregationsByServerAndClient) {
   EXPECT_EQ(web["conversations"], 3);
   EXPECT_EQ(web["client_hosts"], 2);
   EXPECT_EQ(web["packets"], 9);
-  auto client = run_sockscope({"--json", "conv", "--by", "client", "--sort", "conversations",
-                               path_});
+  auto client =
+      run_sockscope({"--json", "conv", "--by", "client", "--sort", "conversations", path_});
   ASSERT_EQ(client.exit_code, 0) << client.err;
   json first = json::parse(lines(client.out)[0]);
   EXPECT_EQ(first["client"], "192.0.2.10");
@@ -228,10 +238,10 @@ TEST(ConversationsCliLive, LoopbackDatagramsBecomeOneConversation) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  auto r = run_sockscope({"--json", "conv", "--interface", "lo", "--filter",
-                          "udp and src host 127.77.0.1 and dst port 39999", "--count", "5",
-                          "--duration", "20"},
-                         40);
+  auto r = run_sockscope(
+      {"--json", "conv", "--interface", "lo", "--filter",
+       "udp and src host 127.77.0.1 and dst port 39999", "--count", "5", "--duration", "20"},
+      40);
   done = true;
   sender.join();
   ::close(fd);

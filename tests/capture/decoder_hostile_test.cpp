@@ -15,22 +15,46 @@ namespace {
 
 std::vector<std::pair<std::uint32_t, Bytes>> frames() {
   std::vector<std::pair<std::uint32_t, Bytes>> out;
-  Packet tcp{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 6, .sport = 1000,
-             .dport = 80, .flags = kSyn, .payload = 10, .tcp_options = 8, .ipv4_options = 4};
-  Packet udp6{.src = v6("2001:db8::1"), .dst = v6("2001:db8::2"), .protocol = 17, .sport = 5,
-              .dport = 53, .payload = 12, .ipv6_ext = {0, 43, 60}};
-  Packet sctp{.src = v4("10.0.0.1"), .dst = v4("10.0.0.2"), .protocol = 132, .sport = 7,
-              .dport = 8, .sctp_chunk = 1};
+  Packet tcp{.src = v4("10.0.0.1"),
+             .dst = v4("10.0.0.2"),
+             .protocol = 6,
+             .sport = 1000,
+             .dport = 80,
+             .flags = kSyn,
+             .payload = 10,
+             .tcp_options = 8,
+             .ipv4_options = 4};
+  Packet udp6{.src = v6("2001:db8::1"),
+              .dst = v6("2001:db8::2"),
+              .protocol = 17,
+              .sport = 5,
+              .dport = 53,
+              .payload = 12,
+              .ipv6_ext = {0, 43, 60}};
+  Packet sctp{.src = v4("10.0.0.1"),
+              .dst = v4("10.0.0.2"),
+              .protocol = 132,
+              .sport = 7,
+              .dport = 8,
+              .sctp_chunk = 1};
   const Bytes quoted = build_ip(tcp);
-  Packet icmp{.src = v4("10.0.0.9"), .dst = v4("10.0.0.1"), .protocol = 1, .icmp_type = 3,
-              .icmp_code = 1, .icmp_quote = Bytes(quoted.begin(), quoted.begin() + 32)};
-  Packet echo6{.src = v6("2001:db8::1"), .dst = v6("2001:db8::2"), .protocol = 58,
-               .icmp_type = 128, .icmp_id = 9};
+  Packet icmp{.src = v4("10.0.0.9"),
+              .dst = v4("10.0.0.1"),
+              .protocol = 1,
+              .icmp_type = 3,
+              .icmp_code = 1,
+              .icmp_quote = Bytes(quoted.begin(), quoted.begin() + 32)};
+  Packet echo6{.src = v6("2001:db8::1"),
+               .dst = v6("2001:db8::2"),
+               .protocol = 58,
+               .icmp_type = 128,
+               .icmp_id = 9};
   for (const Packet& p : {tcp, udp6, sctp, icmp, echo6}) {
     const Bytes ip = build_ip(p);
     for (std::uint32_t link : {1u, 0u, 108u, 101u, 113u, 276u}) {
-      out.emplace_back(link, frame(link, ip, link == 1 ? std::vector<std::uint16_t>{5, 6}
-                                                      : std::vector<std::uint16_t>{}));
+      out.emplace_back(
+          link, frame(link, ip,
+                      link == 1 ? std::vector<std::uint16_t>{5, 6} : std::vector<std::uint16_t>{}));
     }
     for (const Bytes& f : fragment(ip, 64)) out.emplace_back(101, f);
   }
@@ -41,8 +65,11 @@ bool decode_exact(std::uint32_t link, const std::uint8_t* data, std::size_t n, P
                   DropReason& why) {
   std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[n ? n : 1]);
   if (n) std::memcpy(copy.get(), data, n);
-  RawPacket raw{.ts_ns = 1, .caplen = std::uint32_t(n), .wire_len = std::uint32_t(n),
-                .linktype = link, .data = copy.get()};
+  RawPacket raw{.ts_ns = 1,
+                .caplen = std::uint32_t(n),
+                .wire_len = std::uint32_t(n),
+                .linktype = link,
+                .data = copy.get()};
   return decode_packet(raw, info, why);
 }
 

@@ -12,8 +12,11 @@ namespace {
 void exchange(CaptureWriter& w, std::uint32_t linktype, bool ipv6 = false,
               std::uint32_t interface = 0) {
   Packet q{.src = ipv6 ? v6("2001:db8::1") : v4("192.0.2.1"),
-           .dst = ipv6 ? v6("2001:db8::53") : v4("192.0.2.53"), .protocol = 17, .sport = 45000,
-           .dport = 53, .payload = 30};
+           .dst = ipv6 ? v6("2001:db8::53") : v4("192.0.2.53"),
+           .protocol = 17,
+           .sport = 45000,
+           .dport = 53,
+           .payload = 30};
   Packet r = q;
   std::swap(r.src, r.dst);
   std::swap(r.sport, r.dport);
@@ -67,7 +70,7 @@ TEST(ReaderTest, PcapNgInterfacesResolutionsAndSkippedBlocks) {
   for (bool big : {false, true}) {
     CaptureWriter w(CaptureWriter::kPcapNg, 1, big);
     w.skippable_block();
-    const std::uint32_t raw = w.add_interface(101, 9);       // nanoseconds
+    const std::uint32_t raw = w.add_interface(101, 9);          // nanoseconds
     const std::uint32_t sll = w.add_interface(113, 0x80 | 20);  // 2^-20 s units
     exchange(w, 101, false, raw);
     w.skippable_block();
@@ -75,8 +78,12 @@ TEST(ReaderTest, PcapNgInterfacesResolutionsAndSkippedBlocks) {
     expect_exchange(run);
     CaptureWriter w2(CaptureWriter::kPcapNg, 1, big);
     const std::uint32_t sll2 = w2.add_interface(113, 0x80 | 20);
-    Packet q{.src = v4("192.0.2.1"), .dst = v4("192.0.2.53"), .protocol = 17, .sport = 45000,
-             .dport = 53, .payload = 30};
+    Packet q{.src = v4("192.0.2.1"),
+             .dst = v4("192.0.2.53"),
+             .protocol = 17,
+             .sport = 45000,
+             .dport = 53,
+             .payload = 30};
     w2.packet(at(1.0), frame(113, build_ip(q)), sll2);
     auto run2 = run_capture(w2.bytes());
     ASSERT_EQ(run2.conversations.size(), 1u);
@@ -87,8 +94,12 @@ TEST(ReaderTest, PcapNgInterfacesResolutionsAndSkippedBlocks) {
 
 TEST(ReaderTest, PcapNgSimplePacketBlocks) {
   CaptureWriter w(CaptureWriter::kPcapNg, 1, false, 64);
-  Packet q{.src = v4("192.0.2.1"), .dst = v4("192.0.2.53"), .protocol = 17, .sport = 45000,
-           .dport = 53, .payload = 100};
+  Packet q{.src = v4("192.0.2.1"),
+           .dst = v4("192.0.2.53"),
+           .protocol = 17,
+           .sport = 45000,
+           .dport = 53,
+           .payload = 100};
   w.simple_packet(frame(1, build_ip(q)));
   auto run = run_capture(w.bytes());
   ASSERT_EQ(run.conversations.size(), 1u);
@@ -137,8 +148,12 @@ TEST(ReaderTest, NotACaptureIsUnsupported) {
 TEST(ReaderTest, ReadsFromAFileInBlocks) {
   // More than one 4 MiB buffer of records, through the real file path.
   CaptureWriter w(CaptureWriter::kPcapMicro);
-  Packet p{.src = v4("10.1.0.1"), .dst = v4("10.1.0.2"), .protocol = 17, .sport = 40000,
-           .dport = 9000, .payload = 1400};
+  Packet p{.src = v4("10.1.0.1"),
+           .dst = v4("10.1.0.2"),
+           .protocol = 17,
+           .sport = 40000,
+           .dport = 9000,
+           .payload = 1400};
   const Bytes f = frame(1, build_ip(p));
   const int n = 4000;  // ~5.8 MB
   for (int i = 0; i < n; ++i) w.packet(at(1.0 + i * 1e-4), f);

@@ -14,15 +14,15 @@ namespace sockscope::testing {
 
 struct TrafficOptions {
   std::uint64_t packets = 10'000;
-  std::uint64_t conversations = 500;   // roughly: packets per conversation = packets / this
-  std::uint32_t concurrent = 2000;     // conversations open at once (interleaving)
+  std::uint64_t conversations = 500;  // roughly: packets per conversation = packets / this
+  std::uint32_t concurrent = 2000;    // conversations open at once (interleaving)
   double ipv6_share = 0.2;
   double vlan_share = 0.3;
   double udp_share = 0.35;
   std::uint32_t snaplen = 96;
   std::uint64_t seed = 1;
   std::uint64_t start_ns = 1'700'000'000'000'000'000ull;
-  std::uint64_t step_ns = 10'000;      // mean time between packets
+  std::uint64_t step_ns = 10'000;  // mean time between packets
   CaptureWriter::Format format = CaptureWriter::kPcapMicro;
 };
 

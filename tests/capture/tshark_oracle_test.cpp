@@ -67,8 +67,8 @@ class TsharkOracleTest : public ::testing::Test {
 };
 
 TEST_F(TsharkOracleTest, PacketCountsPerDirectionMatchConvTables) {
-  auto r = run_command({"tshark", "-n", "-r", path_, "-q", "-z", "conv,tcp", "-z", "conv,udp"},
-                       120);
+  auto r =
+      run_command({"tshark", "-n", "-r", path_, "-q", "-z", "conv,tcp", "-z", "conv,udp"}, 120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Lines: "A <-> B  <-frames bytes unit  ->frames bytes unit  total bytes unit  start dur".
   // "<-" counts frames from B to A, "->" from A to B.
@@ -97,22 +97,20 @@ TEST_F(TsharkOracleTest, PacketCountsPerDirectionMatchConvTables) {
     auto it = theirs.find(k);
     ASSERT_NE(it, theirs.end()) << c.pair.to_string();
     const bool client_is_a = k.a == client;
-    EXPECT_EQ(c.client.packets, client_is_a ? it->second.packets_from_a
-                                            : it->second.packets_from_b)
+    EXPECT_EQ(c.client.packets, client_is_a ? it->second.packets_from_a : it->second.packets_from_b)
         << c.pair.to_string();
-    EXPECT_EQ(c.server.packets, client_is_a ? it->second.packets_from_b
-                                            : it->second.packets_from_a)
+    EXPECT_EQ(c.server.packets, client_is_a ? it->second.packets_from_b : it->second.packets_from_a)
         << c.pair.to_string();
   }
 }
 
 TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
-  auto r = run_command({"tshark", "-n", "-r", path_, "-T", "fields", "-E", "separator=,",
-                        "-e", "ip.src", "-e", "ipv6.src", "-e", "ip.dst", "-e", "ipv6.dst",
-                        "-e", "tcp.srcport", "-e", "udp.srcport", "-e", "tcp.dstport",
-                        "-e", "udp.dstport", "-e", "ip.len", "-e", "ipv6.plen", "-e",
-                        "tcp.len", "-e", "udp.length"},
-                       120);
+  auto r = run_command(
+      {"tshark", "-n",          "-r", path_,         "-T", "fields",      "-E", "separator=,",
+       "-e",     "ip.src",      "-e", "ipv6.src",    "-e", "ip.dst",      "-e", "ipv6.dst",
+       "-e",     "tcp.srcport", "-e", "udp.srcport", "-e", "tcp.dstport", "-e", "udp.dstport",
+       "-e",     "ip.len",      "-e", "ipv6.plen",   "-e", "tcp.len",     "-e", "udp.length"},
+      120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::map<Key, Sides> theirs;
   std::uint64_t packets = 0;
@@ -142,8 +140,8 @@ TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
   ASSERT_EQ(ours_.conversations.size(), theirs.size());
   for (const auto& c : ours_.conversations) {
     const std::string client = tshark_endpoint(c.pair.first);
-    Key k = key_of(std::string(to_string(c.pair.transport)), client,
-                   tshark_endpoint(c.pair.second));
+    Key k =
+        key_of(std::string(to_string(c.pair.transport)), client, tshark_endpoint(c.pair.second));
     auto it = theirs.find(k);
     ASSERT_NE(it, theirs.end()) << c.pair.to_string();
     const Sides& s = it->second;
@@ -167,8 +165,15 @@ TEST(TsharkOracleReuseTest, SynAfterCloseSplitsLikeTshark) {
   auto tcp = [&](double t, const char* s, std::uint16_t sp, const char* d, std::uint16_t dp,
                  std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
                  std::uint32_t payload = 0) {
-    Packet p{.src = v4(s), .dst = v4(d), .protocol = 6, .sport = sp, .dport = dp,
-             .flags = flags, .seq = seq, .ack = ack, .payload = payload};
+    Packet p{.src = v4(s),
+             .dst = v4(d),
+             .protocol = 6,
+             .sport = sp,
+             .dport = dp,
+             .flags = flags,
+             .seq = seq,
+             .ack = ack,
+             .payload = payload};
     w.packet(at(t), frame(1, build_ip(p)));
   };
   const char* c = "10.0.0.1";
