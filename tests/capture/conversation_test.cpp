@@ -212,6 +212,16 @@ TEST(ConversationTest, PortGroupRuleWhenFirstPacketDisagrees) {
   EXPECT_EQ(run.conversations[0].conn_state, ConnState::kSHR);
 }
 
+TEST(ConversationTest, LowerPortGuessNeverOverrulesTheFirstPacket) {
+  Builder b;
+  b.udp(1.0, "10.0.0.1", 35000, "10.0.0.2", 40000, 10);  // two ephemeral ports
+  b.udp(2.0, "10.0.0.3", 40001, "10.0.0.4", 35001, 10);
+  auto run = b.run();
+  ASSERT_EQ(by_client(run, "10.0.0.1:35000").size(), 1u);
+  ASSERT_EQ(by_client(run, "10.0.0.3:40001").size(), 1u);
+  for (const auto& c : run.conversations) EXPECT_EQ(c.evidence, Evidence::kFirstPacket);
+}
+
 TEST(ConversationTest, VlansSeparateConversations) {
   Builder b;
   b.vlans = {10};
