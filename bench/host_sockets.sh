@@ -70,6 +70,11 @@ for n in "${COUNTS[@]}"; do
   read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color)
   row "sockscope sockets --tcp" "$w" "$m" "$r" "$sw" "$sm"
   row "ss -tanH" "$sw" "$sm" "$sr" "$sw" "$sm"
+  # Issue 5's goal: ephemeral accounting costs no more than listing the sockets.
+  read -r w m r < <(measure "$SOCKSCOPE" ephemeral --no-color)
+  row "sockscope ephemeral" "$w" "$m" "$r" "$sw" "$sm"
+  read -r w m r < <(measure "$SOCKSCOPE" sockets --no-color)
+  row "sockscope sockets (tcp+udp)" "$w" "$m" "$r" "$sw" "$sm"
   read -r w m r < <(measure netstat -tan)
   row "netstat -tan" "$w" "$m" "$r" "$sw" "$sm"
   read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p)

@@ -109,15 +109,22 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   }
   SocketQuery query;
   query.transports = {Transport::kTcp, Transport::kUdp};
-  auto table = SocketTable::read(query);
-  if (!table) {
-    ctx.error("ephemeral: cannot read the socket table: " + table.error().what());
+  // Streamed straight into the compact form the analysis needs (no socket table).
+  std::string why_fallback;
+  auto source = open_socket_source(&why_fallback);
+  if (!source) {
+    ctx.error("ephemeral: cannot read the socket table: " + source.error().what());
     return kExitRuntime;
   }
-  for (const auto& skipped : table->skipped) ctx.warn(skipped.what());
+  if (!why_fallback.empty()) ctx.warn(why_fallback);
   std::vector<PortUse> uses;
-  uses.reserve(table->sockets.size());
-  for (const auto& s : table->sockets) uses.push_back(to_port_use(s));
+  auto dumped = (*source)->dump(query, [&](const SocketRecord& s) { uses.push_back(to_port_use(s)); });
+  if (!dumped) {
+    ctx.error("ephemeral: cannot read the socket table: " + dumped.error().what());
+    return kExitRuntime;
+  }
+  for (const auto& skipped : dumped->skipped) ctx.warn(skipped.what());
+  const std::string source_name((*source)->name());
   const std::size_t shown = opt.all ? SIZE_MAX : opt.top;
   EphemeralReport report = analyze_ephemeral(uses, *settings, std::min<std::size_t>(shown, 1000));
 
@@ -236,7 +243,7 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
     fmt::format_to(std::back_inserter(buf),
                    "note: the socket source ({}) cannot tell which ports bind() chose; "
                    "accepted sockets were recognised by their listener's port\n",
-                   table->source);
+                   source_name);
   }
   return crossed ? kExitThreshold : kExitOk;
 }
