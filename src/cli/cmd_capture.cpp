@@ -200,24 +200,40 @@ ShortText duration_text(std::uint64_t ns) {
   return ShortText("{}h{:02}m", int(s / 3600), int(s / 60) % 60);
 }
 
-bool sort_conversations(std::vector<Conversation>& v, const std::string& key) {
-  auto by = [&](auto metric, bool descending) {
-    std::stable_sort(v.begin(), v.end(), [&](const Conversation& x, const Conversation& y) {
-      return descending ? metric(x) > metric(y) : metric(x) < metric(y);
-    });
-  };
+// The rows in --sort order, as pointers: sorting 16-byte (key, index) pairs moves far
+// less memory than a stable sort of the records themselves, and the index as the
+// tie-break keeps the order a stable sort would give. Empty for an unknown key.
+std::vector<const Conversation*> sorted_conversations(const std::vector<Conversation>& v,
+                                                      const std::string& key) {
+  std::uint64_t (*metric)(const Conversation&) = nullptr;
+  bool descending = true;
   if (key == "bytes") {
-    by([](const Conversation& c) { return c.ip_bytes(); }, true);
+    metric = [](const Conversation& c) { return c.ip_bytes(); };
   } else if (key == "packets") {
-    by([](const Conversation& c) { return c.packets(); }, true);
+    metric = [](const Conversation& c) { return c.packets(); };
   } else if (key == "duration") {
-    by([](const Conversation& c) { return c.duration_ns(); }, true);
+    metric = [](const Conversation& c) { return c.duration_ns(); };
   } else if (key == "first") {
-    by([](const Conversation& c) { return c.first_ns; }, false);
+    metric = [](const Conversation& c) { return c.first_ns; };
+    descending = false;
   } else {
-    return false;
+    return {};
   }
-  return true;
+  struct Key {
+    std::uint64_t value;
+    std::size_t index;
+  };
+  std::vector<Key> keys(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    // Descending order is ascending order of the complement.
+    keys[i] = {descending ? ~metric(v[i]) : metric(v[i]), i};
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
+    return x.value != y.value ? x.value < y.value : x.index < y.index;
+  });
+  std::vector<const Conversation*> rows(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) rows[i] = &v[keys[i].index];
+  return rows;
 }
 
 // The conversation table. Rows can number in the millions, so cells are formatted
@@ -255,11 +271,15 @@ void table_cells(Context& ctx, const Conversation& c, Cell&& cell) {
   cell(10, to_string(c.evidence));
 }
 
-void render_table(Context& ctx, const std::vector<Conversation>& v) {
+// The column widths do not depend on the order, so they are measured walking the
+// records in memory order; printing walks them in sorted order, which is random in
+// memory, so the rows a few ahead are prefetched (a record spans several cache lines).
+void render_table(Context& ctx, const std::vector<Conversation>& all,
+                  const std::vector<const Conversation*>& v) {
   auto& buf = ctx.out.buffer();
   std::size_t width[kColumns];
   for (std::size_t k = 0; k < kColumns; ++k) width[k] = std::string_view(kHeaders[k]).size();
-  for (const auto& c : v) {
+  for (const Conversation& c : all) {
     table_cells(ctx, c, [&](std::size_t k, std::string_view text) {
       width[k] = std::max(width[k], text.size());
     });
@@ -282,8 +302,15 @@ void render_table(Context& ctx, const std::vector<Conversation>& v) {
   buf.append(ctx.style.bold());
   for (std::size_t k = 0; k < kColumns; ++k) cell(k, kHeaders[k]);
   buf.append(ctx.style.reset());
-  for (const auto& c : v) {
-    table_cells(ctx, c, cell);
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i + kAhead < v.size()) {
+      const char* ahead = reinterpret_cast<const char*>(v[i + kAhead]);
+      for (std::size_t line = 0; line < sizeof(Conversation); line += 64) {
+        __builtin_prefetch(ahead + line);
+      }
+    }
+    table_cells(ctx, *v[i], cell);
     ctx.out.maybe_flush();
   }
 }
@@ -613,11 +640,11 @@ int run_conversations(Context& ctx, Options& o) {
     if (!o.by.empty()) {
       render_groups(ctx, collected, o.by, o.sort);
     } else {
-      sort_conversations(collected, o.sort);
+      const std::vector<const Conversation*> rows = sorted_conversations(collected, o.sort);
       if (ctx.format == Format::kJson) {
-        for (const auto& c : collected) write_json(ctx, c);
+        for (const Conversation* c : rows) write_json(ctx, *c);
       } else {
-        render_table(ctx, collected);
+        render_table(ctx, collected, rows);
       }
     }
   }
