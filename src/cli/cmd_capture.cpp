@@ -5,6 +5,7 @@
 // the table and the --by aggregations collect, then sort. The summary (packets,
 // conversations by transport, undecodable packets by reason, early evictions) ends
 // the table on stdout and goes to stderr for the machine formats.
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -83,9 +84,9 @@ void write_json(Context& ctx, const Conversation& c) {
   auto out = fmt::appender(buf);
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
   fmt::format_to(out,
-                 "{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
-                 "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
-                 "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":",
+                 FMT_COMPILE("{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
+                             "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
+                             "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":"),
                  to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
                  c.pair.first.port, to_string(c.pair.first.group()),
                  std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
@@ -96,17 +97,18 @@ void write_json(Context& ctx, const Conversation& c) {
   } else {
     json_string(buf, service);
   }
-  if (c.vlan) fmt::format_to(out, ",\"vlan\":{}", c.vlan);
-  fmt::format_to(out,
-                 ",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
-                 "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
-                 "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
-                 "\"history\":\"{}\",\"community_id\":\"{}\"{}}}\n",
-                 seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
-                 seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
-                 c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
-                 c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
-                 c.evicted_early ? ",\"evicted_early\":true" : "");
+  if (c.vlan) fmt::format_to(out, FMT_COMPILE(",\"vlan\":{}"), c.vlan);
+  fmt::format_to(
+      out,
+      FMT_COMPILE(",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
+                  "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
+                  "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
+                  "\"history\":\"{}\",\"community_id\":\"{}\"{}}}\n"),
+      seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+      seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
+      c.client.payload_bytes, c.server.packets, c.server.ip_bytes, c.server.payload_bytes,
+      to_string(c.conn_state), c.history, c.community_id(),
+      c.evicted_early ? ",\"evicted_early\":true" : "");
 }
 
 constexpr const char* kCsvHeader =
@@ -119,11 +121,11 @@ void write_csv(Context& ctx, const Conversation& c) {
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
   const std::string_view ca(a, c.pair.first.address.format(a));
   const std::string_view sa(b, c.pair.second.address.format(b));
-  fmt::format_to(fmt::appender(buf), "{},{},{},{},{},{},", to_string(c.pair.transport), ca,
-                 c.pair.first.port, sa, c.pair.second.port, to_string(c.evidence));
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{},{},{},{},{},{},"), to_string(c.pair.transport),
+                 ca, c.pair.first.port, sa, c.pair.second.port, to_string(c.evidence));
   csv_field(buf, service_of(ctx, c));
-  fmt::format_to(fmt::appender(buf), ",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.vlan,
-                 seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE(",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n"),
+                 c.vlan, seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
                  seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
                  c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
                  c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
