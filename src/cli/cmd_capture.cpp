@@ -161,18 +161,19 @@ void write_zeek(Context& ctx, const Conversation& c) {
   auto& buf = ctx.out.buffer();
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
   const std::string_view service = service_of(ctx, c);
-  fmt::format_to(fmt::appender(buf), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t"),
                  seconds_text(c.first_ns).view(), uid_of(c),
                  std::string_view(a, c.pair.first.address.format(a)), c.pair.first.port,
                  std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
                  to_string(c.pair.transport), service.empty() ? "-" : service);
   if (c.duration_ns() > 0) {
-    fmt::format_to(fmt::appender(buf), "{}\t{}\t{}\t", seconds_text(c.duration_ns()).view(),
-                   c.client.payload_bytes, c.server.payload_bytes);
+    fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t"),
+                   seconds_text(c.duration_ns()).view(), c.client.payload_bytes,
+                   c.server.payload_bytes);
   } else {
     buf.append(std::string_view("-\t-\t-\t"));
   }
-  fmt::format_to(fmt::appender(buf), "{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t-\t{}\n",
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t-\t{}\n"),
                  to_string(c.conn_state), c.history.empty() ? "-" : c.history, c.client.packets,
                  c.client.ip_bytes, c.server.packets, c.server.ip_bytes, c.community_id());
 }
