@@ -1,10 +1,5 @@
 #include "sockscope/port.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "core/text.hpp"
 
 namespace sockscope {
@@ -95,16 +90,9 @@ std::expected<PortRange, Error> EphemeralRange::parse_sysctl(std::string_view te
 }
 
 std::expected<EphemeralRange, Error> EphemeralRange::read_host(std::string_view path) {
-  std::ifstream in{std::string(path)};
-  if (!in) {
-    int err = errno;
-    Error e = Error::io(std::string(path) + ": " + std::strerror(err));
-    if (err == EACCES || err == EPERM) e.code = Code::kPermission;
-    return std::unexpected(e);
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto range = parse_sysctl(ss.str());
+  auto text = text::read_file(path);
+  if (!text) return std::unexpected(text.error());
+  auto range = parse_sysctl(*text);
   if (!range) {
     Error e = range.error();
     e.message = std::string(path) + ": " + e.message;

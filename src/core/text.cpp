@@ -1,5 +1,9 @@
 #include "core/text.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace sockscope::text {
@@ -37,6 +41,19 @@ std::expected<unsigned, Error> parse_decimal(std::string_view digits, unsigned m
                                      column + i, digits.substr(i)));
   }
   return static_cast<unsigned>(value);
+}
+
+std::expected<std::string, Error> read_file(std::string_view path) {
+  std::ifstream in{std::string(path)};
+  if (!in) {
+    int err = errno;
+    Error e = Error::io(std::string(path) + ": " + std::strerror(err));
+    if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
+    return std::unexpected(e);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace sockscope::text

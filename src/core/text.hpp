@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <string>
 #include <string_view>
 
 #include "sockscope/error.hpp"
@@ -62,5 +63,9 @@ inline char* write_hex16(char* p, std::uint16_t v) {
 // ("port", "prefix length").
 std::expected<unsigned, Error> parse_decimal(std::string_view digits, unsigned max,
                                              std::size_t column, std::string_view what);
+
+// A small file's whole text (sysctls, /proc entries). The error names the path;
+// EACCES/EPERM give Error::Code::kPermission.
+std::expected<std::string, Error> read_file(std::string_view path);
 
 }  // namespace sockscope::text

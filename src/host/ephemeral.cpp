@@ -3,12 +3,9 @@
 #include "sockscope/ephemeral.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
+#include "core/text.hpp"
 #include "sockscope/socket_pair.hpp"
 
 namespace sockscope {
@@ -28,18 +25,11 @@ struct DestinationKeyHash {
   }
 };
 
-std::expected<std::string, Error> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    int err = errno;
-    Error e = Error::io(path + ": " + std::strerror(err));
-    if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
-    return std::unexpected(e);
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+// A sysctl's value without its trailing newline.
+std::expected<std::string, Error> read_sysctl(const std::string& path) {
+  auto text = text::read_file(path);
+  if (!text) return text;
+  while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
   return text;
 }
 
@@ -77,7 +67,7 @@ std::expected<EphemeralSettings, Error> EphemeralSettings::read(
   auto range = EphemeralRange::read_host(proc_sys_ipv4 + "/ip_local_port_range");
   if (!range) return std::unexpected(range.error());
   s.range = range->range;
-  if (auto reserved = read_text(proc_sys_ipv4 + "/ip_local_reserved_ports")) {
+  if (auto reserved = read_sysctl(proc_sys_ipv4 + "/ip_local_reserved_ports")) {
     auto ports = parse_port_list(*reserved);
     if (!ports) {
       Error e = ports.error();
@@ -87,7 +77,7 @@ std::expected<EphemeralSettings, Error> EphemeralSettings::read(
     s.reserved = *ports;
     s.reserved_text = *reserved;
   }
-  if (auto reuse = read_text(proc_sys_ipv4 + "/tcp_tw_reuse")) {
+  if (auto reuse = read_sysctl(proc_sys_ipv4 + "/tcp_tw_reuse")) {
     s.tcp_tw_reuse = std::atoi(reuse->c_str());
   }
   return s;
