@@ -4,8 +4,76 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
+#include <string_view>
 
 #include "cli/context.hpp"
+
+namespace {
+
+using sockscope::cli::Context;
+
+// Each file of subcommands and the names (and aliases) it registers. Building
+// CLI11's option tree is most of a short run's work (every option is checked
+// against its siblings), so a run registers only the area of the subcommand it
+// names. The names are a hint: when the named area does not register the word
+// (a stale entry), the remaining areas are registered too and CLI11 decides as
+// before.
+struct Area {
+  void (*add)(CLI::App&, Context&);
+  std::initializer_list<std::string_view> names;
+};
+const Area kAreas[] = {
+    {sockscope::cli::add_model_commands, {"endpoint", "pair", "groups"}},
+    {sockscope::cli::add_registry_commands, {"port", "service", "search"}},
+    {sockscope::cli::add_ephemeral_commands, {"ephemeral"}},
+    {sockscope::cli::add_host_commands, {"sockets", "listen"}},
+    {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
+};
+
+// The subcommand word: the first argument that is not a global option (or
+// the value of --services). Empty when there is none. Sets `help` when help is
+// asked for before it.
+std::string_view subcommand_word(int argc, char** argv, bool& help) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "-h" || a == "--help" || a == "--help-all") help = true;
+    if (a == "--") return {};
+    if (a == "--services") {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a.front() != '-') return a;
+  }
+  return {};
+}
+
+// Registers the area that defines `word`, or every area (in help order) when
+// the word is unknown or help is asked for without one. A run without a
+// subcommand (the overview, --version) needs none.
+void add_commands(CLI::App& app, Context& ctx, int argc, char** argv) {
+  bool help = false;
+  const std::string_view word = subcommand_word(argc, argv, help);
+  if (word.empty() && !help) return;
+  const Area* chosen = nullptr;
+  if (!word.empty()) {
+    for (const Area& area : kAreas) {
+      for (std::string_view name : area.names) {
+        if (name == word) chosen = &area;
+      }
+    }
+  }
+  if (chosen) {
+    chosen->add(app, ctx);
+    const std::string name(word);
+    if (!app.get_subcommands([&](CLI::App* sub) { return sub->check_name(name); }).empty()) return;
+  }
+  for (const Area& area : kAreas) {
+    if (&area != chosen) area.add(app, ctx);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace sockscope::cli;
@@ -25,11 +93,7 @@ int main(int argc, char** argv) {
       ->type_name("FILE")
       ->transform(keep_literal());
 
-  add_model_commands(app, ctx);
-  add_registry_commands(app, ctx);
-  add_ephemeral_commands(app, ctx);
-  add_host_commands(app, ctx);
-  add_capture_commands(app, ctx);
+  add_commands(app, ctx, argc, argv);
 
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;
