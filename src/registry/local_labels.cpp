@@ -82,30 +82,37 @@ void NameIndex::grow() {
 
 const std::string& LocalLabels::keep(std::string_view text) { return strings_.emplace_back(text); }
 
-std::string_view LocalLabels::make(std::string_view name, PortRange ports, Transport transport,
-                                   std::string_view comment, std::string_view alias_of,
-                                   const std::string& source) {
+void LocalLabels::make(std::string_view name, PortRange ports, Transport transport,
+                       std::string_view comment, std::string_view alias_of,
+                       std::string_view source) {
   const auto index = static_cast<std::uint32_t>(labels_.size());
-  for (std::uint16_t r : port_records(ports.first, transport)) {
-    const Record& rec = record(r);
-    if (rec.first == ports.first && rec.last == ports.last &&
-        iequals(pool_string(rec.name), name)) {
-      labels_.push_back({nullptr, r, (rec.flags & kFlagAlias) != 0, transport, ports});
-      index_label(index, pool_string(rec.name));
-      return pool_string(rec.name);
-    }
-  }
   Service s;
-  s.name = keep(name);
+  s.name = name;
   s.ports = ports;
   s.transport = transport;
-  s.description = comment.empty() ? std::string_view{} : std::string_view(keep(comment));
+  s.description = comment;
   s.alias_of = alias_of;
   s.source = source;
   const Service* local = &services_.emplace_back(s);
-  labels_.push_back({local, 0, local->is_alias(), transport, ports});
-  index_label(index, local->name);
-  return local->name;
+  labels_.push_back({local, local->is_alias(), transport, ports});
+  index_label(index, name);
+}
+
+std::int32_t LocalLabels::iana_record(std::size_t index) const {
+  std::int32_t r = iana_[index].load(std::memory_order_relaxed);
+  if (r != kUnresolved) return r;
+  const Label& l = labels_[index];
+  r = -1;
+  for (std::uint16_t i : port_records(l.ports.first, l.transport)) {
+    const Record& rec = record(i);
+    if (rec.first == l.ports.first && rec.last == l.ports.last &&
+        iequals(pool_string(rec.name), l.local->name)) {
+      r = i;
+      break;
+    }
+  }
+  iana_[index].store(r, std::memory_order_relaxed);
+  return r;
 }
 
 void LocalLabels::index_label(std::uint32_t index, std::string_view name) {
@@ -120,16 +127,26 @@ void LocalLabels::index_label(std::uint32_t index, std::string_view name) {
   by_name_.add(name, name_hash(name), l.transport, index, next_name_);
 }
 
-void LocalLabels::add(const ServicesParse& parsed, std::string_view source_text) {
+std::vector<ServicesWarning> LocalLabels::add(std::string_view text, std::string_view source_text) {
+  // The labels' strings are views into this copy of the file.
+  const std::string& kept = keep(text);
   const std::string& source = keep(source_text);
+  ServicesParse parsed = parse_services(kept, source);
   for (const ServicesLine& line : parsed.lines) {
     for (Transport t : line.transports) {
-      const std::string_view primary = make(line.name, line.ports, t, line.comment, {}, source);
+      make(line.name, line.ports, t, line.comment, {}, source);
       for (std::string_view alias : line.aliases) {
-        make(alias, line.ports, t, line.comment, primary, source);
+        make(alias, line.ports, t, line.comment, line.name, source);
       }
     }
   }
+  // Resolutions are pure, so forgetting earlier ones is harmless; loading is
+  // never concurrent with lookups (Registry's contract).
+  iana_ = std::make_unique<std::atomic<std::int32_t>[]>(labels_.size());
+  for (std::size_t i = 0; i < labels_.size(); ++i) {
+    iana_[i].store(kUnresolved, std::memory_order_relaxed);
+  }
+  return std::move(parsed.warnings);
 }
 
 void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const {
@@ -155,14 +172,14 @@ const Service* LocalLabels::primary(Port port, Transport transport) const {
   for (std::uint32_t i =
            by_port_.head(port_key(port, transport), [](std::uint32_t) { return true; });
        i != kEnd; i = next_port_[i]) {
-    if (!labels_[i].alias) {
+    if (!is_alias(i)) {
       best = i;
       break;
     }
   }
   for (std::uint32_t index : ranges_) {  // an earlier range label wins
     const Label& l = labels_[index];
-    if (index < best && l.transport == transport && l.ports.contains(port) && !l.alias) {
+    if (index < best && l.transport == transport && l.ports.contains(port) && !is_alias(index)) {
       best = index;
     }
   }

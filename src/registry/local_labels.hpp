@@ -3,8 +3,10 @@
 // to src/registry.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,15 +75,21 @@ class LocalLabels {
  public:
   static constexpr std::uint32_t kEnd = ChainIndex::kEnd;
 
-  // Adds the usable lines of one parsed file; `source` names it.
-  void add(const ServicesParse& parsed, std::string_view source);
+  // Keeps a copy of one services(5) text, parses it and adds its usable lines;
+  // `source` names it. Returns the parser's warnings.
+  std::vector<ServicesWarning> add(std::string_view text, std::string_view source);
 
   std::size_t size() const { return labels_.size(); }
   bool empty() const { return labels_.empty(); }
-  // The label's Service (IANA's record, built on first use, for a repeated assignment).
+  // The label's Service: IANA's record (built on first use) when the label
+  // repeats IANA's assignment (same name, ports and transport), else its own.
   const Service& label(std::size_t index) const {
-    const Label& l = labels_[index];
-    return l.local ? *l.local : service(l.iana);
+    const std::int32_t r = iana_record(index);
+    return r >= 0 ? service(std::size_t(r)) : *labels_[index].local;
+  }
+  bool is_alias(std::size_t index) const {
+    const std::int32_t r = iana_record(index);
+    return r >= 0 ? (record(std::size_t(r)).flags & kFlagAlias) != 0 : labels_[index].alias;
   }
 
   // Labels covering port/transport, in load order.
@@ -107,27 +115,32 @@ class LocalLabels {
     return std::uint32_t(transport) << 16 | port;
   }
   const std::string& keep(std::string_view text);
-  // A label for name on ports/transport: IANA's record when it is the same
-  // assignment, else a new local Service. Returns the label's name.
-  std::string_view make(std::string_view name, PortRange ports, Transport transport,
-                        std::string_view comment, std::string_view alias_of,
-                        const std::string& source);
+  // A label for name on ports/transport, as the file says it.
+  void make(std::string_view name, PortRange ports, Transport transport,
+            std::string_view comment, std::string_view alias_of, std::string_view source);
+  // IANA's record for the label's assignment, or -1; found on first use.
+  std::int32_t iana_record(std::size_t index) const;
 
   // Adds label `index` to the port and name indexes.
   void index_label(std::uint32_t index, std::string_view name);
 
   std::deque<std::string> strings_;  // deque: elements never move, views stay valid
   std::deque<Service> services_;
-  // What lookups need without building IANA's Service objects: loading
-  // /etc/services must not touch the pages of ~300 scattered records.
+  // Whether a label repeats one of IANA's records is decided when a lookup
+  // reaches the label, not at load: comparing /etc/services' ~500 labels with
+  // IANA's records at load touched ~60 pages of scattered records (and their
+  // names), which a run that looks up a few ports never needs.
   struct Label {
-    const Service* local;  // nullptr: IANA's record `iana`
-    std::uint16_t iana;
-    bool alias;
+    const Service* local;  // the label as its file says it
+    bool alias;            // as its file says it
     Transport transport;
     PortRange ports;
   };
   std::vector<Label> labels_;
+  // Per label: kUnresolved, -1 (no IANA record) or IANA's record index. Atomic
+  // so that concurrent readers may resolve (each stores the same value).
+  static constexpr std::int32_t kUnresolved = -2;
+  mutable std::unique_ptr<std::atomic<std::int32_t>[]> iana_;
   ChainIndex by_port_;  // single-port labels, key = port_key
   std::vector<std::uint32_t> next_port_;
   std::vector<std::uint32_t> ranges_;  // labels for a port range (rare): scanned

@@ -44,10 +44,8 @@ Registry& Registry::operator=(Registry&&) noexcept = default;
 
 std::vector<ServicesWarning> Registry::load_services_text(std::string_view text,
                                                           std::string_view source) {
-  registry::ServicesParse parsed = registry::parse_services(text, source);
   if (!local_) local_ = std::make_unique<Local>();
-  local_->labels.add(parsed, source);
-  return std::move(parsed.warnings);
+  return local_->labels.add(text, source);
 }
 
 std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
