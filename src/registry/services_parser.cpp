@@ -15,7 +15,7 @@ constexpr bool is_blank(char c) {
 
 struct Field {
   std::string_view text;
-  std::size_t column;  // 1-based
+  std::size_t column = 0;  // 1-based
 };
 
 std::string quote(std::string_view s) {
@@ -46,19 +46,30 @@ struct Outcome {
 Outcome skip(std::string problem) { return {false, true, std::move(problem)}; }
 
 // Parses one non-blank line (without its newline).
+constexpr bool is_control(unsigned char c) {
+  return (c < 0x20 && !is_blank(char(c))) || c == 0x7f;
+}
+
 Outcome parse_line(std::string_view text, ServicesLine& out) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if ((c < 0x20 && !is_blank(text[i])) || c == 0x7f) {
-      return skip("control character (byte " + std::to_string(c) + ") at column " +
-                  std::to_string(i + 1));
+  // One pass without an early exit (the common, clean line), then the position.
+  bool control = false;
+  for (char ch : text) control |= is_control(static_cast<unsigned char>(ch));
+  if (control) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (is_control(c)) {
+        return skip("control character (byte " + std::to_string(c) + ") at column " +
+                    std::to_string(i + 1));
+      }
     }
   }
   const std::size_t hash = text.find('#');
   std::string_view body = text.substr(0, hash);
   if (hash != std::string_view::npos) out.comment = trim(text.substr(hash + 1));
 
-  std::vector<Field> fields;
+  // Fields: the name, port/transport, then aliases (kept as they come).
+  Field name, spec;
+  std::size_t count = 0;
   for (std::size_t i = 0; i < body.size();) {
     if (is_blank(body[i])) {
       ++i;
@@ -66,15 +77,22 @@ Outcome parse_line(std::string_view text, ServicesLine& out) {
     }
     std::size_t j = i;
     while (j < body.size() && !is_blank(body[j])) ++j;
-    fields.push_back({body.substr(i, j - i), i + 1});
+    const Field field{body.substr(i, j - i), i + 1};
+    if (count == 0) {
+      name = field;
+    } else if (count == 1) {
+      spec = field;
+    } else {
+      out.aliases.push_back(field.text);
+    }
+    ++count;
     i = j;
   }
-  if (fields.empty()) return skip("no name before '#'");
-  out.name = fields[0].text;
-  if (fields.size() < 2) {
-    return skip("missing port/transport after the name" + at(fields[0].column, fields[0].text));
+  if (count == 0) return skip("no name before '#'");
+  out.name = name.text;
+  if (count < 2) {
+    return skip("missing port/transport after the name" + at(name.column, name.text));
   }
-  const Field& spec = fields[1];
   const std::size_t slash = spec.text.find('/');
   if (slash == std::string_view::npos) {
     return skip("expected port/transport (e.g. 22/tcp)" + at(spec.column, spec.text));
@@ -102,7 +120,6 @@ Outcome parse_line(std::string_view text, ServicesLine& out) {
     protos.remove_prefix(next + 1);
     column += next + 1;
   }
-  for (std::size_t i = 2; i < fields.size(); ++i) out.aliases.push_back(fields[i].text);
   if (unknown.empty()) return {};
   // Well-formed, but (partly) for a transport without a sockscope::Transport.
   return {!out.transports.empty(), false,
