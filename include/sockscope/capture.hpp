@@ -102,9 +102,13 @@ struct Conversation {
 };
 
 struct ConversationOptions {
-  // UDP, SCTP, DCCP and ICMP conversations end after this much silence; so do
-  // closed TCP connections when the table is swept.
+  // UDP, SCTP, DCCP and ICMP conversations end after this much silence; so do TCP
+  // connections of which one side has closed (a half-close).
   std::uint64_t idle_timeout_ns = 60'000'000'000ull;
+  // A TCP connection closed by both sides, or reset, ends after this much silence
+  // (Zeek's tcp_close_delay): a later packet on its pair starts a new conversation.
+  // Late FINs, ACKs and RSTs within the delay still count on the closed connection.
+  std::uint64_t tcp_close_delay_ns = 5'000'000'000ull;
   // Live conversations held at most; when full, the oldest idle ones are emitted early.
   std::size_t max_conversations = 4'000'000;
   // The ephemeral range that counts for the port-group rule (Linux's by default).

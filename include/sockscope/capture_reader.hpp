@@ -109,7 +109,9 @@ class CaptureReader {
 
  private:
   CaptureReader() = default;
-  bool fill(std::size_t need);  // ensures `need` bytes at pos_; false at end of input
+  // Ensures `need` bytes at pos_; false at the end of the input.
+  bool fill(std::size_t need) { return end_ - pos_ >= need || refill(need); }
+  bool refill(std::size_t need);
   bool next_pcap(RawPacket& out);
   bool next_pcapng(RawPacket& out);
   bool read_pcapng_section_header();

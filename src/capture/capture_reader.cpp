@@ -21,7 +21,10 @@ using capture_detail::load16;
 using capture_detail::load32;
 using capture_detail::load64;
 
-constexpr std::size_t kBufferSize = 4u << 20;    // 4 MiB per read() at most
+// Bytes per read() at most: small enough that what the kernel copies in is still in
+// the core's L2 cache when the records are decoded, large enough that the system calls
+// cost nothing (4,000 per GB).
+constexpr std::size_t kBufferSize = 256u << 10;
 constexpr std::uint32_t kMaxRecord = 16u << 20;  // larger records are damage
 constexpr std::uint32_t kPcapMagicUs = 0xa1b2c3d4;
 constexpr std::uint32_t kPcapMagicNs = 0xa1b23c4d;
@@ -83,8 +86,7 @@ std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::from_memory(
   return r;
 }
 
-bool CaptureReader::fill(std::size_t need) {
-  if (end_ - pos_ >= need) return true;
+bool CaptureReader::refill(std::size_t need) {
   if (eof_ || !storage_) return false;
   if (need > cap_) {  // a record larger than the buffer: grow it (bounded by kMaxRecord)
     std::size_t cap = cap_;

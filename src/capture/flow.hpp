@@ -15,17 +15,27 @@
 
 namespace sockscope::capture_detail {
 
+// The canonical key as six words, built and compared in registers:
+//   w[0..1] side 0's address, w[2..3] side 1's (network byte order; IPv4 in the first
+//   4 bytes, the rest zero), w[4] port_a | port_b << 16 | vlan << 32 (ICMP: the type
+//   class and the identifier), w[5] transport | family << 8 | tag << 32.
+// The tag is the hash of the rest: part of the key, so equal keys have equal tags.
 struct FlowKey {
-  std::uint8_t a[16];            // side 0 address (network order; IPv4 in the first 4 bytes)
-  std::uint8_t b[16];            // side 1 address
-  std::uint16_t port_a, port_b;  // ICMP: the type class and the identifier
-  std::uint32_t vlan;
-  std::uint8_t transport;  // Transport
-  std::uint8_t family;     // 4 or 6
-  std::uint8_t pad[2];
-  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+  std::uint64_t w[6];
+  const std::uint8_t* a() const { return reinterpret_cast<const std::uint8_t*>(w); }
+  const std::uint8_t* b() const { return reinterpret_cast<const std::uint8_t*>(w + 2); }
+  std::uint16_t port_a() const { return std::uint16_t(w[4]); }
+  std::uint16_t port_b() const { return std::uint16_t(w[4] >> 16); }
+  std::uint32_t vlan() const { return std::uint32_t(w[4] >> 32); }
+  Transport transport() const { return Transport(std::uint8_t(w[5])); }
+  std::uint8_t family() const { return std::uint8_t(w[5] >> 8); }  // 4 or 6
+  std::uint32_t tag() const { return std::uint32_t(w[5] >> 32); }
+  bool operator==(const FlowKey& o) const {
+    return ((w[0] ^ o.w[0]) | (w[1] ^ o.w[1]) | (w[2] ^ o.w[2]) | (w[3] ^ o.w[3]) |
+            (w[4] ^ o.w[4]) | (w[5] ^ o.w[5])) == 0;
+  }
 };
-static_assert(sizeof(FlowKey) == 44);
+static_assert(sizeof(FlowKey) == 48);
 
 // Zeek's TCP endpoint states (TCP_Endpoint.h).
 enum TcpState : std::uint8_t {
@@ -40,8 +50,7 @@ enum TcpState : std::uint8_t {
 
 struct Flow {
   FlowKey key;
-  std::uint32_t tag;  // the key's hash (also the free-list link when unused)
-  std::uint64_t first_ns, last_ns;
+  std::uint64_t first_ns, last_ns;  // first_ns: the free-list link when unused
   std::uint64_t packets[2];
   std::uint64_t ip_bytes[2];
   std::uint64_t payload[2];

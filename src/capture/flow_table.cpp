@@ -3,9 +3,11 @@
 // reallocation copies), a free list threaded through dead records, backward-shift
 // deletion. Nothing is allocated per packet.
 //
-// Ending conversations: a TCP SYN on a closed/reset pair (port reuse), idle timeouts
-// for the other transports (checked on lookup, and swept every idle-timeout of capture
-// time), and, when the table is full, the oldest idle sixteenth is emitted early.
+// Ending conversations: a TCP SYN on a closed/reset pair (port reuse), the close delay
+// after a TCP close, idle timeouts for the other transports (expiry is checked on
+// lookup, so results do not depend on when the table is swept; sweeps every close
+// delay of capture time reclaim the memory), and, when the table is full, the oldest
+// idle sixteenth is emitted early.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -57,6 +59,16 @@ struct HugeArray {
   const T& operator[](std::size_t i) const { return data[i]; }
 };
 
+// A prefetch GCC keeps: __builtin_prefetch has no side effects in GCC's eyes, so a
+// loop that only prefetches (as the record lookahead below) is deleted as dead code.
+inline void prefetch(const void* p) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+
 struct Slot {
   std::uint32_t tag;
   std::uint32_t index_plus_1;  // 0 = empty
@@ -71,13 +83,16 @@ struct FragmentEntry {
   std::uint8_t side;
 };
 
-// The key as six 64-bit words (the layout of FlowKey), mixed in registers.
-std::uint32_t hash_words(const std::uint64_t (&w)[6]) {
+// The tag of a key: its words mixed in registers (the tag's own bits excluded).
+std::uint32_t hash_words(std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, std::uint64_t w3,
+                         std::uint64_t w4, std::uint64_t w5) {
   std::uint64_t h1 = 0x9e3779b97f4a7c15ull, h2 = 0xc2b2ae3d27d4eb4full;
-  for (int i = 0; i < 6; i += 2) {
-    h1 = (h1 ^ w[i]) * 0xbf58476d1ce4e5b9ull;
-    h2 = (h2 ^ w[i + 1]) * 0x94d049bb133111ebull;
-  }
+  h1 = (h1 ^ w0) * 0xbf58476d1ce4e5b9ull;
+  h2 = (h2 ^ w1) * 0x94d049bb133111ebull;
+  h1 = (h1 ^ w2) * 0xbf58476d1ce4e5b9ull;
+  h2 = (h2 ^ w3) * 0x94d049bb133111ebull;
+  h1 = (h1 ^ w4) * 0xbf58476d1ce4e5b9ull;
+  h2 = (h2 ^ std::uint32_t(w5)) * 0x94d049bb133111ebull;
   std::uint64_t h = h1 ^ (h2 >> 31) ^ (h2 << 7);
   h ^= h >> 29;
   h *= 0xff51afd7ed558ccdull;
@@ -85,10 +100,16 @@ std::uint32_t hash_words(const std::uint64_t (&w)[6]) {
   return std::uint32_t(h);
 }
 
-std::uint32_t hash_key(const FlowKey& k) {
-  std::uint64_t w[6] = {};
-  std::memcpy(w, &k, sizeof(k));
-  return hash_words(w);
+// Stores the tag of a key whose other words are set.
+void seal(FlowKey& k) {
+  k.w[5] = std::uint32_t(k.w[5]) |
+           std::uint64_t(hash_words(k.w[0], k.w[1], k.w[2], k.w[3], k.w[4], k.w[5])) << 32;
+}
+
+std::uint64_t load_be64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
 }
 
 // ICMP request/reply types that form one conversation (the Community ID spec's pairs):
@@ -114,31 +135,32 @@ std::uint8_t icmp_class(bool v6, std::uint8_t type, bool* is_reply) {
   return v6 ? find(kV6) : find(kV4);
 }
 
-// Builds the canonical key and its hash from whole words (no byte-wise stores that
-// the hash would then have to reload); returns the sender's side.
-int make_key(FlowKey& k, std::uint32_t& tag, Transport transport, Family family,
-             const std::uint8_t* src, const std::uint8_t* dst, std::uint16_t sport,
-             std::uint16_t dport, std::uint32_t vlan) {
-  std::uint64_t s0, s1, d0, d1;
-  std::memcpy(&s0, src, 8);
-  std::memcpy(&s1, src + 8, 8);
-  std::memcpy(&d0, dst, 8);
-  std::memcpy(&d1, dst + 8, 8);
-  const int c = std::memcmp(src, dst, 16);
-  const bool src_first = c < 0 || (c == 0 && sport <= dport);
-  const std::uint16_t pa = src_first ? sport : dport, pb = src_first ? dport : sport;
-  std::uint64_t w[6] = {src_first ? s0 : d0,
-                        src_first ? s1 : d1,
-                        src_first ? d0 : s0,
-                        src_first ? d1 : s1,
-                        std::uint64_t(pa) | std::uint64_t(pb) << 16 | std::uint64_t(vlan) << 32,
-                        std::uint64_t(std::uint8_t(transport)) | std::uint64_t(std::uint8_t(family))
-                                                                     << 8};
-  static_assert(offsetof(FlowKey, port_a) == 32 && offsetof(FlowKey, transport) == 40);
+// Builds the canonical key (sealed) in registers; returns the sender's side. The
+// sides are ordered by address bytes, then port: the addresses compare as big-endian
+// words, selected without branches (the direction of a packet is a coin toss).
+int make_key(FlowKey& k, Transport transport, Family family, const std::uint8_t* src,
+             const std::uint8_t* dst, std::uint16_t sport, std::uint16_t dport,
+             std::uint32_t vlan) {
   static_assert(std::endian::native == std::endian::little, "FlowKey words assume little-endian");
-  std::memcpy(&k, w, sizeof(k));  // little-endian layout of the words above
-  tag = hash_words(w);
-  return src_first ? 0 : 1;
+  const std::uint64_t s0 = load_be64(src), s1 = load_be64(src + 8);
+  const std::uint64_t d0 = load_be64(dst), d1 = load_be64(dst + 8);
+  const unsigned src_first = unsigned(s0 < d0) |
+                             (unsigned(s0 == d0) & (unsigned(s1 < d1) |
+                                                    (unsigned(s1 == d1) & unsigned(sport <= dport))));
+  const std::uint64_t m = std::uint64_t(0) - std::uint64_t(src_first);  // all ones: src first
+  const std::uint64_t a0 = (s0 & m) | (d0 & ~m), a1 = (s1 & m) | (d1 & ~m);
+  const std::uint64_t b0 = (d0 & m) | (s0 & ~m), b1 = (d1 & m) | (s1 & ~m);
+  const std::uint64_t forward = std::uint64_t(sport) | std::uint64_t(dport) << 16;
+  const std::uint64_t backward = std::uint64_t(dport) | std::uint64_t(sport) << 16;
+  const std::uint64_t ports = (forward & m) | (backward & ~m);
+  k.w[0] = __builtin_bswap64(a0);
+  k.w[1] = __builtin_bswap64(a1);
+  k.w[2] = __builtin_bswap64(b0);
+  k.w[3] = __builtin_bswap64(b1);
+  k.w[4] = ports | std::uint64_t(vlan) << 32;
+  k.w[5] = std::uint64_t(std::uint8_t(transport)) | std::uint64_t(std::uint8_t(family)) << 8;
+  seal(k);
+  return int(src_first ^ 1u);
 }
 
 IpAddress address_of(const std::uint8_t* bytes, std::uint8_t family) {
@@ -181,7 +203,8 @@ struct ConversationTable::Impl {
   }
 
   // The slot holding `key`, or the empty slot where it would go (found = false).
-  std::uint32_t probe(const FlowKey& key, std::uint32_t tag, bool& found) {
+  std::uint32_t probe(const FlowKey& key, bool& found) {
+    const std::uint32_t tag = key.tag();
     std::uint32_t i = tag & mask;
     for (;;) {
       const Slot& s = slots[i];
@@ -200,10 +223,10 @@ struct ConversationTable::Impl {
   std::uint32_t allocate() {
     if (free_head) {
       const std::uint32_t index = free_head - 1;
-      free_head = flow(index).tag;
+      free_head = std::uint32_t(flow(index).first_ns);
       return index;
     }
-    if ((records >> kChunkBits) >= chunks.size()) chunks.emplace_back(kChunk, !chunks.empty());
+    if ((records >> kChunkBits) >= chunks.size()) chunks.emplace_back(kChunk, true);
     return records++;
   }
 
@@ -226,20 +249,20 @@ struct ConversationTable::Impl {
   void emit_flow(Flow& f, bool early) {
     const int o = f.orig, r = 1 - f.orig;
     Conversation c;
-    c.pair.transport = Transport(f.key.transport);
-    const IpAddress a = address_of(f.key.a, f.key.family);
-    const IpAddress b = address_of(f.key.b, f.key.family);
+    c.pair.transport = f.key.transport();
+    const IpAddress a = address_of(f.key.a(), f.key.family());
+    const IpAddress b = address_of(f.key.b(), f.key.family());
     c.pair.first.address = o == 0 ? a : b;
     c.pair.second.address = o == 0 ? b : a;
     if (c.pair.transport == Transport::kIcmp) {
       c.pair.first.port = f.icmp_type;
       c.pair.second.port = f.icmp_code;
     } else {
-      c.pair.first.port = o == 0 ? f.key.port_a : f.key.port_b;
-      c.pair.second.port = o == 0 ? f.key.port_b : f.key.port_a;
+      c.pair.first.port = o == 0 ? f.key.port_a() : f.key.port_b();
+      c.pair.second.port = o == 0 ? f.key.port_b() : f.key.port_a();
     }
     c.evidence = Evidence(f.evidence);
-    c.vlan = f.key.vlan;
+    c.vlan = f.key.vlan();
     c.first_ns = f.first_ns;
     c.last_ns = f.last_ns;
     c.client = {f.packets[o], f.ip_bytes[o], f.payload[o]};
@@ -249,7 +272,7 @@ struct ConversationTable::Impl {
     c.evicted_early = early;
     ++emitted;
     if (early) ++evicted;
-    ++by_transport[f.key.transport % 5];
+    ++by_transport[std::uint8_t(f.key.transport()) % 5];
     if (emit) emit(c);
   }
 
@@ -259,7 +282,7 @@ struct ConversationTable::Impl {
     Flow& f = flow(index);
     emit_flow(f, early);
     f.live = 0;
-    f.tag = free_head;
+    f.first_ns = free_head;
     free_head = index + 1;
     erase_slot(slot);
     --live;
@@ -268,7 +291,7 @@ struct ConversationTable::Impl {
   void end_flow_by_index(std::uint32_t index, bool early) {
     Flow& f = flow(index);
     bool found;
-    const std::uint32_t slot = probe(f.key, f.tag, found);
+    const std::uint32_t slot = probe(f.key, found);
     if (found) end_flow(slot, early);
   }
 
@@ -286,17 +309,26 @@ struct ConversationTable::Impl {
     for (std::size_t k = 0; k < n; ++k) end_flow_by_index(by_age[k].second, true);
   }
 
-  bool expired(const Flow& f, std::uint64_t now) const {
-    if (now <= f.last_ns || now - f.last_ns <= options.idle_timeout_ns) return false;
-    if (Transport(f.key.transport) != Transport::kTcp) return true;
-    for (int s = 0; s < 2; ++s) {
-      if (f.state[s] == capture_detail::kClosed || f.state[s] == capture_detail::kReset) {
-        return true;
-      }
+  // The silence after which the flow is over: the close delay once TCP is closed by
+  // both sides or reset, the idle timeout for other transports and half-closed TCP,
+  // never for open TCP connections (only a SYN after the close starts a new one).
+  std::uint64_t lifetime(const Flow& f) const {
+    if (f.key.transport() != Transport::kTcp) return options.idle_timeout_ns;
+    using capture_detail::kClosed;
+    using capture_detail::kReset;
+    const std::uint8_t a = f.state[0], b = f.state[1];
+    if (a == kReset || b == kReset || (a == kClosed && b == kClosed)) {
+      return options.tcp_close_delay_ns;
     }
-    return false;
+    if (a == kClosed || b == kClosed) return options.idle_timeout_ns;
+    return ~std::uint64_t(0);
   }
 
+  bool expired(const Flow& f, std::uint64_t now) const {
+    return now > f.last_ns && now - f.last_ns > lifetime(f);
+  }
+
+  // Ends expired flows (memory reclamation: lookups check expiry themselves).
   void sweep(std::uint64_t now) {
     for (std::uint32_t i = 0; i < records; ++i) {
       if (flow(i).live && expired(flow(i), now)) end_flow_by_index(i, false);
@@ -304,40 +336,37 @@ struct ConversationTable::Impl {
   }
 
   // The record for the key (created when new); `created` says which.
-  Flow& lookup(const FlowKey& key, std::uint32_t tag, const PacketInfo& p, int side, bool& created,
+  Flow& lookup(const FlowKey& key, const PacketInfo& p, int side, bool& created,
                std::uint32_t& index) {
     bool found;
-    std::uint32_t slot = probe(key, tag, found);
+    std::uint32_t slot = probe(key, found);
     if (found) {
       index = slots[slot].index_plus_1 - 1;
       Flow& f = flow(index);
-      const bool reuse =
-          Transport(key.transport) == Transport::kTcp
-              ? capture_detail::tcp_is_reuse(f, p)
-              : (p.ts_ns > f.last_ns && p.ts_ns - f.last_ns > options.idle_timeout_ns);
+      const bool reuse = expired(f, p.ts_ns) || (key.transport() == Transport::kTcp &&
+                                                 capture_detail::tcp_is_reuse(f, p));
       if (!reuse) {
         created = false;
         return f;
       }
       end_flow(slot, false);
-      slot = probe(key, tag, found);
+      slot = probe(key, found);
     }
     if (live >= options.max_conversations) {
       evict_oldest();
-      slot = probe(key, tag, found);
+      slot = probe(key, found);
     }
     if ((live + 1) * 2 > slot_count) {
       grow();
-      slot = probe(key, tag, found);
+      slot = probe(key, found);
     }
     index = allocate();
     Flow& f = flow(index);
     std::memset(&f, 0, sizeof(f));
     f.key = key;
-    f.tag = tag;
     f.first_ns = f.last_ns = p.ts_ns;
     f.live = 1;
-    slots[slot] = Slot{tag, index + 1};
+    slots[slot] = Slot{key.tag(), index + 1};
     if (++live > peak) peak = live;
     created = true;
     decide_roles(f, p, side);
@@ -407,7 +436,7 @@ struct ConversationTable::Impl {
     FragmentEntry& e = fragment_slot(p);
     if (same_fragment(e, p)) {
       Flow& f = flow(e.flow - 1);
-      if (f.live && f.tag == e.tag) {
+      if (f.live && f.key.tag() == e.tag) {
         count(f, e.side, p, p.payload_bytes);
         ++fragments;
         return;
@@ -418,11 +447,10 @@ struct ConversationTable::Impl {
 
   bool add_icmp_error(const PacketInfo& p) {
     FlowKey key;
-    std::uint32_t tag;
-    const int quoted_side = make_key(key, tag, p.quoted_transport, p.family, p.quoted_src,
+    const int quoted_side = make_key(key, p.quoted_transport, p.family, p.quoted_src,
                                      p.quoted_dst, p.quoted_src_port, p.quoted_dst_port, p.vlan);
     bool found;
-    const std::uint32_t slot = probe(key, tag, found);
+    const std::uint32_t slot = probe(key, found);
     if (!found) return false;
     // The error travels back toward the quoted packet's sender.
     count(flow(slots[slot].index_plus_1 - 1), 1 - quoted_side, p, 0);
@@ -433,7 +461,6 @@ struct ConversationTable::Impl {
   // The key, hash and sender side of a packet (fragments have none).
   struct Prepared {
     FlowKey key;
-    std::uint32_t tag;
     int side;
   };
 
@@ -442,28 +469,32 @@ struct ConversationTable::Impl {
       bool is_reply;
       const std::uint8_t cls =
           icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
-      std::uint32_t ignored;
-      out.side = make_key(out.key, ignored, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
-      out.key.port_a = cls;
-      out.key.port_b = p.icmp_id;
-      out.tag = hash_key(out.key);
+      out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
+      out.key.w[4] = cls | std::uint64_t(p.icmp_id) << 16 | std::uint64_t(p.vlan) << 32;
+      seal(out.key);
     } else {
-      out.side = make_key(out.key, out.tag, p.transport, p.family, p.src, p.dst, p.src_port,
+      out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port,
                           p.dst_port, p.vlan);
     }
+  }
+
+  // Swept as often as the shortest lifetime, so an ended flow is held at most twice
+  // that long.
+  std::uint64_t sweep_interval() const {
+    return std::max<std::uint64_t>(1, std::min(options.idle_timeout_ns, options.tcp_close_delay_ns));
   }
 
   void maybe_sweep(const PacketInfo& p) {
     if (p.ts_ns >= next_sweep_ns) {
       if (next_sweep_ns != 0) sweep(p.ts_ns);
-      next_sweep_ns = p.ts_ns + options.idle_timeout_ns;
+      next_sweep_ns = p.ts_ns + sweep_interval();
     }
   }
 
   void add_prepared(const PacketInfo& p, const Prepared& pr) {
     bool created;
     std::uint32_t index;
-    Flow& f = lookup(pr.key, pr.tag, p, pr.side, created, index);
+    Flow& f = lookup(pr.key, p, pr.side, created, index);
     const int side = pr.side;
     count(f, side, p, p.payload_bytes);
     if (p.transport == Transport::kTcp) {
@@ -478,7 +509,7 @@ struct ConversationTable::Impl {
       e.id = p.fragment_id;
       e.protocol = p.protocol;
       e.flow = index + 1;
-      e.tag = f.tag;
+      e.tag = f.key.tag();
       e.side = std::uint8_t(side);
     }
   }
@@ -502,16 +533,22 @@ struct ConversationTable::Impl {
     for (std::size_t i = 0; i < n; ++i) {
       if (packets[i].kind == PacketInfo::Kind::kFragment) continue;
       prepare(packets[i], prepared[i]);
-      __builtin_prefetch(&slots[prepared[i].tag & mask]);
+      prefetch(&slots[prepared[i].key.tag() & mask]);
     }
+    // The record whose slot carries the packet's tag (not just the home slot's:
+    // with linear probing a good share of keys live a few slots further on).
     const auto prefetch_record = [&](std::size_t j) {
       if (j >= n || packets[j].kind == PacketInfo::Kind::kFragment) return;
-      const Slot& s = slots[prepared[j].tag & mask];
-      if (s.index_plus_1) {
+      const std::uint32_t tag = prepared[j].key.tag();
+      for (std::uint32_t i = tag & mask, k = 0; k < 4; i = (i + 1) & mask, ++k) {
+        const Slot& s = slots[i];
+        if (!s.index_plus_1) return;
+        if (s.tag != tag) continue;
         const char* f = reinterpret_cast<const char*>(&flow(s.index_plus_1 - 1));
-        __builtin_prefetch(f, 1);
-        __builtin_prefetch(f + 64, 1);
-        __builtin_prefetch(f + 128, 1);
+        prefetch(f);
+        prefetch(f + 64);
+        prefetch(f + 128);
+        return;
       }
     };
     for (std::size_t j = 0; j < kAhead; ++j) prefetch_record(j);

@@ -161,7 +161,7 @@ bool tcp_is_reuse(const Flow& f, const PacketInfo& p) {
 }
 
 ConnState conn_state(const Flow& f) {
-  const auto transport = Transport(f.key.transport);
+  const auto transport = f.key.transport();
   const int o = f.orig, r = 1 - f.orig;
   if (transport == Transport::kUdp) {
     const bool oa = f.packets[o] > 0, ra = f.packets[r] > 0;

@@ -37,6 +37,7 @@ struct Options {
   bool zeek = false;
   bool sample = false;
   double timeout = 60;
+  double close_delay = 5;
   std::size_t max_conversations = 0;
 };
 
@@ -534,9 +535,14 @@ int run_conversations(Context& ctx, Options& o) {
     ctx.error("--timeout must be a positive number of seconds");
     return kExitUsage;
   }
+  if (!(o.close_delay > 0)) {
+    ctx.error("--close-delay must be a positive number of seconds");
+    return kExitUsage;
+  }
 
   ConversationOptions options;
   options.idle_timeout_ns = std::uint64_t(o.timeout * 1e9);
+  options.tcp_close_delay_ns = std::uint64_t(o.close_delay * 1e9);
   if (o.max_conversations) {
     options.max_conversations = o.max_conversations;
   } else {
@@ -702,6 +708,10 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
   sub->add_flag("--zeek", o->zeek, "Zeek conn.log (TSV with Zeek's header, for zeek-cut)");
   sub->add_option("--timeout", o->timeout,
                   "seconds of silence that end a UDP/ICMP/SCTP conversation (default 60)")
+      ->type_name("SECONDS");
+  sub->add_option("--close-delay", o->close_delay,
+                  "seconds after a TCP close or reset before a packet on the same pair starts "
+                  "a new conversation (default 5, as Zeek's tcp_close_delay)")
       ->type_name("SECONDS");
   sub->add_option("--max-conversations", o->max_conversations,
                   "live conversations held at most; the oldest idle ones are emitted early "

@@ -3,6 +3,8 @@
 // history, port reuse, idle timeouts, VLANs, fragments, ICMP, eviction.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "capture/capture_test_util.hpp"
 
 namespace sockscope::testing {
@@ -130,6 +132,48 @@ TEST(ConversationTest, PortReuseStartsANewConversation) {
   }
   EXPECT_EQ(v[0]->first_ns, at(1.0));
   EXPECT_EQ(v[1]->first_ns, at(5.0));
+}
+
+// Zeek's tcp_close_delay: after both FINs, late packets within the delay still count
+// on the closed connection; a packet after it starts a new (midstream) conversation.
+TEST(ConversationTest, CloseDelayEndsAClosedConnection) {
+  Builder b;
+  full_connection(b, 1.0, 40020);  // last packet at 1.8
+  b.tcp(4.8, "10.0.0.1", 40020, "10.0.0.2", 80, kAck, 202, 802);   // 3 s later: same one
+  b.tcp(10.0, "10.0.0.1", 40020, "10.0.0.2", 80, kAck, 202, 802);  // 5.2 s later: new
+  auto run = b.run();
+  auto v = by_client(run, "10.0.0.1:40020");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0]->client.packets, 6u);
+  EXPECT_EQ(v[0]->conn_state, ConnState::kSF);
+  EXPECT_EQ(v[0]->last_ns, at(4.8));
+  EXPECT_EQ(v[1]->client.packets + v[1]->server.packets, 1u);
+  EXPECT_EQ(v[1]->conn_state, ConnState::kOTH);
+  EXPECT_EQ(v[1]->first_ns, at(10.0));
+
+  ConversationOptions longer;
+  longer.tcp_close_delay_ns = 10'000'000'000ull;
+  auto joined = b.run(longer);
+  ASSERT_EQ(by_client(joined, "10.0.0.1:40020").size(), 1u);
+  EXPECT_EQ(by_client(joined, "10.0.0.1:40020")[0]->client.packets, 7u);
+}
+
+// read_capture() counts on a worker thread: an exception thrown by the emit callback
+// there ends the run and reaches the caller, with no thread left behind.
+TEST(ConversationTest, EmitErrorsOnTheWorkerReachTheCaller) {
+  Builder b;
+  for (int i = 0; i < 3000; ++i) {  // each conversation times out before the next starts
+    b.udp(70.0 * i, "10.0.0.1", std::uint16_t(20000 + i % 7), "10.0.0.53", 53, 10);
+  }
+  auto reader = CaptureReader::from_memory(b.w.bytes());
+  ASSERT_TRUE(reader);
+  int emitted = 0;
+  ConversationTable table({}, [&](const Conversation&) {
+    if (++emitted == 100) throw std::runtime_error("output failed");
+  });
+  CaptureStats stats;
+  EXPECT_THROW(read_capture(**reader, table, stats), std::runtime_error);
+  EXPECT_EQ(emitted, 100);
 }
 
 TEST(ConversationTest, RetransmissionAndZeroWindowLetters) {
