@@ -131,22 +131,22 @@ std::vector<ServicesWarning> LocalLabels::add(std::string_view text, std::string
   // The labels' strings are views into this copy of the file.
   const std::string& kept = keep(text);
   const std::string& source = keep(source_text);
-  ServicesParse parsed = parse_services(kept, source);
-  for (const ServicesLine& line : parsed.lines) {
+  // Streamed: no vector of parsed lines (it was the largest allocation of a run).
+  std::vector<ServicesWarning> warnings = parse_services(kept, source, [&](const ServicesLine& line) {
     for (Transport t : line.transports) {
       make(line.name, line.ports, t, line.comment, {}, source);
       for (std::string_view alias : line.aliases) {
         make(alias, line.ports, t, line.comment, line.name, source);
       }
     }
-  }
+  });
   // Resolutions are pure, so forgetting earlier ones is harmless; loading is
   // never concurrent with lookups (Registry's contract).
   iana_ = std::make_unique<std::atomic<std::int32_t>[]>(labels_.size());
   for (std::size_t i = 0; i < labels_.size(); ++i) {
     iana_[i].store(kUnresolved, std::memory_order_relaxed);
   }
-  return std::move(parsed.warnings);
+  return warnings;
 }
 
 void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const {

@@ -4,6 +4,7 @@
 // where glibc silently guesses: a bad port or an unknown protocol is reported.
 #include "registry/services_parser.hpp"
 
+#include <functional>
 #include <string>
 
 namespace sockscope::registry {
@@ -128,8 +129,10 @@ Outcome parse_line(std::string_view text, ServicesLine& out) {
 
 }  // namespace
 
-ServicesParse parse_services(std::string_view text, std::string_view source) {
-  ServicesParse result;
+std::vector<ServicesWarning> parse_services(std::string_view text, std::string_view source,
+                                            const std::function<void(const ServicesLine&)>& on_line) {
+  std::vector<ServicesWarning> warnings;
+  ServicesLine parsed;  // reused: its vectors keep their capacity from line to line
   std::size_t number = 0;
   while (!text.empty()) {
     ++number;
@@ -139,15 +142,26 @@ ServicesParse parse_services(std::string_view text, std::string_view source) {
     const std::string_view content = trim(line);
     if (content.empty() || content.front() == '#') continue;
 
-    ServicesLine parsed;
     parsed.line = number;
+    parsed.name = {};
+    parsed.ports = {};
+    parsed.transports.clear();
+    parsed.aliases.clear();
+    parsed.comment = {};
     Outcome outcome = parse_line(line, parsed);
     if (!outcome.problem.empty()) {
-      result.warnings.push_back(ServicesWarning{std::string(source), number,
-                                                std::move(outcome.problem), outcome.malformed});
+      warnings.push_back(ServicesWarning{std::string(source), number, std::move(outcome.problem),
+                                         outcome.malformed});
     }
-    if (outcome.keep) result.lines.push_back(std::move(parsed));
+    if (outcome.keep) on_line(parsed);
   }
+  return warnings;
+}
+
+ServicesParse parse_services(std::string_view text, std::string_view source) {
+  ServicesParse result;
+  result.warnings =
+      parse_services(text, source, [&](const ServicesLine& line) { result.lines.push_back(line); });
   return result;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +32,11 @@ struct ServicesParse {
 // A line is also kept (with a non-malformed warning) when only some of its
 // transports are unknown, e.g. `foo 9/tcp/ddp`.
 ServicesParse parse_services(std::string_view text, std::string_view source);
+// The same, streamed: on_line sees each usable line in order (its views point
+// into `text`; the line object is reused, so copy what must outlive the call).
+// Returns the warnings. Nothing is allocated per line once the vectors of the
+// line have grown to the longest line's size.
+std::vector<ServicesWarning> parse_services(std::string_view text, std::string_view source,
+                                            const std::function<void(const ServicesLine&)>& on_line);
 
 }  // namespace sockscope::registry
