@@ -6,6 +6,8 @@
 # over processes of <= 9,000 connections (one process may hold 20,000
 # descriptors here), each with its own 127.0.0.x address and server port.
 # Each command runs 3 times; best wall time and largest peak RSS are reported.
+# BASELINE=path/to/another/sockscope adds its `sockets --tcp` row to the same
+# run (e.g. the binary of an earlier commit, to measure a change).
 set -euo pipefail
 BUILD=${1:-build/release}
 shift || true
@@ -69,6 +71,10 @@ for n in "${COUNTS[@]}"; do
   read -r pw pm pr < <(measure ss -tanpH)
   read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color)
   row "sockscope sockets --tcp" "$w" "$m" "$r" "$sw" "$sm"
+  if [ -n "${BASELINE:-}" ]; then
+    read -r w m r < <(measure "$BASELINE" sockets --tcp --no-color)
+    row "baseline sockets --tcp" "$w" "$m" "$r" "$sw" "$sm"
+  fi
   row "ss -tanH" "$sw" "$sm" "$sr" "$sw" "$sm"
   # Issue 5's goal: ephemeral accounting costs no more than listing the sockets.
   read -r w m r < <(measure "$SOCKSCOPE" ephemeral --no-color)

@@ -80,8 +80,6 @@ void NameIndex::grow() {
   }
 }
 
-const std::string& LocalLabels::keep(std::string_view text) { return strings_.emplace_back(text); }
-
 void LocalLabels::make(std::string_view name, PortRange ports, Transport transport,
                        std::string_view comment, std::string_view alias_of,
                        std::string_view source) {
@@ -127,10 +125,10 @@ void LocalLabels::index_label(std::uint32_t index, std::string_view name) {
   by_name_.add(name, name_hash(name), l.transport, index, next_name_);
 }
 
-std::vector<ServicesWarning> LocalLabels::add(std::string_view text, std::string_view source_text) {
-  // The labels' strings are views into this copy of the file.
-  const std::string& kept = keep(text);
-  const std::string& source = keep(source_text);
+std::vector<ServicesWarning> LocalLabels::add(std::string text, std::string_view source_text) {
+  // The labels' strings are views into the kept text.
+  const std::string& kept = keep(std::move(text));
+  const std::string& source = keep(std::string(source_text));
   // Streamed: no vector of parsed lines (it was the largest allocation of a run).
   std::vector<ServicesWarning> warnings = parse_services(kept, source, [&](const ServicesLine& line) {
     for (Transport t : line.transports) {

@@ -75,9 +75,9 @@ class LocalLabels {
  public:
   static constexpr std::uint32_t kEnd = ChainIndex::kEnd;
 
-  // Keeps a copy of one services(5) text, parses it and adds its usable lines;
-  // `source` names it. Returns the parser's warnings.
-  std::vector<ServicesWarning> add(std::string_view text, std::string_view source);
+  // Keeps one services(5) text, parses it and adds its usable lines; `source`
+  // names it. Returns the parser's warnings.
+  std::vector<ServicesWarning> add(std::string text, std::string_view source);
 
   std::size_t size() const { return labels_.size(); }
   bool empty() const { return labels_.empty(); }
@@ -114,7 +114,7 @@ class LocalLabels {
   static std::uint32_t port_key(Port port, Transport transport) {
     return std::uint32_t(transport) << 16 | port;
   }
-  const std::string& keep(std::string_view text);
+  const std::string& keep(std::string text) { return strings_.emplace_back(std::move(text)); }
   // A label for name on ports/transport, as the file says it.
   void make(std::string_view name, PortRange ports, Transport transport,
             std::string_view comment, std::string_view alias_of, std::string_view source);

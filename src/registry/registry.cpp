@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry/local_labels.hpp"
 #include "registry/services_parser.hpp"
@@ -45,7 +48,7 @@ Registry& Registry::operator=(Registry&&) noexcept = default;
 std::vector<ServicesWarning> Registry::load_services_text(std::string_view text,
                                                           std::string_view source) {
   if (!local_) local_ = std::make_unique<Local>();
-  return local_->labels.add(text, source);
+  return local_->labels.add(std::string(text), source);
 }
 
 std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
@@ -55,15 +58,32 @@ std::expected<std::vector<ServicesWarning>, Error> Registry::load_services_file(
     if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
     return std::unexpected(e);
   };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) return fail(errno);
-  std::string text;
-  char chunk[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) text.append(chunk, n);
-  if (std::ferror(file.get())) return fail(errno);  // e.g. EISDIR for a directory
-  return load_services_text(text, path);
+  // Read straight into the string the labels keep (no stdio buffer, no copy).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errno);
+  struct stat st {};
+  const std::size_t chunk =
+      ::fstat(fd, &st) == 0 && st.st_size > 0 ? std::size_t(st.st_size) + 1 : std::size_t(1) << 14;
+  // Sized for the whole file plus one byte, so the read that sees the end
+  // needs no growth; pipes and /proc files grow by doubling.
+  std::string text(chunk, '\0');
+  std::size_t used = 0;
+  while (true) {
+    if (used == text.size()) text.resize(2 * text.size());
+    const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {  // e.g. EISDIR for a directory
+      const int err = errno;
+      ::close(fd);
+      return fail(err);
+    }
+    if (n == 0) break;
+    used += std::size_t(n);
+  }
+  text.resize(used);
+  ::close(fd);
+  if (!local_) local_ = std::make_unique<Local>();
+  return local_->labels.add(std::move(text), path);
 }
 
 const Service* Registry::primary(Port port, Transport transport) const {
