@@ -1,22 +1,24 @@
 // `sockscope conversations` (alias `conv`): capture files or a live interface,
 // demultiplexed into conversations by socket pair.
 //
-// Records go out as they end for --json/--csv/--zeek (streaming, bounded memory);
-// the table and the --by aggregations collect, then sort. The summary (packets,
+// Records go out as they end for --json/--csv/--zeek (streaming, bounded memory, on a
+// thread of their own: capture_stream.hpp) unless --sort is given; the table and the
+// --by aggregations collect, then sort (capture_rows.hpp). The summary (packets,
 // conversations by transport, undecodable packets by reason, early evictions) ends
 // the table on stdout and goes to stderr for the machine formats.
-#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "cli/capture_rows.hpp"
+#include "cli/capture_stream.hpp"
 #include "cli/context.hpp"
 #include "sockscope/capture.hpp"
 #include "sockscope/capture_live.hpp"
@@ -33,6 +35,7 @@ struct Options {
   std::uint64_t count = 0;
   double seconds = 0;
   std::string sort = "bytes";
+  bool sort_given = false;  // machine formats are sorted only when asked
   std::string by;
   bool zeek = false;
   bool sample = false;
@@ -40,284 +43,6 @@ struct Options {
   double close_delay = 5;
   std::size_t max_conversations = 0;
 };
-
-// Seconds with microseconds from nanoseconds, exactly: "1700000000.123456".
-struct SecondsText {
-  char text[32];
-  std::size_t size;
-  explicit SecondsText(std::uint64_t ns)
-      : size(fmt::format_to_n(text, sizeof text, "{}.{:06}", ns / 1'000'000'000u,
-                              (ns % 1'000'000'000u) / 1000u)
-                 .size) {}
-  std::string_view view() const { return {text, size}; }
-};
-SecondsText seconds_text(std::uint64_t ns) { return SecondsText(ns); }
-
-// The registry's name for the server port: a hint, omitted for ICMP and for a
-// lower-port guess between two ephemeral ports.
-std::string_view service_of(Context& ctx, const Conversation& c) {
-  if (!has_ports(c.pair.transport)) return {};
-  const Port port = c.pair.second.port;
-  if (c.evidence == Evidence::kLowerPortGuess && group_of(port) != PortGroup::kWellKnown) return {};
-  const Service* s = ctx.registry().primary(port, c.pair.transport);
-  return s ? s->name : std::string_view{};
-}
-
-// Zeek-style connection uid: "C" + 17 base62 characters, stable for a record.
-std::string uid_of(const Conversation& c) {
-  std::uint64_t h = 1469598103934665603ull ^ c.first_ns;
-  for (char ch : c.community_id()) h = (h ^ std::uint8_t(ch)) * 1099511628211ull;
-  h ^= c.vlan * 0x9e3779b97f4a7c15ull;
-  static constexpr char kDigits[] =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  std::string uid = "C";
-  for (int i = 0; i < 17; ++i) {
-    uid.push_back(kDigits[h % 62]);
-    h = h / 62 + (h % 7) * 0x2545F4914F6CDD1Dull * (i + 1);
-  }
-  return uid;
-}
-
-// One JSON line, formatted directly: every string here but the service name is a
-// fixed token, an address or a Community ID, which never need escaping.
-void write_json(Context& ctx, const Conversation& c) {
-  auto& buf = ctx.out.buffer();
-  auto out = fmt::appender(buf);
-  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
-  fmt::format_to(out,
-                 FMT_COMPILE("{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
-                             "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
-                             "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":"),
-                 to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
-                 c.pair.first.port, to_string(c.pair.first.group()),
-                 std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
-                 to_string(c.pair.second.group()), to_string(c.evidence));
-  const std::string_view service = service_of(ctx, c);
-  if (service.empty()) {
-    buf.append(std::string_view("null"));
-  } else {
-    json_string(buf, service);
-  }
-  if (c.vlan) fmt::format_to(out, FMT_COMPILE(",\"vlan\":{}"), c.vlan);
-  fmt::format_to(
-      out,
-      FMT_COMPILE(",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
-                  "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
-                  "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
-                  "\"history\":\"{}\",\"community_id\":\"{}\"{}}}\n"),
-      seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
-      seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
-      c.client.payload_bytes, c.server.packets, c.server.ip_bytes, c.server.payload_bytes,
-      to_string(c.conn_state), c.history, c.community_id(),
-      c.evicted_early ? ",\"evicted_early\":true" : "");
-}
-
-constexpr const char* kCsvHeader =
-    "transport,client_address,client_port,server_address,server_port,role_evidence,service,"
-    "vlan,first,last,duration,client_packets,client_bytes,client_payload_bytes,server_packets,"
-    "server_bytes,server_payload_bytes,conn_state,history,community_id,evicted_early\n";
-
-void write_csv(Context& ctx, const Conversation& c) {
-  auto& buf = ctx.out.buffer();
-  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
-  const std::string_view ca(a, c.pair.first.address.format(a));
-  const std::string_view sa(b, c.pair.second.address.format(b));
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{},{},{},{},{},{},"), to_string(c.pair.transport),
-                 ca, c.pair.first.port, sa, c.pair.second.port, to_string(c.evidence));
-  csv_field(buf, service_of(ctx, c));
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE(",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n"),
-                 c.vlan, seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
-                 seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
-                 c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
-                 c.server.payload_bytes, to_string(c.conn_state), c.history, c.community_id(),
-                 c.evicted_early ? "true" : "false");
-}
-
-std::string zeek_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d-%H-%M-%S", &tm);
-  return text;
-}
-
-void zeek_header(Context& ctx) {
-  fmt::format_to(fmt::appender(ctx.out.buffer()),
-                 "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-                 "#path\tconn\n#open\t{}\n"
-                 "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
-                 "duration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\t"
-                 "missed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\t"
-                 "tunnel_parents\tcommunity_id\n"
-                 "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\t"
-                 "count\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\t"
-                 "set[string]\tstring\n",
-                 zeek_now());
-}
-
-// One conn.log line. As in Zeek, duration and the byte sizes are unset ("-") for a
-// conversation of zero duration; orig_bytes/resp_bytes are payload bytes.
-void write_zeek(Context& ctx, const Conversation& c) {
-  auto& buf = ctx.out.buffer();
-  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
-  const std::string_view service = service_of(ctx, c);
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t"),
-                 seconds_text(c.first_ns).view(), uid_of(c),
-                 std::string_view(a, c.pair.first.address.format(a)), c.pair.first.port,
-                 std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
-                 to_string(c.pair.transport), service.empty() ? "-" : service);
-  if (c.duration_ns() > 0) {
-    fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t"),
-                   seconds_text(c.duration_ns()).view(), c.client.payload_bytes,
-                   c.server.payload_bytes);
-  } else {
-    buf.append(std::string_view("-\t-\t-\t"));
-  }
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t-\t-\t0\t{}\t{}\t{}\t{}\t{}\t-\t{}\n"),
-                 to_string(c.conn_state), c.history.empty() ? "-" : c.history, c.client.packets,
-                 c.client.ip_bytes, c.server.packets, c.server.ip_bytes, c.community_id());
-}
-
-// Short human texts into a caller's buffer (the table formats millions of them).
-struct ShortText {
-  char text[32];
-  std::size_t size = 0;
-  operator std::string_view() const { return {text, size}; }
-  template <class... Args>
-  ShortText(fmt::format_string<Args...> f, Args&&... args) {
-    size = fmt::format_to_n(text, sizeof text, f, std::forward<Args>(args)...).size;
-  }
-};
-
-ShortText bytes_text(std::uint64_t n) {
-  if (n < 10'000) return ShortText("{}", n);
-  if (n < 10'000'000) return ShortText("{:.1f} kB", double(n) / 1e3);
-  if (n < 10'000'000'000ull) return ShortText("{:.1f} MB", double(n) / 1e6);
-  return ShortText("{:.1f} GB", double(n) / 1e9);
-}
-
-ShortText duration_text(std::uint64_t ns) {
-  const double s = double(ns) / 1e9;
-  if (s < 60) return ShortText("{:.3f}s", s);
-  if (s < 3600) return ShortText("{}m{:02}s", int(s / 60), int(s) % 60);
-  return ShortText("{}h{:02}m", int(s / 3600), int(s / 60) % 60);
-}
-
-// The rows in --sort order, as pointers: sorting 16-byte (key, index) pairs moves far
-// less memory than a stable sort of the records themselves, and the index as the
-// tie-break keeps the order a stable sort would give. Empty for an unknown key.
-std::vector<const Conversation*> sorted_conversations(const std::vector<Conversation>& v,
-                                                      const std::string& key) {
-  std::uint64_t (*metric)(const Conversation&) = nullptr;
-  bool descending = true;
-  if (key == "bytes") {
-    metric = [](const Conversation& c) { return c.ip_bytes(); };
-  } else if (key == "packets") {
-    metric = [](const Conversation& c) { return c.packets(); };
-  } else if (key == "duration") {
-    metric = [](const Conversation& c) { return c.duration_ns(); };
-  } else if (key == "first") {
-    metric = [](const Conversation& c) { return c.first_ns; };
-    descending = false;
-  } else {
-    return {};
-  }
-  struct Key {
-    std::uint64_t value;
-    std::size_t index;
-  };
-  std::vector<Key> keys(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    // Descending order is ascending order of the complement.
-    keys[i] = {descending ? ~metric(v[i]) : metric(v[i]), i};
-  }
-  std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
-    return x.value != y.value ? x.value < y.value : x.index < y.index;
-  });
-  std::vector<const Conversation*> rows(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) rows[i] = &v[keys[i].index];
-  return rows;
-}
-
-// The conversation table. Rows can number in the millions, so cells are formatted
-// straight into the output (twice: once to measure the columns) instead of being
-// held as strings.
-constexpr std::size_t kColumns = 11;
-constexpr const char* kHeaders[kColumns] = {"TRANSPORT",  "CLIENT",   "SERVER",  "SERVICE",
-                                            "STATE",      "PACKETS",  "BYTES",   "C->S BYTES",
-                                            "S->C BYTES", "DURATION", "EVIDENCE"};
-constexpr bool kRight[kColumns] = {false, false, false, false, false, true,
-                                   true,  true,  true,  true,  false};
-
-template <class Cell>
-void table_cells(Context& ctx, const Conversation& c, Cell&& cell) {
-  char text[Endpoint::kMaxTextSize + 8];
-  const std::string_view transport = to_string(c.pair.transport);
-  if (c.vlan) {
-    const auto r = fmt::format_to_n(text, sizeof text, "{} vlan {}", transport, c.vlan);
-    cell(0, std::string_view(text, r.size));
-  } else {
-    cell(0, transport);
-  }
-  cell(1, std::string_view(text, c.pair.first.format(text)));
-  cell(2, std::string_view(text, c.pair.second.format(text)));
-  const std::string_view service = service_of(ctx, c);
-  cell(3, service.empty() ? std::string_view("-") : service);
-  const bool stateful = c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp;
-  cell(4, stateful ? to_string(c.conn_state) : std::string_view("-"));
-  const auto r = fmt::format_to_n(text, sizeof text, "{}", c.packets());
-  cell(5, std::string_view(text, r.size));
-  cell(6, bytes_text(c.ip_bytes()));
-  cell(7, bytes_text(c.client.ip_bytes));
-  cell(8, bytes_text(c.server.ip_bytes));
-  cell(9, duration_text(c.duration_ns()));
-  cell(10, to_string(c.evidence));
-}
-
-// The column widths do not depend on the order, so they are measured walking the
-// records in memory order; printing walks them in sorted order, which is random in
-// memory, so the rows a few ahead are prefetched (a record spans several cache lines).
-void render_table(Context& ctx, const std::vector<Conversation>& all,
-                  const std::vector<const Conversation*>& v) {
-  auto& buf = ctx.out.buffer();
-  std::size_t width[kColumns];
-  for (std::size_t k = 0; k < kColumns; ++k) width[k] = std::string_view(kHeaders[k]).size();
-  for (const Conversation& c : all) {
-    table_cells(ctx, c, [&](std::size_t k, std::string_view text) {
-      width[k] = std::max(width[k], text.size());
-    });
-  }
-  const auto cell = [&](std::size_t k, std::string_view text) {
-    const std::size_t pad = width[k] - std::min(width[k], text.size());
-    if (kRight[k]) {
-      for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
-    }
-    buf.append(text);
-    if (k + 1 == kColumns) {
-      buf.push_back('\n');
-      return;
-    }
-    if (!kRight[k]) {
-      for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
-    }
-    buf.append(std::string_view("  "));
-  };
-  buf.append(ctx.style.bold());
-  for (std::size_t k = 0; k < kColumns; ++k) cell(k, kHeaders[k]);
-  buf.append(ctx.style.reset());
-  constexpr std::size_t kAhead = 8;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i + kAhead < v.size()) {
-      const char* ahead = reinterpret_cast<const char*>(v[i + kAhead]);
-      for (std::size_t line = 0; line < sizeof(Conversation); line += 64) {
-        __builtin_prefetch(ahead + line);
-      }
-    }
-    table_cells(ctx, *v[i], cell);
-    ctx.out.maybe_flush();
-  }
-}
 
 // --by service|server|client: one row per group.
 struct Group {
@@ -333,7 +58,7 @@ int render_groups(Context& ctx, const std::vector<Conversation>& v, const std::s
   for (const auto& c : v) {
     std::string key;
     const std::string transport(to_string(c.pair.transport));
-    const std::string service(service_of(ctx, c));
+    const std::string service(service_of(ctx.registry(), c));
     if (by == "service") {
       key = service.empty() ? fmt::format("port {}", c.pair.second.port) : service;
       if (!has_ports(c.pair.transport)) key = "-";
@@ -554,24 +279,24 @@ int run_conversations(Context& ctx, Options& o) {
     }
   }
 
-  const bool streaming =
-      o.by.empty() && (ctx.format == Format::kJson || o.zeek || (ctx.format == Format::kCsv));
+  const bool machine = ctx.format == Format::kJson || ctx.format == Format::kCsv || o.zeek;
+  const bool streaming = o.by.empty() && machine && !o.sort_given;
+  const RowStream::Row row = o.zeek                         ? zeek_row
+                             : ctx.format == Format::kJson ? json_row
+                                                           : csv_row;
+  const Registry& registry = ctx.registry();  // loaded here, before any thread reads it
+  if (o.zeek) zeek_header(ctx.out.buffer());
+  if (o.by.empty() && ctx.format == Format::kCsv) ctx.out.append(kCsvHeader);
+  ctx.out.flush();
   std::vector<Conversation> collected;
-  if (o.zeek) zeek_header(ctx);
-  if (streaming && ctx.format == Format::kCsv) ctx.out.append(kCsvHeader);
+  std::optional<RowStream> stream;
+  if (streaming) stream.emplace(registry, row);
   ConversationTable table(options, [&](const Conversation& c) {
-    if (!streaming) {
-      collected.push_back(c);
-      return;
-    }
-    if (o.zeek) {
-      write_zeek(ctx, c);
-    } else if (ctx.format == Format::kJson) {
-      write_json(ctx, c);
+    if (stream) {
+      stream->push(c);
     } else {
-      write_csv(ctx, c);
+      collected.push_back(c);
     }
-    ctx.out.maybe_flush();
   });
 
   CaptureStats stats;
@@ -648,19 +373,21 @@ int run_conversations(Context& ctx, Options& o) {
     return exit_on_failure;
   }
 
-  if (!streaming) {
-    if (!o.by.empty()) {
-      render_groups(ctx, collected, o.by, o.sort);
-    } else {
-      const std::vector<const Conversation*> rows = sorted_conversations(collected, o.sort);
-      if (ctx.format == Format::kJson) {
-        for (const Conversation* c : rows) write_json(ctx, *c);
-      } else {
-        render_table(ctx, collected, rows);
+  if (stream) stream->finish();
+  if (!o.by.empty()) {
+    render_groups(ctx, collected, o.by, o.sort);
+  } else if (!streaming) {
+    const std::vector<const Conversation*> rows = sorted_conversations(collected, o.sort);
+    if (machine) {
+      for (const Conversation* c : rows) {
+        row(ctx.out.buffer(), *c, service_of(registry, *c));
+        ctx.out.maybe_flush();
       }
+    } else {
+      render_table(ctx.out, registry, collected, rows, ctx.style.bold(), ctx.style.reset());
     }
   }
-  if (o.zeek) fmt::format_to(fmt::appender(ctx.out.buffer()), "#close\t{}\n", zeek_now());
+  if (o.zeek) zeek_footer(ctx.out.buffer());
   const std::string summary = summary_text(stats, table);
   if (ctx.format == Format::kTable && !o.zeek) {
     fmt::format_to(fmt::appender(ctx.out.buffer()), "{}{}{}\n", ctx.style.dim(), summary,
@@ -697,9 +424,11 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
       ->type_name("SECONDS");
   sub->add_option("--sort", o->sort,
                   "order: bytes (default), packets, duration, first; with --by also "
-                  "conversations")
+                  "conversations. --json/--csv/--zeek stream rows as conversations end unless "
+                  "--sort is given")
       ->type_name("KEY")
-      ->transform(keep_literal());
+      ->transform(keep_literal())
+      ->each([o](const std::string&) { o->sort_given = true; });
   sub->add_option("--by", o->by,
                   "aggregate: service, server (connections per server socket), client (ports "
                   "per client host)")

@@ -107,6 +107,31 @@ TEST_F(ConversationsCliTest, TableIsSortedByBytesWithASummary) {
   EXPECT_NE(lines(by_first.out)[1].find("192.0.2.10:40000"), std::string::npos);
 }
 
+// --json streams rows as conversations end; with --sort it sorts them like the table.
+TEST_F(ConversationsCliTest, MachineFormatsAreSortedWhenAsked) {
+  auto r = run_sockscope({"--json", "conversations", "--sort", "packets", path_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = lines(r.out);
+  ASSERT_EQ(rows.size(), 4u);
+  std::vector<int> packets;
+  for (const auto& row : rows) {
+    json j = json::parse(row);
+    packets.push_back(j["client_packets"].get<int>() + j["server_packets"].get<int>());
+  }
+  EXPECT_EQ(packets, (std::vector<int>{3, 3, 3, 1}));
+  // Ties keep the order of the conversations' ends: the three https ones by client port.
+  EXPECT_EQ(json::parse(rows[0])["client"]["port"], 40000);
+  EXPECT_EQ(json::parse(rows[2])["client"]["port"], 50000);
+
+  auto first = run_sockscope({"--csv", "conversations", "--sort", "first", path_});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto csv = lines(first.out);
+  ASSERT_EQ(csv.size(), 5u);
+  EXPECT_TRUE(csv[0].starts_with("transport,client_address"));
+  EXPECT_TRUE(csv[1].starts_with("tcp,192.0.2.10,40000,")) << csv[1];
+  EXPECT_TRUE(csv[4].starts_with("udp,192.0.2.10,41000,")) << csv[4];
+}
+
 TEST_F(ConversationsCliTest, CsvHasAHeaderAndOneRowPerConversation) {
   auto r = run_sockscope({"--csv", "conv", path_});
   ASSERT_EQ(r.exit_code, 0) << r.err;

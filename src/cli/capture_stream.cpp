@@ -1,0 +1,76 @@
+#include "cli/capture_stream.hpp"
+
+#include "cli/capture_rows.hpp"
+
+namespace sockscope::cli {
+
+RowStream::RowStream(const Registry& registry, Row row)
+    : registry_(registry), row_(row), thread_([this] { run(); }) {
+  filling_.reserve(kChunk);
+}
+
+RowStream::~RowStream() {
+  if (!finished_) {
+    try {
+      finish();
+    } catch (...) {  // a destructor must not throw; finish() reports errors to callers
+    }
+  }
+}
+
+void RowStream::push(const Conversation& c) {
+  filling_.push_back(c);
+  if (filling_.size() == kChunk) hand_over();
+}
+
+void RowStream::hand_over() {
+  std::vector<Conversation> chunk;
+  chunk.reserve(kChunk);
+  chunk.swap(filling_);
+  std::unique_lock lock(mu_);
+  room_.wait(lock, [&] { return queue_.size() < kQueued || error_; });
+  queue_.push_back(std::move(chunk));
+  ready_.notify_one();
+}
+
+void RowStream::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (!filling_.empty()) hand_over();
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    ready_.notify_one();
+  }
+  thread_.join();
+  if (error_) std::rethrow_exception(error_);
+}
+
+void RowStream::run() {
+  for (;;) {
+    std::vector<Conversation> chunk;
+    {
+      std::unique_lock lock(mu_);
+      ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+      if (queue_.empty()) break;
+      chunk = std::move(queue_.front());
+      queue_.pop_front();
+      room_.notify_one();
+      if (error_) continue;  // after a failure: drain and discard until finish()
+    }
+    try {
+      for (const Conversation& c : chunk) {
+        row_(out_.buffer(), c, service_of(registry_, c));
+        out_.maybe_flush();
+      }
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      error_ = std::current_exception();
+      queue_.clear();
+      room_.notify_all();
+    }
+  }
+  out_.flush();
+}
+
+}  // namespace sockscope::cli
