@@ -4,7 +4,6 @@
 // the 1st, 10th, 100th... occurrence), and conn_state() of base/protocols/conn.
 // What is left out: checksums ('C'), content gaps ('G', needs reassembly), and a
 // repeated S/F/R letter for a second SYN/FIN/RST at another sequence number.
-#include <cctype>
 #include <string>
 
 #include "capture/flow.hpp"
@@ -111,9 +110,20 @@ void update_state_machine(Flow& f, int side, const PacketInfo& p) {
 
 }  // namespace
 
+namespace {
+
+// ASCII case flips without the C library's locale lookups (a call per letter).
+char flip_case(char c) {
+  if (c >= 'A' && c <= 'Z') return char(c + ('a' - 'A'));
+  if (c >= 'a' && c <= 'z') return char(c - ('a' - 'A'));
+  return c;
+}
+
+}  // namespace
+
 void add_history(Flow& f, int side, char upper) {
   if (f.history_len >= sizeof(f.history)) return;
-  f.history[f.history_len++] = side == 0 ? upper : char(std::tolower(upper));
+  f.history[f.history_len++] = side == 0 ? upper : flip_case(upper);
 }
 
 void tcp_update(Flow& f, int side, const PacketInfo& p) {
@@ -204,13 +214,7 @@ ConnState conn_state(const Flow& f) {
 std::string history_text(const Flow& f) {
   std::string h(f.history, f.history_len);
   if (f.orig == 1) {
-    for (char& c : h) {
-      if (std::isupper(static_cast<unsigned char>(c))) {
-        c = char(std::tolower(static_cast<unsigned char>(c)));
-      } else if (std::islower(static_cast<unsigned char>(c))) {
-        c = char(std::toupper(static_cast<unsigned char>(c)));
-      }
-    }
+    for (char& c : h) c = flip_case(c);
   }
   return h;
 }
