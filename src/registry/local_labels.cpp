@@ -93,14 +93,12 @@ void LocalLabels::make(std::string_view name, PortRange ports, Transport transpo
   s.source = source;
   const Service* local = &services_.emplace_back(s);
   labels_.push_back({local, local->is_alias(), transport, ports});
-  index_label(index, name);
+  if (indexed_.load(std::memory_order_relaxed)) index_label(index);
 }
 
-std::int32_t LocalLabels::iana_record(std::size_t index) const {
-  std::int32_t r = iana_[index].load(std::memory_order_relaxed);
-  if (r != kUnresolved) return r;
+std::int32_t LocalLabels::resolve_iana_record(std::size_t index) const {
   const Label& l = labels_[index];
-  r = -1;
+  std::int32_t r = -1;
   for (std::uint16_t i : port_records(l.ports.first, l.transport)) {
     const Record& rec = record(i);
     if (rec.first == l.ports.first && rec.last == l.ports.last &&
@@ -113,8 +111,9 @@ std::int32_t LocalLabels::iana_record(std::size_t index) const {
   return r;
 }
 
-void LocalLabels::index_label(std::uint32_t index, std::string_view name) {
+void LocalLabels::index_label(std::uint32_t index) const {
   const Label& l = labels_[index];
+  const std::string_view name = l.local->name;
   if (l.ports.first == l.ports.last) {
     by_port_.add(port_key(l.ports.first, l.transport), index, next_port_,
                  [](std::uint32_t) { return true; });  // the hash is the key
@@ -139,7 +138,8 @@ std::vector<ServicesWarning> LocalLabels::add(std::string text, std::string_view
     }
   });
   // Resolutions are pure, so forgetting earlier ones is harmless; loading is
-  // never concurrent with lookups (Registry's contract).
+  // never concurrent with lookups (Registry's contract). Indexes, once built,
+  // took the new labels in make().
   iana_ = std::make_unique<std::atomic<std::int32_t>[]>(labels_.size());
   for (std::size_t i = 0; i < labels_.size(); ++i) {
     iana_[i].store(kUnresolved, std::memory_order_relaxed);
@@ -147,8 +147,26 @@ std::vector<ServicesWarning> LocalLabels::add(std::string text, std::string_view
   return warnings;
 }
 
+bool LocalLabels::count_lookup() const {
+  if (lookups_.fetch_add(1, std::memory_order_relaxed) + 1 < kIndexAfter) return false;
+  std::call_once(index_once_, [this] {
+    for (std::uint32_t i = 0; i < labels_.size(); ++i) index_label(i);
+    indexed_.store(true, std::memory_order_release);
+  });
+  return true;
+}
+
+// Each lookup has two paths with the same answer: the indexes, or a scan of
+// the labels in load order (which is the order the chains keep).
+
 void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint32_t>& out) const {
   out.clear();
+  if (!indexed()) {
+    for (std::uint32_t i = 0; i < labels_.size(); ++i) {
+      if (labels_[i].transport == transport && labels_[i].ports.contains(port)) out.push_back(i);
+    }
+    return;
+  }
   for (std::uint32_t i =
            by_port_.head(port_key(port, transport), [](std::uint32_t) { return true; });
        i != kEnd; i = next_port_[i]) {
@@ -166,6 +184,13 @@ void LocalLabels::at_port(Port port, Transport transport, std::vector<std::uint3
 }
 
 const Service* LocalLabels::primary(Port port, Transport transport) const {
+  if (!indexed()) {
+    for (std::uint32_t i = 0; i < labels_.size(); ++i) {
+      const Label& l = labels_[i];
+      if (l.transport == transport && l.ports.contains(port) && !is_alias(i)) return &label(i);
+    }
+    return nullptr;
+  }
   std::uint32_t best = kEnd;
   for (std::uint32_t i =
            by_port_.head(port_key(port, transport), [](std::uint32_t) { return true; });
@@ -182,6 +207,36 @@ const Service* LocalLabels::primary(Port port, Transport transport) const {
     }
   }
   return best == kEnd ? nullptr : &label(best);
+}
+
+std::uint32_t LocalLabels::first_named(std::string_view name, std::uint32_t hash) const {
+  if (!indexed()) {
+    for (std::uint32_t i = 0; i < labels_.size(); ++i) {
+      if (iequals(labels_[i].local->name, name)) return i;
+    }
+    return kEnd;
+  }
+  const NameIndex::Entry* e = by_name_.find(name, hash);
+  return e ? e->head : kEnd;
+}
+
+std::uint32_t LocalLabels::next_named(std::uint32_t label) const {
+  // A continuation, not a lookup: whichever path is ready gives the same chain.
+  if (indexed_.load(std::memory_order_acquire)) return next_name_[label];
+  const std::string_view name = labels_[label].local->name;
+  for (std::uint32_t i = label + 1; i < labels_.size(); ++i) {
+    if (iequals(labels_[i].local->name, name)) return i;
+  }
+  return kEnd;
+}
+
+const Service* LocalLabels::find_scanning(std::string_view name, Transport transport) const {
+  for (std::uint32_t i = 0; i < labels_.size(); ++i) {
+    if (labels_[i].transport == transport && iequals(labels_[i].local->name, name)) {
+      return &label(i);
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace sockscope::registry

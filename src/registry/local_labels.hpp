@@ -1,12 +1,13 @@
 // Labels from services(5) files, owned by one Registry and indexed by port and
-// by name in small open-addressing tables (no allocation per lookup). Internal
-// to src/registry.
+// by name in small open-addressing tables (no allocation per lookup), built
+// when lookups become many. Internal to src/registry.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,13 +98,11 @@ class LocalLabels {
   // The first non-alias label covering port/transport, or nullptr. No allocation.
   const Service* primary(Port port, Transport transport) const;
   // Labels named `name` (case-insensitive) as a chain: first() then next(); kEnd ends it.
-  std::uint32_t first_named(std::string_view name, std::uint32_t hash) const {
-    const NameIndex::Entry* e = by_name_.find(name, hash);
-    return e ? e->head : kEnd;
-  }
-  std::uint32_t next_named(std::uint32_t label) const { return next_name_[label]; }
+  std::uint32_t first_named(std::string_view name, std::uint32_t hash) const;
+  std::uint32_t next_named(std::uint32_t label) const;
   // The first label named `name` on `transport`, or nullptr. No allocation.
   const Service* find(std::string_view name, std::uint32_t hash, Transport transport) const {
+    if (!indexed()) return find_scanning(name, transport);
     const NameIndex::Entry* e = by_name_.find(name, hash);
     const auto t = static_cast<std::size_t>(transport);
     if (!e || t >= 4 || e->by_transport[t] == kEnd) return nullptr;
@@ -119,10 +118,24 @@ class LocalLabels {
   void make(std::string_view name, PortRange ports, Transport transport,
             std::string_view comment, std::string_view alias_of, std::string_view source);
   // IANA's record for the label's assignment, or -1; found on first use.
-  std::int32_t iana_record(std::size_t index) const;
+  std::int32_t iana_record(std::size_t index) const {
+    const std::int32_t r = iana_[index].load(std::memory_order_relaxed);
+    return r != kUnresolved ? r : resolve_iana_record(index);
+  }
+  std::int32_t resolve_iana_record(std::size_t index) const;
+  const Service* find_scanning(std::string_view name, Transport transport) const;
 
   // Adds label `index` to the port and name indexes.
-  void index_label(std::uint32_t index, std::string_view name);
+  void index_label(std::uint32_t index) const;
+  // Whether lookups go through the indexes. Counts the lookup and builds the
+  // indexes (once, whichever reader gets there) on the kIndexAfter-th: a run
+  // that asks about a few ports or names (`sockscope port 443`) scans the
+  // labels instead, ~550 from /etc/services, and never allocates the indexes.
+  bool indexed() const {
+    return indexed_.load(std::memory_order_acquire) || count_lookup();
+  }
+  bool count_lookup() const;  // false while scanning; builds the indexes when due
+  static constexpr std::uint32_t kIndexAfter = 32;
 
   std::deque<std::string> strings_;  // deque: elements never move, views stay valid
   std::deque<Service> services_;
@@ -141,11 +154,16 @@ class LocalLabels {
   // so that concurrent readers may resolve (each stores the same value).
   static constexpr std::int32_t kUnresolved = -2;
   mutable std::unique_ptr<std::atomic<std::int32_t>[]> iana_;
-  ChainIndex by_port_;  // single-port labels, key = port_key
-  std::vector<std::uint32_t> next_port_;
-  std::vector<std::uint32_t> ranges_;  // labels for a port range (rare): scanned
-  NameIndex by_name_;
-  std::vector<std::uint32_t> next_name_;
+  // The indexes: written once under index_once_ (or by add(), which is never
+  // concurrent with lookups), read only after indexed_ is seen true.
+  mutable std::atomic<std::uint32_t> lookups_{0};
+  mutable std::atomic<bool> indexed_{false};
+  mutable std::once_flag index_once_;
+  mutable ChainIndex by_port_;  // single-port labels, key = port_key
+  mutable std::vector<std::uint32_t> next_port_;
+  mutable std::vector<std::uint32_t> ranges_;  // labels for a port range (rare): scanned
+  mutable NameIndex by_name_;
+  mutable std::vector<std::uint32_t> next_name_;
 };
 
 }  // namespace sockscope::registry

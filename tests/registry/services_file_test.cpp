@@ -132,5 +132,72 @@ TEST(ServicesFileTest, MovedRegistryKeepsItsLabels) {
   EXPECT_EQ(moved.by_name("short").at(0)->source, "s");
 }
 
+// A Registry scans its labels for its first few lookups and builds its indexes
+// when lookups become many (so that `sockscope port 443` never builds them).
+// Both paths must give the same answers: each question goes to a fresh registry
+// (scan) and to one warmed past the threshold (indexes).
+std::string describe(const Service* s) {
+  if (!s) return "-";
+  return std::string(s->name) + "|" + std::string(s->source) + "|" + std::string(s->alias_of) +
+         "|" + std::to_string(s->ports.first) + "-" + std::to_string(s->ports.last) + "|" +
+         std::string(to_string(s->transport));
+}
+std::string describe(const std::vector<const Service*>& v) {
+  std::string out;
+  for (const Service* s : v) out += describe(s) + ";";
+  return out;
+}
+
+TEST(ServicesFileTest, ScanningAndIndexedLookupsAgree) {
+  const std::string text =
+      "alpha 7000/tcp a1 A2   # first\n"
+      "Beta 7000/tcp\n"
+      "alpha 7000/udp\n"
+      "range 7100-7110/tcp r1\n"
+      "inner 7105/tcp\n"
+      "https 443/tcp\n"
+      "HTTP 80/tcp www\n"
+      "dup 7200/tcp\n"
+      "dup 7201/tcp\n"
+      "gamma 7300/tcp/udp g\n"
+      "late 7100/tcp\n";
+  auto load = [&](Registry& reg) {
+    reg.load_services_text(text, "a.services");
+    reg.load_services_text("alpha 7000/tcp\nsecond 7400/udp alpha\n", "b.services");
+    if (std::filesystem::exists("/etc/services")) (void)reg.load_services_file("/etc/services");
+  };
+  Registry warm;
+  load(warm);
+  for (int i = 0; i < 200; ++i) (void)warm.primary(Port(i), Transport::kTcp);
+  // The same question to a fresh registry (its first lookup: a scan) and to `warm`.
+  auto agree = [&](auto question, const std::string& what) {
+    Registry fresh;
+    load(fresh);
+    EXPECT_EQ(describe(question(fresh)), describe(question(warm))) << what;
+  };
+
+  const Port ports[] = {7000, 7100, 7105, 7110, 7111, 443, 80, 7200, 7201, 7300, 7400, 21, 22, 9999};
+  for (Port port : ports) {
+    for (Transport t : {Transport::kTcp, Transport::kUdp}) {
+      agree([&](Registry& r) { return r.by_port(port, t); }, "by_port " + std::to_string(port));
+      agree([&](Registry& r) { return r.primary(port, t); }, "primary " + std::to_string(port));
+    }
+  }
+  for (std::string name : {"alpha", "A1", "a2", "beta", "range", "r1", "inner", "https", "http",
+                           "WWW", "dup", "gamma", "g", "late", "ssh", "nonexistent"}) {
+    agree([&](Registry& r) { return r.by_name(name); }, "by_name " + name);
+    for (Transport t : {Transport::kTcp, Transport::kUdp}) {
+      agree([&](Registry& r) { return r.find(name, t); }, "find " + name);
+    }
+  }
+  // Hand-checked answers, on both paths.
+  Registry fresh;
+  load(fresh);
+  EXPECT_EQ(describe(fresh.by_port(7105, Transport::kTcp)).substr(0, 31),
+            "range|a.services||7100-7110|tcp");
+  EXPECT_EQ(warm.primary(7100, Transport::kTcp)->name, "range");  // earlier than `late`
+  EXPECT_EQ(warm.find("g", Transport::kUdp)->alias_of, "gamma");
+}
+
 }  // namespace
 }  // namespace sockscope
