@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Whole-command comparison for `sockscope conversations`, every tool in the same run:
 # the read() floor and a bare libpcap loop (bench/capture_loops), sockscope (table,
-# JSON, and the table alone without output), softflowd -r, nfpcapd -r, argus -r, and
-# tshark -z conv,tcp -z conv,udp on a tenth of the file (tshark needs minutes and
-# gigabytes on the whole). Prints wall and CPU seconds, peak memory and ratios.
+# JSON, and the table alone without output, pipelined and on one thread), softflowd
+# -r, nfpcapd -r, argus -r, and tshark -z conv,tcp -z conv,udp on a tenth of the file
+# (tshark needs minutes and gigabytes on the whole). Prints wall and CPU seconds, peak memory and ratios.
 #
 #   bench/capture_compare.sh [BUILD_DIR] [FILE]
 # BUILD_DIR defaults to build/release; FILE to /tmp/sockscope-bench.pcap, generated
@@ -56,6 +56,7 @@ run "libpcap pcap_next_ex loop" "$runs" "$loops" pcap "$file"
 run "sockscope conversations (table)" "$runs" "$sockscope" conversations "$file"
 run "sockscope --json conversations" "$runs" "$sockscope" --json conversations "$file"
 run "sockscope core, no output" "$runs" "$loops" table "$file"
+run "sockscope core, one thread" "$runs" "$loops" table1 "$file"
 if command -v softflowd >/dev/null; then
   run "softflowd -r" 1 softflowd -r "$file" -n 127.0.0.1:9
 fi

@@ -141,7 +141,7 @@ class ConversationTable {
   // Counts one decoded packet. REQUIRES: packets in (roughly) time order.
   void add(const PacketInfo& packet);
   // The same for consecutive packets, faster: memory is fetched ahead (kBatch at a time).
-  static constexpr std::size_t kBatch = 64;
+  static constexpr std::size_t kBatch = 256;
   void add_batch(const PacketInfo* packets, std::size_t n);
   // Emits every conversation still held (call once, at the end).
   void finish();

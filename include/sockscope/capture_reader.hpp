@@ -146,6 +146,10 @@ class CaptureReader {
 
 // Reads every record of `reader`, decodes it and feeds `table`; counts go to `stats`.
 // `progress` (optional) is called now and then with the bytes consumed so far.
+// Two threads: the calling thread reads and decodes (and calls `progress`), a worker
+// counts on the table, so the table's emit callback runs on that worker while this
+// call lasts (one call at a time, in order). An exception from the callback ends the
+// run and is rethrown here. The results equal a one-thread loop's.
 void read_capture(CaptureReader& reader, ConversationTable& table, CaptureStats& stats,
                   const std::function<void(std::uint64_t)>& progress = {});
 

@@ -524,17 +524,22 @@ struct ConversationTable::Impl {
     add_prepared(p, local);
   }
 
-  // Packets in order, with the memory they will touch requested ahead: all slots
-  // first, then each record a few packets before it is needed (the table is far
-  // larger than the caches; this hides most of the two misses per packet).
+  // Packets in order, with the memory they will touch requested ahead, as a software
+  // pipeline: the slot kSlotAhead packets ahead, the record (found through its slot)
+  // kRecordAhead packets ahead. The table is far larger than the caches and each
+  // packet needs a slot and a record; spreading the requests evenly keeps enough
+  // misses in flight without stalling on a full set of miss buffers.
   void add_batch(const PacketInfo* packets, std::size_t n) {
-    constexpr std::size_t kAhead = 12;
+    constexpr std::size_t kSlotAhead = 16, kRecordAhead = 6;
     Prepared prepared[ConversationTable::kBatch];
     for (std::size_t i = 0; i < n; ++i) {
-      if (packets[i].kind == PacketInfo::Kind::kFragment) continue;
-      prepare(packets[i], prepared[i]);
-      prefetch(&slots[prepared[i].key.tag() & mask]);
+      if (packets[i].kind != PacketInfo::Kind::kFragment) prepare(packets[i], prepared[i]);
     }
+    const auto prefetch_slot = [&](std::size_t j) {
+      if (j < n && packets[j].kind != PacketInfo::Kind::kFragment) {
+        prefetch(&slots[prepared[j].key.tag() & mask]);
+      }
+    };
     // The record whose slot carries the packet's tag (not just the home slot's:
     // with linear probing a good share of keys live a few slots further on).
     const auto prefetch_record = [&](std::size_t j) {
@@ -551,9 +556,11 @@ struct ConversationTable::Impl {
         return;
       }
     };
-    for (std::size_t j = 0; j < kAhead; ++j) prefetch_record(j);
+    for (std::size_t j = 0; j < kSlotAhead; ++j) prefetch_slot(j);
+    for (std::size_t j = 0; j < kRecordAhead; ++j) prefetch_record(j);
     for (std::size_t i = 0; i < n; ++i) {
-      prefetch_record(i + kAhead);
+      prefetch_slot(i + kSlotAhead);
+      prefetch_record(i + kRecordAhead);
       add_one(packets[i], packets[i].kind == PacketInfo::Kind::kFragment ? nullptr : &prepared[i]);
     }
   }
