@@ -209,7 +209,7 @@ ShortText duration_text(std::uint64_t ns) {
 
 // Sorting 16-byte (key, index) pairs moves far less memory than a stable sort of the
 // records themselves, and the index as the tie-break keeps a stable sort's order.
-std::vector<const Conversation*> sorted_conversations(const std::vector<Conversation>& v,
+std::vector<const Conversation*> sorted_conversations(const Conversations& v,
                                                       const std::string& key) {
   std::uint64_t (*metric)(const Conversation&) = nullptr;
   bool descending = true;
@@ -278,9 +278,10 @@ void table_cells(const Registry& registry, const Conversation& c, Cell&& cell) {
 
 using Widths = std::array<std::size_t, kColumns>;
 
-Widths measure(const Registry& registry, const Conversation* begin, const Conversation* end) {
+Widths measure(const Registry& registry, const Conversations& all, std::size_t begin,
+               std::size_t end) {
   Widths width{};
-  for (const Conversation* c = begin; c != end; ++c) {
+  for (auto c = all.begin() + std::ptrdiff_t(begin); c != all.begin() + std::ptrdiff_t(end); ++c) {
     table_cells(registry, *c, [&](std::size_t k, std::string_view text) {
       width[k] = std::max(width[k], text.size());
     });
@@ -346,17 +347,17 @@ void both(First&& first, Second&& second) {
 // Two threads: the column widths are measured over the two halves of the records
 // (memory order), then the rows are formatted in rounds of two chunks, one per
 // thread, and written in order; memory stays at two chunks of text.
-void render_table(Sink& out, const Registry& registry, const std::vector<Conversation>& all,
+void render_table(Sink& out, const Registry& registry, const Conversations& all,
                   const std::vector<const Conversation*>& rows, std::string_view bold,
                   std::string_view reset) {
   constexpr std::size_t kChunk = 16384;  // rows per thread and round
   Widths width{}, other{};
-  const Conversation* mid = all.data() + all.size() / 2;
+  const std::size_t mid = all.size() / 2;
   if (all.size() < kChunk) {
-    width = measure(registry, all.data(), all.data() + all.size());
+    width = measure(registry, all, 0, all.size());
   } else {
-    both([&] { width = measure(registry, all.data(), mid); },
-         [&] { other = measure(registry, mid, all.data() + all.size()); });
+    both([&] { width = measure(registry, all, 0, mid); },
+         [&] { other = measure(registry, all, mid, all.size()); });
   }
   for (std::size_t k = 0; k < kColumns; ++k) {
     width[k] = std::max({width[k], other[k], std::string_view(kHeaders[k]).size()});

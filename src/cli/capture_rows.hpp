@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,10 @@
 #include "sockscope/registry.hpp"
 
 namespace sockscope::cli {
+
+// Collected conversations: a deque, so that growing to millions never copies them
+// (the worker thread that collects them is the pipeline's busiest).
+using Conversations = std::deque<Conversation>;
 
 // The registry's name for the server port: a hint, empty for ICMP and for a
 // lower-port guess between two ephemeral ports.
@@ -39,13 +44,13 @@ ShortText duration_text(std::uint64_t ns);
 
 // The rows in --sort order ("bytes", "packets", "duration" descending, "first"
 // ascending; ties keep the order of `v`). Empty for an unknown key.
-std::vector<const Conversation*> sorted_conversations(const std::vector<Conversation>& v,
+std::vector<const Conversation*> sorted_conversations(const Conversations& v,
                                                       const std::string& key);
 
 // The aligned table of `rows` (pointers into `all`) into `out`, flushing it as it
 // grows; `bold`/`reset` style the header.
 class Sink;
-void render_table(Sink& out, const Registry& registry, const std::vector<Conversation>& all,
+void render_table(Sink& out, const Registry& registry, const Conversations& all,
                   const std::vector<const Conversation*>& rows, std::string_view bold,
                   std::string_view reset);
 

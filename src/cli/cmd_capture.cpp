@@ -52,7 +52,7 @@ struct Group {
   std::set<Port> client_ports;  // --by client: distinct source ports
 };
 
-int render_groups(Context& ctx, const std::vector<Conversation>& v, const std::string& by,
+int render_groups(Context& ctx, const Conversations& v, const std::string& by,
                   const std::string& sort) {
   std::map<std::pair<std::string, std::string>, Group> groups;
   for (const auto& c : v) {
@@ -288,7 +288,7 @@ int run_conversations(Context& ctx, Options& o) {
   if (o.zeek) zeek_header(ctx.out.buffer());
   if (o.by.empty() && ctx.format == Format::kCsv) ctx.out.append(kCsvHeader);
   ctx.out.flush();
-  std::vector<Conversation> collected;
+  Conversations collected;
   std::optional<RowStream> stream;
   if (streaming) stream.emplace(registry, row);
   ConversationTable table(options, [&](const Conversation& c) {
@@ -364,9 +364,6 @@ int run_conversations(Context& ctx, Options& o) {
       ++failures;
     }
   }
-  // Most conversations are still held at the end: room for them at once, instead of
-  // the vector doubling (and copying) its way through them.
-  if (!streaming) collected.reserve(collected.size() + table.live());
   table.finish();
   if (failures && stats.packets == 0) {  // nothing could be read: the errors said why
     ctx.out.flush();
