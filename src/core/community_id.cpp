@@ -1,8 +1,11 @@
 #include "sockscope/community_id.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <span>
+#include <utility>
 
-#include "core/sha1.hpp"
+#include "core/community_id_text.hpp"
 
 namespace sockscope {
 namespace {
@@ -32,12 +35,24 @@ bool icmp_counterpart(std::uint8_t protocol, std::uint16_t type, std::uint16_t* 
   return protocol == 58 ? find(kV6) : find(kV4);
 }
 
+// An address's 4 or 16 bytes, each a constant-size copy (no library call).
+std::uint8_t* put_address(std::uint8_t* p, std::span<const std::uint8_t> bytes) {
+  if (bytes.size() == 4) {
+    std::memcpy(p, bytes.data(), 4);
+    return p + 4;
+  }
+  std::memcpy(p, bytes.data(), 16);
+  return p + 16;
+}
+
 }  // namespace
 
-std::string community_id(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
-                         std::uint16_t src_port, std::uint16_t dst_port, bool has_ports,
-                         std::uint16_t seed) {
-  IpAddress a = src, b = dst;
+namespace detail {
+
+void community_id_to(char* out, const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                     std::uint16_t src_port, std::uint16_t dst_port, bool has_ports,
+                     std::uint16_t seed, Sha1Function hash) {
+  std::span<const std::uint8_t> a = src.bytes(), b = dst.bytes();
   std::uint16_t pa = src_port, pb = dst_port;
   bool one_way = false;
   if (has_ports && (protocol == 1 || protocol == 58)) {
@@ -48,29 +63,41 @@ std::string community_id(const IpAddress& src, const IpAddress& dst, std::uint8_
       one_way = true;
     }
   }
-  auto ab = a.bytes(), bb = b.bytes();
-  int c = std::memcmp(ab.data(), bb.data(), std::min(ab.size(), bb.size()));
-  bool swap = !one_way && (c > 0 || (c == 0 && pa > pb));
-  if (swap) {
+  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  if (!one_way && (c > 0 || (c == 0 && pa > pb))) {
     std::swap(a, b);
     std::swap(pa, pb);
   }
   std::uint8_t buf[2 + 16 + 16 + 2 + 4];
-  std::size_t n = 0;
-  buf[n++] = std::uint8_t(seed >> 8);
-  buf[n++] = std::uint8_t(seed);
-  for (std::uint8_t byte : a.bytes()) buf[n++] = byte;
-  for (std::uint8_t byte : b.bytes()) buf[n++] = byte;
-  buf[n++] = protocol;
-  buf[n++] = 0;
+  std::uint8_t* p = buf;
+  *p++ = std::uint8_t(seed >> 8);
+  *p++ = std::uint8_t(seed);
+  p = put_address(p, a);
+  p = put_address(p, b);
+  *p++ = protocol;
+  *p++ = 0;
   if (has_ports) {
-    buf[n++] = std::uint8_t(pa >> 8);
-    buf[n++] = std::uint8_t(pa);
-    buf[n++] = std::uint8_t(pb >> 8);
-    buf[n++] = std::uint8_t(pb);
+    *p++ = std::uint8_t(pa >> 8);
+    *p++ = std::uint8_t(pa);
+    *p++ = std::uint8_t(pb >> 8);
+    *p++ = std::uint8_t(pb);
   }
-  auto digest = detail::sha1(buf, n);
-  return "1:" + detail::base64(digest.data(), digest.size());
+  const Sha1Digest digest = hash(buf, std::size_t(p - buf));
+  out[0] = '1';
+  out[1] = ':';
+  base64_to(digest.data(), digest.size(), out + 2);
+}
+
+}  // namespace detail
+
+std::string community_id(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                         std::uint16_t src_port, std::uint16_t dst_port, bool has_ports,
+                         std::uint16_t seed) {
+  // Built on the stack, then one allocation for the result (30 characters do not
+  // fit the small-string buffer).
+  char text[detail::kCommunityIdSize];
+  detail::community_id_to(text, src, dst, protocol, src_port, dst_port, has_ports, seed);
+  return std::string(text, sizeof text);
 }
 
 std::string community_id(const SocketPair& pair, std::uint16_t seed) {
