@@ -47,11 +47,10 @@ ShortText duration_text(std::uint64_t ns);
 std::vector<const Conversation*> sorted_conversations(const Conversations& v,
                                                       const std::string& key);
 
-// The aligned table of `rows` (pointers into `all`) into `out`, flushing it as it
-// grows; `bold`/`reset` style the header.
+// The aligned table of `all` in --sort order (see sorted_conversations) into `out`,
+// flushing it as it grows; `bold`/`reset` style the header.
 class Sink;
 void render_table(Sink& out, const Registry& registry, const Conversations& all,
-                  const std::vector<const Conversation*>& rows, std::string_view bold,
-                  std::string_view reset);
+                  const std::string& sort, std::string_view bold, std::string_view reset);
 
 }  // namespace sockscope::cli

@@ -373,16 +373,13 @@ int run_conversations(Context& ctx, Options& o) {
   if (stream) stream->finish();
   if (!o.by.empty()) {
     render_groups(ctx, collected, o.by, o.sort);
-  } else if (!streaming) {
-    const std::vector<const Conversation*> rows = sorted_conversations(collected, o.sort);
-    if (machine) {
-      for (const Conversation* c : rows) {
-        row(ctx.out.buffer(), *c, service_of(registry, *c));
-        ctx.out.maybe_flush();
-      }
-    } else {
-      render_table(ctx.out, registry, collected, rows, ctx.style.bold(), ctx.style.reset());
+  } else if (!streaming && machine) {
+    for (const Conversation* c : sorted_conversations(collected, o.sort)) {
+      row(ctx.out.buffer(), *c, service_of(registry, *c));
+      ctx.out.maybe_flush();
     }
+  } else if (!streaming) {
+    render_table(ctx.out, registry, collected, o.sort, ctx.style.bold(), ctx.style.reset());
   }
   if (o.zeek) zeek_footer(ctx.out.buffer());
   const std::string summary = summary_text(stats, table);
