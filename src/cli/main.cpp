@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
   Context ctx;
   CLI::App app{
       "sockscope: sockets, socket pairs, ports and services, on this host and in captures.\n"
-      "With no subcommand: an overview of this host."};
+      "With no subcommand: an overview of this host.",
+      "sockscope"};
   app.set_version_flag("--version", "sockscope 0.1.0");
   app.require_subcommand(0, 1);
   app.fallthrough();
