@@ -95,6 +95,9 @@ struct Conversation {
   ConnState conn_state = ConnState::kOTH;
   std::string history;         // Zeek's letters, upper case for the client
   bool evicted_early = false;  // emitted because the table was full
+  // The history has more letters than the 16 kept (retransmission and zero-window
+  // letters past the first ones, on both sides): `history` holds the first 16.
+  bool history_truncated = false;
   std::uint64_t duration_ns() const { return last_ns - first_ns; }
   std::uint64_t packets() const { return client.packets + server.packets; }
   std::uint64_t ip_bytes() const { return client.ip_bytes + server.ip_bytes; }
@@ -150,6 +153,7 @@ class ConversationTable {
   std::size_t peak_live() const;        // most held at once
   std::uint64_t emitted() const;        // conversations emitted so far
   std::uint64_t evicted_early() const;  // of those, emitted early because the table was full
+  std::uint64_t histories_truncated() const;  // of those, with history_truncated
   std::uint64_t emitted_by_transport(Transport t) const;
   std::uint64_t icmp_errors_matched() const;
   std::uint64_t fragments_matched() const;

@@ -66,8 +66,8 @@ struct Flow {
   std::uint16_t history_seen;         // CheckHistory bits: 8 per side
   std::uint8_t icmp_type, icmp_code;  // of the first packet (Community ID)
   std::uint8_t live;
-  std::uint8_t pad;
-  char history[16];  // upper case = side 0
+  std::uint8_t history_full;  // a letter did not fit in history[]
+  char history[16];           // upper case = side 0
 };
 
 // Letters recorded once per side, as Zeek's CheckHistory masks.

@@ -179,7 +179,8 @@ struct ConversationTable::Impl {
   std::uint32_t records = 0;    // records handed out so far (live + free)
   std::uint32_t free_head = 0;  // index + 1 of the first free record
   std::size_t live = 0, peak = 0;
-  std::uint64_t emitted = 0, evicted = 0, icmp_matched = 0, fragments = 0, orphans = 0;
+  std::uint64_t emitted = 0, evicted = 0, truncated = 0;
+  std::uint64_t icmp_matched = 0, fragments = 0, orphans = 0;
   std::uint64_t by_transport[5] = {};
   std::uint64_t next_sweep_ns = 0;
   std::vector<FragmentEntry> fragment_table = std::vector<FragmentEntry>(kFragmentSlots);
@@ -270,6 +271,8 @@ struct ConversationTable::Impl {
     c.conn_state = capture_detail::conn_state(f);
     c.history = capture_detail::history_text(f);
     c.evicted_early = early;
+    c.history_truncated = f.history_full != 0;
+    if (f.history_full) ++truncated;
     ++emitted;
     if (early) ++evicted;
     ++by_transport[std::uint8_t(f.key.transport()) % 5];
@@ -609,6 +612,7 @@ std::size_t ConversationTable::live() const { return impl_->live; }
 std::size_t ConversationTable::peak_live() const { return impl_->peak; }
 std::uint64_t ConversationTable::emitted() const { return impl_->emitted; }
 std::uint64_t ConversationTable::evicted_early() const { return impl_->evicted; }
+std::uint64_t ConversationTable::histories_truncated() const { return impl_->truncated; }
 std::uint64_t ConversationTable::emitted_by_transport(Transport t) const {
   return impl_->by_transport[std::size_t(t) % 5];
 }

@@ -122,7 +122,10 @@ char flip_case(char c) {
 }  // namespace
 
 void add_history(Flow& f, int side, char upper) {
-  if (f.history_len >= sizeof(f.history)) return;
+  if (f.history_len >= sizeof(f.history)) {
+    f.history_full = 1;  // said in the output (Conversation::history_truncated)
+    return;
+  }
   f.history[f.history_len++] = side == 0 ? upper : flip_case(upper);
 }
 

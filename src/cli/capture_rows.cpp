@@ -117,12 +117,13 @@ void json_row(fmt::memory_buffer& buf, const Conversation& c, std::string_view s
       FMT_COMPILE(",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
                   "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
                   "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
-                  "\"history\":\"{}\",\"community_id\":\"{}\"{}}}\n"),
+                  "\"history\":\"{}\",\"community_id\":\"{}\"{}{}}}\n"),
       SecondsText(c.first_ns).view(), SecondsText(c.last_ns).view(),
       SecondsText(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
       c.client.payload_bytes, c.server.packets, c.server.ip_bytes, c.server.payload_bytes,
       to_string(c.conn_state), c.history, c.community_id(),
-      c.evicted_early ? ",\"evicted_early\":true" : "");
+      c.evicted_early ? ",\"evicted_early\":true" : "",
+      c.history_truncated ? ",\"history_truncated\":true" : "");
 }
 
 const std::string_view kCsvHeader =

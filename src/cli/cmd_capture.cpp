@@ -160,6 +160,9 @@ std::string summary_text(const CaptureStats& stats, const ConversationTable& tab
     }
     s += fmt::format("; {} not counted ({})", dropped, reasons);
   }
+  if (const auto cut = table.histories_truncated()) {
+    s += fmt::format("; {} histories longer than 16 letters, shown cut (history_truncated)", cut);
+  }
   if (const auto early = table.evicted_early()) {
     s += fmt::format("; {} emitted early because the table was full (--max-conversations)", early);
   }

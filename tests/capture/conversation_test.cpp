@@ -15,7 +15,8 @@ struct Builder {
   std::vector<std::uint16_t> vlans;
 
   void tcp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
-           std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t payload = 0) {
+           std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t payload = 0,
+           std::uint16_t window = 65535) {
     Packet p{.src = *IpAddress::parse(src),
              .dst = *IpAddress::parse(dst),
              .protocol = 6,
@@ -24,6 +25,7 @@ struct Builder {
              .flags = flags,
              .seq = seq,
              .ack = ack,
+             .window = window,
              .payload = payload};
     w.packet(at(t), frame(1, build_ip(p), vlans));
   }
@@ -132,6 +134,37 @@ TEST(ConversationTest, PortReuseStartsANewConversation) {
   }
   EXPECT_EQ(v[0]->first_ns, at(1.0));
   EXPECT_EQ(v[1]->first_ns, at(5.0));
+}
+
+// 16 history letters are kept; a longer history is cut and says so. Here: 100
+// retransmissions and 100 zero windows per side give T/t and W/w at the 1st, 10th and
+// 100th occurrence, and the server's first pure ACK an 'a': 5 + 13 letters.
+TEST(ConversationTest, LongHistoryIsCutAndSaysSo) {
+  Builder b;
+  const char* c = "10.0.0.1";
+  const char* s = "10.0.0.2";
+  b.tcp(1.0, c, 40030, s, 80, kSyn, 100, 0);
+  b.tcp(1.1, s, 80, c, 40030, kSyn | kAck, 500, 101);
+  b.tcp(1.2, c, 40030, s, 80, kAck, 101, 501);
+  b.tcp(1.3, c, 40030, s, 80, kAck, 101, 501, 50);
+  b.tcp(1.4, s, 80, c, 40030, kAck, 501, 151, 50);
+  for (int i = 0; i < 100; ++i) {
+    b.tcp(2.0 + i * 0.01, c, 40030, s, 80, kAck, 101, 551, 50);  // the same segments again
+    b.tcp(2.005 + i * 0.01, s, 80, c, 40030, kAck, 501, 151, 50);
+  }
+  for (int i = 0; i < 100; ++i) {
+    b.tcp(4.0 + i * 0.01, c, 40030, s, 80, kAck, 151, 551, 0, 0);  // zero windows
+    b.tcp(4.005 + i * 0.01, s, 80, c, 40030, kAck, 551, 151, 0, 0);
+  }
+  auto run = b.run();
+  ASSERT_EQ(run.conversations.size(), 1u);
+  EXPECT_EQ(run.conversations[0].history, "ShADdTtTtTtWawWw");  // then "WwWw" cut
+  EXPECT_TRUE(run.conversations[0].history_truncated);
+  EXPECT_EQ(run.conversations[0].client.packets, 203u);  // SYN, ACK, data, 100 + 100
+
+  Builder short_one;
+  full_connection(short_one, 1.0, 40031);
+  EXPECT_FALSE(short_one.run().conversations[0].history_truncated);
 }
 
 // Zeek's tcp_close_delay: after both FINs, late packets within the delay still count
