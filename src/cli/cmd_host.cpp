@@ -211,9 +211,10 @@ class RowPrinter {
 int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
   auto filter = make_filter(ctx, o, listen_only);
   if (!filter) return kExitUsage;
-  HostScan scan(ctx, o.all_netns, o.ephemeral_names);
+  const bool all_netns = o.all_netns || ctx.all_netns;
+  HostScan scan(ctx, all_netns, o.ephemeral_names);
   const bool only_listeners = o.listening || listen_only;
-  RowPrinter printer(ctx, scan, o.processes, o.all_netns);
+  RowPrinter printer(ctx, scan, o.processes, all_netns);
   printer.header();
   std::size_t shown = 0;
   bool ok = scan.run(filter->query, [&](const HostRow& row) {
@@ -259,8 +260,9 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   sa.sa_handler = on_sigint;
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
-  HostScan scan(ctx, o.all_netns, o.ephemeral_names);
-  RowPrinter printer(ctx, scan, false, o.all_netns);
+  const bool all_netns = o.all_netns || ctx.all_netns;
+  HostScan scan(ctx, all_netns, o.ephemeral_names);
+  RowPrinter printer(ctx, scan, false, all_netns);
   const bool only_listeners = o.listening || listen_only;
   std::vector<NetworkNamespace> namespaces;  // stable storage for HostRow::netns of old rows
   WatchMap previous;

@@ -22,6 +22,7 @@ class Context {
  public:
   Format format = Format::kTable;
   bool no_color = false;
+  bool all_netns = false;  // --all-netns before the subcommand (the overview's, too)
   std::vector<std::string> services_files;
   Style style;
   Sink out;

@@ -50,7 +50,8 @@ std::string port_text(Port port, Transport t) {
 }  // namespace
 
 void render_overview(Context& ctx) {
-  HostScan scan(ctx, false, false);
+  HostScan scan(ctx, ctx.all_netns, false);
+  std::set<std::uint64_t> namespaces;
   std::map<std::pair<Transport, Port>, Served> served;
   std::map<std::pair<Transport, Port>, Remote> remote;
   std::size_t total = 0, listeners = 0, server_side = 0, client_side = 0, unknown = 0;
@@ -58,13 +59,17 @@ void render_overview(Context& ctx) {
     const HostSocket& s = row.socket;
     const SocketRecord& r = s.record;
     ++total;
+    namespaces.insert(row.netns.inode);
     switch (s.role) {
       case LocalRole::kListener: {
         ++listeners;
         Served& v = served[{r.transport, r.local.port}];
         v.service = row.service;
         v.listening = true;
-        v.addresses.insert(r.local.address.to_string());
+        // With --all-netns a listener of another namespace says which one.
+        v.addresses.insert(row.netns.current ? r.local.address.to_string()
+                                             : r.local.address.to_string() + " in " +
+                                                   row.netns.label());
         break;
       }
       case LocalRole::kServer: {
@@ -128,13 +133,18 @@ void render_overview(Context& ctx) {
     JsonWriter(buf).begin_object().str("kind", "summary").num("sockets", std::uint64_t{total})
         .num("listeners", std::uint64_t{listeners}).num("server_side", std::uint64_t{server_side})
         .num("client_side", std::uint64_t{client_side}).num("unknown", std::uint64_t{unknown})
+        .num("network_namespaces", std::uint64_t{ctx.all_netns ? namespaces.size() : 1})
         .str("source", scan.source_name()).end_object().end_line();
     return;
   }
   const Style& st = ctx.style;
-  fmt::format_to(out, "{}This host{}: {} sockets: {} listening, {} accepted/served, {} client, {} "
+  const std::string where =
+      ctx.all_netns ? fmt::format("This host, {} network namespace{}", namespaces.size(),
+                                  namespaces.size() == 1 ? "" : "s")
+                    : std::string("This host");
+  fmt::format_to(out, "{}{}{}: {} sockets: {} listening, {} accepted/served, {} client, {} "
                  "unclassified (no listener, no kernel bit, ports too alike to tell; source {}{})\n\n",
-                 st.bold(), st.reset(), total, listeners, server_side, client_side, unknown,
+                 st.bold(), where, st.reset(), total, listeners, server_side, client_side, unknown,
                  scan.source_name(),
                  host ? ", ephemeral range " + host->to_string() : std::string());
   Table serves({"SERVES", "PORT", "GROUP", "LISTENING ON", "CONNECTIONS"},

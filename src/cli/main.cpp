@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "JSON Lines output (one object per record)");
   app.add_flag("--csv", csv, "CSV output with a header row");
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
+  app.add_flag("--all-netns", ctx.all_netns,
+               "every network namespace (the overview, sockets, listen), each tagged");
   app.add_option("--services", ctx.services_files,
                  "extra services(5) file for local port labels (repeatable)")
       ->type_name("FILE")

@@ -312,6 +312,19 @@ TEST(HostCliTest, AllNetnsShowsAnotherNamespaceWithItsName) {
   // The table shows the namespace column.
   r = run_sockscope({"listen", "--all-netns", "--port", std::to_string(port)});
   EXPECT_NE(r.out.find(ns), std::string::npos) << r.out;
+  // The overview over every namespace names the listener's namespace; the plain one
+  // does not see it.
+  r = run_sockscope({"--json", "--all-netns"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  bool listed = false;
+  for (const auto& j : json_lines(r.out)) {
+    if (j["kind"] == "summary") EXPECT_GE(j["network_namespaces"], 2) << j;
+    if (j["kind"] != "listener" || j["port"] != port) continue;
+    for (const auto& a : j["addresses"]) listed = listed || a == "127.0.0.1 in " + ns;
+  }
+  EXPECT_TRUE(listed) << r.out;
+  r = run_sockscope({"--json"});
+  EXPECT_EQ(r.out.find(ns), std::string::npos) << r.out;
 }
 
 TEST(HostCliTest, UnprivilegedRunSaysNoPermission) {
