@@ -131,6 +131,9 @@ struct CaptureStats {
 };
 
 struct PacketInfo;  // a decoded packet (capture_reader.hpp)
+namespace capture_detail {
+struct PreparedKey;  // internal: keys computed ahead (read_capture's reader thread)
+}
 
 // The flow table: compact open addressing, no allocation per packet.
 class ConversationTable {
@@ -146,6 +149,10 @@ class ConversationTable {
   // The same for consecutive packets, faster: memory is fetched ahead (kBatch at a time).
   static constexpr std::size_t kBatch = 256;
   void add_batch(const PacketInfo* packets, std::size_t n);
+  // Internal: the same with each packet's key already computed (keys[i] for
+  // packets[i]; ignored for fragments).
+  void add_batch(const PacketInfo* packets, const capture_detail::PreparedKey* keys,
+                 std::size_t n);
   // Emits every conversation still held (call once, at the end).
   void finish();
 

@@ -37,6 +37,15 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 48);
 
+// The canonical key of a decoded packet and the sender's side (0 or 1). Not for
+// fragments (they have no ports). Computed by prepare_key() on whichever thread
+// decodes, so that the table's thread only looks up.
+struct PreparedKey {
+  FlowKey key;
+  int side;
+};
+void prepare_key(const PacketInfo& p, PreparedKey& out);
+
 // Zeek's TCP endpoint states (TCP_Endpoint.h).
 enum TcpState : std::uint8_t {
   kInactive,

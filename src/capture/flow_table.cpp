@@ -169,6 +169,19 @@ IpAddress address_of(const std::uint8_t* bytes, std::uint8_t family) {
 
 }  // namespace
 
+void capture_detail::prepare_key(const PacketInfo& p, PreparedKey& out) {
+  if (p.transport == Transport::kIcmp) {
+    bool is_reply;
+    const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
+    out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
+    out.key.w[4] = cls | std::uint64_t(p.icmp_id) << 16 | std::uint64_t(p.vlan) << 32;
+    seal(out.key);
+  } else {
+    out.side =
+        make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port, p.dst_port, p.vlan);
+  }
+}
+
 struct ConversationTable::Impl {
   ConversationOptions options;
   Emit emit;
@@ -461,25 +474,8 @@ struct ConversationTable::Impl {
     return true;
   }
 
-  // The key, hash and sender side of a packet (fragments have none).
-  struct Prepared {
-    FlowKey key;
-    int side;
-  };
-
-  void prepare(const PacketInfo& p, Prepared& out) {
-    if (p.transport == Transport::kIcmp) {
-      bool is_reply;
-      const std::uint8_t cls =
-          icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
-      out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
-      out.key.w[4] = cls | std::uint64_t(p.icmp_id) << 16 | std::uint64_t(p.vlan) << 32;
-      seal(out.key);
-    } else {
-      out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port,
-                          p.dst_port, p.vlan);
-    }
-  }
+  using Prepared = capture_detail::PreparedKey;
+  static void prepare(const PacketInfo& p, Prepared& out) { capture_detail::prepare_key(p, out); }
 
   // Swept as often as the shortest lifetime, so an ended flow is held at most twice
   // that long.
@@ -532,12 +528,15 @@ struct ConversationTable::Impl {
   // kRecordAhead packets ahead. The table is far larger than the caches and each
   // packet needs a slot and a record; spreading the requests evenly keeps enough
   // misses in flight without stalling on a full set of miss buffers.
-  void add_batch(const PacketInfo* packets, std::size_t n) {
+  void add_batch(const PacketInfo* packets, const Prepared* keys, std::size_t n) {
     constexpr std::size_t kSlotAhead = 16, kRecordAhead = 6;
-    Prepared prepared[ConversationTable::kBatch];
-    for (std::size_t i = 0; i < n; ++i) {
-      if (packets[i].kind != PacketInfo::Kind::kFragment) prepare(packets[i], prepared[i]);
+    Prepared computed[ConversationTable::kBatch];
+    if (!keys) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (packets[i].kind != PacketInfo::Kind::kFragment) prepare(packets[i], computed[i]);
+      }
     }
+    const Prepared* prepared = keys ? keys : computed;
     const auto prefetch_slot = [&](std::size_t j) {
       if (j < n && packets[j].kind != PacketInfo::Kind::kFragment) {
         prefetch(&slots[prepared[j].key.tag() & mask]);
@@ -601,11 +600,15 @@ ConversationTable::~ConversationTable() = default;
 void ConversationTable::add(const PacketInfo& packet) { impl_->add_one(packet, nullptr); }
 void ConversationTable::add_batch(const PacketInfo* packets, std::size_t n) {
   while (n > kBatch) {
-    impl_->add_batch(packets, kBatch);
+    impl_->add_batch(packets, nullptr, kBatch);
     packets += kBatch;
     n -= kBatch;
   }
-  impl_->add_batch(packets, n);
+  impl_->add_batch(packets, nullptr, n);
+}
+void ConversationTable::add_batch(const PacketInfo* packets,
+                                  const capture_detail::PreparedKey* keys, std::size_t n) {
+  impl_->add_batch(packets, keys, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
 std::size_t ConversationTable::live() const { return impl_->live; }

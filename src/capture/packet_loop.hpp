@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "capture/flow.hpp"
 #include "sockscope/capture.hpp"
 #include "sockscope/capture_reader.hpp"
 
@@ -111,6 +112,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   constexpr std::uint32_t kWake = kSlots / 2;
   struct Batch {
     PacketInfo packets[kPipeBatch];
+    PreparedKey keys[kPipeBatch];  // computed here: the worker only looks up
     std::size_t n = 0;
     bool last = false;  // the end of the run: no packets, the worker returns
   };
@@ -135,7 +137,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
       if (b.last) return;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
-          table.add_batch(b.packets, b.n);
+          table.add_batch(b.packets, b.keys, b.n);
         } catch (...) {
           error = std::current_exception();
           failed.store(true, std::memory_order_relaxed);
@@ -155,6 +157,10 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
     return ring[p % kSlots].packets;
   };
   const auto publish = [&](std::size_t n, bool last) {
+    Batch& b = ring[p % kSlots];
+    for (std::size_t i = 0; i < n; ++i) {
+      if (b.packets[i].kind != PacketInfo::Kind::kFragment) prepare_key(b.packets[i], b.keys[i]);
+    }
     ring[p % kSlots].n = n;
     ring[p % kSlots].last = last;
     produced.store(++p, std::memory_order_release);
