@@ -15,17 +15,6 @@
 
 namespace sockscope::capture_detail {
 
-// Asks for a cache line in the exclusive state ahead of writing it (PREFETCHW; a no-op
-// on processors without it). The pipeline's batches were last read by the other core:
-// a plain store would stall on taking each line back.
-inline void prefetch_for_write(const void* p) {
-#if defined(__x86_64__) || defined(__i386__)
-  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
-#else
-  __builtin_prefetch(p, 1);
-#endif
-}
-
 // Reads and decodes every record of `source`, handing decoded packets to
 // `sink(const PacketInfo*, n)` in batches of at most kBatch, in order. `next_batch()`
 // returns where the next batch is decoded (the sink may hand out a new buffer each
@@ -43,11 +32,6 @@ void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Si
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
-    if (queued + 4 < kBatch) {
-      const char* ahead = reinterpret_cast<const char*>(&batch[queued + 4]);
-      prefetch_for_write(ahead);
-      prefetch_for_write(ahead + sizeof(PacketInfo) - 1);
-    }
     if (decode_packet(raw, batch[queued], why)) {
       ++decoded;
       if (++queued == kBatch) {
@@ -108,7 +92,7 @@ template <class Source, class Tick>
 void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats& stats,
                           Tick&& tick) {
   constexpr std::size_t kPipeBatch = 512;  // packets per batch
-  constexpr std::uint32_t kSlots = 8;      // batches in flight (~0.5 MB: stays in cache)
+  constexpr std::uint32_t kSlots = 8;      // batches in flight (~0.7 MB: stays in cache)
   constexpr std::uint32_t kWake = kSlots / 2;
   struct Batch {
     PacketInfo packets[kPipeBatch];
@@ -161,8 +145,8 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
     for (std::size_t i = 0; i < n; ++i) {
       if (b.packets[i].kind != PacketInfo::Kind::kFragment) prepare_key(b.packets[i], b.keys[i]);
     }
-    ring[p % kSlots].n = n;
-    ring[p % kSlots].last = last;
+    b.n = n;
+    b.last = last;
     produced.store(++p, std::memory_order_release);
     produced.notify_one();
   };

@@ -18,19 +18,33 @@
 namespace sockscope::cli {
 namespace {
 
+// Appends decimal digits (fmt's format_int: fmt's format_to_n went through a generic
+// truncating iterator, a fifth of the table's formatting time).
+char* put(char* p, std::uint64_t n) {
+  const fmt::format_int digits(n);
+  std::memcpy(p, digits.data(), digits.size());
+  return p + digits.size();
+}
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+// `width` digits with leading zeros.
+char* put_padded(char* p, std::uint64_t n, int width) {
+  for (int i = width - 1; i >= 0; --i, n /= 10) p[i] = char('0' + n % 10);
+  return p + width;
+}
+
 // Seconds with microseconds from nanoseconds, exactly: "1700000000.123456". By hand:
 // three per row, and fmt's zero-padded width made this a tenth of a JSON line's cost.
 struct SecondsText {
   char text[32];
   std::size_t size;
   explicit SecondsText(std::uint64_t ns) {
-    const fmt::format_int seconds(ns / 1'000'000'000u);
-    std::memcpy(text, seconds.data(), seconds.size());
-    size = seconds.size();
-    text[size++] = '.';
-    std::uint32_t us = std::uint32_t(ns % 1'000'000'000u / 1000u);
-    for (int i = 5; i >= 0; --i, us /= 10) text[size + std::size_t(i)] = char('0' + us % 10);
-    size += 6;
+    char* p = put(text, ns / 1'000'000'000u);
+    *p++ = '.';
+    p = put_padded(p, ns % 1'000'000'000u / 1000u, 6);
+    size = std::size_t(p - text);
   }
   std::string_view view() const { return {text, size}; }
 };
@@ -52,23 +66,6 @@ struct UidText {
   }
   std::string_view view() const { return {text, sizeof text}; }
 };
-
-// Appends decimal digits (fmt's format_int: fmt's format_to_n went through a generic
-// truncating iterator, a fifth of the table's formatting time).
-char* put(char* p, std::uint64_t n) {
-  const fmt::format_int digits(n);
-  std::memcpy(p, digits.data(), digits.size());
-  return p + digits.size();
-}
-char* put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-// `width` digits with leading zeros.
-char* put_padded(char* p, std::uint64_t n, int width) {
-  for (int i = width - 1; i >= 0; --i, n /= 10) p[i] = char('0' + n % 10);
-  return p + width;
-}
 
 // n / unit with one decimal, rounded half up: "26.3 kB".
 ShortText one_decimal(std::uint64_t n, std::uint64_t unit, std::string_view suffix) {
@@ -317,26 +314,30 @@ Widths measure(const Registry& registry, const Conversations& all, std::size_t b
   return width;
 }
 
+// One cell padded to its column's width, then the gap to the next column or, after
+// the last, the end of the line.
+void put_cell(fmt::memory_buffer& buf, const Widths& width, std::size_t k, std::string_view text) {
+  const std::size_t pad = width[k] - std::min(width[k], text.size());
+  if (kRight[k]) {
+    for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
+  }
+  buf.append(text);
+  if (k + 1 == kColumns) {
+    buf.push_back('\n');
+    return;
+  }
+  if (!kRight[k]) {
+    for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
+  }
+  buf.append(std::string_view("  "));
+}
+
 // Rows rows[begin, end) into `buf`. Rows are in sorted order, which is random in
 // memory, so the rows a few ahead are prefetched (a record spans several lines).
 void render_rows(fmt::memory_buffer& buf, const Registry& registry, const Widths& width,
                  const std::vector<const Conversation*>& rows, std::size_t begin,
                  std::size_t end) {
-  const auto cell = [&](std::size_t k, std::string_view text) {
-    const std::size_t pad = width[k] - std::min(width[k], text.size());
-    if (kRight[k]) {
-      for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
-    }
-    buf.append(text);
-    if (k + 1 == kColumns) {
-      buf.push_back('\n');
-      return;
-    }
-    if (!kRight[k]) {
-      for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
-    }
-    buf.append(std::string_view("  "));
-  };
+  const auto cell = [&](std::size_t k, std::string_view text) { put_cell(buf, width, k, text); };
   constexpr std::size_t kAhead = 8;
   for (std::size_t i = begin; i < end; ++i) {
     if (i + kAhead < end) {
@@ -399,17 +400,8 @@ void render_table(Sink& out, const Registry& registry, const Conversations& all,
 
   auto& buf = out.buffer();
   buf.append(bold);
-  for (std::size_t k = 0; k < kColumns; ++k) {
-    const std::string_view h = kHeaders[k];
-    if (kRight[k]) buf.append(std::string(width[k] - h.size(), ' '));
-    buf.append(h);
-    if (k + 1 < kColumns) {
-      if (!kRight[k]) buf.append(std::string(width[k] - h.size(), ' '));
-      buf.append(std::string_view("  "));
-    }
-  }
+  for (std::size_t k = 0; k < kColumns; ++k) put_cell(buf, width, k, kHeaders[k]);
   buf.append(reset);
-  buf.push_back('\n');
 
   fmt::memory_buffer second;
   for (std::size_t i = 0; i < rows.size(); i += 2 * kChunk) {

@@ -17,6 +17,37 @@ CaptureRun run_capture(const std::string& bytes, ConversationOptions options) {
   return run;
 }
 
+void Builder::tcp(double t, const char* src, std::uint16_t sport, const char* dst,
+                  std::uint16_t dport, std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
+                  std::uint32_t payload, std::uint16_t window) {
+  Packet p{.src = *IpAddress::parse(src),
+           .dst = *IpAddress::parse(dst),
+           .protocol = 6,
+           .sport = sport,
+           .dport = dport,
+           .flags = flags,
+           .seq = seq,
+           .ack = ack,
+           .window = window,
+           .payload = payload};
+  w.packet(at(t), frame(1, build_ip(p), vlans));
+}
+
+void Builder::udp(double t, const char* src, std::uint16_t sport, const char* dst,
+                  std::uint16_t dport, std::uint32_t payload) {
+  Packet p{.src = *IpAddress::parse(src),
+           .dst = *IpAddress::parse(dst),
+           .protocol = 17,
+           .sport = sport,
+           .dport = dport,
+           .payload = payload};
+  w.packet(at(t), frame(1, build_ip(p), vlans));
+}
+
+CaptureRun Builder::run(ConversationOptions options) const {
+  return run_capture(w.bytes(), options);
+}
+
 std::vector<const Conversation*> by_client(const CaptureRun& run, const std::string& client) {
   std::vector<const Conversation*> out;
   for (const auto& c : run.conversations) {

@@ -21,6 +21,21 @@ struct CaptureRun {
 
 CaptureRun run_capture(const std::string& bytes, ConversationOptions options = {});
 
+// A capture written packet by packet: TCP and UDP between text addresses, at times in
+// seconds, with optional VLAN tags (outer first) on every frame that follows.
+struct Builder {
+  CaptureWriter w;
+  std::vector<std::uint16_t> vlans;
+
+  explicit Builder(CaptureWriter::Format format = CaptureWriter::kPcapMicro) : w(format) {}
+  void tcp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
+           std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t payload = 0,
+           std::uint16_t window = 65535);
+  void udp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
+           std::uint32_t payload);
+  CaptureRun run(ConversationOptions options = {}) const;
+};
+
 // The conversations whose client endpoint text is `client` (e.g. "10.0.0.1:40000").
 std::vector<const Conversation*> by_client(const CaptureRun& run, const std::string& client);
 

@@ -10,38 +10,6 @@
 namespace sockscope::testing {
 namespace {
 
-struct Builder {
-  CaptureWriter w{CaptureWriter::kPcapMicro};
-  std::vector<std::uint16_t> vlans;
-
-  void tcp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
-           std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t payload = 0,
-           std::uint16_t window = 65535) {
-    Packet p{.src = *IpAddress::parse(src),
-             .dst = *IpAddress::parse(dst),
-             .protocol = 6,
-             .sport = sport,
-             .dport = dport,
-             .flags = flags,
-             .seq = seq,
-             .ack = ack,
-             .window = window,
-             .payload = payload};
-    w.packet(at(t), frame(1, build_ip(p), vlans));
-  }
-  void udp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
-           std::uint32_t payload) {
-    Packet p{.src = *IpAddress::parse(src),
-             .dst = *IpAddress::parse(dst),
-             .protocol = 17,
-             .sport = sport,
-             .dport = dport,
-             .payload = payload};
-    w.packet(at(t), frame(1, build_ip(p), vlans));
-  }
-  CaptureRun run(ConversationOptions options = {}) { return run_capture(w.bytes(), options); }
-};
-
 // A complete connection: handshake, data both ways, FIN from each side.
 void full_connection(Builder& b, double t0, std::uint16_t sport, std::uint32_t isn = 100) {
   const char* c = "10.0.0.1";

@@ -24,37 +24,19 @@ class ConversationsCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // Two clients of one web server (one with two connections), one DNS exchange.
-    CaptureWriter w(CaptureWriter::kPcapNg);
-    auto tcp = [&](double t, const char* s, std::uint16_t sp, const char* d, std::uint16_t dp,
-                   std::uint8_t flags, std::uint32_t payload = 0) {
-      Packet p{.src = v4(s),
-               .dst = v4(d),
-               .protocol = 6,
-               .sport = sp,
-               .dport = dp,
-               .flags = flags,
-               .seq = 1000,
-               .ack = 1,
-               .payload = payload};
-      w.packet(at(t), frame(1, build_ip(p)));
-    };
+    Builder b(CaptureWriter::kPcapNg);
     for (auto [client, port, t] :
          {std::tuple{"192.0.2.10", 40000, 10.0}, std::tuple{"192.0.2.10", 40001, 11.0},
           std::tuple{"192.0.2.11", 50000, 12.0}}) {
-      tcp(t, client, std::uint16_t(port), "192.0.2.80", 443, kSyn);
-      tcp(t + 0.25, "192.0.2.80", 443, client, std::uint16_t(port), kSyn | kAck);
-      tcp(t + 0.5, client, std::uint16_t(port), "192.0.2.80", 443, kAck, 200);
+      const auto p = std::uint16_t(port);
+      b.tcp(t, client, p, "192.0.2.80", 443, kSyn, 1000, 1);
+      b.tcp(t + 0.25, "192.0.2.80", 443, client, p, kSyn | kAck, 1000, 1);
+      b.tcp(t + 0.5, client, p, "192.0.2.80", 443, kAck, 1000, 1, 200);
     }
-    Packet q{.src = v4("192.0.2.10"),
-             .dst = v4("192.0.2.53"),
-             .protocol = 17,
-             .sport = 41000,
-             .dport = 53,
-             .payload = 30};
-    w.packet(at(20.0), frame(1, build_ip(q)));
-    bytes_ = w.bytes();
+    b.udp(20.0, "192.0.2.10", 41000, "192.0.2.53", 53, 30);
+    bytes_ = b.w.bytes();
     path_ = ::testing::TempDir() + "/sockscope_cli_" + std::to_string(::getpid()) + ".pcapng";
-    ASSERT_TRUE(w.write(path_));
+    ASSERT_TRUE(b.w.write(path_));
   }
   void TearDown() override { std::remove(path_.c_str()); }
   std::string bytes_, path_;

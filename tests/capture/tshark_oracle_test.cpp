@@ -161,42 +161,28 @@ TEST(TsharkOracleReuseTest, SynAfterCloseSplitsLikeTshark) {
   if (run_command({"tshark", "--version"}, 30).exit_code != 0) {
     GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
   }
-  CaptureWriter w(CaptureWriter::kPcapMicro);
-  auto tcp = [&](double t, const char* s, std::uint16_t sp, const char* d, std::uint16_t dp,
-                 std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
-                 std::uint32_t payload = 0) {
-    Packet p{.src = v4(s),
-             .dst = v4(d),
-             .protocol = 6,
-             .sport = sp,
-             .dport = dp,
-             .flags = flags,
-             .seq = seq,
-             .ack = ack,
-             .payload = payload};
-    w.packet(at(t), frame(1, build_ip(p)));
-  };
+  Builder b;
   const char* c = "10.0.0.1";
   const char* s = "10.0.0.2";
   for (int k = 0; k < 3; ++k) {  // three connections on one socket pair, FIN closes
     const double t0 = 1 + k * 5;
     const std::uint32_t isn = 100 + 50000 * k;
-    tcp(t0, c, 40010, s, 80, kSyn, isn, 0);
-    tcp(t0 + .1, s, 80, c, 40010, kSyn | kAck, 500, isn + 1);
-    tcp(t0 + .2, c, 40010, s, 80, kAck, isn + 1, 501);
-    tcp(t0 + .3, c, 40010, s, 80, kPsh | kAck, isn + 1, 501, 100 + k);
-    tcp(t0 + .6, c, 40010, s, 80, kFin | kAck, isn + 101 + k, 501);
-    tcp(t0 + .7, s, 80, c, 40010, kFin | kAck, 501, isn + 102 + k);
-    tcp(t0 + .8, c, 40010, s, 80, kAck, isn + 102 + k, 502);
+    b.tcp(t0, c, 40010, s, 80, kSyn, isn, 0);
+    b.tcp(t0 + .1, s, 80, c, 40010, kSyn | kAck, 500, isn + 1);
+    b.tcp(t0 + .2, c, 40010, s, 80, kAck, isn + 1, 501);
+    b.tcp(t0 + .3, c, 40010, s, 80, kPsh | kAck, isn + 1, 501, 100 + k);
+    b.tcp(t0 + .6, c, 40010, s, 80, kFin | kAck, isn + 101 + k, 501);
+    b.tcp(t0 + .7, s, 80, c, 40010, kFin | kAck, 501, isn + 102 + k);
+    b.tcp(t0 + .8, c, 40010, s, 80, kAck, isn + 102 + k, 502);
   }
-  tcp(20, c, 40011, s, 80, kSyn, 7, 0);  // rejected, then tried again
-  tcp(20.1, s, 80, c, 40011, kRst | kAck, 0, 8);
-  tcp(21, c, 40011, s, 80, kSyn, 7000, 0);
-  tcp(21.1, s, 80, c, 40011, kSyn | kAck, 9, 7001);
-  tcp(21.2, c, 40011, s, 80, kAck, 7001, 10);
+  b.tcp(20, c, 40011, s, 80, kSyn, 7, 0);  // rejected, then tried again
+  b.tcp(20.1, s, 80, c, 40011, kRst | kAck, 0, 8);
+  b.tcp(21, c, 40011, s, 80, kSyn, 7000, 0);
+  b.tcp(21.1, s, 80, c, 40011, kSyn | kAck, 9, 7001);
+  b.tcp(21.2, c, 40011, s, 80, kAck, 7001, 10);
   const std::string path =
       ::testing::TempDir() + "/sockscope_reuse_" + std::to_string(::getpid()) + ".pcap";
-  ASSERT_TRUE(w.write(path));
+  ASSERT_TRUE(b.w.write(path));
   auto r = run_command({"tshark", "-n", "-r", path, "-q", "-z", "conv,tcp"}, 60);
   std::remove(path.c_str());
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -210,7 +196,7 @@ TEST(TsharkOracleReuseTest, SynAfterCloseSplitsLikeTshark) {
     ASSERT_TRUE(t[0].starts_with("10.0.0.1:")) << line;  // A is the client here
     theirs.emplace_back(std::stod(t[12]) + 1.0, std::stoull(t[6]), std::stoull(t[3]));
   }
-  auto run = run_capture(w.bytes());
+  auto run = b.run();
   for (const auto& conv : run.conversations) {
     ours.emplace_back(double(conv.first_ns) / 1e9, conv.client.packets, conv.server.packets);
   }
