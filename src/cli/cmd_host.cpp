@@ -121,7 +121,7 @@ class RowPrinter {
         break;
       }
     }
-    ctx_.out.maybe_flush(1 << 16);
+    ctx_.out.maybe_flush(1 << 14);
   }
 
  private:

@@ -49,14 +49,17 @@ bool HostScan::run(const SocketQuery& query, const std::function<void(const Host
 const Service* HostScan::any_service_of(const HostSocket& s) const {
   Port port = s.server_port();
   if (port == 0) return nullptr;
-  return ctx_.registry().primary(port, s.record.transport);
+  const std::uint32_t key = std::uint32_t(s.record.transport) << 16 | port;
+  auto [it, added] = services_.try_emplace(key, nullptr);
+  if (added) it->second = ctx_.registry().primary(port, s.record.transport);
+  return it->second;
 }
 
 const Service* HostScan::service_of(const HostSocket& s) const {
   Port port = s.server_port();
   if (port == 0) return nullptr;
   if (!ephemeral_names_ && host_ && host_->contains(port)) return nullptr;
-  return ctx_.registry().primary(port, s.record.transport);
+  return any_service_of(s);
 }
 
 const ProcessOwners& HostScan::owners() {

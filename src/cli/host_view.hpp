@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ class HostScan {
   std::vector<NetworkNamespace> namespaces_;
   std::optional<ProcessOwners> owners_;
   std::string source_name_;
+  // Registry answers by transport and port: a busy host has thousands of sockets on
+  // a few server ports, and repeated lookups would also make the registry build
+  // its label indexes (~100 KB) for what is a handful of distinct ports.
+  mutable std::unordered_map<std::uint32_t, const Service*> services_;
 };
 
 // The options of `sockets` and `listen` as CLI11 fills them.
