@@ -106,11 +106,6 @@ void seal(FlowKey& k) {
            std::uint64_t(hash_words(k.w[0], k.w[1], k.w[2], k.w[3], k.w[4], k.w[5])) << 32;
 }
 
-std::uint64_t load_be64(const std::uint8_t* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return __builtin_bswap64(v);
-}
 
 // ICMP request/reply types that form one conversation (the Community ID spec's pairs):
 // the request type names the class.
@@ -142,22 +137,23 @@ int make_key(FlowKey& k, Transport transport, Family family, const std::uint8_t*
              const std::uint8_t* dst, std::uint16_t sport, std::uint16_t dport,
              std::uint32_t vlan) {
   static_assert(std::endian::native == std::endian::little, "FlowKey words assume little-endian");
-  const std::uint64_t s0 = load_be64(src), s1 = load_be64(src + 8);
-  const std::uint64_t d0 = load_be64(dst), d1 = load_be64(dst + 8);
+  std::uint64_t raw[4];  // the address words as stored (network order)
+  std::memcpy(raw, src, 16);
+  std::memcpy(raw + 2, dst, 16);
+  const std::uint64_t s0 = __builtin_bswap64(raw[0]), s1 = __builtin_bswap64(raw[1]);
+  const std::uint64_t d0 = __builtin_bswap64(raw[2]), d1 = __builtin_bswap64(raw[3]);
   const unsigned src_first = unsigned(s0 < d0) |
                              (unsigned(s0 == d0) & (unsigned(s1 < d1) |
                                                     (unsigned(s1 == d1) & unsigned(sport <= dport))));
-  const std::uint64_t m = std::uint64_t(0) - std::uint64_t(src_first);  // all ones: src first
-  const std::uint64_t a0 = (s0 & m) | (d0 & ~m), a1 = (s1 & m) | (d1 & ~m);
-  const std::uint64_t b0 = (d0 & m) | (s0 & ~m), b1 = (d1 & m) | (s1 & ~m);
+  // All ones when the source comes first; the stored words are selected as they are.
+  const std::uint64_t m = std::uint64_t(0) - std::uint64_t(src_first);
+  k.w[0] = raw[2] ^ ((raw[0] ^ raw[2]) & m);
+  k.w[1] = raw[3] ^ ((raw[1] ^ raw[3]) & m);
+  k.w[2] = raw[0] ^ ((raw[0] ^ raw[2]) & m);
+  k.w[3] = raw[1] ^ ((raw[1] ^ raw[3]) & m);
   const std::uint64_t forward = std::uint64_t(sport) | std::uint64_t(dport) << 16;
   const std::uint64_t backward = std::uint64_t(dport) | std::uint64_t(sport) << 16;
-  const std::uint64_t ports = (forward & m) | (backward & ~m);
-  k.w[0] = __builtin_bswap64(a0);
-  k.w[1] = __builtin_bswap64(a1);
-  k.w[2] = __builtin_bswap64(b0);
-  k.w[3] = __builtin_bswap64(b1);
-  k.w[4] = ports | std::uint64_t(vlan) << 32;
+  k.w[4] = (backward ^ ((forward ^ backward) & m)) | std::uint64_t(vlan) << 32;
   k.w[5] = std::uint64_t(std::uint8_t(transport)) | std::uint64_t(std::uint8_t(family)) << 8;
   seal(k);
   return int(src_first ^ 1u);
@@ -196,6 +192,7 @@ struct ConversationTable::Impl {
   std::uint64_t icmp_matched = 0, fragments = 0, orphans = 0;
   std::uint64_t by_transport[5] = {};
   std::uint64_t next_sweep_ns = 0;
+  std::uint64_t shortest_lifetime = 0;  // min(idle timeout, close delay)
   std::vector<FragmentEntry> fragment_table = std::vector<FragmentEntry>(kFragmentSlots);
 
   Flow& flow(std::uint32_t index) { return chunks[index >> kChunkBits][index & (kChunk - 1)]; }
@@ -220,6 +217,19 @@ struct ConversationTable::Impl {
   std::uint32_t probe(const FlowKey& key, bool& found) {
     const std::uint32_t tag = key.tag();
     std::uint32_t i = tag & mask;
+    // Most keys sit in their home slot or the next one (the table is at most half
+    // full): pick between the two without a branch (which one holds it is a coin
+    // toss the predictor loses) and confirm with one predictable comparison. Equal
+    // tags mean the same home, so a key in the second slot implies a full first one.
+    {
+      const std::uint32_t second = unsigned(slots[i].tag != tag);
+      const std::uint32_t k = (i + second) & mask;
+      const Slot c = slots[k];
+      if (c.index_plus_1 && c.tag == tag && flow(c.index_plus_1 - 1).key == key) {
+        found = true;
+        return k;
+      }
+    }
     for (;;) {
       const Slot& s = slots[i];
       if (!s.index_plus_1) {
@@ -340,8 +350,10 @@ struct ConversationTable::Impl {
     return ~std::uint64_t(0);
   }
 
+  // Nearly every packet comes within the shortest lifetime of its flow's last one:
+  // that test alone decides them, without branching on transport and state.
   bool expired(const Flow& f, std::uint64_t now) const {
-    return now > f.last_ns && now - f.last_ns > lifetime(f);
+    return now > f.last_ns && now - f.last_ns > shortest_lifetime && now - f.last_ns > lifetime(f);
   }
 
   // Ends expired flows (memory reclamation: lookups check expiry themselves).
@@ -359,7 +371,10 @@ struct ConversationTable::Impl {
     if (found) {
       index = slots[slot].index_plus_1 - 1;
       Flow& f = flow(index);
-      const bool reuse = expired(f, p.ts_ns) || (key.transport() == Transport::kTcp &&
+      // A lone SYN is rare and UDP has no flags: test the flags before the transport.
+      constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
+      const bool reuse = expired(f, p.ts_ns) || ((p.tcp_flags & kSynAckRst) == 0x02 &&
+                                                 key.transport() == Transport::kTcp &&
                                                  capture_detail::tcp_is_reuse(f, p));
       if (!reuse) {
         created = false;
@@ -546,17 +561,16 @@ struct ConversationTable::Impl {
     // with linear probing a good share of keys live a few slots further on).
     const auto prefetch_record = [&](std::size_t j) {
       if (j >= n || packets[j].kind == PacketInfo::Kind::kFragment) return;
+      // The home slot or the next, chosen as probe() does (no branch); a key further
+      // on, or a new one, gets a useless but harmless prefetch.
       const std::uint32_t tag = prepared[j].key.tag();
-      for (std::uint32_t i = tag & mask, k = 0; k < 4; i = (i + 1) & mask, ++k) {
-        const Slot& s = slots[i];
-        if (!s.index_plus_1) return;
-        if (s.tag != tag) continue;
-        const char* f = reinterpret_cast<const char*>(&flow(s.index_plus_1 - 1));
-        prefetch(f);
-        prefetch(f + 64);
-        prefetch(f + 128);
-        return;
-      }
+      const std::uint32_t i = tag & mask;
+      const Slot c = slots[(i + unsigned(slots[i].tag != tag)) & mask];
+      if (!c.index_plus_1) return;
+      const char* f = reinterpret_cast<const char*>(&flow(c.index_plus_1 - 1));
+      prefetch(f);
+      prefetch(f + 64);
+      prefetch(f + 128);
     };
     for (std::size_t j = 0; j < kSlotAhead; ++j) prefetch_slot(j);
     for (std::size_t j = 0; j < kRecordAhead; ++j) prefetch_record(j);
@@ -591,6 +605,7 @@ ConversationTable::ConversationTable(ConversationOptions options, Emit emit)
     : impl_(std::make_unique<Impl>()) {
   if (options.max_conversations == 0) options.max_conversations = 1;
   impl_->options = options;
+  impl_->shortest_lifetime = std::min(options.idle_timeout_ns, options.tcp_close_delay_ns);
   impl_->emit = std::move(emit);
   impl_->grow();
 }
