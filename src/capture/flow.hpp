@@ -7,6 +7,7 @@
 // output when side 1 is the client.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -37,14 +38,72 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 48);
 
+// The tag of a key: its words mixed in registers (the tag's own bits excluded).
+inline std::uint32_t hash_words(std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, std::uint64_t w3,
+                         std::uint64_t w4, std::uint64_t w5) {
+  std::uint64_t h1 = 0x9e3779b97f4a7c15ull, h2 = 0xc2b2ae3d27d4eb4full;
+  h1 = (h1 ^ w0) * 0xbf58476d1ce4e5b9ull;
+  h2 = (h2 ^ w1) * 0x94d049bb133111ebull;
+  h1 = (h1 ^ w2) * 0xbf58476d1ce4e5b9ull;
+  h2 = (h2 ^ w3) * 0x94d049bb133111ebull;
+  h1 = (h1 ^ w4) * 0xbf58476d1ce4e5b9ull;
+  h2 = (h2 ^ std::uint32_t(w5)) * 0x94d049bb133111ebull;
+  std::uint64_t h = h1 ^ (h2 >> 31) ^ (h2 << 7);
+  h ^= h >> 29;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 32;
+  return std::uint32_t(h);
+}
+
+// Stores the tag of a key whose other words are set.
+inline void seal(FlowKey& k) {
+  k.w[5] = std::uint32_t(k.w[5]) |
+           std::uint64_t(hash_words(k.w[0], k.w[1], k.w[2], k.w[3], k.w[4], k.w[5])) << 32;
+}
+
+
+// Builds the canonical key (sealed) in registers; returns the sender's side. The
+// sides are ordered by address bytes, then port: the addresses compare as big-endian
+// words, selected without branches (the direction of a packet is a coin toss).
+inline int make_key(FlowKey& k, Transport transport, Family family, const std::uint8_t* src,
+                    const std::uint8_t* dst, std::uint16_t sport, std::uint16_t dport,
+                    std::uint32_t vlan) {
+  static_assert(std::endian::native == std::endian::little, "FlowKey words assume little-endian");
+  std::uint64_t raw[4];  // the address words as stored (network order)
+  std::memcpy(raw, src, 16);
+  std::memcpy(raw + 2, dst, 16);
+  const std::uint64_t s0 = __builtin_bswap64(raw[0]), s1 = __builtin_bswap64(raw[1]);
+  const std::uint64_t d0 = __builtin_bswap64(raw[2]), d1 = __builtin_bswap64(raw[3]);
+  const unsigned src_first = unsigned(s0 < d0) |
+                             (unsigned(s0 == d0) & (unsigned(s1 < d1) |
+                                                    (unsigned(s1 == d1) & unsigned(sport <= dport))));
+  // All ones when the source comes first; the stored words are selected as they are.
+  const std::uint64_t m = std::uint64_t(0) - std::uint64_t(src_first);
+  k.w[0] = raw[2] ^ ((raw[0] ^ raw[2]) & m);
+  k.w[1] = raw[3] ^ ((raw[1] ^ raw[3]) & m);
+  k.w[2] = raw[0] ^ ((raw[0] ^ raw[2]) & m);
+  k.w[3] = raw[1] ^ ((raw[1] ^ raw[3]) & m);
+  const std::uint64_t forward = std::uint64_t(sport) | std::uint64_t(dport) << 16;
+  const std::uint64_t backward = std::uint64_t(dport) | std::uint64_t(sport) << 16;
+  k.w[4] = (backward ^ ((forward ^ backward) & m)) | std::uint64_t(vlan) << 32;
+  k.w[5] = std::uint64_t(std::uint8_t(transport)) | std::uint64_t(std::uint8_t(family)) << 8;
+  seal(k);
+  return int(src_first ^ 1u);
+}
+
 // The canonical key of a decoded packet and the sender's side (0 or 1). Not for
 // fragments (they have no ports). Computed by prepare_key() on whichever thread
-// decodes, so that the table's thread only looks up.
+// decodes, so that the table's thread only looks up; inline, as it runs for every
+// packet (ICMP, whose key holds the type class and identifier, out of line).
 struct PreparedKey {
   FlowKey key;
   int side;
 };
-void prepare_key(const PacketInfo& p, PreparedKey& out);
+void prepare_icmp_key(const PacketInfo& p, PreparedKey& out);
+inline void prepare_key(const PacketInfo& p, PreparedKey& out) {
+  if (p.transport == Transport::kIcmp) return prepare_icmp_key(p, out);
+  out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port, p.dst_port, p.vlan);
+}
 
 // Zeek's TCP endpoint states (TCP_Endpoint.h).
 enum TcpState : std::uint8_t {

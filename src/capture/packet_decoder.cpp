@@ -108,8 +108,11 @@ bool decode_quoted(const std::uint8_t* p, std::size_t cap, bool v6, PacketInfo& 
 }
 
 // Transport header at p (cap bytes captured, len bytes by the IP length fields).
-bool decode_transport(const std::uint8_t* p, std::size_t cap, std::size_t len, bool v6,
-                      PacketInfo& out, DropReason& why) {
+// Inlined into both IP decoders (and IPv4 into decode_packet): the calls and their
+// register saves were ~20 instructions of every packet's ~680 (cachegrind).
+[[gnu::always_inline]] inline bool decode_transport(const std::uint8_t* p, std::size_t cap,
+                                                    std::size_t len, bool v6, PacketInfo& out,
+                                                    DropReason& why) {
   if (cap > len) cap = len;  // link-layer padding is not part of the packet
   switch (out.protocol) {
     case 6: {
@@ -176,8 +179,8 @@ bool decode_transport(const std::uint8_t* p, std::size_t cap, std::size_t len, b
   }
 }
 
-bool decode_ipv4(const std::uint8_t* p, std::size_t cap, std::size_t wire, PacketInfo& out,
-                 DropReason& why) {
+[[gnu::always_inline]] inline bool decode_ipv4(const std::uint8_t* p, std::size_t cap,
+                                               std::size_t wire, PacketInfo& out, DropReason& why) {
   if (cap < 20) return drop(why, DropReason::kTruncatedIp);
   if ((p[0] >> 4) != 4) return drop(why, DropReason::kBadIpHeader);
   const std::size_t ihl = std::size_t(p[0] & 15) * 4;
