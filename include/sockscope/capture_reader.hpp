@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <expected>
 #include <functional>
 #include <memory>
@@ -100,7 +101,27 @@ class CaptureReader {
 
   // The next packet record; false at the end of the input or when it is damaged
   // (error() then says what and at which byte offset).
-  bool next(RawPacket& out);
+  bool next(RawPacket& out) {
+    // Classic pcap in this machine's byte order with the whole record buffered, the
+    // case of nearly every record, inline; the rest (refills, pcapng, other byte
+    // order, damage) out of line, with the same results.
+    if (plain_pcap_ && end_ - pos_ >= 16) {
+      std::uint32_t h[4];  // seconds, fraction, captured and original length
+      std::memcpy(h, buf_ + pos_, sizeof h);
+      const std::size_t record = 16 + std::size_t(h[2]);
+      if (h[2] <= kMaxRecord && end_ - pos_ >= record) {
+        out.ts_ns = std::uint64_t(h[0]) * 1'000'000'000u + std::uint64_t(h[1]) * ts_scale_;
+        out.caplen = h[2];
+        out.wire_len = h[3];
+        out.linktype = linktype_;
+        out.data = buf_ + pos_ + 16;
+        pos_ += record;
+        consumed_ += record;
+        return true;
+      }
+    }
+    return next_slow(out);
+  }
   const std::optional<Error>& error() const { return error_; }
   CaptureFormat format() const { return format_; }
   const std::string& name() const { return name_; }
@@ -112,6 +133,8 @@ class CaptureReader {
   // Ensures `need` bytes at pos_; false at the end of the input.
   bool fill(std::size_t need) { return end_ - pos_ >= need || refill(need); }
   bool refill(std::size_t need);
+  static constexpr std::uint32_t kMaxRecord = 16u << 20;  // larger records are damage
+  bool next_slow(RawPacket& out);
   bool next_pcap(RawPacket& out);
   bool next_pcapng(RawPacket& out);
   bool read_pcapng_section_header();
@@ -130,6 +153,7 @@ class CaptureReader {
   std::optional<Error> error_;
   CaptureFormat format_ = CaptureFormat::kPcap;
   bool swapped_ = false;           // file byte order differs from ours
+  bool plain_pcap_ = false;        // classic pcap, our byte order, no error yet
   std::uint32_t ts_scale_ = 1000;  // pcap: ns per fraction unit (1000 for us, 1 for ns)
   std::uint32_t linktype_ = 0;
   std::uint32_t snaplen_ = 0;

@@ -25,7 +25,6 @@ using capture_detail::load64;
 // the core's L2 cache when the records are decoded, large enough that the system calls
 // cost nothing (4,000 per GB).
 constexpr std::size_t kBufferSize = 256u << 10;
-constexpr std::uint32_t kMaxRecord = 16u << 20;  // larger records are damage
 constexpr std::uint32_t kPcapMagicUs = 0xa1b2c3d4;
 constexpr std::uint32_t kPcapMagicNs = 0xa1b23c4d;
 constexpr std::uint32_t kPcapNgSection = 0x0a0d0d0a;
@@ -121,6 +120,7 @@ bool CaptureReader::refill(std::size_t need) {
 }
 
 bool CaptureReader::fail(Error::Code code, std::string message) {
+  plain_pcap_ = false;
   if (!error_) error_ = Error{code, name_ + ": " + std::move(message), 0, {}};
   return false;
 }
@@ -165,10 +165,11 @@ std::expected<void, Error> CaptureReader::read_file_header() {
   pos_ += 24;
   consumed_ += 24;
   format_ = CaptureFormat::kPcap;
+  plain_pcap_ = !swapped_;
   return {};
 }
 
-bool CaptureReader::next(RawPacket& out) {
+bool CaptureReader::next_slow(RawPacket& out) {
   if (error_) return false;
   return format_ == CaptureFormat::kPcap ? next_pcap(out) : next_pcapng(out);
 }
