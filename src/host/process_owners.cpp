@@ -2,6 +2,8 @@
 // no per-descriptor allocation, one sort, one hash map sized once.
 #include "sockscope/process_owners.hpp"
 
+#include "host/bpf_iter.hpp"
+
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -64,6 +66,22 @@ std::string read_comm(int proc_fd, long pid) {
 
 }  // namespace
 
+std::string_view to_string(OwnerSource source) {
+  switch (source) {
+    case OwnerSource::kAuto: return "auto";
+    case OwnerSource::kBpf: return "bpf";
+    case OwnerSource::kProc: return "proc";
+  }
+  return "auto";
+}
+
+std::optional<OwnerSource> parse_owner_source(std::string_view text) {
+  if (text == "auto") return OwnerSource::kAuto;
+  if (text == "bpf") return OwnerSource::kBpf;
+  if (text == "proc") return OwnerSource::kProc;
+  return std::nullopt;
+}
+
 std::string_view to_string(OwnerMissing why) {
   switch (why) {
     case OwnerMissing::kNone: return "none";
@@ -94,7 +112,7 @@ std::string_view explain(OwnerMissing why) {
   return "";
 }
 
-ProcessOwners ProcessOwners::scan(const std::string& proc) {
+ProcessOwners ProcessOwners::scan_proc(const std::string& proc) {
   ProcessOwners out;
   out.euid_ = ::geteuid();
   out.netns_ = current_netns();
@@ -103,12 +121,6 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
     out.denied_ = 1;
     return out;
   }
-  struct Raw {
-    std::uint64_t inode;
-    int pid;
-    int fd;
-    std::uint32_t command;
-  };
   std::vector<char> pids_buf(64 * 1024);
   std::vector<long> pids;
   for_each_entry(proc_fd, pids_buf, [&](const char* name) {
@@ -119,7 +131,7 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
   // descriptor): split the processes over two threads, interleaved so that
   // the few processes with many descriptors spread out.
   struct Part {
-    std::vector<Raw> raw;
+    std::vector<Found> raw;
     std::vector<std::string> commands;
     std::size_t processes = 0, denied = 0;
   };
@@ -158,12 +170,12 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
   std::thread helper(walk, std::ref(parts[1]), 1, 2);
   walk(parts[0], 0, 2);
   helper.join();
-  std::vector<Raw> raw;
+  std::vector<Found> raw;
   raw.reserve(parts[0].raw.size() + parts[1].raw.size());
   for (Part& part : parts) {
     const auto offset = std::uint32_t(out.commands_.size());
     for (auto& c : part.commands) out.commands_.push_back(std::move(c));
-    for (Raw r : part.raw) {
+    for (Found r : part.raw) {
       r.command += offset;
       raw.push_back(r);
     }
@@ -171,21 +183,99 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
     out.denied_ += part.denied;
   }
   ::close(proc_fd);
-  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
+  out.group(raw);
+  return out;
+}
+
+void ProcessOwners::group(std::vector<Found>& found) {
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     if (a.inode != b.inode) return a.inode < b.inode;
     return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
   });
-  out.owners_.reserve(raw.size());
-  out.index_.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    out.owners_.push_back({raw[i].pid, raw[i].fd, out.commands_[raw[i].command]});
-    if (i > 0 && raw[i].inode == raw[i - 1].inode) {
-      ++out.index_[raw[i].inode].count;
+  owners_.reserve(found.size());
+  index_.reserve(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    owners_.push_back({found[i].pid, found[i].fd, commands_[found[i].command]});
+    if (i > 0 && found[i].inode == found[i - 1].inode) {
+      ++index_[found[i].inode].count;
     } else {
-      out.index_.emplace(raw[i].inode, Span{std::uint32_t(i), 1});
+      index_.emplace(found[i].inode, Span{std::uint32_t(i), 1});
     }
   }
+}
+
+ProcessOwners ProcessOwners::from_bpf(const std::vector<host_detail::SocketFile>& files) {
+  ProcessOwners out;
+  out.from_bpf_ = true;
+  out.euid_ = ::geteuid();
+  out.netns_ = current_netns();
+  std::vector<Found> found;
+  found.reserve(files.size());
+  // The iterator visits one task at a time: a process's records are adjacent.
+  std::uint32_t last_tgid = 0;
+  for (const auto& f : files) {
+    if (out.commands_.empty() || f.tgid != last_tgid) {
+      out.commands_.emplace_back(f.comm, ::strnlen(f.comm, sizeof f.comm));
+      last_tgid = f.tgid;
+      ++out.processes_;
+    }
+    found.push_back({f.inode, int(f.tgid), int(f.fd), std::uint32_t(out.commands_.size() - 1)});
+  }
+  out.group(found);
   return out;
+}
+
+ProcessOwners ProcessOwners::scan(const std::string& proc) {
+  return *scan(OwnerSource::kAuto, proc);
+}
+
+std::expected<ProcessOwners, Error> ProcessOwners::scan(OwnerSource from,
+                                                        const std::string& proc) {
+  auto pending = start(from, proc);
+  if (!pending) return std::unexpected(pending.error());
+  return pending->get();
+}
+
+std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
+                                                         const std::string& proc) {
+  using Result = std::expected<ProcessOwners, Error>;
+  auto with_proc = [proc](std::string bpf_unused) {
+    return PendingOwners(std::async(std::launch::async, [proc, why = std::move(bpf_unused)] {
+      ProcessOwners out = scan_proc(proc);
+      out.bpf_unused_ = why;
+      return Result(std::move(out));
+    }));
+  };
+  if (from == OwnerSource::kProc) return with_proc({});
+  auto bpf_error = [from](const Error& e) {
+    Error out = e;
+    out.message = "owners from BPF: " + e.message;
+    return out;
+  };
+  if (proc != "/proc") {
+    Error e{Error::Code::kUnsupported, "a procfs other than /proc was asked for", 0, {}};
+    if (from == OwnerSource::kBpf) return std::unexpected(bpf_error(e));
+    return with_proc(e.message);
+  }
+  if (from == OwnerSource::kAuto) {
+    // Everything on the thread: any failure falls back to /proc there.
+    return PendingOwners(std::async(std::launch::async, [proc]() -> Result {
+      auto files = host_detail::bpf_socket_files();
+      if (files) return from_bpf(*files);
+      ProcessOwners out = scan_proc(proc);
+      out.bpf_unused_ = files.error().what();
+      return out;
+    }));
+  }
+  // kBpf: what can fail (rights, BTF, the verifier) fails here, before any output.
+  auto iterator = host_detail::prepare_task_file_iterator();
+  if (!iterator) return std::unexpected(bpf_error(iterator.error()));
+  return PendingOwners(std::async(
+      std::launch::async, [it = std::move(*iterator), bpf_error]() -> Result {
+        auto files = it.read_all();
+        if (!files) return std::unexpected(bpf_error(files.error()));
+        return from_bpf(*files);
+      }));
 }
 
 std::span<const ProcessOwner> ProcessOwners::of(std::uint64_t inode) const {
