@@ -39,7 +39,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "sockscope/error.hpp"
@@ -134,7 +133,14 @@ class ProcessOwners {
   void group(std::vector<Found>& found);
 
   std::vector<ProcessOwner> owners_;               // grouped by inode
-  std::unordered_map<std::uint64_t, Span> index_;  // inode -> its run in owners_
+  // inode -> its run in owners_: open addressing, linear probing, at most half
+  // full (one cache miss per lookup, no node per socket); inode 0 marks a free slot.
+  struct Slot {
+    std::uint64_t inode;
+    Span span;
+  };
+  std::vector<Slot> slots_;
+  std::size_t slot_of(std::uint64_t inode) const;
   std::vector<std::string> commands_;                       // storage behind the views
   std::size_t processes_ = 0;
   std::size_t denied_ = 0;

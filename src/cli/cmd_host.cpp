@@ -128,10 +128,16 @@ class RowPrinter {
   // Appends "pid/command:fdN,..."; false when the socket has no owner.
   bool owners_text(fmt::memory_buffer& buf, const SocketRecord& r) {
     auto owners = scan_.owners().of(r.inode);
+    // Appended by hand: this runs for every socket with -p (fmt's parsing of the
+    // format string cost ~2 ms per 20,000 rows).
     for (std::size_t i = 0; i < owners.size(); ++i) {
       if (i) buf.push_back(',');
-      fmt::format_to(std::back_inserter(buf), "{}/{}:fd{}", owners[i].pid, owners[i].command,
-                     owners[i].fd);
+      const fmt::format_int pid(owners[i].pid), fd(owners[i].fd);
+      buf.append(std::string_view(pid.data(), pid.size()));
+      buf.push_back('/');
+      buf.append(owners[i].command);
+      buf.append(std::string_view(":fd"));
+      buf.append(std::string_view(fd.data(), fd.size()));
     }
     return !owners.empty();
   }

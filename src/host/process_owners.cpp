@@ -193,15 +193,31 @@ void ProcessOwners::group(std::vector<Found>& found) {
     return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
   });
   owners_.reserve(found.size());
-  index_.reserve(found.size());
+  std::size_t distinct = 0;
   for (std::size_t i = 0; i < found.size(); ++i) {
     owners_.push_back({found[i].pid, found[i].fd, commands_[found[i].command]});
-    if (i > 0 && found[i].inode == found[i - 1].inode) {
-      ++index_[found[i].inode].count;
-    } else {
-      index_.emplace(found[i].inode, Span{std::uint32_t(i), 1});
-    }
+    distinct += i == 0 || found[i].inode != found[i - 1].inode;
   }
+  std::size_t size = 16;
+  while (size < 2 * distinct) size *= 2;
+  slots_.assign(size, Slot{0, {0, 0}});
+  for (std::size_t i = 0; i < found.size();) {
+    std::size_t end = i + 1;
+    while (end < found.size() && found[end].inode == found[i].inode) ++end;
+    if (found[i].inode != 0) {
+      slots_[slot_of(found[i].inode)] = {found[i].inode,
+                                         Span{std::uint32_t(i), std::uint32_t(end - i)}};
+    }
+    i = end;
+  }
+}
+
+// The slot holding `inode`, or the free one where it would go.
+std::size_t ProcessOwners::slot_of(std::uint64_t inode) const {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = std::size_t((inode * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+  while (slots_[i].inode != 0 && slots_[i].inode != inode) i = (i + 1) & mask;
+  return i;
 }
 
 ProcessOwners ProcessOwners::from_bpf(const std::vector<host_detail::SocketFile>& files) {
@@ -279,10 +295,10 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
 }
 
 std::span<const ProcessOwner> ProcessOwners::of(std::uint64_t inode) const {
-  if (inode == 0) return {};
-  auto it = index_.find(inode);
-  if (it == index_.end()) return {};
-  return {owners_.data() + it->second.first, it->second.count};
+  if (inode == 0 || slots_.empty()) return {};
+  const Slot& slot = slots_[slot_of(inode)];
+  if (slot.inode != inode) return {};
+  return {owners_.data() + slot.span.first, slot.span.count};
 }
 
 OwnerMissing ProcessOwners::why_missing(const SocketRecord& r) const {
