@@ -68,7 +68,7 @@ std::string_view to_string(OwnerMissing why);
 std::string_view explain(OwnerMissing why);
 
 namespace host_detail {
-struct SocketFile;
+class TaskFileIterator;
 }
 
 // Where owners come from: kAuto = BPF when possible, else /proc.
@@ -128,12 +128,12 @@ class ProcessOwners {
     std::uint32_t command;  // index in commands_
   };
   static ProcessOwners scan_proc(const std::string& proc);
-  static ProcessOwners from_bpf(const std::vector<host_detail::SocketFile>& files);
+  static std::expected<ProcessOwners, Error> scan_bpf(const host_detail::TaskFileIterator& it);
   // Sorts `found` by inode, pid, fd and builds owners_ and index_ (commands_ complete).
   void group(std::vector<Found>& found);
 
   std::vector<ProcessOwner> owners_;               // grouped by inode
-  // inode -> its run in owners_: open addressing, linear probing, at most half
+  // inode -> its run in owners_: open addressing, linear probing, at most 3/4
   // full (one cache miss per lookup, no node per socket); inode 0 marks a free slot.
   struct Slot {
     std::uint64_t inode;

@@ -231,7 +231,8 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
     printer.row(row);
   };
   // While the owner scan runs on its thread, rows wait here (copied) so that
-  // the dump and the scan overlap; once it is done they go out in order.
+  // the dump and the scan overlap; once it is done they go out in order. At
+  // most kMaxWaiting rows (~1.8 MiB) wait: then the dump waits for the scan.
   struct Waiting {
     SocketRecord record;
     LocalRole role;
@@ -239,6 +240,7 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
     const Service* service;
     const NetworkNamespace* netns;
   };
+  constexpr std::size_t kMaxWaiting = 16384;
   std::vector<Waiting> waiting;
   bool owners_failed = false;
   auto flush_waiting = [&] {
@@ -256,7 +258,7 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
     if (only_listeners && !listening_only_ok(row)) return;
     if (filter->owners_needed) {
       if (!waiting.empty() || !scan.owners_done()) {
-        if (!scan.owners_done()) {
+        if (!scan.owners_done() && waiting.size() < kMaxWaiting) {
           waiting.push_back({row.socket.record, row.socket.role, row.socket.evidence,
                              row.service, &row.netns});
           return;

@@ -242,7 +242,8 @@ TaskFileIterator::~TaskFileIterator() {
   if (prog_ >= 0) ::close(prog_);
 }
 
-std::expected<std::vector<SocketFile>, Error> TaskFileIterator::read_all() const {
+std::expected<std::size_t, Error> TaskFileIterator::for_each(
+    const std::function<void(const SocketFile&)>& fn) const {
   bpf_attr a{};
   a.iter_create.link_fd = std::uint32_t(link_);
   const int fd = int(sys_bpf(BPF_ITER_CREATE, &a));
@@ -252,8 +253,7 @@ std::expected<std::vector<SocketFile>, Error> TaskFileIterator::read_all() const
   constexpr std::size_t kChunk = 128 * 1024;
   constexpr std::size_t kMaxBytes = std::size_t{1} << 31;  // 67 M sockets: a bound, not a limit
   std::vector<std::uint8_t> buf(kChunk + sizeof(SocketFile));
-  std::vector<SocketFile> files;
-  std::size_t carried = 0, total = 0;
+  std::size_t carried = 0, total = 0, records = 0;
   for (long reads = 0;; ++reads) {
     if (reads > (1L << 24) || total > kMaxBytes) {
       ::close(fd);
@@ -270,9 +270,12 @@ std::expected<std::vector<SocketFile>, Error> TaskFileIterator::read_all() const
     total += std::size_t(n);
     const std::size_t have = carried + std::size_t(n);
     const std::size_t whole = have / sizeof(SocketFile);
-    const std::size_t first = files.size();
-    files.resize(first + whole);
-    std::memcpy(files.data() + first, buf.data(), whole * sizeof(SocketFile));
+    for (std::size_t k = 0; k < whole; ++k) {
+      SocketFile f;
+      std::memcpy(&f, buf.data() + k * sizeof f, sizeof f);
+      fn(f);
+    }
+    records += whole;
     carried = have - whole * sizeof(SocketFile);
     std::memmove(buf.data(), buf.data() + whole * sizeof(SocketFile), carried);
   }
@@ -283,6 +286,13 @@ std::expected<std::vector<SocketFile>, Error> TaskFileIterator::read_all() const
                                      std::to_string(carried) + " bytes)",
                                  0, {}});
   }
+  return records;
+}
+
+std::expected<std::vector<SocketFile>, Error> TaskFileIterator::read_all() const {
+  std::vector<SocketFile> files;
+  auto n = for_each([&](const SocketFile& f) { files.push_back(f); });
+  if (!n) return std::unexpected(n.error());
   return files;
 }
 
@@ -303,12 +313,6 @@ std::expected<TaskFileIterator, Error> prepare_task_file_iterator() {
   auto layout = find_iter_task_file_layout(btf->bytes());
   if (!layout) return std::unexpected(layout.error());
   return TaskFileIterator::load(*layout);
-}
-
-std::expected<std::vector<SocketFile>, Error> bpf_socket_files() {
-  auto it = prepare_task_file_iterator();
-  if (!it) return std::unexpected(it.error());
-  return it->read_all();
 }
 
 }  // namespace sockscope::host_detail

@@ -1,8 +1,8 @@
 // Socket descriptors of every process, listed in the kernel by a BPF iterator
 // of type task_file: the fast source of ProcessOwners. Internal to the host layer.
 //
-//   auto files = bpf_socket_files();            // needs root (CAP_BPF + CAP_PERFMON)
-//   if (files) for (const SocketFile& f : *files) ... f.tgid, f.fd, f.inode, f.comm
+//   auto it = prepare_task_file_iterator();     // needs root (CAP_BPF + CAP_PERFMON)
+//   if (it) it->for_each([](const SocketFile& f) { ... f.tgid, f.fd, f.inode, f.comm });
 //
 // The /proc/PID/fd walk costs a readlinkat (~4.5 µs) per descriptor; the
 // iterator visits the same descriptors in the kernel and hands back 32 bytes per
@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <vector>
 
 #include "host/btf.hpp"
@@ -50,7 +51,11 @@ class TaskFileIterator {
   TaskFileIterator& operator=(TaskFileIterator&&) = delete;
   ~TaskFileIterator();
 
-  // BPF_ITER_CREATE, then read() in large chunks until the end.
+  // BPF_ITER_CREATE, then read() in large chunks until the end, handing each
+  // record to `fn` (nothing is kept); the number of records.
+  std::expected<std::size_t, Error> for_each(
+      const std::function<void(const SocketFile&)>& fn) const;
+  // for_each() into a vector.
   std::expected<std::vector<SocketFile>, Error> read_all() const;
 
  private:
@@ -63,7 +68,5 @@ class TaskFileIterator {
 // BTF, the layout, load and attach.
 std::expected<TaskFileIterator, Error> prepare_task_file_iterator();
 
-// prepare_task_file_iterator() and one iteration.
-std::expected<std::vector<SocketFile>, Error> bpf_socket_files();
 
 }  // namespace sockscope::host_detail

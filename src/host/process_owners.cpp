@@ -199,7 +199,7 @@ void ProcessOwners::group(std::vector<Found>& found) {
     distinct += i == 0 || found[i].inode != found[i - 1].inode;
   }
   std::size_t size = 16;
-  while (size < 2 * distinct) size *= 2;
+  while (size * 3 < distinct * 4) size *= 2;
   slots_.assign(size, Slot{0, {0, 0}});
   for (std::size_t i = 0; i < found.size();) {
     std::size_t end = i + 1;
@@ -220,23 +220,24 @@ std::size_t ProcessOwners::slot_of(std::uint64_t inode) const {
   return i;
 }
 
-ProcessOwners ProcessOwners::from_bpf(const std::vector<host_detail::SocketFile>& files) {
+std::expected<ProcessOwners, Error> ProcessOwners::scan_bpf(
+    const host_detail::TaskFileIterator& it) {
   ProcessOwners out;
   out.from_bpf_ = true;
   out.euid_ = ::geteuid();
   out.netns_ = current_netns();
   std::vector<Found> found;
-  found.reserve(files.size());
   // The iterator visits one task at a time: a process's records are adjacent.
   std::uint32_t last_tgid = 0;
-  for (const auto& f : files) {
+  auto n = it.for_each([&](const host_detail::SocketFile& f) {
     if (out.commands_.empty() || f.tgid != last_tgid) {
       out.commands_.emplace_back(f.comm, ::strnlen(f.comm, sizeof f.comm));
       last_tgid = f.tgid;
       ++out.processes_;
     }
     found.push_back({f.inode, int(f.tgid), int(f.fd), std::uint32_t(out.commands_.size() - 1)});
-  }
+  });
+  if (!n) return std::unexpected(n.error());
   out.group(found);
   return out;
 }
@@ -276,10 +277,15 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
   if (from == OwnerSource::kAuto) {
     // Everything on the thread: any failure falls back to /proc there.
     return PendingOwners(std::async(std::launch::async, [proc]() -> Result {
-      auto files = host_detail::bpf_socket_files();
-      if (files) return from_bpf(*files);
+      std::string why;
+      if (auto it = host_detail::prepare_task_file_iterator()) {
+        if (auto owners = scan_bpf(*it)) return owners;
+        else why = owners.error().what();
+      } else {
+        why = it.error().what();
+      }
       ProcessOwners out = scan_proc(proc);
-      out.bpf_unused_ = files.error().what();
+      out.bpf_unused_ = std::move(why);
       return out;
     }));
   }
@@ -288,9 +294,9 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
   if (!iterator) return std::unexpected(bpf_error(iterator.error()));
   return PendingOwners(std::async(
       std::launch::async, [it = std::move(*iterator), bpf_error]() -> Result {
-        auto files = it.read_all();
-        if (!files) return std::unexpected(bpf_error(files.error()));
-        return from_bpf(*files);
+        auto owners = scan_bpf(it);
+        if (!owners) return std::unexpected(bpf_error(owners.error()));
+        return owners;
       }));
 }
 
