@@ -15,17 +15,18 @@
 // (/proc/PID/comm) is read only for processes that hold a socket.
 //
 // Two sources give the same owners: a BPF iterator of type task_file lists
-// every process's socket descriptors in the kernel (root only, Linux >= 5.10
-// with BTF; ~0.1 µs per descriptor instead of the ~4.5 µs a readlinkat costs),
-// and the /proc walk above. OwnerSource::kAuto tries BPF and falls back to
+// every process's socket descriptors in the kernel (root only, Linux 5.8 or
+// later with BTF; ~0.4 µs per descriptor instead of the ~4.5 µs a readlinkat
+// costs), and the /proc walk above. OwnerSource::kAuto tries BPF and falls back to
 // /proc on any failure, keeping the reason:
 //
 //   auto owners = ProcessOwners::scan(OwnerSource::kAuto);
 //   owners->source();          // "bpf", or "proc"
-//   owners->bpf_unused();      // why not BPF: "bpf(BPF_PROG_LOAD): Operation not permitted"
+//   owners->bpf_unused();      // why not: "loading a BPF iterator needs CAP_BPF and ..."
 //
 // Both see what /proc/PID/fd shows: each process's (thread group leader's)
-// descriptor table, the pid as /proc names it, the command from comm.
+// descriptor table, the pid as /proc names it, the command from comm. BPF is
+// used only in the initial PID namespace (the kernel's ids are /proc's there).
 //
 // The scan races with the dump (like ss): a socket opened after the scan has
 // no owner ("no-process"). Not thread-safe while scanning; read-only after.
