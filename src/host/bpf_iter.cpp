@@ -49,7 +49,7 @@ bpf_insn load(std::uint8_t size, std::uint8_t dst, std::uint8_t src, std::int16_
 bpf_insn store(std::uint8_t size, std::uint8_t dst, std::int16_t off, std::uint8_t src) {
   return insn(BPF_STX | size | BPF_MEM, dst, src, off, 0);
 }
-// Conditional jumps; their target is patched in later (see Program::to_out).
+// Conditional jumps; their target is patched in later (build_task_file_program).
 bpf_insn jump_if_imm(std::uint8_t op, std::uint8_t dst, std::int32_t imm) {
   return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);
 }
@@ -86,21 +86,28 @@ Error os_error(std::string what, int e) {
                std::move(what) + ": " + std::strerror(e), 0, {}};
 }
 
-// The verifier's verdict: the last non-empty lines of its log (the reason
-// comes last; the lines before it show the instruction it stopped at).
+// The verifier's verdict: the last line of its log before the statistics
+// ("processed N insns ..."), and the instruction it stopped at when the line
+// before names one ("18: (61) r2 = *(u32 *)(r6 +12)").
 std::string log_tail(const std::vector<char>& log) {
-  std::string text(log.data(), ::strnlen(log.data(), log.size()));
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  std::size_t start = text.size();
-  for (int lines = 0; lines < 2 && start > 0; ++lines) {
-    const std::size_t nl = text.rfind('\n', start - 1);
-    start = nl == std::string::npos ? 0 : nl;
+  std::vector<std::string_view> lines;
+  const std::string_view text(log.data(), ::strnlen(log.data(), log.size()));
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
   }
-  std::string tail = text.substr(start);
-  for (char& c : tail) {
-    if (c == '\n') c = ' ';
+  while (!lines.empty() && (lines.back().starts_with("processed ") ||
+                            lines.back().starts_with("verification time"))) {
+    lines.pop_back();
   }
-  while (!tail.empty() && tail.front() == ' ') tail.erase(tail.begin());
+  if (lines.empty()) return {};
+  std::string tail(lines.back());
+  if (lines.size() >= 2 && !lines[lines.size() - 2].empty() &&
+      lines[lines.size() - 2][0] >= '0' && lines[lines.size() - 2][0] <= '9') {
+    tail += " (at " + std::string(lines[lines.size() - 2]) + ")";
+  }
   return tail;
 }
 

@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include "host/bpf_iter.hpp"
 #include "host/loopback.hpp"
 #include "sockscope/process_owners.hpp"
 
@@ -214,6 +215,29 @@ TEST(OwnerSourceTest, AnotherUserGetsProcAndTheReason) {
   ::waitpid(pid, nullptr, 0);
   EXPECT_EQ(report,
             "permission|proc|loading a BPF iterator needs CAP_BPF and CAP_PERFMON (root)");
+}
+
+// A program the kernel refuses: an error naming the verifier's reason (this is
+// what --owners-from auto falls back on, and --owners-from bpf reports).
+TEST(OwnerSourceTest, VerifierRejectionIsAnErrorWithItsReason) {
+  auto file = host_detail::BtfFile::open("/sys/kernel/btf/vmlinux");
+  if (!file) GTEST_SKIP() << "no kernel BTF here: " << file.error().what();
+  auto layout = host_detail::find_iter_task_file_layout(file->bytes());
+  ASSERT_TRUE(layout) << layout.error().what();
+  auto good = host_detail::TaskFileIterator::load(*layout);
+  if (!good && good.error().code == Error::Code::kPermission) {
+    GTEST_SKIP() << "BPF not permitted here: " << good.error().what();
+  }
+  ASSERT_TRUE(good) << good.error().what();
+  auto bad = *layout;
+  bad.ctx_fd = 12;  // not on an 8-byte argument slot of the context
+  auto refused = host_detail::TaskFileIterator::load(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Error::Code::kUnsupported);
+  EXPECT_NE(refused.error().what().find("the kernel's verifier rejected the task_file program: "),
+            std::string::npos)
+      << refused.error().what();
+  EXPECT_NE(refused.error().what().find("off=12"), std::string::npos) << refused.error().what();
 }
 
 TEST(OwnerSourceTest, ParsesTheSourceNames) {
