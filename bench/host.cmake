@@ -3,5 +3,6 @@
 # against ss, netstat and lsof).
 if(TARGET sockscope_host)
   sockscope_bench(bench_host_dump SOURCES host_dump_bench.cpp LIBS sockscope_host)
+  sockscope_bench(bench_host_owners SOURCES host_owners_bench.cpp LIBS sockscope_host)
   add_executable(bench_host_hold ${CMAKE_CURRENT_LIST_DIR}/host_hold.cpp)
 endif()

@@ -85,6 +85,9 @@ for n in "${COUNTS[@]}"; do
   row "netstat -tan" "$w" "$m" "$r" "$sw" "$sm"
   read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p)
   row "sockscope sockets --tcp -p" "$w" "$m" "$r" "$pw" "$pm"
+  # Issue 4: the owners' two sources (auto above is the BPF iterator when root).
+  read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p --owners-from proc)
+  row "  ... -p --owners-from proc" "$w" "$m" "$r" "$pw" "$pm"
   row "ss -tanpH" "$pw" "$pm" "$pr" "$pw" "$pm"
   read -r w m r < <(measure netstat -tanp)
   row "netstat -tanp" "$w" "$m" "$r" "$pw" "$pm"

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/context.hpp"
+#include "cli/host_view.hpp"
 #include "sockscope/ephemeral.hpp"
 #include "sockscope/process_owners.hpp"
 #include "sockscope/socket_table.hpp"
@@ -17,6 +18,7 @@ struct EphemeralOptions {
   std::size_t top = 20;
   bool all = false;
   bool processes = false;  // resolve owners even when nothing is near full
+  std::string owners_from = "auto";
 };
 
 // Owners are looked up (one walk over /proc/*/fd, the expensive part) when asked
@@ -102,6 +104,8 @@ void render_settings(Context& ctx, const EphemeralReport& r) {
 }
 
 int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
+  auto owners_from = owner_source_option(ctx, opt.owners_from);
+  if (!owners_from) return kExitUsage;
   auto settings = EphemeralSettings::read();
   if (!settings) {
     ctx.error("ephemeral: " + settings.error().what());
@@ -142,7 +146,10 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   bool need_owners = opt.processes;
   for (const auto* d : rows) need_owners |= d->utilization() >= kWarnUtilization;
   std::optional<ProcessOwners> owners;
-  if (need_owners) owners = ProcessOwners::scan();
+  if (need_owners) {
+    owners = scan_owners(ctx, *owners_from);
+    if (!owners) return kExitRuntime;
+  }
 
   if (opt.threshold >= 0 && report.bind_pool.utilization() * 100.0 >= opt.threshold) {
     crossed = true;
@@ -262,6 +269,7 @@ void add_ephemeral_commands(CLI::App& app, Context& ctx) {
   cmd->add_flag("--all", opt.all, "show every destination");
   cmd->add_flag("-p,--processes", opt.processes,
                 "name the processes holding the ports (automatic at 80% and above)");
+  add_owners_from_option(cmd, opt.owners_from);
   ctx.on(cmd, [&ctx] { return run_ephemeral(ctx, opt); });
 }
 

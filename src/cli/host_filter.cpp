@@ -101,6 +101,9 @@ std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool l
     }
   }
   f.owners_needed = o.processes || f.pid || !f.command.empty();
+  auto from = owner_source_option(ctx, o.owners_from);
+  if (!from) return std::nullopt;
+  f.owners_from = *from;
   return f;
 }
 

@@ -1,6 +1,8 @@
 // HostScan: one dump per namespace, roles attached, services named, owners lazy.
 #include "cli/host_view.hpp"
 
+#include <unistd.h>
+
 namespace sockscope::cli {
 
 bool HostScan::run(const SocketQuery& query, const std::function<void(const HostRow&)>& fn) {
@@ -62,16 +64,69 @@ const Service* HostScan::service_of(const HostSocket& s) const {
   return any_service_of(s);
 }
 
+bool HostScan::load_owners() {
+  if (owners_ || pending_) return !owners_failed_;
+  auto started = ProcessOwners::start(owner_source_);
+  if (!started) {
+    ctx_.error(started.error().what());
+    owners_.emplace();
+    owners_failed_ = true;
+    return false;
+  }
+  pending_.emplace(std::move(*started));
+  return true;
+}
+
 const ProcessOwners& HostScan::owners() {
-  if (!owners_) {
-    owners_ = ProcessOwners::scan();
-    if (owners_->denied() > 0) {
-      ctx_.warn(std::to_string(owners_->denied()) +
-                " processes' descriptors are not readable (not root): their sockets show "
-                "owner_missing no-permission");
-    }
+  if (owners_) return *owners_;
+  if (!pending_ && !load_owners()) return *owners_;
+  auto got = pending_->get();
+  pending_.reset();
+  if (!got) {
+    ctx_.error(got.error().what());
+    owners_failed_ = true;
+    owners_.emplace();
+    return *owners_;
+  }
+  owners_ = std::move(*got);
+  warn_owner_fallback(ctx_, *owners_, owner_source_);
+  if (owners_->denied() > 0) {
+    ctx_.warn(std::to_string(owners_->denied()) +
+              " processes' descriptors are not readable (not root): their sockets show "
+              "owner_missing no-permission");
   }
   return *owners_;
+}
+
+void warn_owner_fallback(Context& ctx, const ProcessOwners& owners, OwnerSource from) {
+  if (!owners.bpf_unused().empty() && from == OwnerSource::kAuto && ::geteuid() == 0) {
+    ctx.warn("owners from /proc (slower): no BPF iterator: " + owners.bpf_unused());
+  }
+}
+
+std::optional<ProcessOwners> scan_owners(Context& ctx, OwnerSource from) {
+  auto scanned = ProcessOwners::scan(from);
+  if (!scanned) {
+    ctx.error(scanned.error().what());
+    return std::nullopt;
+  }
+  warn_owner_fallback(ctx, *scanned, from);
+  return std::move(*scanned);
+}
+
+std::optional<OwnerSource> owner_source_option(Context& ctx, const std::string& text) {
+  auto from = parse_owner_source(text);
+  if (!from) ctx.error("--owners-from '" + text + "': expected auto, bpf or proc");
+  return from;
+}
+
+void add_owners_from_option(CLI::App* sub, std::string& value) {
+  sub->add_option("--owners-from", value,
+                  "where owners come from: auto (a BPF iterator when root and the kernel "
+                  "allow it, else /proc), bpf (fail without it), proc (/proc/PID/fd)")
+      ->type_name("SOURCE")
+      ->default_str("auto")
+      ->transform(keep_literal());
 }
 
 }  // namespace sockscope::cli

@@ -38,8 +38,23 @@ class HostScan {
   // The registry's name regardless of the ephemeral range (for --service).
   const Service* any_service_of(const HostSocket& s) const;
 
-  // Scanned on first use.
+  // Where owners come from (--owners-from); before the first owners() call.
+  void set_owner_source(OwnerSource from) { owner_source_ = from; }
+  // Starts the owner scan on a background thread (it overlaps the dump);
+  // false (after one error line) when the source asked for cannot answer
+  // (--owners-from bpf without the rights or kernel support).
+  bool load_owners();
+  // Waits for the scan (started on first use if needed). An empty set when it
+  // failed: see owners_ready().
   const ProcessOwners& owners();
+  // Waits; false (after one error line) when the scan failed late (reading the
+  // BPF iterator with --owners-from bpf): the command then ends with exit 3.
+  bool owners_ready() {
+    owners();
+    return !owners_failed_;
+  }
+  // Whether the scan has finished (does not wait; false when none was started).
+  bool owners_done() const { return owners_ || (pending_ && pending_->ready()); }
   bool several_namespaces() const { return namespaces_.size() > 1; }
   std::string source_name() const { return source_name_; }
 
@@ -50,6 +65,9 @@ class HostScan {
   std::optional<PortRange> host_;
   std::vector<NetworkNamespace> namespaces_;
   std::optional<ProcessOwners> owners_;
+  std::optional<PendingOwners> pending_;
+  bool owners_failed_ = false;
+  OwnerSource owner_source_ = OwnerSource::kAuto;
   std::string source_name_;
   // Registry answers by transport and port: a busy host has thousands of sockets on
   // a few server ports, and repeated lookups would also make the registry build
@@ -64,6 +82,7 @@ struct HostOptions {
   std::vector<std::string> states;
   int port = -1;
   std::string local, remote, group, service, process;
+  std::string owners_from = "auto";
   double watch = -1;
   int count = -1;
 };
@@ -90,6 +109,7 @@ struct HostFilter {
   std::optional<int> pid;
   std::string command;
   bool owners_needed = false;
+  OwnerSource owners_from = OwnerSource::kAuto;
 
   // Whether a socket passes every filter (owners are scanned on first need).
   bool matches(HostScan& scan, const HostRow& row) const;
@@ -97,6 +117,16 @@ struct HostFilter {
 
 // Checks the options (one error line and nullopt when one is bad).
 std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only);
+
+// The owner scan of --owners-from FROM (auto, bpf, proc): nullopt after one
+// error line when that source cannot answer; a warning when auto fell back to
+// /proc as root (as another user, /proc is the expected source).
+std::optional<ProcessOwners> scan_owners(Context& ctx, OwnerSource from);
+void warn_owner_fallback(Context& ctx, const ProcessOwners& owners, OwnerSource from);
+// --owners-from's text; nullopt after one error line (exit 2) when unknown.
+std::optional<OwnerSource> owner_source_option(Context& ctx, const std::string& text);
+// Registers --owners-from on a subcommand.
+void add_owners_from_option(CLI::App* sub, std::string& value);
 
 // `sockscope` with no arguments (host_overview.cpp).
 void render_overview(Context& ctx);

@@ -2,6 +2,8 @@
 // no per-descriptor allocation, one sort, one hash map sized once.
 #include "sockscope/process_owners.hpp"
 
+#include "host/bpf_iter.hpp"
+
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -64,6 +66,22 @@ std::string read_comm(int proc_fd, long pid) {
 
 }  // namespace
 
+std::string_view to_string(OwnerSource source) {
+  switch (source) {
+    case OwnerSource::kAuto: return "auto";
+    case OwnerSource::kBpf: return "bpf";
+    case OwnerSource::kProc: return "proc";
+  }
+  return "auto";
+}
+
+std::optional<OwnerSource> parse_owner_source(std::string_view text) {
+  if (text == "auto") return OwnerSource::kAuto;
+  if (text == "bpf") return OwnerSource::kBpf;
+  if (text == "proc") return OwnerSource::kProc;
+  return std::nullopt;
+}
+
 std::string_view to_string(OwnerMissing why) {
   switch (why) {
     case OwnerMissing::kNone: return "none";
@@ -94,7 +112,7 @@ std::string_view explain(OwnerMissing why) {
   return "";
 }
 
-ProcessOwners ProcessOwners::scan(const std::string& proc) {
+ProcessOwners ProcessOwners::scan_proc(const std::string& proc) {
   ProcessOwners out;
   out.euid_ = ::geteuid();
   out.netns_ = current_netns();
@@ -103,12 +121,6 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
     out.denied_ = 1;
     return out;
   }
-  struct Raw {
-    std::uint64_t inode;
-    int pid;
-    int fd;
-    std::uint32_t command;
-  };
   std::vector<char> pids_buf(64 * 1024);
   std::vector<long> pids;
   for_each_entry(proc_fd, pids_buf, [&](const char* name) {
@@ -119,7 +131,7 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
   // descriptor): split the processes over two threads, interleaved so that
   // the few processes with many descriptors spread out.
   struct Part {
-    std::vector<Raw> raw;
+    std::vector<Found> raw;
     std::vector<std::string> commands;
     std::size_t processes = 0, denied = 0;
   };
@@ -158,12 +170,12 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
   std::thread helper(walk, std::ref(parts[1]), 1, 2);
   walk(parts[0], 0, 2);
   helper.join();
-  std::vector<Raw> raw;
+  std::vector<Found> raw;
   raw.reserve(parts[0].raw.size() + parts[1].raw.size());
   for (Part& part : parts) {
     const auto offset = std::uint32_t(out.commands_.size());
     for (auto& c : part.commands) out.commands_.push_back(std::move(c));
-    for (Raw r : part.raw) {
+    for (Found r : part.raw) {
       r.command += offset;
       raw.push_back(r);
     }
@@ -171,28 +183,128 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
     out.denied_ += part.denied;
   }
   ::close(proc_fd);
-  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
-    if (a.inode != b.inode) return a.inode < b.inode;
-    return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
-  });
-  out.owners_.reserve(raw.size());
-  out.index_.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    out.owners_.push_back({raw[i].pid, raw[i].fd, out.commands_[raw[i].command]});
-    if (i > 0 && raw[i].inode == raw[i - 1].inode) {
-      ++out.index_[raw[i].inode].count;
-    } else {
-      out.index_.emplace(raw[i].inode, Span{std::uint32_t(i), 1});
-    }
-  }
+  out.group(raw);
   return out;
 }
 
+void ProcessOwners::group(std::vector<Found>& found) {
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    if (a.inode != b.inode) return a.inode < b.inode;
+    return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+  });
+  owners_.reserve(found.size());
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    owners_.push_back({found[i].pid, found[i].fd, commands_[found[i].command]});
+    distinct += i == 0 || found[i].inode != found[i - 1].inode;
+  }
+  std::size_t size = 16;
+  while (size * 3 < distinct * 4) size *= 2;
+  slots_.assign(size, Slot{0, {0, 0}});
+  for (std::size_t i = 0; i < found.size();) {
+    std::size_t end = i + 1;
+    while (end < found.size() && found[end].inode == found[i].inode) ++end;
+    if (found[i].inode != 0) {
+      slots_[slot_of(found[i].inode)] = {found[i].inode,
+                                         Span{std::uint32_t(i), std::uint32_t(end - i)}};
+    }
+    i = end;
+  }
+}
+
+// The slot holding `inode`, or the free one where it would go.
+std::size_t ProcessOwners::slot_of(std::uint64_t inode) const {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = std::size_t((inode * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+  while (slots_[i].inode != 0 && slots_[i].inode != inode) i = (i + 1) & mask;
+  return i;
+}
+
+std::expected<ProcessOwners, Error> ProcessOwners::scan_bpf(
+    const host_detail::TaskFileIterator& it) {
+  ProcessOwners out;
+  out.from_bpf_ = true;
+  out.euid_ = ::geteuid();
+  out.netns_ = current_netns();
+  std::vector<Found> found;
+  // The iterator visits one task at a time: a process's records are adjacent.
+  std::uint32_t last_tgid = 0;
+  auto n = it.for_each([&](const host_detail::SocketFile& f) {
+    if (out.commands_.empty() || f.tgid != last_tgid) {
+      out.commands_.emplace_back(f.comm, ::strnlen(f.comm, sizeof f.comm));
+      last_tgid = f.tgid;
+      ++out.processes_;
+    }
+    found.push_back({f.inode, int(f.tgid), int(f.fd), std::uint32_t(out.commands_.size() - 1)});
+  });
+  if (!n) return std::unexpected(n.error());
+  out.group(found);
+  return out;
+}
+
+ProcessOwners ProcessOwners::scan(const std::string& proc) {
+  return *scan(OwnerSource::kAuto, proc);
+}
+
+std::expected<ProcessOwners, Error> ProcessOwners::scan(OwnerSource from,
+                                                        const std::string& proc) {
+  auto pending = start(from, proc);
+  if (!pending) return std::unexpected(pending.error());
+  return pending->get();
+}
+
+std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
+                                                         const std::string& proc) {
+  using Result = std::expected<ProcessOwners, Error>;
+  auto with_proc = [proc](std::string bpf_unused) {
+    return PendingOwners(std::async(std::launch::async, [proc, why = std::move(bpf_unused)] {
+      ProcessOwners out = scan_proc(proc);
+      out.bpf_unused_ = why;
+      return Result(std::move(out));
+    }));
+  };
+  if (from == OwnerSource::kProc) return with_proc({});
+  auto bpf_error = [from](const Error& e) {
+    Error out = e;
+    out.message = "owners from BPF: " + e.message;
+    return out;
+  };
+  if (proc != "/proc") {
+    Error e{Error::Code::kUnsupported, "a procfs other than /proc was asked for", 0, {}};
+    if (from == OwnerSource::kBpf) return std::unexpected(bpf_error(e));
+    return with_proc(e.message);
+  }
+  if (from == OwnerSource::kAuto) {
+    // Everything on the thread: any failure falls back to /proc there.
+    return PendingOwners(std::async(std::launch::async, [proc]() -> Result {
+      std::string why;
+      if (auto it = host_detail::prepare_task_file_iterator()) {
+        if (auto owners = scan_bpf(*it)) return owners;
+        else why = owners.error().what();
+      } else {
+        why = it.error().what();
+      }
+      ProcessOwners out = scan_proc(proc);
+      out.bpf_unused_ = std::move(why);
+      return out;
+    }));
+  }
+  // kBpf: what can fail (rights, BTF, the verifier) fails here, before any output.
+  auto iterator = host_detail::prepare_task_file_iterator();
+  if (!iterator) return std::unexpected(bpf_error(iterator.error()));
+  return PendingOwners(std::async(
+      std::launch::async, [it = std::move(*iterator), bpf_error]() -> Result {
+        auto owners = scan_bpf(it);
+        if (!owners) return std::unexpected(bpf_error(owners.error()));
+        return owners;
+      }));
+}
+
 std::span<const ProcessOwner> ProcessOwners::of(std::uint64_t inode) const {
-  if (inode == 0) return {};
-  auto it = index_.find(inode);
-  if (it == index_.end()) return {};
-  return {owners_.data() + it->second.first, it->second.count};
+  if (inode == 0 || slots_.empty()) return {};
+  const Slot& slot = slots_[slot_of(inode)];
+  if (slot.inode != inode) return {};
+  return {owners_.data() + slot.span.first, slot.span.count};
 }
 
 OwnerMissing ProcessOwners::why_missing(const SocketRecord& r) const {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -350,6 +351,58 @@ TEST(HostCliTest, UnprivilegedRunSaysNoPermission) {
     EXPECT_FALSE(j.contains("processes"));
     EXPECT_EQ(j["owner_missing"], "no-permission") << j;
   }
+}
+
+// --owners-from: the BPF iterator and the /proc walk give the same JSON owners;
+// an unknown source is bad usage; bpf without the rights is one error line, exit 3.
+TEST(HostCliTest, OwnersFromBpfAndProcAgree) {
+  Scene s(150);
+  std::map<std::string, std::string> by_source[2];
+  const char* sources[] = {"bpf", "proc"};
+  for (int i = 0; i < 2; ++i) {
+    for (const auto& address : s.own()) {
+      auto r = run_sockscope({"sockets", "--json", "-p", "--owners-from", sources[i], "--local",
+                              address.to_string() + "/32"});
+      ASSERT_EQ(r.exit_code, 0) << sources[i] << ": " << r.err;
+      EXPECT_EQ(r.err, "") << sources[i];  // no fallback warning, nothing unreadable as root
+      for (const auto& j : json_lines(r.out)) {
+        const std::string key = std::string(j["transport"]) + " " + std::string(j["state"]) +
+                                " " + ep_text(j["local"]) + " " + ep_text(j["remote"]);
+        ASSERT_TRUE(j.contains("processes")) << j;
+        by_source[i][key] = j["processes"].dump();
+      }
+    }
+  }
+  EXPECT_GE(by_source[0].size(), 8u);  // listener, 3 accepted, UDP listener, 3 clients
+  EXPECT_EQ(by_source[0], by_source[1]);
+  const std::string me = std::to_string(::getpid());
+  for (const auto& [key, processes] : by_source[0]) {
+    EXPECT_NE(processes.find("\"pid\":" + me), std::string::npos) << key << " " << processes;
+  }
+  auto r = run_sockscope({"sockets", "--json", "--owners-from", "bpf", "--process", me,
+                          "--local", s.server.to_string()});
+  EXPECT_EQ(json_lines(r.out).size(), 5u) << r.err;
+
+  r = run_sockscope({"sockets", "-p", "--owners-from", "kernel"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--owners-from 'kernel': expected auto, bpf or proc"), std::string::npos)
+      << r.err;
+  r = run_sockscope({"ephemeral", "-p", "--owners-from", "bpf"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_sockscope({"ephemeral", "-p", "--owners-from", "nope"});
+  EXPECT_EQ(r.exit_code, 2);
+
+  if (::geteuid() != 0) return;
+  auto as_nobody = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                SOCKSCOPE_BINARY, "sockets", "-p", "--owners-from", "bpf"});
+  if (as_nobody.exit_code == 127 || as_nobody.err.find("setpriv") != std::string::npos) {
+    GTEST_SKIP() << "cannot run sockscope as nobody: " << as_nobody.err;
+  }
+  EXPECT_EQ(as_nobody.exit_code, 3);
+  EXPECT_EQ(as_nobody.out, "");
+  EXPECT_EQ(as_nobody.err,
+            "sockscope: owners from BPF: loading a BPF iterator needs CAP_BPF and CAP_PERFMON "
+            "(root)\n");
 }
 
 TEST(HostCliTest, ChurnNeverBreaksTheOutput) {

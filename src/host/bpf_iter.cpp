@@ -1,0 +1,325 @@
+// The task_file iterator program, hand-assembled, and the three bpf() calls
+// that run it. See bpf_iter.hpp for what it lists and why.
+#include "host/bpf_iter.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <string>
+
+namespace sockscope::host_detail {
+namespace {
+
+// ---- Instruction encodings (linux/bpf_common.h, linux/bpf.h) ----
+constexpr std::uint8_t kR0 = 0, kR1 = 1, kR2 = 2, kR3 = 3, kR6 = 6, kR7 = 7, kR8 = 8, kR9 = 9,
+                       kFp = 10;  // r10: the read-only frame pointer
+
+bpf_insn insn(std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off,
+              std::int32_t imm) {
+  bpf_insn i{};
+  i.code = code;
+  i.dst_reg = dst & 0xf;
+  i.src_reg = src & 0xf;
+  i.off = off;
+  i.imm = imm;
+  return i;
+}
+bpf_insn mov_reg(std::uint8_t dst, std::uint8_t src) {  // dst = src
+  return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+bpf_insn mov_imm(std::uint8_t dst, std::int32_t imm) {  // dst = imm
+  return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn add_imm(std::uint8_t dst, std::int32_t imm) {  // dst += imm
+  return insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn and_imm(std::uint8_t dst, std::int32_t imm) {  // dst &= imm
+  return insn(BPF_ALU64 | BPF_AND | BPF_K, dst, 0, 0, imm);
+}
+// dst = *(size *)(src + off); size is BPF_B/H/W/DW
+bpf_insn load(std::uint8_t size, std::uint8_t dst, std::uint8_t src, std::int16_t off) {
+  return insn(BPF_LDX | size | BPF_MEM, dst, src, off, 0);
+}
+// *(size *)(dst + off) = src
+bpf_insn store(std::uint8_t size, std::uint8_t dst, std::int16_t off, std::uint8_t src) {
+  return insn(BPF_STX | size | BPF_MEM, dst, src, off, 0);
+}
+// Conditional jumps; their target is patched in later (build_task_file_program).
+bpf_insn jump_if_imm(std::uint8_t op, std::uint8_t dst, std::int32_t imm) {
+  return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn jump_if_reg(std::uint8_t op, std::uint8_t dst, std::uint8_t src) {
+  return insn(BPF_JMP | op | BPF_X, dst, src, 0, 0);
+}
+bpf_insn call(std::int32_t helper) { return insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
+bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+
+constexpr std::int32_t kSockfsMagic = 0x534F434B;  // linux/magic.h SOCKFS_MAGIC
+constexpr std::int32_t kIfMt = 0170000, kIfSock = 0140000;  // S_IFMT, S_IFSOCK
+
+// The record on the program's stack: r10 - 32 .. r10 - 1, laid out as SocketFile.
+constexpr std::int16_t kRec = -32;
+constexpr std::int16_t kRecTgid = std::int16_t(kRec + int(offsetof(SocketFile, tgid)));
+constexpr std::int16_t kRecFd = std::int16_t(kRec + int(offsetof(SocketFile, fd)));
+constexpr std::int16_t kRecInode = std::int16_t(kRec + int(offsetof(SocketFile, inode)));
+constexpr std::int16_t kRecComm = std::int16_t(kRec + int(offsetof(SocketFile, comm)));
+
+// The license the kernel checks: bpf_seq_write is a GPL-only helper, so the
+// program must declare a GPL-compatible license. The project has no LICENSE
+// file yet; "Dual MIT/GPL" is GPL-compatible for the kernel and keeps these 34
+// instructions usable under a permissive license should the project pick one.
+constexpr char kLicense[] = "Dual MIT/GPL";
+
+std::uint64_t ptr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
+
+long sys_bpf(int cmd, bpf_attr* attr) {
+  return ::syscall(__NR_bpf, cmd, attr, sizeof *attr);
+}
+
+Error os_error(std::string what, int e) {
+  return Error{e == EPERM || e == EACCES ? Error::Code::kPermission : Error::Code::kIo,
+               std::move(what) + ": " + std::strerror(e), 0, {}};
+}
+
+// The verifier's verdict: the last line of its log before the statistics
+// ("processed N insns ..."), and the instruction it stopped at when the line
+// before names one ("18: (61) r2 = *(u32 *)(r6 +12)").
+std::string log_tail(const std::vector<char>& log) {
+  std::vector<std::string_view> lines;
+  const std::string_view text(log.data(), ::strnlen(log.data(), log.size()));
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  while (!lines.empty() && (lines.back().starts_with("processed ") ||
+                            lines.back().starts_with("verification time"))) {
+    lines.pop_back();
+  }
+  if (lines.empty()) return {};
+  std::string tail(lines.back());
+  if (lines.size() >= 2 && !lines[lines.size() - 2].empty() &&
+      lines[lines.size() - 2][0] >= '0' && lines[lines.size() - 2][0] <= '9') {
+    tail += " (at " + std::string(lines[lines.size() - 2]) + ")";
+  }
+  return tail;
+}
+
+// Tracing programs need CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): checked
+// first so that an unprivileged run does not read the BTF for nothing.
+bool may_load_tracing_programs() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return true;  // let bpf() decide
+  auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
+  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+}
+
+// The initial PID namespace has this fixed inode (PROC_PID_INIT_INO): only
+// there are the kernel's tgids the pids /proc shows.
+bool in_initial_pid_namespace() {
+  char link[64];
+  const ssize_t n = ::readlink("/proc/self/ns/pid", link, sizeof link - 1);
+  if (n <= 0) return false;
+  return std::string_view(link, std::size_t(n)) == "pid:[4026531836]";
+}
+
+}  // namespace
+
+std::expected<std::vector<bpf_insn>, Error> build_task_file_program(
+    const IterTaskFileLayout& l) {
+  // Every offset must fit a 16-bit instruction offset (comm + 8 is the largest use).
+  for (std::uint32_t off : {l.ctx_meta, l.ctx_task, l.ctx_fd, l.ctx_file, l.meta_seq,
+                            l.task_pid, l.task_tgid, l.task_comm + 8, l.file_inode,
+                            l.inode_mode, l.inode_ino, l.inode_sb, l.sb_magic}) {
+    if (off > 32767) {
+      return std::unexpected(Error{Error::Code::kUnsupported,
+                                   "BTF: a field offset (" + std::to_string(off) +
+                                       ") does not fit a BPF instruction",
+                                   0, {}});
+    }
+  }
+  auto o = [](std::uint32_t off) { return std::int16_t(off); };
+  std::vector<bpf_insn> p;
+  std::vector<std::size_t> to_out;  // jumps that skip this file
+  auto skip_if = [&](bpf_insn j) {
+    to_out.push_back(p.size());
+    p.push_back(j);
+  };
+  // r6 = ctx; r7 = ctx->task, r8 = ctx->file: both NULL on the final call.
+  p.push_back(mov_reg(kR6, kR1));
+  p.push_back(load(BPF_DW, kR7, kR6, o(l.ctx_task)));
+  skip_if(jump_if_imm(BPF_JEQ, kR7, 0));
+  p.push_back(load(BPF_DW, kR8, kR6, o(l.ctx_file)));
+  skip_if(jump_if_imm(BPF_JEQ, kR8, 0));
+  // Only the thread group leader's table, as /proc/PID/fd shows it
+  // (task->pid == task->tgid; r3 keeps the tgid for the record).
+  p.push_back(load(BPF_W, kR2, kR7, o(l.task_pid)));
+  p.push_back(load(BPF_W, kR3, kR7, o(l.task_tgid)));
+  skip_if(jump_if_reg(BPF_JNE, kR2, kR3));
+  // r9 = file->f_inode; a socket: (i_mode & S_IFMT) == S_IFSOCK and on sockfs
+  // (an O_PATH descriptor of a unix socket's file on disk is S_IFSOCK too, but
+  // /proc shows its path, not "socket:[N]").
+  p.push_back(load(BPF_DW, kR9, kR8, o(l.file_inode)));
+  skip_if(jump_if_imm(BPF_JEQ, kR9, 0));
+  p.push_back(load(BPF_H, kR2, kR9, o(l.inode_mode)));
+  p.push_back(and_imm(kR2, kIfMt));
+  skip_if(jump_if_imm(BPF_JNE, kR2, kIfSock));
+  p.push_back(load(BPF_DW, kR2, kR9, o(l.inode_sb)));
+  skip_if(jump_if_imm(BPF_JEQ, kR2, 0));
+  p.push_back(load(BPF_DW, kR2, kR2, o(l.sb_magic)));
+  skip_if(jump_if_imm(BPF_JNE, kR2, kSockfsMagic));
+  // The record on the stack: tgid, fd, inode->i_ino, task->comm (two 8-byte words).
+  p.push_back(store(BPF_W, kFp, kRecTgid, kR3));
+  p.push_back(load(BPF_W, kR2, kR6, o(l.ctx_fd)));
+  p.push_back(store(BPF_W, kFp, kRecFd, kR2));
+  p.push_back(load(BPF_DW, kR2, kR9, o(l.inode_ino)));
+  p.push_back(store(BPF_DW, kFp, kRecInode, kR2));
+  p.push_back(load(BPF_DW, kR2, kR7, o(l.task_comm)));
+  p.push_back(store(BPF_DW, kFp, kRecComm, kR2));
+  p.push_back(load(BPF_DW, kR2, kR7, o(l.task_comm + 8)));
+  p.push_back(store(BPF_DW, kFp, kRecComm + 8, kR2));
+  // bpf_seq_write(ctx->meta->seq, r10 - 32, 32)
+  p.push_back(load(BPF_DW, kR1, kR6, o(l.ctx_meta)));
+  p.push_back(load(BPF_DW, kR1, kR1, o(l.meta_seq)));
+  p.push_back(mov_reg(kR2, kFp));
+  p.push_back(add_imm(kR2, kRec));
+  p.push_back(mov_imm(kR3, sizeof(SocketFile)));
+  p.push_back(call(BPF_FUNC_seq_write));
+  // out: return 0
+  const std::size_t out = p.size();
+  p.push_back(mov_imm(kR0, 0));
+  p.push_back(exit_insn());
+  for (std::size_t j : to_out) p[j].off = std::int16_t(out - (j + 1));
+  return p;
+}
+
+std::expected<TaskFileIterator, Error> TaskFileIterator::load(const IterTaskFileLayout& layout) {
+  auto program = build_task_file_program(layout);
+  if (!program) return std::unexpected(program.error());
+  auto prog_load = [&](std::vector<char>* log) {
+    bpf_attr a{};
+    a.prog_type = BPF_PROG_TYPE_TRACING;
+    a.expected_attach_type = BPF_TRACE_ITER;
+    a.attach_btf_id = layout.attach_btf_id;  // in vmlinux (attach_btf_obj_fd 0)
+    a.insns = ptr(program->data());
+    a.insn_cnt = std::uint32_t(program->size());
+    a.license = ptr(kLicense);
+    std::strncpy(a.prog_name, "sockscope_own", sizeof a.prog_name - 1);
+    if (log) {
+      a.log_level = 1;
+      a.log_buf = ptr(log->data());
+      a.log_size = std::uint32_t(log->size());
+    }
+    return int(sys_bpf(BPF_PROG_LOAD, &a));
+  };
+  int prog = prog_load(nullptr);
+  if (prog < 0) {
+    const int e = errno;
+    // Load again with the verifier's log only to explain the failure (a log costs time).
+    std::vector<char> log(64 * 1024, '\0');
+    const int again = prog_load(&log);
+    if (again >= 0) ::close(again);
+    const std::string tail = log_tail(log);
+    if (e == EPERM || tail.empty()) return std::unexpected(os_error("bpf(BPF_PROG_LOAD)", e));
+    return std::unexpected(Error{Error::Code::kUnsupported,
+                                 "the kernel's verifier rejected the task_file program: " + tail,
+                                 0, {}});
+  }
+  bpf_attr a{};
+  a.link_create.prog_fd = std::uint32_t(prog);
+  a.link_create.attach_type = BPF_TRACE_ITER;  // no iter_info: every task
+  const int link = int(sys_bpf(BPF_LINK_CREATE, &a));
+  if (link < 0) {
+    const int e = errno;
+    ::close(prog);
+    return std::unexpected(os_error("bpf(BPF_LINK_CREATE)", e));
+  }
+  return TaskFileIterator(prog, link);
+}
+
+TaskFileIterator::~TaskFileIterator() {
+  if (link_ >= 0) ::close(link_);
+  if (prog_ >= 0) ::close(prog_);
+}
+
+std::expected<std::size_t, Error> TaskFileIterator::for_each(
+    const std::function<void(const SocketFile&)>& fn) const {
+  bpf_attr a{};
+  a.iter_create.link_fd = std::uint32_t(link_);
+  const int fd = int(sys_bpf(BPF_ITER_CREATE, &a));
+  if (fd < 0) return std::unexpected(os_error("bpf(BPF_ITER_CREATE)", errno));
+  // The kernel fills at most its seq_file buffer (8 pages) per read(); records
+  // are never split in practice, but a partial one is carried to the next read.
+  constexpr std::size_t kChunk = 128 * 1024;
+  constexpr std::size_t kMaxBytes = std::size_t{1} << 31;  // 67 M sockets: a bound, not a limit
+  std::vector<std::uint8_t> buf(kChunk + sizeof(SocketFile));
+  std::size_t carried = 0, total = 0, records = 0;
+  for (long reads = 0;; ++reads) {
+    if (reads > (1L << 24) || total > kMaxBytes) {
+      ::close(fd);
+      return std::unexpected(Error::io("BPF iterator: more than 2 GiB of records, stopped"));
+    }
+    const ssize_t n = ::read(fd, buf.data() + carried, kChunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return std::unexpected(os_error("reading the BPF iterator", e));
+    }
+    if (n == 0) break;
+    total += std::size_t(n);
+    const std::size_t have = carried + std::size_t(n);
+    const std::size_t whole = have / sizeof(SocketFile);
+    for (std::size_t k = 0; k < whole; ++k) {
+      SocketFile f;
+      std::memcpy(&f, buf.data() + k * sizeof f, sizeof f);
+      fn(f);
+    }
+    records += whole;
+    carried = have - whole * sizeof(SocketFile);
+    std::memmove(buf.data(), buf.data() + whole * sizeof(SocketFile), carried);
+  }
+  ::close(fd);
+  if (carried != 0) {
+    return std::unexpected(Error{Error::Code::kTruncated,
+                                 "BPF iterator: the last record is cut (" +
+                                     std::to_string(carried) + " bytes)",
+                                 0, {}});
+  }
+  return records;
+}
+
+std::expected<std::vector<SocketFile>, Error> TaskFileIterator::read_all() const {
+  std::vector<SocketFile> files;
+  auto n = for_each([&](const SocketFile& f) { files.push_back(f); });
+  if (!n) return std::unexpected(n.error());
+  return files;
+}
+
+std::expected<TaskFileIterator, Error> prepare_task_file_iterator() {
+  if (!may_load_tracing_programs()) {
+    return std::unexpected(Error{Error::Code::kPermission,
+                                 "loading a BPF iterator needs CAP_BPF and CAP_PERFMON (root)",
+                                 0, {}});
+  }
+  if (!in_initial_pid_namespace()) {
+    return std::unexpected(Error{Error::Code::kUnsupported,
+                                 "not in the initial PID namespace (the kernel's process ids "
+                                 "would not be the ones /proc shows)",
+                                 0, {}});
+  }
+  auto btf = BtfFile::open("/sys/kernel/btf/vmlinux");
+  if (!btf) return std::unexpected(btf.error());
+  auto layout = find_iter_task_file_layout(btf->bytes());
+  if (!layout) return std::unexpected(layout.error());
+  return TaskFileIterator::load(*layout);
+}
+
+}  // namespace sockscope::host_detail
