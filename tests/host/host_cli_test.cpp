@@ -319,7 +319,9 @@ TEST(HostCliTest, AllNetnsShowsAnotherNamespaceWithItsName) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   bool listed = false;
   for (const auto& j : json_lines(r.out)) {
-    if (j["kind"] == "summary") EXPECT_GE(j["network_namespaces"], 2) << j;
+    if (j["kind"] == "summary") {
+      EXPECT_GE(j["network_namespaces"], 2) << j;
+    }
     if (j["kind"] != "listener" || j["port"] != port) continue;
     for (const auto& a : j["addresses"]) listed = listed || a == "127.0.0.1 in " + ns;
   }
