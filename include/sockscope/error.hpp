@@ -47,6 +47,9 @@ struct Error {
   static Error at(Code code, std::string message, std::size_t column,
                   std::string_view fragment = {});
   static Error io(std::string message);
+  // A failed system call: "<what>: <strerror(err)>", kPermission for EPERM/EACCES,
+  // kIo otherwise (callers refine other errnos, e.g. to kUnsupported).
+  static Error os(std::string what, int err);
 };
 
 using ParseError = Error;

@@ -242,10 +242,10 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
   };
   constexpr std::size_t kMaxWaiting = 16384;
   std::vector<Waiting> waiting;
-  bool owners_failed = false;
+  // Waits for the scan, then shows the waiting rows (none when it failed: exit 3).
   auto flush_waiting = [&] {
-    if (!scan.owners_ready()) owners_failed = true;  // exit 3 below, rows dropped
-    if (!owners_failed) {
+    if (waiting.empty()) return;
+    if (scan.owners_ready()) {
       for (const auto& w : waiting) {
         const HostSocket socket{w.record, w.role, w.evidence};
         show(HostRow{socket, w.service, *w.netns});
@@ -257,20 +257,18 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
   bool ok = scan.run(filter->query, [&](const HostRow& row) {
     if (only_listeners && !listening_only_ok(row)) return;
     if (filter->owners_needed) {
-      if (!waiting.empty() || !scan.owners_done()) {
-        if (!scan.owners_done() && waiting.size() < kMaxWaiting) {
-          waiting.push_back({row.socket.record, row.socket.role, row.socket.evidence,
-                             row.service, &row.netns});
-          return;
-        }
-        flush_waiting();
+      if (!scan.owners_done() && waiting.size() < kMaxWaiting) {
+        waiting.push_back({row.socket.record, row.socket.role, row.socket.evidence,
+                           row.service, &row.netns});
+        return;
       }
-      if (owners_failed || !scan.owners_ready()) return;
+      flush_waiting();
+      if (!scan.owners_ready()) return;
     }
     show(row);
   });
-  if (filter->owners_needed) flush_waiting();
-  if (!ok || owners_failed) return kExitRuntime;
+  flush_waiting();
+  if (!ok || (filter->owners_needed && !scan.owners_ready())) return kExitRuntime;
   return shown ? kExitOk : kExitNotFound;
 }
 

@@ -1,5 +1,8 @@
 #include "sockscope/error.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 namespace sockscope {
 
 std::string Error::what() const {
@@ -18,6 +21,11 @@ Error Error::at(Code code, std::string message, std::size_t column,
 
 Error Error::io(std::string message) {
   return Error{Code::kIo, std::move(message), 0, {}};
+}
+
+Error Error::os(std::string what, int err) {
+  return Error{err == EPERM || err == EACCES ? Code::kPermission : Code::kIo,
+               std::move(what) + ": " + std::strerror(err), 0, {}};
 }
 
 }  // namespace sockscope

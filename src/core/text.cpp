@@ -47,9 +47,7 @@ std::expected<std::string, Error> read_file(std::string_view path) {
   std::ifstream in{std::string(path)};
   if (!in) {
     int err = errno;
-    Error e = Error::io(std::string(path) + ": " + std::strerror(err));
-    if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
-    return std::unexpected(e);
+    return std::unexpected(Error::os(std::string(path), err));
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -81,11 +81,6 @@ long sys_bpf(int cmd, bpf_attr* attr) {
   return ::syscall(__NR_bpf, cmd, attr, sizeof *attr);
 }
 
-Error os_error(std::string what, int e) {
-  return Error{e == EPERM || e == EACCES ? Error::Code::kPermission : Error::Code::kIo,
-               std::move(what) + ": " + std::strerror(e), 0, {}};
-}
-
 // The verifier's verdict: the last line of its log before the statistics
 // ("processed N insns ..."), and the instruction it stopped at when the line
 // before names one ("18: (61) r2 = *(u32 *)(r6 +12)").
@@ -227,7 +222,7 @@ std::expected<TaskFileIterator, Error> TaskFileIterator::load(const IterTaskFile
     const int again = prog_load(&log);
     if (again >= 0) ::close(again);
     const std::string tail = log_tail(log);
-    if (e == EPERM || tail.empty()) return std::unexpected(os_error("bpf(BPF_PROG_LOAD)", e));
+    if (e == EPERM || tail.empty()) return std::unexpected(Error::os("bpf(BPF_PROG_LOAD)", e));
     return std::unexpected(Error{Error::Code::kUnsupported,
                                  "the kernel's verifier rejected the task_file program: " + tail,
                                  0, {}});
@@ -239,7 +234,7 @@ std::expected<TaskFileIterator, Error> TaskFileIterator::load(const IterTaskFile
   if (link < 0) {
     const int e = errno;
     ::close(prog);
-    return std::unexpected(os_error("bpf(BPF_LINK_CREATE)", e));
+    return std::unexpected(Error::os("bpf(BPF_LINK_CREATE)", e));
   }
   return TaskFileIterator(prog, link);
 }
@@ -254,7 +249,7 @@ std::expected<std::size_t, Error> TaskFileIterator::for_each(
   bpf_attr a{};
   a.iter_create.link_fd = std::uint32_t(link_);
   const int fd = int(sys_bpf(BPF_ITER_CREATE, &a));
-  if (fd < 0) return std::unexpected(os_error("bpf(BPF_ITER_CREATE)", errno));
+  if (fd < 0) return std::unexpected(Error::os("bpf(BPF_ITER_CREATE)", errno));
   // The kernel fills at most its seq_file buffer (8 pages) per read(); records
   // are never split in practice, but a partial one is carried to the next read.
   constexpr std::size_t kChunk = 128 * 1024;
@@ -271,7 +266,7 @@ std::expected<std::size_t, Error> TaskFileIterator::for_each(
     if (n < 0) {
       const int e = errno;
       ::close(fd);
-      return std::unexpected(os_error("reading the BPF iterator", e));
+      return std::unexpected(Error::os("reading the BPF iterator", e));
     }
     if (n == 0) break;
     total += std::size_t(n);

@@ -329,9 +329,7 @@ std::expected<BtfFile, Error> BtfFile::open(const char* path) {
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
-    return std::unexpected(Error{e == EACCES || e == EPERM ? Error::Code::kPermission
-                                                           : Error::Code::kIo,
-                                 std::string(path) + ": " + std::strerror(e), 0, {}});
+    return std::unexpected(Error::os(path, e));
   }
   BtfFile f;
   struct stat st {};

@@ -30,8 +30,7 @@ constexpr std::size_t kReceiveBuffer = 64 * 1024;
 std::string_view family_name(int family) { return family == AF_INET ? "IPv4" : "IPv6"; }
 
 Error os_error(std::string what, int err) {
-  Error e = Error::io(what + ": " + std::strerror(err));
-  if (err == EPERM || err == EACCES) e.code = Error::Code::kPermission;
+  Error e = Error::os(std::move(what), err);
   if (err == ENOENT || err == EOPNOTSUPP || err == EPROTONOSUPPORT) {
     e.code = Error::Code::kUnsupported;
   }

@@ -135,9 +135,7 @@ std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
   });
   helper.join();
   if (sock < 0) {
-    Error e = Error::io(step + ": " + std::strerror(err));
-    if (err == EPERM || err == EACCES) e.code = Error::Code::kPermission;
-    return std::unexpected(e);
+    return std::unexpected(Error::os(step, err));
   }
   return open_netlink_source(sock, ns.inode);
 }

@@ -143,9 +143,8 @@ class ProcSource final : public SocketSource {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;
-      Error e = Error::io(path + ": " + std::strerror(err));
+      Error e = Error::os(path, err);
       if (err == ENOENT) e.code = Error::Code::kUnsupported;
-      if (err == EACCES || err == EPERM) e.code = Error::Code::kPermission;
       return std::unexpected(e);
     }
     if (buffer_.size() < kBlock) buffer_.resize(kBlock);
