@@ -91,8 +91,9 @@ inline int make_key(FlowKey& k, Transport transport, Family family, const std::u
   return int(src_first ^ 1u);
 }
 
-// The canonical key of a decoded packet and the sender's side (0 or 1). Not for
-// fragments (they have no ports). Computed by prepare_key() on whichever thread
+// The canonical key of a decoded packet and the sender's side (0 or 1). A later
+// fragment has no ports: its key (whatever the stale port fields hold) only steers
+// a prefetch, never a lookup. Computed by prepare_key() on whichever thread
 // decodes, so that the table's thread only looks up; inline, as it runs for every
 // packet (ICMP, whose key holds the type class and identifier, out of line).
 struct PreparedKey {

@@ -390,7 +390,7 @@ struct ConversationTable::Impl {
     ++f.packets[side];
     f.ip_bytes[side] += p.ip_bytes;
     f.payload[side] += payload;
-    if (p.ts_ns > f.last_ns) f.last_ns = p.ts_ns;
+    f.last_ns = std::max(f.last_ns, p.ts_ns);
   }
 
   FragmentEntry& fragment_slot(const PacketInfo& p) {
@@ -451,7 +451,9 @@ struct ConversationTable::Impl {
     }
   }
 
-  void add_prepared(const PacketInfo& p, const Prepared& pr) {
+  // Inlined into the batch loop: a call per packet saved and restored ~18
+  // instructions of registers (cachegrind).
+  [[gnu::always_inline]] void add_prepared(const PacketInfo& p, const Prepared& pr) {
     bool created;
     std::uint32_t index;
     Flow& f = lookup(pr.key, p, pr.side, created, index);
@@ -474,7 +476,7 @@ struct ConversationTable::Impl {
     }
   }
 
-  void add_one(const PacketInfo& p, const Prepared* pr) {
+  [[gnu::noinline]] void add_one(const PacketInfo& p, const Prepared* pr) {
     maybe_sweep(p);
     if (p.kind == PacketInfo::Kind::kFragment) return add_fragment(p);
     if (p.kind == PacketInfo::Kind::kIcmpError && add_icmp_error(p)) return;
@@ -493,20 +495,17 @@ struct ConversationTable::Impl {
     constexpr std::size_t kSlotAhead = 16, kRecordAhead = 6;
     Prepared computed[ConversationTable::kBatch];
     if (!keys) {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (packets[i].kind != PacketInfo::Kind::kFragment) prepare(packets[i], computed[i]);
-      }
+      for (std::size_t i = 0; i < n; ++i) prepare(packets[i], computed[i]);
     }
+    // Every packet has a key here, fragments included (theirs, without ports, is
+    // only ever used to prefetch): the lookahead needs no test of the packet's kind.
     const Prepared* prepared = keys ? keys : computed;
     const auto prefetch_slot = [&](std::size_t j) {
-      if (j < n && packets[j].kind != PacketInfo::Kind::kFragment) {
-        prefetch(&slots[prepared[j].key.tag() & mask]);
-      }
+      prefetch(&slots[prepared[j].key.tag() & mask]);
     };
     // The record whose slot carries the packet's tag (not just the home slot's:
     // with linear probing a good share of keys live a few slots further on).
     const auto prefetch_record = [&](std::size_t j) {
-      if (j >= n || packets[j].kind == PacketInfo::Kind::kFragment) return;
       // The home slot or the next, chosen as probe() does (no branch); a key further
       // on, or a new one, gets a useless but harmless prefetch.
       const std::uint32_t tag = prepared[j].key.tag();
@@ -518,12 +517,18 @@ struct ConversationTable::Impl {
       prefetch(f + 64);
       prefetch(f + 128);
     };
-    for (std::size_t j = 0; j < kSlotAhead; ++j) prefetch_slot(j);
-    for (std::size_t j = 0; j < kRecordAhead; ++j) prefetch_record(j);
+    for (std::size_t j = 0; j < std::min(n, kSlotAhead); ++j) prefetch_slot(j);
+    for (std::size_t j = 0; j < std::min(n, kRecordAhead); ++j) prefetch_record(j);
     for (std::size_t i = 0; i < n; ++i) {
-      prefetch_slot(i + kSlotAhead);
-      prefetch_record(i + kRecordAhead);
-      add_one(packets[i], packets[i].kind == PacketInfo::Kind::kFragment ? nullptr : &prepared[i]);
+      if (i + kSlotAhead < n) prefetch_slot(i + kSlotAhead);
+      if (i + kRecordAhead < n) prefetch_record(i + kRecordAhead);
+      const PacketInfo& p = packets[i];
+      if (p.kind == PacketInfo::Kind::kNormal) {  // add_one()'s common case, inline
+        maybe_sweep(p);
+        add_prepared(p, prepared[i]);
+      } else {
+        add_one(p, p.kind == PacketInfo::Kind::kFragment ? nullptr : &prepared[i]);
+      }
     }
   }
 

@@ -142,9 +142,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   };
   const auto publish = [&](std::size_t n, bool last) {
     Batch& b = ring[p % kSlots];
-    for (std::size_t i = 0; i < n; ++i) {
-      if (b.packets[i].kind != PacketInfo::Kind::kFragment) prepare_key(b.packets[i], b.keys[i]);
-    }
+    for (std::size_t i = 0; i < n; ++i) prepare_key(b.packets[i], b.keys[i]);
     b.n = n;
     b.last = last;
     produced.store(++p, std::memory_order_release);
