@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "capture/flow.hpp"
+#include "capture/packet_fast.hpp"
 #include "sockscope/capture.hpp"
 #include "sockscope/capture_reader.hpp"
 
@@ -32,7 +33,8 @@ void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Si
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
-    if (decode_packet(raw, batch[queued], why)) {
+    // The common shape inline, the rest (and every drop) by the general decoder.
+    if (decode_common(raw, batch[queued]) || decode_packet(raw, batch[queued], why)) {
       ++decoded;
       if (++queued == kBatch) {
         sink(batch, queued);
