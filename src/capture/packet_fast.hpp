@@ -7,6 +7,8 @@
 // most of them tests that the common shape answers the same way every time.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -14,6 +16,13 @@
 #include "sockscope/capture_reader.hpp"
 
 namespace sockscope::capture_detail {
+
+// The first 8 bytes of an IPv4 header with IHL 5 and neither a fragment offset nor the
+// more-fragments bit: version/IHL 0x45, flags and offset 0 but for DF (in memory order).
+inline constexpr std::uint64_t kIpv4PlainMask =
+    std::bit_cast<std::uint64_t>(std::array<std::uint8_t, 8>{0xff, 0, 0, 0, 0, 0, 0x3f, 0xff});
+inline constexpr std::uint64_t kIpv4Plain =
+    std::bit_cast<std::uint64_t>(std::array<std::uint8_t, 8>{0x45, 0, 0, 0, 0, 0, 0, 0});
 
 // True when `raw` has the common shape: `out` is then exactly what decode_packet()
 // gives. False otherwise: call decode_packet(), which sets again the one field this may
@@ -35,7 +44,9 @@ namespace sockscope::capture_detail {
   if (ethertype == 0x0800) {
     // Version 4 with IHL 5, no fragment offset or more-fragments bit, and a total length
     // set (0 is left to the NIC by segmentation offload: the general code sizes it).
-    if (ip[0] != 0x45 || (be16(ip + 6) & 0x3fffu) != 0) return false;
+    std::uint64_t head;  // bytes 0-7, tested with one compare
+    std::memcpy(&head, ip, 8);
+    if ((head & kIpv4PlainMask) != kIpv4Plain) return false;
     hlen = 20;
     total = be16(ip + 2);
     proto = ip[9];
