@@ -25,8 +25,9 @@ inline constexpr std::uint64_t kIpv4Plain =
     std::bit_cast<std::uint64_t>(std::array<std::uint8_t, 8>{0x45, 0, 0, 0, 0, 0, 0, 0});
 
 // True when `raw` has the common shape: `out` is then exactly what decode_packet()
-// gives. False otherwise: call decode_packet(), which sets again the one field this may
-// have written (vlan). Reads stay within raw.caplen, like decode_packet's.
+// gives. False otherwise: call decode_packet(), which sets again the fields this may
+// have written (vlan; family and addresses once the IP header passed the checks that
+// decode_packet makes before it sets them). Reads stay within raw.caplen.
 [[gnu::always_inline]] inline bool decode_common(const RawPacket& raw, PacketInfo& out) {
   const std::uint8_t* p = raw.data;
   const std::size_t cap = raw.caplen;
@@ -51,13 +52,27 @@ inline constexpr std::uint64_t kIpv4Plain =
     total = be16(ip + 2);
     proto = ip[9];
     if (total < 20) return false;
+    out.family = Family::kV4;
+    // The address and 12 zero bytes as two 8-byte stores each.
+    std::uint64_t src = 0, dst = 0;
+    std::memcpy(&src, ip + 12, 4);
+    std::memcpy(&dst, ip + 16, 4);
+    std::memcpy(out.src, &src, 8);
+    std::memset(out.src + 8, 0, 8);
+    std::memcpy(out.dst, &dst, 8);
+    std::memset(out.dst + 8, 0, 8);
   } else if (ethertype == 0x86dd) {
     // Version 6 with a payload length set (0: jumbogram or offload) and the transport
     // header next, not an extension header.
-    if (ip_cap < 40 || (ip[0] >> 4) != 6 || (ip[4] | ip[5]) == 0) return false;
+    if (ip_cap < 40 || (ip[0] >> 4) != 6) return false;
+    const std::size_t payload_length = be16(ip + 4);
+    if (payload_length == 0) return false;
     hlen = 40;
-    total = 40 + std::size_t(be16(ip + 4));
+    total = 40 + payload_length;
     proto = ip[6];
+    out.family = Family::kV6;
+    std::memcpy(out.src, ip + 8, 16);
+    std::memcpy(out.dst, ip + 24, 16);
   } else {
     return false;
   }
@@ -78,7 +93,7 @@ inline constexpr std::uint64_t kIpv4Plain =
     out.seq = be32(t + 4);
     out.ack = be32(t + 8);
   } else if (proto == 17) {
-    if (t_cap < 8 || t_len < 8) return false;
+    if (t_cap < 8) return false;  // and so t_len >= 8: t_cap <= t_len
     payload = std::uint32_t(t_len - 8);
     out.transport = Transport::kUdp;
     out.tcp_flags = 0;
@@ -97,21 +112,6 @@ inline constexpr std::uint64_t kIpv4Plain =
   out.icmp_id = 0;
   out.ip_bytes = std::uint32_t(total);
   out.payload_bytes = payload;
-  if (hlen == 20) {
-    out.family = Family::kV4;
-    // The address and 12 zero bytes as two 8-byte stores each.
-    std::uint64_t a = 0, b = 0;
-    std::memcpy(&a, ip + 12, 4);
-    std::memcpy(&b, ip + 16, 4);
-    std::memcpy(out.src, &a, 8);
-    std::memset(out.src + 8, 0, 8);
-    std::memcpy(out.dst, &b, 8);
-    std::memset(out.dst + 8, 0, 8);
-  } else {
-    out.family = Family::kV6;
-    std::memcpy(out.src, ip + 8, 16);
-    std::memcpy(out.dst, ip + 24, 16);
-  }
   return true;
 }
 
