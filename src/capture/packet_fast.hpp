@@ -3,8 +3,9 @@
 // or IPv6 without extension headers, TCP or UDP whose header was captured and whose
 // lengths agree. That is nearly every packet of a real capture; decode_packet() keeps
 // everything else (other link types, tag stacks, options, fragments, ICMP, damage and
-// its drop reasons). The general code costs ~145 instructions a packet (cachegrind),
-// most of them tests that the common shape answers the same way every time.
+// its drop reasons). On the bench file the general code cost ~145 instructions a packet
+// (cachegrind), most of them tests that the common shape answers the same way every
+// time; this costs ~75, inline.
 #pragma once
 
 #include <array>

@@ -159,6 +159,9 @@ TEST(DecoderFastTest, OtherShapesGoToTheGeneralDecoder) {
   const Bytes tcp = build_ip(tcp4());
   Bytes zero_length = frame(1, tcp);
   zero_length[14 + 2] = zero_length[14 + 3] = 0;  // left to the NIC (offload)
+  const Bytes udp = build_ip(udp6());
+  Bytes jumbo = frame(1, udp);
+  jumbo[14 + 4] = jumbo[14 + 5] = 0;  // IPv6 payload length 0: jumbogram or offload
   Bytes more_fragments = frame(1, tcp);
   more_fragments[14 + 6] = 0x20;
   struct Case {
@@ -172,6 +175,7 @@ TEST(DecoderFastTest, OtherShapesGoToTheGeneralDecoder) {
       {"IPv6 extension header", 1, frame(1, build_ip(ext))},
       {"SCTP", 1, frame(1, build_ip(sctp))},
       {"IPv4 total length 0", 1, zero_length},
+      {"IPv6 payload length 0", 1, jumbo},
       {"first fragment", 1, more_fragments},
       {"later fragment", 1, frame(1, fragment(tcp, 16)[1])},
       {"Linux cooked", 113, frame(113, tcp)},
@@ -186,8 +190,18 @@ TEST(DecoderFastTest, OtherShapesGoToTheGeneralDecoder) {
   EXPECT_EQ(tags.general.vlan, (5u << 12) | 6u);
   const Both offload = decode_both(zero_length);
   EXPECT_EQ(offload.general.ip_bytes, tcp.size());
+  const Both offload6 = decode_both(jumbo);
+  EXPECT_EQ(offload6.general.ip_bytes, udp.size());
   const Both first = decode_both(more_fragments);
   EXPECT_TRUE(first.general.first_fragment);
+  // IPv4 total length 19, shorter than its header: handed on, and dropped there.
+  Bytes short_total = frame(1, tcp);
+  short_total[14 + 2] = 0;
+  short_total[14 + 3] = 19;
+  const Both bad = decode_both(short_total);
+  EXPECT_FALSE(bad.fast_ok);
+  EXPECT_FALSE(bad.general_ok);
+  EXPECT_EQ(bad.why, DropReason::kBadIpHeader);
 }
 
 // Every prefix of the common frames, and every single-byte change of their headers: when
