@@ -74,7 +74,9 @@ std::uint64_t decode_only(const char* path) {
   std::uint64_t packets = 0, ok = 0;
   while ((*r)->next(raw)) {
     ++packets;
-    ok += sockscope::decode_packet(raw, info, why);
+    // As the read loop decodes: the common shape inline, the rest in general.
+    ok += sockscope::capture_detail::decode_common(raw, info) ||
+          sockscope::decode_packet(raw, info, why);
   }
   return packets + (ok & 0);
 }

@@ -78,6 +78,8 @@ struct PacketInfo {
   Transport quoted_transport = Transport::kTcp;
   std::uint8_t quoted_src[16] = {}, quoted_dst[16] = {};
   std::uint16_t quoted_src_port = 0, quoted_dst_port = 0;
+
+  bool operator==(const PacketInfo&) const = default;  // every field
 };
 
 // Decodes one record. Returns false with `why` set when the packet cannot be counted

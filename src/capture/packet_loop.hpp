@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "capture/flow.hpp"
+#include "capture/packet_fast.hpp"
 #include "sockscope/capture.hpp"
 #include "sockscope/capture_reader.hpp"
 
@@ -26,20 +27,20 @@ void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Si
                  Stop&& stop, Tick&& tick) {
   RawPacket raw;
   PacketInfo* batch = next_batch();
-  std::size_t queued = 0;
+  PacketInfo* slot = batch;  // where the next packet is decoded
   DropReason why;
-  std::uint64_t packets = 0, decoded = 0, wire = 0;
+  std::uint64_t packets = 0, dropped = 0, wire = 0;  // decoded: the rest
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
-    if (decode_packet(raw, batch[queued], why)) {
-      ++decoded;
-      if (++queued == kBatch) {
-        sink(batch, queued);
-        batch = next_batch();
-        queued = 0;
+    // The common shape inline, the rest (and every drop) by the general decoder.
+    if (decode_common(raw, *slot) || decode_packet(raw, *slot, why)) {
+      if (++slot == batch + kBatch) {
+        sink(batch, kBatch);
+        batch = slot = next_batch();
       }
     } else {
+      ++dropped;
       ++stats.dropped[std::size_t(why)];
     }
     if ((packets & 0x3ffff) == 0) {
@@ -47,10 +48,10 @@ void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Si
       if (stop()) break;
     }
   }
-  if (queued) sink(batch, queued);
+  if (slot != batch) sink(batch, std::size_t(slot - batch));
   stats.packets += packets;
   stats.wire_bytes += wire;
-  stats.decoded += decoded;
+  stats.decoded += packets - dropped;
   tick();
 }
 
