@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -49,6 +50,23 @@ long number_of(const char* name) {
     v = v * 10 + (*name - '0');
   }
   return v;
+}
+
+// The kernel's count of sockets in use ("sockets: used N" in /proc/net/sockstat,
+// this network namespace's): the size the owner arrays will about reach, so
+// that they are allocated once (grown by doubling they were copied and touched
+// twice their memory). 0 when unknown.
+std::size_t sockets_in_use() {
+  const int fd = ::open("/proc/net/sockstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  constexpr std::string_view kUsed = "sockets: used ";
+  if (std::string_view(buf, std::size_t(n)).substr(0, kUsed.size()) != kUsed) return 0;
+  return std::size_t(std::strtoull(buf + kUsed.size(), nullptr, 10));
 }
 
 std::string read_comm(int proc_fd, long pid) {
@@ -242,6 +260,10 @@ std::expected<ProcessOwners, Error> ProcessOwners::scan_bpf(
   out.from_bpf_ = true;
   out.euid_ = ::geteuid();
   out.netns_ = current_netns();
+  // Room for every socket plus some shared ones; more only grows the arrays.
+  const std::size_t expected = std::min<std::size_t>(sockets_in_use(), std::size_t{1} << 24);
+  out.owners_.reserve(expected + expected / 16);
+  out.inodes_.reserve(expected + expected / 16);
   // The iterator visits one task at a time: a process's records are adjacent.
   std::uint32_t last_tgid = 0;
   std::string_view command;
