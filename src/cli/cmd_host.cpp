@@ -154,10 +154,23 @@ class RowPrinter {
   static void put(fmt::memory_buffer& buf, std::string_view text) {
     std::memcpy(extend(buf, text.size()), text.data(), text.size());
   }
+  // Appends n spaces; up to 32 (every cell here) as one fixed-size store into
+  // room reserved past the end: a memset call per cell cost more.
+  static void spaces(fmt::memory_buffer& buf, std::size_t n) {
+    static constexpr char kSpaces[] = "                                ";
+    constexpr std::size_t kMost = sizeof kSpaces - 1;
+    if (n > kMost) {
+      std::memset(extend(buf, n), ' ', n);
+      return;
+    }
+    const std::size_t at = buf.size();
+    buf.reserve(at + kMost);
+    std::memcpy(buf.data() + at, kSpaces, kMost);
+    buf.resize(at + n);
+  }
   static void pad(fmt::memory_buffer& buf, std::size_t start, std::size_t width) {
     std::size_t used = buf.size() - start;
-    std::size_t spaces = used < width ? width - used : 1;
-    std::memset(extend(buf, spaces), ' ', spaces);
+    spaces(buf, used < width ? width - used : 1);
   }
   static void cell(fmt::memory_buffer& buf, std::string_view text, std::size_t width) {
     const std::size_t start = buf.size();
@@ -166,10 +179,8 @@ class RowPrinter {
   }
   static void number(fmt::memory_buffer& buf, std::uint32_t value, std::size_t width) {
     fmt::format_int digits(value);
-    const std::size_t spaces = digits.size() < width ? width - digits.size() : 0;
-    char* out = extend(buf, spaces + digits.size());
-    std::memset(out, ' ', spaces);
-    std::memcpy(out + spaces, digits.data(), digits.size());
+    spaces(buf, digits.size() < width ? width - digits.size() : 0);
+    put(buf, std::string_view(digits.data(), digits.size()));
   }
   std::string_view missing_text(const SocketRecord& r) {
     OwnerMissing why = scan_.owners().why_missing(r);
