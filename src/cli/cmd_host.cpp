@@ -152,6 +152,7 @@ class RowPrinter {
     return buf.data() + at;
   }
   static void put(fmt::memory_buffer& buf, std::string_view text) {
+    if (text.empty()) return;  // a default view's data() is null: no memcpy from it
     std::memcpy(extend(buf, text.size()), text.data(), text.size());
   }
   // Appends n spaces; up to 32 (every cell here) as one fixed-size store into
