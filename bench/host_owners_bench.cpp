@@ -4,6 +4,10 @@
 // costs (bench/host_sockets.sh starts them; see bench/README.md).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <random>
+#include <vector>
+
 #include "host/bpf_iter.hpp"
 #include "host/btf.hpp"
 #include "sockscope/process_owners.hpp"
@@ -73,6 +77,36 @@ void BM_OwnersFrom(benchmark::State& state) {  // arg 0: bpf, 1: proc
   }
 }
 BENCHMARK(BM_OwnersFrom)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// One lookup per socket in an order unrelated to the scan's, as the dump's
+// rows come: what `sockets -p` pays per row besides formatting.
+void BM_OwnersLookup(benchmark::State& state) {
+  auto it = host_detail::prepare_task_file_iterator();
+  if (!it) return state.SkipWithError(it.error().what().c_str());
+  auto files = it->read_all();
+  if (!files) return state.SkipWithError(files.error().what().c_str());
+  auto owners = ProcessOwners::scan(OwnerSource::kBpf);
+  if (!owners) return state.SkipWithError(owners.error().what().c_str());
+  std::vector<std::uint64_t> inodes;
+  for (const auto& f : *files) inodes.push_back(f.inode);
+  std::shuffle(inodes.begin(), inodes.end(), std::mt19937_64(42));
+  // Arg 1: caches emptied before each pass (in `sockets -p` the index was
+  // built on the other thread, and the dump runs through megabytes meanwhile).
+  std::vector<char> other(state.range(0) ? 32 << 20 : 0);
+  for (auto _ : state) {
+    if (!other.empty()) {
+      state.PauseTiming();
+      for (std::size_t i = 0; i < other.size(); i += 64) other[i] = char(other[i] + 1);
+      state.ResumeTiming();
+    }
+    std::size_t found = 0;
+    for (std::uint64_t inode : inodes) found += owners->of(inode).size();
+    benchmark::DoNotOptimize(found);
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * inodes.size()));
+  state.counters["sockets"] = double(inodes.size());
+}
+BENCHMARK(BM_OwnersLookup)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace sockscope

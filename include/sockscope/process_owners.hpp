@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <expected>
 #include <future>
 #include <optional>
@@ -109,7 +110,7 @@ class ProcessOwners {
 
   // Processes looked at (/proc: descriptor tables read; BPF: those holding a socket).
   std::size_t processes() const { return processes_; }
-  std::size_t sockets() const { return owners_.size(); }
+  std::size_t sockets() const { return descriptors_; }  // socket descriptors found
   // Processes whose descriptors we could not read (not root, or hidepid).
   std::size_t denied() const { return denied_; }
   // Who answered: "bpf" or "proc".
@@ -118,31 +119,28 @@ class ProcessOwners {
   const std::string& bpf_unused() const { return bpf_unused_; }
 
  private:
-  struct Span {
-    std::uint32_t first;
-    std::uint32_t count;
-  };
-  struct Found {  // one descriptor, before grouping by inode
-    std::uint64_t inode;
-    int pid;
-    int fd;
-    std::uint32_t command;  // index in commands_
-  };
   static ProcessOwners scan_proc(const std::string& proc);
   static std::expected<ProcessOwners, Error> scan_bpf(const host_detail::TaskFileIterator& it);
-  // Sorts `found` by inode, pid, fd and builds owners_ and index_ (commands_ complete).
-  void group(std::vector<Found>& found);
-
-  std::vector<ProcessOwner> owners_;               // grouped by inode
-  // inode -> its run in owners_: open addressing, linear probing, at most 3/4
-  // full (one cache miss per lookup, no node per socket); inode 0 marks a free slot.
-  struct Slot {
-    std::uint64_t inode;
-    Span span;
-  };
-  std::vector<Slot> slots_;
+  // One descriptor, in any order (its command a view into commands_); index() after the last.
+  void add(std::uint64_t inode, const ProcessOwner& owner) {
+    inodes_.push_back(inode);
+    owners_.push_back(owner);
+  }
+  // Builds the inode index over what add() appended. Nothing is sorted but the
+  // owners of sockets held by several descriptors (fork, SCM_RIGHTS): those
+  // move to the end, each socket's together, ordered by pid and fd.
+  void index();
   std::size_t slot_of(std::uint64_t inode) const;
-  std::vector<std::string> commands_;                       // storage behind the views
+
+  // owners_[i] holds the socket inodes_[i]; a socket's owners are adjacent
+  // (inode 0: an entry index() moved away, or a socket without an inode).
+  std::vector<ProcessOwner> owners_;
+  std::vector<std::uint64_t> inodes_;
+  // inode -> 1 + the index of its first owner, 0 = free: open addressing,
+  // linear probing, at most 3/4 full; 4 bytes a slot keep the table in cache.
+  std::vector<std::uint32_t> slots_;
+  std::deque<std::string> commands_;  // storage behind the views: never moves
+  std::size_t descriptors_ = 0;
   std::size_t processes_ = 0;
   std::size_t denied_ = 0;
   bool from_bpf_ = false;

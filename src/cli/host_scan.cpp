@@ -77,8 +77,7 @@ bool HostScan::load_owners() {
   return true;
 }
 
-const ProcessOwners& HostScan::owners() {
-  if (owners_) return *owners_;
+const ProcessOwners& HostScan::wait_for_owners() {
   if (!pending_ && !load_owners()) return *owners_;
   auto got = pending_->get();
   pending_.reset();

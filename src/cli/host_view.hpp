@@ -46,7 +46,7 @@ class HostScan {
   bool load_owners();
   // Waits for the scan (started on first use if needed). An empty set when it
   // failed: see owners_ready().
-  const ProcessOwners& owners();
+  const ProcessOwners& owners() { return owners_ ? *owners_ : wait_for_owners(); }
   // Waits; false (after one error line) when the scan failed late (reading the
   // BPF iterator with --owners-from bpf): the command then ends with exit 3.
   bool owners_ready() {
@@ -67,6 +67,8 @@ class HostScan {
   std::optional<ProcessOwners> owners_;
   std::optional<PendingOwners> pending_;
   bool owners_failed_ = false;
+  // owners() the first time (once per socket after that: kept inline).
+  const ProcessOwners& wait_for_owners();
   OwnerSource owner_source_ = OwnerSource::kAuto;
   std::string source_name_;
   // Registry answers by transport and port: a busy host has thousands of sockets on

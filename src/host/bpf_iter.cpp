@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <string>
 
 namespace sockscope::host_detail {
@@ -250,11 +252,13 @@ std::expected<std::size_t, Error> TaskFileIterator::for_each(
   a.iter_create.link_fd = std::uint32_t(link_);
   const int fd = int(sys_bpf(BPF_ITER_CREATE, &a));
   if (fd < 0) return std::unexpected(Error::os("bpf(BPF_ITER_CREATE)", errno));
-  // The kernel fills at most its seq_file buffer (8 pages) per read(); records
-  // are never split in practice, but a partial one is carried to the next read.
-  constexpr std::size_t kChunk = 128 * 1024;
+  // The kernel fills at most its seq_file buffer (8 pages, 32 KiB) per read():
+  // a larger buffer only cost zeroing and page faults. Records are never split
+  // in practice, but a partial one is carried to the next read.
+  constexpr std::size_t kChunk = 32 * 1024;
   constexpr std::size_t kMaxBytes = std::size_t{1} << 31;  // 67 M sockets: a bound, not a limit
-  std::vector<std::uint8_t> buf(kChunk + sizeof(SocketFile));
+  auto owned = std::make_unique_for_overwrite<std::uint8_t[]>(kChunk + sizeof(SocketFile));
+  std::span<std::uint8_t> buf(owned.get(), kChunk + sizeof(SocketFile));
   std::size_t carried = 0, total = 0, records = 0;
   for (long reads = 0;; ++reads) {
     if (reads > (1L << 24) || total > kMaxBytes) {

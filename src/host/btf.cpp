@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 namespace sockscope::host_detail {
@@ -79,31 +80,35 @@ std::expected<BtfTypes, Error> BtfTypes::parse(std::span<const std::uint8_t> dat
 }
 
 bool BtfTypes::index_to(std::uint32_t id) {
-  while (offsets_.size() < id) {
-    if (next_ >= types_.size() || !problem_.empty()) return false;
-    if (types_.size() - next_ < sizeof(Raw)) {
-      problem_ = "type section ends inside a type";
-      return false;
-    }
-    const auto r = load<Raw>(types_, next_);
-    const long extra = extra_bytes(kind_of(r.info), vlen_of(r.info));
-    if (extra < 0) {
-      problem_ = "unknown kind " + std::to_string(kind_of(r.info)) + " of type " +
-                 std::to_string(offsets_.size() + 1);
-      return false;
-    }
-    if (types_.size() - next_ - sizeof(Raw) < std::size_t(extra)) {
-      problem_ = "type section ends inside a type";
-      return false;
-    }
-    if (offsets_.size() >= 0x7fffffff) {
-      problem_ = "too many types";
-      return false;
-    }
-    offsets_.push_back(std::uint32_t(next_));
-    next_ += sizeof(Raw) + std::size_t(extra);
+  if (offsets_.size() >= id) return true;
+  if (!problem_.empty()) return false;
+  // One tight loop over the types (vmlinux has ~130,000): only the info word
+  // decides a type's length; the problems are told apart after it.
+  const std::uint8_t* const base = types_.data();
+  const std::size_t size = types_.size();
+  const std::size_t last = std::min<std::size_t>(id, 0x7fffffff);
+  std::size_t next = next_;
+  long extra = 0;
+  while (offsets_.size() < last && size - next >= sizeof(Raw)) {
+    std::uint32_t info;
+    std::memcpy(&info, base + next + offsetof(Raw, info), sizeof info);
+    extra = extra_bytes(kind_of(info), vlen_of(info));
+    if (extra < 0 || size - next - sizeof(Raw) < std::size_t(extra)) break;
+    offsets_.push_back(std::uint32_t(next));
+    next += sizeof(Raw) + std::size_t(extra);
   }
-  return true;
+  next_ = next;
+  if (offsets_.size() >= id) return true;
+  if (next == size) return false;  // the end: no such type
+  if (offsets_.size() >= 0x7fffffff) {
+    problem_ = "too many types";
+  } else if (size - next < sizeof(Raw) || extra >= 0) {
+    problem_ = "type section ends inside a type";
+  } else {
+    problem_ = "unknown kind " + std::to_string(kind_of(load<Raw>(types_, next).info)) +
+               " of type " + std::to_string(offsets_.size() + 1);
+  }
+  return false;
 }
 
 std::expected<std::uint32_t, Error> BtfTypes::index_all() {
@@ -143,20 +148,56 @@ bool BtfTypes::name_is(std::uint32_t off, std::string_view want) const {
 
 std::vector<std::uint32_t> BtfTypes::find(std::span<const Wanted> wanted) {
   std::vector<std::uint32_t> ids(wanted.size(), 0);
-  std::size_t missing = wanted.size();
+  // The names still looked for, each with its first 8 bytes (its NUL included
+  // when shorter) and which of them count: one compare rejects nearly every
+  // type before its name is read in full, and a name found drops out.
+  struct Looking {
+    std::uint64_t prefix, mask;
+    std::uint32_t kind;
+    std::size_t index;  // in `wanted`
+  };
+  std::vector<Looking> looking;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const std::size_t n = std::min<std::size_t>(wanted[i].name.size() + 1, 8);
+    std::uint8_t bytes[8] = {}, ones[8] = {};
+    std::memcpy(bytes, wanted[i].name.data(), std::min(wanted[i].name.size(), n));
+    std::memset(ones, 0xff, n);
+    Looking l{0, 0, wanted[i].kind, i};
+    std::memcpy(&l.prefix, bytes, 8);
+    std::memcpy(&l.mask, ones, 8);
+    looking.push_back(l);
+  }
+  auto kinds_looked_for = [&] {
+    std::uint32_t bits = 0;
+    for (const Looking& l : looking) bits |= 1u << (l.kind & 31);
+    return bits & (1u << BTF_KIND_STRUCT | 1u << BTF_KIND_UNION | 1u << BTF_KIND_FUNC);
+  };
+  std::uint32_t kinds = kinds_looked_for();
   // Indexes as it goes and stops at the last one found: the rest of the
   // section is read only if a member's type lies beyond it.
-  for (std::uint32_t id = 1; missing > 0 && index_to(id); ++id) {
+  for (std::uint32_t id = 1; !looking.empty(); ++id) {
+    // The index grows a batch at a time (a call per type cost more than the walk).
+    if (offsets_.size() < id && !index_to(id + 1023) && offsets_.size() < id) break;
     const auto r = load<Raw>(types_, offsets_[id - 1]);
     const std::uint32_t k = kind_of(r.info);
-    if (k != BTF_KIND_STRUCT && k != BTF_KIND_UNION && k != BTF_KIND_FUNC) continue;
-    for (std::size_t i = 0; i < wanted.size(); ++i) {
-      if (ids[i] != 0 || wanted[i].kind != k) continue;
-      // Structs may also appear empty (a declaration): keep looking.
-      if (k != BTF_KIND_FUNC && vlen_of(r.info) == 0) continue;
-      if (!name_is(r.name_off, wanted[i].name)) continue;
-      ids[i] = id;
-      --missing;
+    if (!((kinds >> k) & 1)) continue;
+    // Structs may also appear empty (a declaration): keep looking.
+    if (k != BTF_KIND_FUNC && vlen_of(r.info) == 0) continue;
+    std::uint64_t head = 0;
+    if (r.name_off < strings_.size() && strings_.size() - r.name_off >= 8) {
+      std::memcpy(&head, strings_.data() + r.name_off, 8);
+    } else if (r.name_off < strings_.size()) {
+      std::memcpy(&head, strings_.data() + r.name_off, strings_.size() - r.name_off);
+    }
+    for (std::size_t i = 0; i < looking.size();) {
+      const Looking& l = looking[i];
+      if ((head & l.mask) != l.prefix || l.kind != k || !name_is(r.name_off, wanted[l.index].name)) {
+        ++i;
+        continue;
+      }
+      ids[l.index] = id;
+      looking.erase(looking.begin() + std::ptrdiff_t(i));
+      kinds = kinds_looked_for();
     }
   }
   return ids;

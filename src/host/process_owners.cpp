@@ -1,5 +1,5 @@
 // The /proc/*/fd walk behind ProcessOwners: raw getdents64 and readlinkat,
-// no per-descriptor allocation, one sort, one hash map sized once.
+// no per-descriptor allocation; the inode index is built once, unsorted.
 #include "sockscope/process_owners.hpp"
 
 #include "host/bpf_iter.hpp"
@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -49,6 +50,23 @@ long number_of(const char* name) {
     v = v * 10 + (*name - '0');
   }
   return v;
+}
+
+// The kernel's count of sockets in use ("sockets: used N" in /proc/net/sockstat,
+// this network namespace's): the size the owner arrays will about reach, so
+// that they are allocated once (grown by doubling they were copied and touched
+// twice their memory). 0 when unknown.
+std::size_t sockets_in_use() {
+  const int fd = ::open("/proc/net/sockstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  constexpr std::string_view kUsed = "sockets: used ";
+  if (std::string_view(buf, std::size_t(n)).substr(0, kUsed.size()) != kUsed) return 0;
+  return std::size_t(std::strtoull(buf + kUsed.size(), nullptr, 10));
 }
 
 std::string read_comm(int proc_fd, long pid) {
@@ -130,6 +148,12 @@ ProcessOwners ProcessOwners::scan_proc(const std::string& proc) {
   // readlinkat on /proc/PID/fd/N is the whole cost (a few microseconds per
   // descriptor): split the processes over two threads, interleaved so that
   // the few processes with many descriptors spread out.
+  struct Found {  // one descriptor, until the commands have their final place
+    std::uint64_t inode;
+    int pid;
+    int fd;
+    std::uint32_t command;  // index in Part::commands
+  };
   struct Part {
     std::vector<Found> raw;
     std::vector<std::string> commands;
@@ -170,45 +194,55 @@ ProcessOwners ProcessOwners::scan_proc(const std::string& proc) {
   std::thread helper(walk, std::ref(parts[1]), 1, 2);
   walk(parts[0], 0, 2);
   helper.join();
-  std::vector<Found> raw;
-  raw.reserve(parts[0].raw.size() + parts[1].raw.size());
   for (Part& part : parts) {
-    const auto offset = std::uint32_t(out.commands_.size());
+    const std::size_t first = out.commands_.size();
     for (auto& c : part.commands) out.commands_.push_back(std::move(c));
-    for (Found r : part.raw) {
-      r.command += offset;
-      raw.push_back(r);
+    for (const Found& r : part.raw) {
+      out.add(r.inode, {r.pid, r.fd, out.commands_[first + r.command]});
     }
     out.processes_ += part.processes;
     out.denied_ += part.denied;
   }
   ::close(proc_fd);
-  out.group(raw);
+  out.index();
   return out;
 }
 
-void ProcessOwners::group(std::vector<Found>& found) {
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-    if (a.inode != b.inode) return a.inode < b.inode;
-    return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
-  });
-  owners_.reserve(found.size());
-  std::size_t distinct = 0;
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    owners_.push_back({found[i].pid, found[i].fd, commands_[found[i].command]});
-    distinct += i == 0 || found[i].inode != found[i - 1].inode;
-  }
+void ProcessOwners::index() {
+  descriptors_ = owners_.size();
   std::size_t size = 16;
-  while (size * 3 < distinct * 4) size *= 2;
-  slots_.assign(size, Slot{0, {0, 0}});
-  for (std::size_t i = 0; i < found.size();) {
-    std::size_t end = i + 1;
-    while (end < found.size() && found[end].inode == found[i].inode) ++end;
-    if (found[i].inode != 0) {
-      slots_[slot_of(found[i].inode)] = {found[i].inode,
-                                         Span{std::uint32_t(i), std::uint32_t(end - i)}};
+  while (size * 3 < descriptors_ * 4) size *= 2;
+  slots_.assign(size, 0);
+  std::vector<std::uint32_t> again;  // descriptors of a socket already indexed
+  for (std::size_t i = 0; i < descriptors_; ++i) {
+    if (inodes_[i] == 0) continue;
+    std::uint32_t& slot = slots_[slot_of(inodes_[i])];
+    if (slot == 0) {
+      slot = std::uint32_t(i + 1);
+    } else {
+      again.push_back(std::uint32_t(i));
     }
-    i = end;
+  }
+  if (again.empty()) return;
+  // Shared sockets: each one's descriptors move to the end, together.
+  std::sort(again.begin(), again.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return inodes_[a] != inodes_[b] ? inodes_[a] < inodes_[b] : a < b;
+  });
+  std::vector<ProcessOwner> shared;
+  for (std::size_t k = 0; k < again.size();) {
+    const std::uint64_t inode = inodes_[again[k]];
+    std::uint32_t& slot = slots_[slot_of(inode)];
+    shared.assign({owners_[slot - 1]});
+    inodes_[slot - 1] = 0;
+    for (; k < again.size() && inodes_[again[k]] == inode; ++k) {
+      shared.push_back(owners_[again[k]]);
+      inodes_[again[k]] = 0;
+    }
+    std::sort(shared.begin(), shared.end(), [](const ProcessOwner& a, const ProcessOwner& b) {
+      return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+    });
+    slot = std::uint32_t(owners_.size() + 1);
+    for (const ProcessOwner& o : shared) add(inode, o);
   }
 }
 
@@ -216,7 +250,7 @@ void ProcessOwners::group(std::vector<Found>& found) {
 std::size_t ProcessOwners::slot_of(std::uint64_t inode) const {
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = std::size_t((inode * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-  while (slots_[i].inode != 0 && slots_[i].inode != inode) i = (i + 1) & mask;
+  while (slots_[i] != 0 && inodes_[slots_[i] - 1] != inode) i = (i + 1) & mask;
   return i;
 }
 
@@ -226,19 +260,23 @@ std::expected<ProcessOwners, Error> ProcessOwners::scan_bpf(
   out.from_bpf_ = true;
   out.euid_ = ::geteuid();
   out.netns_ = current_netns();
-  std::vector<Found> found;
+  // Room for every socket plus some shared ones; more only grows the arrays.
+  const std::size_t expected = std::min<std::size_t>(sockets_in_use(), std::size_t{1} << 24);
+  out.owners_.reserve(expected + expected / 16);
+  out.inodes_.reserve(expected + expected / 16);
   // The iterator visits one task at a time: a process's records are adjacent.
   std::uint32_t last_tgid = 0;
+  std::string_view command;
   auto n = it.for_each([&](const host_detail::SocketFile& f) {
     if (out.commands_.empty() || f.tgid != last_tgid) {
-      out.commands_.emplace_back(f.comm, ::strnlen(f.comm, sizeof f.comm));
+      command = out.commands_.emplace_back(f.comm, ::strnlen(f.comm, sizeof f.comm));
       last_tgid = f.tgid;
       ++out.processes_;
     }
-    found.push_back({f.inode, int(f.tgid), int(f.fd), std::uint32_t(out.commands_.size() - 1)});
+    out.add(f.inode, {int(f.tgid), int(f.fd), command});
   });
   if (!n) return std::unexpected(n.error());
-  out.group(found);
+  out.index();
   return out;
 }
 
@@ -302,9 +340,11 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
 
 std::span<const ProcessOwner> ProcessOwners::of(std::uint64_t inode) const {
   if (inode == 0 || slots_.empty()) return {};
-  const Slot& slot = slots_[slot_of(inode)];
-  if (slot.inode != inode) return {};
-  return {owners_.data() + slot.span.first, slot.span.count};
+  const std::uint32_t slot = slots_[slot_of(inode)];
+  if (slot == 0) return {};
+  std::size_t end = slot;  // one past the first owner; the others follow it
+  while (end < inodes_.size() && inodes_[end] == inode) ++end;
+  return {owners_.data() + slot - 1, end - (slot - 1)};
 }
 
 OwnerMissing ProcessOwners::why_missing(const SocketRecord& r) const {

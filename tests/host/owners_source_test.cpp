@@ -167,6 +167,9 @@ TEST(OwnerSourceTest, BpfAndProcNameTheSameOwners) {
   for (const auto& e : expected) {
     auto from_bpf = owners_of(*bpf, e.inode);
     auto from_proc = owners_of(*proc, e.inode);
+    // of() promises the order (pid, then fd) whatever order the scan found them in.
+    EXPECT_TRUE(std::is_sorted(from_bpf.begin(), from_bpf.end())) << e.what;
+    EXPECT_TRUE(std::is_sorted(from_proc.begin(), from_proc.end())) << e.what;
     std::sort(from_bpf.begin(), from_bpf.end());
     std::sort(from_proc.begin(), from_proc.end());
     auto want = e.owners;
