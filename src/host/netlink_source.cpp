@@ -1,6 +1,9 @@
 // The fast socket source: NETLINK_SOCK_DIAG dumps through libmnl, one request
 // per (protocol, family, autobound half), parsed straight out of one reused
-// receive buffer (no allocation per socket).
+// receive buffer (no allocation per socket). The two halves of a TCP walk of the
+// established hash run side by side on two sockets: the kernel's walks are most of
+// the time of a dump, and the second half (explicitly bound sockets) is usually small
+// enough to hold until the first has been delivered.
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
@@ -11,8 +14,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sockscope/socket_table.hpp"
@@ -45,9 +50,15 @@ SocketState state_of(std::uint8_t kernel_state) {
 
 class NetlinkSource final : public SocketSource {
  public:
-  NetlinkSource(mnl_socket* nl, std::uint64_t netns)
-      : nl_(nl), netns_(netns), buffer_(kReceiveBuffer) {}
-  ~NetlinkSource() override { mnl_socket_close(nl_); }
+  // `side`: a second socket in the same namespace for the parallel half, or null.
+  NetlinkSource(mnl_socket* nl, mnl_socket* side, std::uint64_t netns)
+      : main_{nl, std::vector<char>(kReceiveBuffer)}, netns_(netns) {
+    if (side) side_ = std::make_unique<Channel>(Channel{side, std::vector<char>(kReceiveBuffer)});
+  }
+  ~NetlinkSource() override {
+    mnl_socket_close(main_.nl);
+    if (side_) mnl_socket_close(side_->nl);
+  }
 
   std::string_view name() const override { return "netlink"; }
   std::uint64_t netns() const override { return netns_; }
@@ -68,39 +79,75 @@ class NetlinkSource final : public SocketSource {
       if (t == Transport::kTcp && query.ipv4 && query.ipv6 && compat_tcp_) {
         bool ok = true;
         const std::size_t before = stats.sockets;
-        for (AutoFilter part : parts) {
-          auto done = dump_one(t, AF_UNSPEC, query.states, part, sink, stats);
-          if (done) continue;
+        auto done = dump_parts(t, AF_UNSPEC, query.states, parts, sink, stats);
+        if (!done) {
           // Refused up front (nothing delivered): fall back; otherwise a real error.
-          if (part != parts.front() || stats.sockets != before) return std::unexpected(done.error());
+          if (stats.sockets != before) return std::unexpected(done.error());
           compat_tcp_ = ok = false;
-          break;
         }
         if (ok) continue;
       }
       for (int family : {AF_INET, AF_INET6}) {
         if ((family == AF_INET && !query.ipv4) || (family == AF_INET6 && !query.ipv6)) continue;
-        for (AutoFilter part : parts) {
-          auto done = dump_one(t, family, query.states, part, sink, stats);
-          if (done) continue;
-          if (done.error().code != Error::Code::kUnsupported) return std::unexpected(done.error());
-          stats.skipped.push_back(done.error());
-          break;
-        }
+        auto done = dump_parts(t, family, query.states, parts, sink, stats);
+        if (done) continue;
+        if (done.error().code != Error::Code::kUnsupported) return std::unexpected(done.error());
+        stats.skipped.push_back(done.error());
       }
     }
     return stats;
   }
 
  private:
-  std::expected<void, Error> dump_one(Transport transport, int family, StateMask states,
-                                      AutoFilter part, const SocketSink& sink, DumpStats& stats) {
+  // One netlink socket and its receive buffer: a dump in progress owns it.
+  struct Channel {
+    mnl_socket* nl;
+    std::vector<char> buffer;
+    unsigned sequence = 0;
+  };
+
+  // The parts of one (transport, family) request in order: the first failure ends it.
+  // Two halves of a TCP request that walks the established hash go side by side:
+  // the second half on a thread and its own socket, held, then delivered after the
+  // first, so the order is the one-socket order.
+  std::expected<void, Error> dump_parts(Transport t, int family, StateMask states,
+                                        std::span<const AutoFilter> parts,
+                                        const SocketSink& sink, DumpStats& stats) {
+    const bool walks_established = (states & ~state_bit(SocketState::kListen)) != 0;
+    if (parts.size() == 2 && side_ && t == Transport::kTcp && walks_established) {
+      std::vector<SocketRecord> held;
+      DumpStats side_stats;
+      std::expected<void, Error> side_done;
+      {
+        std::jthread side([&] {
+          side_done = dump_one(*side_, t, family, states, parts[1],
+                               [&](const SocketRecord& r) { held.push_back(r); }, side_stats);
+        });
+        auto first = dump_one(main_, t, family, states, parts[0], sink, stats);
+        if (!first) return first;  // (the thread is joined on the way out)
+      }
+      if (!side_done) return side_done;
+      for (const SocketRecord& r : held) sink(r);
+      stats.sockets += side_stats.sockets;
+      stats.messages += side_stats.messages;
+      return {};
+    }
+    for (AutoFilter part : parts) {
+      auto done = dump_one(main_, t, family, states, part, sink, stats);
+      if (!done) return done;
+    }
+    return {};
+  }
+
+  std::expected<void, Error> dump_one(Channel& ch, Transport transport, int family,
+                                      StateMask states, AutoFilter part, const SocketSink& sink,
+                                      DumpStats& stats) {
     const auto protocol = ip_protocol(transport, Family::kV4);
     const std::string what = fmt_what(transport, family);
     char request[MNL_SOCKET_BUFFER_SIZE];
     nlmsghdr* nlh = mnl_nlmsg_put_header(request);
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++sequence_;
+    nlh->nlmsg_seq = ++ch.sequence;
     if (family == AF_UNSPEC) {
       nlh->nlmsg_type = TCPDIAG_GETSOCK;
       auto* req = static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
@@ -124,7 +171,7 @@ class NetlinkSource final : public SocketSource {
       const inet_diag_bc_op op[2] = {{INET_DIAG_BC_AUTO, 4, 8}, {INET_DIAG_BC_JMP, 4, 8}};
       mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, sizeof op, op);
     }
-    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
+    if (mnl_socket_sendto(ch.nl, nlh, nlh->nlmsg_len) < 0) {
       return std::unexpected(os_error("sock_diag request for " + what, errno));
     }
     const std::optional<bool> bit =
@@ -132,18 +179,18 @@ class NetlinkSource final : public SocketSource {
     SocketRecord rec;
     rec.transport = transport;
     rec.netns = netns_;
-    const int fd = mnl_socket_get_fd(nl_);
+    const int fd = mnl_socket_get_fd(ch.nl);
     for (;;) {
-      ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), 0);
+      ssize_t n = ::recv(fd, ch.buffer.data(), ch.buffer.size(), 0);
       if (n < 0) {
         if (errno == EINTR) continue;
         return std::unexpected(os_error("sock_diag dump of " + what, errno));
       }
       if (n == 0) return std::unexpected(Error::io("sock_diag dump of " + what + ": socket closed"));
       int len = int(n);
-      for (auto* msg = reinterpret_cast<const nlmsghdr*>(buffer_.data()); mnl_nlmsg_ok(msg, len);
+      for (auto* msg = reinterpret_cast<const nlmsghdr*>(ch.buffer.data()); mnl_nlmsg_ok(msg, len);
            msg = mnl_nlmsg_next(msg, &len)) {
-        if (msg->nlmsg_seq != sequence_) continue;  // a late answer to an older request
+        if (msg->nlmsg_seq != ch.sequence) continue;  // a late answer to an older request
         if (msg->nlmsg_type == NLMSG_DONE) {
           if (msg->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
             int err = *static_cast<const int*>(mnl_nlmsg_get_payload(msg));
@@ -214,10 +261,9 @@ class NetlinkSource final : public SocketSource {
     return os_error("sock_diag dump of " + what, err);
   }
 
-  mnl_socket* nl_;
+  Channel main_;
+  std::unique_ptr<Channel> side_;  // null: the halves go one after the other
   std::uint64_t netns_;
-  std::vector<char> buffer_;
-  unsigned sequence_ = 0;
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
 };
 
@@ -245,7 +291,18 @@ std::expected<std::unique_ptr<SocketSource>, Error> open_netlink_source(int netl
   }
   int rcvbuf = 1 << 20;  // room for the kernel to run ahead of us
   setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  return std::unique_ptr<SocketSource>(new NetlinkSource(nl, netns));
+  // The parallel half's socket, in this namespace (a socket handed in from another
+  // namespace has no sibling there: its halves go one after the other). Optional.
+  mnl_socket* side = nullptr;
+  if (netlink_fd < 0 && (side = mnl_socket_open(NETLINK_SOCK_DIAG)) != nullptr) {
+    if (mnl_socket_bind(side, 0, MNL_SOCKET_AUTOPID) < 0) {
+      mnl_socket_close(side);
+      side = nullptr;
+    } else {
+      setsockopt(mnl_socket_get_fd(side), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+  }
+  return std::unique_ptr<SocketSource>(new NetlinkSource(nl, side, netns));
 }
 
 }  // namespace sockscope
