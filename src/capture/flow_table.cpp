@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "capture/flow.hpp"
+#include "core/radix_sort.hpp"
 
 namespace sockscope {
 
@@ -538,9 +539,18 @@ struct ConversationTable::Impl {
     for (std::uint32_t i = 0; i < records; ++i) {
       if (flow(i).live) order.emplace_back(flow(i).first_ns, i);
     }
-    std::sort(order.begin(), order.end());
-    for (const auto& [first, index] : order) {
-      Flow& f = flow(index);
+    // By first packet (ties by index, as the collection loop left them); the records
+    // are then visited in that scattered order, so each is fetched a few ahead.
+    radix_sort(order, [](const auto& e) { return e.first; });
+    constexpr std::size_t kAhead = 8;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if (k + kAhead < order.size()) {
+        const auto* ahead = reinterpret_cast<const char*>(&flow(order[k + kAhead].second));
+        prefetch(ahead);
+        prefetch(ahead + 64);
+        prefetch(ahead + 128);
+      }
+      Flow& f = flow(order[k].second);
       emit_flow(f, false);
       f.live = 0;
     }
