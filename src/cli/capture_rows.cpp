@@ -306,38 +306,59 @@ using Widths = std::array<std::size_t, kColumns>;
 Widths measure(const Registry& registry, const Conversations& all, std::size_t begin,
                std::size_t end) {
   Widths width{};
-  for (auto c = all.begin() + std::ptrdiff_t(begin); c != all.begin() + std::ptrdiff_t(end); ++c) {
-    table_cells(registry, *c, [&](std::size_t k, std::string_view text) {
+  for (std::size_t i = begin; i < end; ++i) {
+    table_cells(registry, all[i], [&](std::size_t k, std::string_view text) {
       width[k] = std::max(width[k], text.size());
     });
   }
   return width;
 }
 
-// One cell padded to its column's width, then the gap to the next column or, after
-// the last, the end of the line.
-void put_cell(fmt::memory_buffer& buf, const Widths& width, std::size_t k, std::string_view text) {
-  const std::size_t pad = width[k] - std::min(width[k], text.size());
-  if (kRight[k]) {
-    for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
+// A line's cells padded to their columns, written into room reserved once per line
+// (the widths bound every cell: they were measured over all rows and the header).
+class Line {
+ public:
+  Line(fmt::memory_buffer& buf, const Widths& width) : buf_(buf), width_(width) {
+    std::size_t room = 1;  // the newline
+    for (std::size_t k = 0; k < kColumns; ++k) room += width[k] + 2;
+    const std::size_t start = buf.size();
+    buf.resize(start + room);
+    p_ = buf.data() + start;
   }
-  buf.append(text);
-  if (k + 1 == kColumns) {
-    buf.push_back('\n');
-    return;
+  ~Line() { buf_.resize(std::size_t(p_ - buf_.data())); }
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+
+  // Cell k; after the last one, the end of the line.
+  void cell(std::size_t k, std::string_view text) {
+    const std::size_t n = std::min(text.size(), width_[k]);
+    const std::size_t pad = width_[k] - n;
+    if (kRight[k]) p_ = pad_to(p_, pad);
+    std::memcpy(p_, text.data(), n);
+    p_ += n;
+    if (k + 1 == kColumns) {
+      *p_++ = '\n';
+      return;
+    }
+    if (!kRight[k]) p_ = pad_to(p_, pad);
+    p_ = pad_to(p_, 2);
   }
-  if (!kRight[k]) {
-    for (std::size_t i = 0; i < pad; ++i) buf.push_back(' ');
+
+ private:
+  static char* pad_to(char* p, std::size_t n) {
+    std::memset(p, ' ', n);
+    return p + n;
   }
-  buf.append(std::string_view("  "));
-}
+  fmt::memory_buffer& buf_;
+  const Widths& width_;
+  char* p_;
+};
 
 // Rows rows[begin, end) into `buf`. Rows are in sorted order, which is random in
 // memory, so the rows a few ahead are prefetched (a record spans several lines).
 void render_rows(fmt::memory_buffer& buf, const Registry& registry, const Widths& width,
                  const std::vector<const Conversation*>& rows, std::size_t begin,
                  std::size_t end) {
-  const auto cell = [&](std::size_t k, std::string_view text) { put_cell(buf, width, k, text); };
   constexpr std::size_t kAhead = 8;
   for (std::size_t i = begin; i < end; ++i) {
     if (i + kAhead < end) {
@@ -346,7 +367,8 @@ void render_rows(fmt::memory_buffer& buf, const Registry& registry, const Widths
         __builtin_prefetch(ahead + line);
       }
     }
-    table_cells(registry, *rows[i], cell);
+    Line line(buf, width);
+    table_cells(registry, *rows[i], [&](std::size_t k, std::string_view text) { line.cell(k, text); });
   }
 }
 
@@ -400,7 +422,10 @@ void render_table(Sink& out, const Registry& registry, const Conversations& all,
 
   auto& buf = out.buffer();
   buf.append(bold);
-  for (std::size_t k = 0; k < kColumns; ++k) put_cell(buf, width, k, kHeaders[k]);
+  {
+    Line line(buf, width);
+    for (std::size_t k = 0; k < kColumns; ++k) line.cell(k, kHeaders[k]);
+  }
   buf.append(reset);
 
   fmt::memory_buffer second;

@@ -7,19 +7,18 @@
 #include <fmt/format.h>
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cli/conversation_store.hpp"
 #include "sockscope/capture.hpp"
 #include "sockscope/registry.hpp"
 
 namespace sockscope::cli {
 
-// Collected conversations: a deque, so that growing to millions never copies them
-// (the worker thread that collects them is the pipeline's busiest).
-using Conversations = std::deque<Conversation>;
+// Collected conversations (see conversation_store.hpp).
+using Conversations = ConversationStore;
 
 // The registry's name for the server port: a hint, empty for ICMP and for a
 // lower-port guess between two ephemeral ports.
