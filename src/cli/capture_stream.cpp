@@ -24,13 +24,18 @@ void RowStream::push(const Conversation& c) {
 }
 
 void RowStream::hand_over() {
-  std::vector<Conversation> chunk;
-  chunk.reserve(kChunk);
-  chunk.swap(filling_);
   std::unique_lock lock(mu_);
   room_.wait(lock, [&] { return queue_.size() < kQueued || error_; });
-  queue_.push_back(std::move(chunk));
+  queue_.push_back(std::move(filling_));
   ready_.notify_one();
+  if (spare_.empty()) {
+    lock.unlock();
+    filling_ = {};
+    filling_.reserve(kChunk);
+  } else {
+    filling_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
 }
 
 void RowStream::finish() {
@@ -63,6 +68,9 @@ void RowStream::run() {
         row_(out_.buffer(), c, service_of(registry_, c));
         out_.maybe_flush();
       }
+      chunk.clear();  // keeps its room
+      std::lock_guard lock(mu_);
+      spare_.push_back(std::move(chunk));
     } catch (...) {
       std::lock_guard lock(mu_);
       error_ = std::current_exception();
