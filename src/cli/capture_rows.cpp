@@ -93,35 +93,50 @@ std::string_view service_of(const Registry& registry, const Conversation& c) {
 
 // Every string in a JSON line but the service name is a fixed token, an address or
 // a Community ID, which never need escaping.
+// The fixed parts of a row are formatted into stack buffers of a size that bounds
+// them (straight stores, no capacity test per piece as through fmt::appender) and
+// appended in one piece each; the history and service, whose sizes a caller's
+// Conversation does not bound, are appended as they are.
 void json_row(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {
-  auto out = fmt::appender(buf);
+  // Literals ~160, transport 4, evidence < 32, each address and port and group.
+  char head[192 + 32 + 2 * (IpAddress::kMaxTextSize + 5 + 10)];
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
-  fmt::format_to(out,
-                 FMT_COMPILE("{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
-                             "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
-                             "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":"),
-                 to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
-                 c.pair.first.port, to_string(c.pair.first.group()),
-                 std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
-                 to_string(c.pair.second.group()), to_string(c.evidence));
+  const char* end = fmt::format_to(
+      head,
+      FMT_COMPILE("{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
+                  "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
+                  "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":"),
+      to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
+      c.pair.first.port, to_string(c.pair.first.group()),
+      std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
+      to_string(c.pair.second.group()), to_string(c.evidence));
+  buf.append(head, end);
   if (service.empty()) {
     buf.append(std::string_view("null"));
   } else {
     json_string(buf, service);
   }
-  if (c.vlan) fmt::format_to(out, FMT_COMPILE(",\"vlan\":{}"), c.vlan);
-  fmt::format_to(
-      out,
+  // Literals ~210, vlan 10, three times of < 32, six counters of <= 20 digits, state.
+  char counts[256 + 10 + 3 * 32 + 6 * 20 + 8];
+  char* p = counts;
+  if (c.vlan) p = fmt::format_to(p, FMT_COMPILE(",\"vlan\":{}"), c.vlan);
+  p = fmt::format_to(
+      p,
       FMT_COMPILE(",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
                   "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
                   "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
-                  "\"history\":\"{}\",\"community_id\":\"{}\"{}{}}}\n"),
+                  "\"history\":\""),
       SecondsText(c.first_ns).view(), SecondsText(c.last_ns).view(),
       SecondsText(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
       c.client.payload_bytes, c.server.packets, c.server.ip_bytes, c.server.payload_bytes,
-      to_string(c.conn_state), c.history, c.community_id(),
-      c.evicted_early ? ",\"evicted_early\":true" : "",
-      c.history_truncated ? ",\"history_truncated\":true" : "");
+      to_string(c.conn_state));
+  buf.append(counts, p);
+  buf.append(c.history);
+  char tail[64 + 32 + 48];
+  p = fmt::format_to(tail, FMT_COMPILE("\",\"community_id\":\"{}\"{}{}}}\n"), c.community_id(),
+                     c.evicted_early ? ",\"evicted_early\":true" : "",
+                     c.history_truncated ? ",\"history_truncated\":true" : "");
+  buf.append(tail, p);
 }
 
 const std::string_view kCsvHeader =
@@ -357,8 +372,7 @@ class Line {
 // Rows rows[begin, end) into `buf`. Rows are in sorted order, which is random in
 // memory, so the rows a few ahead are prefetched (a record spans several lines).
 void render_rows(fmt::memory_buffer& buf, const Registry& registry, const Widths& width,
-                 const std::vector<const Conversation*>& rows, std::size_t begin,
-                 std::size_t end) {
+                 const std::vector<const Conversation*>& rows, std::size_t begin, std::size_t end) {
   constexpr std::size_t kAhead = 8;
   for (std::size_t i = begin; i < end; ++i) {
     if (i + kAhead < end) {
@@ -368,7 +382,8 @@ void render_rows(fmt::memory_buffer& buf, const Registry& registry, const Widths
       }
     }
     Line line(buf, width);
-    table_cells(registry, *rows[i], [&](std::size_t k, std::string_view text) { line.cell(k, text); });
+    table_cells(registry, *rows[i],
+                [&](std::size_t k, std::string_view text) { line.cell(k, text); });
   }
 }
 
