@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -112,6 +113,74 @@ TEST_F(ConversationsCliTest, MachineFormatsAreSortedWhenAsked) {
   EXPECT_TRUE(csv[0].starts_with("transport,client_address"));
   EXPECT_TRUE(csv[1].starts_with("tcp,192.0.2.10,40000,")) << csv[1];
   EXPECT_TRUE(csv[4].starts_with("udp,192.0.2.10,41000,")) << csv[4];
+}
+
+// More conversations than one hand-over chunk of the streaming output (2,048: the
+// chunks are reused) and than one chunk of the collected store (~11,400: the sorted
+// outputs index across chunks): every path gives every conversation, the sorted ones
+// in the order a stable sort by bytes gives, worked out here from the sizes sent.
+TEST(ConversationsCliManyTest, EveryOutputPathKeepsEveryConversationInOrder) {
+  constexpr int kCount = 12'000;
+  Builder b;
+  std::vector<std::uint64_t> bytes(kCount);
+  std::vector<std::string> clients(kCount);
+  for (int i = 0; i < kCount; ++i) {
+    const std::uint32_t payload = std::uint32_t(i) * 7919u % 200u;  // many ties
+    clients[i] = "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+    // Within the 60 s UDP timeout: all end together at the end of the file, by first packet.
+    b.udp(1.0 + i * 0.001, clients[i].c_str(), std::uint16_t(40000 + i % 1000), "192.0.2.53", 53,
+          payload);
+    bytes[i] = 20 + 8 + payload;
+  }
+  const std::string path =
+      ::testing::TempDir() + "/sockscope_many_" + std::to_string(::getpid()) + ".pcap";
+  ASSERT_TRUE(b.w.write(path));
+  std::vector<int> order(kCount);
+  for (int i = 0; i < kCount; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return bytes[x] > bytes[y]; });
+  const auto client_of = [](const json& j) {
+    return j["client"]["address"].get<std::string>() + ":" +
+           std::to_string(j["client"]["port"].get<int>());
+  };
+  const auto expected_client = [&](int i) {
+    return clients[i] + ":" + std::to_string(40000 + i % 1000);
+  };
+
+  // Streamed as the conversations end (here: all at the end, by first packet).
+  auto streamed = run_sockscope({"--json", "conversations", path});
+  ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+  auto rows = lines(streamed.out);
+  ASSERT_EQ(rows.size(), std::size_t(kCount));
+  for (int i = 0; i < kCount; i += 997) {
+    const json j = json::parse(rows[i]);
+    EXPECT_EQ(client_of(j), expected_client(i));
+    EXPECT_EQ(j["client_bytes"].get<std::uint64_t>(), bytes[i]);
+  }
+  EXPECT_EQ(client_of(json::parse(rows.back())), expected_client(kCount - 1));
+
+  // Collected, then sorted.
+  auto sorted = run_sockscope({"--json", "conversations", "--sort", "bytes", path});
+  ASSERT_EQ(sorted.exit_code, 0) << sorted.err;
+  rows = lines(sorted.out);
+  ASSERT_EQ(rows.size(), std::size_t(kCount));
+  for (int k = 0; k < kCount; ++k) {
+    const json j = json::parse(rows[k]);
+    ASSERT_EQ(client_of(j), expected_client(order[k])) << "row " << k;
+  }
+
+  // The table: a header, every row in the same order, the summary.
+  auto table = run_sockscope({"conv", path});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  rows = lines(table.out);
+  ASSERT_EQ(rows.size(), std::size_t(kCount + 2));
+  EXPECT_TRUE(rows[0].starts_with("TRANSPORT")) << rows[0];
+  for (int k : {0, 1, 5000, kCount - 1}) {
+    EXPECT_NE(rows[k + 1].find(" " + expected_client(order[k]) + " "), std::string::npos)
+        << rows[k + 1];
+  }
+  EXPECT_NE(rows.back().find("12000 packets, 12000 conversations (udp 12000)"), std::string::npos)
+      << rows.back();
+  std::remove(path.c_str());
 }
 
 TEST_F(ConversationsCliTest, CsvHasAHeaderAndOneRowPerConversation) {
