@@ -2,7 +2,7 @@
 // thousands arrive on the capture pipeline's busiest thread, so they are kept in
 // 2 MB chunks (huge pages where the kernel offers them) that never move a record.
 // A std::deque of 184-byte records held 2 per node: a malloc per two conversations
-// and a page fault every 22, ~40% of that thread's time on the bench capture.
+// and a page fault every 22: about a third of that thread's time on the bench capture.
 // Not thread-safe: one thread appends, readers come after.
 #pragma once
 

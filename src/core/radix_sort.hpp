@@ -22,8 +22,7 @@ template <class T, class KeyOf>
 void radix_sort(std::vector<T>& v, KeyOf&& key_of) {
   const std::size_t n = v.size();
   if (n < 2) return;
-  std::vector<std::array<std::uint32_t, 256>> count(8);
-  for (auto& c : count) c.fill(0);
+  std::vector<std::array<std::size_t, 256>> count(8);  // value-initialized: all zero
   for (const T& item : v) {
     const std::uint64_t k = key_of(item);
     for (int d = 0; d < 8; ++d) ++count[d][(k >> (8 * d)) & 0xff];
@@ -33,7 +32,7 @@ void radix_sort(std::vector<T>& v, KeyOf&& key_of) {
     auto& c = count[d];
     const std::uint64_t first_digit = (key_of(v[0]) >> (8 * d)) & 0xff;
     if (c[first_digit] == n) continue;  // every item has this digit: nothing to move
-    std::uint32_t sum = 0;
+    std::size_t sum = 0;
     for (auto& bucket : c) sum += std::exchange(bucket, sum);  // counts -> offsets
     for (T& item : v) other[c[(key_of(item) >> (8 * d)) & 0xff]++] = std::move(item);
     v.swap(other);
