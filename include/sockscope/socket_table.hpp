@@ -24,10 +24,13 @@
 //
 // Autobound: sock_diag has no attribute for "the kernel chose the local port";
 // its filter bytecode has (INET_DIAG_BC_AUTO: !(sk_userlocks & SOCK_BINDPORT_LOCK)).
-// The netlink source therefore dumps each (family, protocol) twice, once with
-// AUTO and once with NOT AUTO, which returns every socket exactly once with the
-// bit known. TIME_WAIT and request sockets report userlocks 0, so their bit is
-// unknown (nullopt), as it is for the /proc source.
+// The netlink source therefore sends two requests per (family, protocol) whose
+// filters return every socket exactly once with the bit known: side by side on two
+// threads, two balanced halves (a port parity XOR the AUTO test, see
+// host/diag_bytecode.hpp); one after the other, AUTO and NOT AUTO. TIME_WAIT and
+// request sockets report userlocks 0, so their bit is unknown (nullopt), as it is
+// for the /proc source. The sink may be called from either thread, never from two
+// at once.
 //
 // Thread-safety: a SocketSource is used by one thread at a time; records are values.
 #pragma once
@@ -103,7 +106,8 @@ struct SocketQuery {
   bool ipv4 = true;
   bool ipv6 = true;
   StateMask states = kAllStates;
-  // Learn the autobound bit (netlink: a second, complementary bytecode filter).
+  // Learn the autobound bit (netlink: from which of two filtered requests
+  // returned the socket).
   bool autobound = true;
 };
 

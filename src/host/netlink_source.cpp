@@ -1,9 +1,11 @@
 // The fast socket source: NETLINK_SOCK_DIAG dumps through libmnl, one request
-// per (protocol, family, autobound half), parsed straight out of one reused
-// receive buffer (no allocation per socket). The two halves of a TCP walk of the
-// established hash run side by side on two sockets: the kernel's walks are most of
-// the time of a dump, and the second half (explicitly bound sockets) is usually small
-// enough to hold until the first has been delivered.
+// per (protocol, family, half), parsed straight out of one reused receive
+// buffer (no allocation per socket). A TCP or UDP dump that learns the
+// autobound bit is two requests; with a second netlink socket they are the two
+// balanced halves of diag_bytecode.hpp, run side by side on two threads that
+// take turns handing their records to the sink (one receive buffer at a time),
+// so the kernel's filling of messages, most of a dump's time, is shared by two
+// CPUs and nothing is held back.
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
@@ -15,18 +17,19 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "host/diag_bytecode.hpp"
 #include "sockscope/socket_table.hpp"
 
 namespace sockscope {
 namespace {
 
-// Which half of the autobound split a request asks for.
-enum class AutoFilter { kNone, kAuto, kNotAuto };
+using host_detail::DumpPart;
 
 // A 32 KiB receive is what the kernel fills per dump round at most
 // (netlink_recvmsg caps max_recvmsg_len); twice that leaves room.
@@ -66,10 +69,6 @@ class NetlinkSource final : public SocketSource {
   std::expected<DumpStats, Error> dump(const SocketQuery& query,
                                        const SocketSink& sink) override {
     DumpStats stats;
-    const AutoFilter halves[2] = {AutoFilter::kAuto, AutoFilter::kNotAuto};
-    const AutoFilter none[1] = {AutoFilter::kNone};
-    const std::span<const AutoFilter> parts =
-        query.autobound ? std::span<const AutoFilter>(halves) : std::span<const AutoFilter>(none);
     for (Transport t : query.transports) {
       if (!has_ports(t)) continue;
       // TCP over both families in one walk of the kernel's hash tables: the
@@ -79,7 +78,7 @@ class NetlinkSource final : public SocketSource {
       if (t == Transport::kTcp && query.ipv4 && query.ipv6 && compat_tcp_) {
         bool ok = true;
         const std::size_t before = stats.sockets;
-        auto done = dump_parts(t, AF_UNSPEC, query.states, parts, sink, stats);
+        auto done = dump_parts(t, AF_UNSPEC, query, sink, stats);
         if (!done) {
           // Refused up front (nothing delivered): fall back; otherwise a real error.
           if (stats.sockets != before) return std::unexpected(done.error());
@@ -89,7 +88,7 @@ class NetlinkSource final : public SocketSource {
       }
       for (int family : {AF_INET, AF_INET6}) {
         if ((family == AF_INET && !query.ipv4) || (family == AF_INET6 && !query.ipv6)) continue;
-        auto done = dump_parts(t, family, query.states, parts, sink, stats);
+        auto done = dump_parts(t, family, query, sink, stats);
         if (done) continue;
         if (done.error().code != Error::Code::kUnsupported) return std::unexpected(done.error());
         stats.skipped.push_back(done.error());
@@ -104,46 +103,61 @@ class NetlinkSource final : public SocketSource {
     mnl_socket* nl;
     std::vector<char> buffer;
     unsigned sequence = 0;
+    int refused = 0;  // the errno of a request refused before any record, else 0
   };
 
-  // The parts of one (transport, family) request in order: the first failure ends it.
-  // Two halves of a TCP request that walks the established hash go side by side:
-  // the second half on a thread and its own socket, held, then delivered after the
-  // first, so the order is the one-socket order.
-  std::expected<void, Error> dump_parts(Transport t, int family, StateMask states,
-                                        std::span<const AutoFilter> parts,
+  // The requests of one (transport, family). Side by side, the balanced halves:
+  // when a TCP request walks the established hash (any state but LISTEN) or for
+  // UDP, whose one table every request walks. Otherwise one request, or the two
+  // autobound halves one after the other. The first failure ends it.
+  std::expected<void, Error> dump_parts(Transport t, int family, const SocketQuery& query,
                                         const SocketSink& sink, DumpStats& stats) {
-    const bool walks_established = (states & ~state_bit(SocketState::kListen)) != 0;
-    if (parts.size() == 2 && side_ && t == Transport::kTcp && walks_established) {
-      std::vector<SocketRecord> held;
-      DumpStats side_stats;
-      std::expected<void, Error> side_done;
-      {
-        std::jthread side([&] {
-          side_done = dump_one(*side_, t, family, states, parts[1],
-                               [&](const SocketRecord& r) { held.push_back(r); }, side_stats);
-        });
-        auto first = dump_one(main_, t, family, states, parts[0], sink, stats);
-        if (!first) return first;  // (the thread is joined on the way out)
-      }
-      if (!side_done) return side_done;
-      for (const SocketRecord& r : held) sink(r);
-      stats.sockets += side_stats.sockets;
-      stats.messages += side_stats.messages;
-      return {};
+    const bool walks_table =
+        t != Transport::kTcp || (query.states & ~state_bit(SocketState::kListen)) != 0;
+    if (side_ && walks_table && split_ok_) {
+      const std::size_t before = stats.sockets;
+      auto done = dump_split(t, family, query, sink, stats);
+      if (done || stats.sockets != before || main_.refused != EINVAL) return done;
+      // A kernel whose audit refuses the split programs: the plain halves from now on.
+      split_ok_ = false;
     }
-    for (AutoFilter part : parts) {
-      auto done = dump_one(main_, t, family, states, part, sink, stats);
+    const DumpPart halves[2] = {DumpPart::kAuto, DumpPart::kNotAuto};
+    const DumpPart all[1] = {DumpPart::kAll};
+    for (DumpPart part :
+         query.autobound ? std::span<const DumpPart>(halves) : std::span<const DumpPart>(all)) {
+      auto done = dump_one(main_, t, family, query, part, sink, stats, nullptr);
       if (!done) return done;
     }
     return {};
   }
 
+  // Half "differ" on a thread and the side socket, half "same" here; each
+  // delivers under `turn`, so the sink sees one caller at a time.
+  std::expected<void, Error> dump_split(Transport t, int family, const SocketQuery& query,
+                                        const SocketSink& sink, DumpStats& stats) {
+    std::mutex turn;
+    DumpStats side_stats;
+    std::expected<void, Error> side_done;
+    std::expected<void, Error> done;
+    {
+      std::jthread side([&] {
+        side_done = dump_one(*side_, t, family, query, DumpPart::kDiffer, sink, side_stats, &turn);
+      });
+      done = dump_one(main_, t, family, query, DumpPart::kSame, sink, stats, &turn);
+    }
+    stats.sockets += side_stats.sockets;
+    stats.messages += side_stats.messages;
+    if (!done) return done;
+    if (!side_done) main_.refused = side_->refused;
+    return side_done;
+  }
+
   std::expected<void, Error> dump_one(Channel& ch, Transport transport, int family,
-                                      StateMask states, AutoFilter part, const SocketSink& sink,
-                                      DumpStats& stats) {
+                                      const SocketQuery& query, DumpPart part,
+                                      const SocketSink& sink, DumpStats& stats, std::mutex* turn) {
     const auto protocol = ip_protocol(transport, Family::kV4);
     const std::string what = fmt_what(transport, family);
+    ch.refused = 0;
     char request[MNL_SOCKET_BUFFER_SIZE];
     nlmsghdr* nlh = mnl_nlmsg_put_header(request);
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -151,35 +165,33 @@ class NetlinkSource final : public SocketSource {
     if (family == AF_UNSPEC) {
       nlh->nlmsg_type = TCPDIAG_GETSOCK;
       auto* req = static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
-      req->idiag_states = states;
+      req->idiag_states = query.states;
     } else {
       nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
       auto* req =
           static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
       req->sdiag_family = std::uint8_t(family);
       req->sdiag_protocol = protocol;
-      req->idiag_states = states;
+      req->idiag_states = query.states;
     }
     const std::uint16_t answer_type = nlh->nlmsg_type;
-    // Bytecode jumps forward; landing exactly on the end accepts, past it rejects.
-    // The kernel's audit requires the "yes" chain to land on the end, so NOT AUTO
-    // needs a second op (an unconditional JMP past the end) for its "yes" path.
-    if (part == AutoFilter::kAuto) {
-      const inet_diag_bc_op op[1] = {{INET_DIAG_BC_AUTO, 4, 8}};
-      mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, sizeof op, op);
-    } else if (part == AutoFilter::kNotAuto) {
-      const inet_diag_bc_op op[2] = {{INET_DIAG_BC_AUTO, 4, 8}, {INET_DIAG_BC_JMP, 4, 8}};
-      mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, sizeof op, op);
+    const std::vector<inet_diag_bc_op> program = host_detail::diag_program(part);
+    if (!program.empty()) {
+      const std::size_t bytes = program.size() * sizeof program[0];
+      if (nlh->nlmsg_len + MNL_ATTR_HDRLEN + bytes > sizeof request) {
+        return std::unexpected(Error::io("sock_diag request for " + what + ": filter too long"));
+      }
+      mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bytes, program.data());
     }
     if (mnl_socket_sendto(ch.nl, nlh, nlh->nlmsg_len) < 0) {
       return std::unexpected(os_error("sock_diag request for " + what, errno));
     }
-    const std::optional<bool> bit =
-        part == AutoFilter::kNone ? std::nullopt : std::optional<bool>(part == AutoFilter::kAuto);
+    const bool bit = query.autobound && part != DumpPart::kAll;
     SocketRecord rec;
     rec.transport = transport;
     rec.netns = netns_;
     const int fd = mnl_socket_get_fd(ch.nl);
+    bool any = false;
     for (;;) {
       ssize_t n = ::recv(fd, ch.buffer.data(), ch.buffer.size(), 0);
       if (n < 0) {
@@ -187,6 +199,8 @@ class NetlinkSource final : public SocketSource {
         return std::unexpected(os_error("sock_diag dump of " + what, errno));
       }
       if (n == 0) return std::unexpected(Error::io("sock_diag dump of " + what + ": socket closed"));
+      std::unique_lock<std::mutex> my_turn;
+      if (turn) my_turn = std::unique_lock<std::mutex>(*turn);
       int len = int(n);
       for (auto* msg = reinterpret_cast<const nlmsghdr*>(ch.buffer.data()); mnl_nlmsg_ok(msg, len);
            msg = mnl_nlmsg_next(msg, &len)) {
@@ -194,7 +208,10 @@ class NetlinkSource final : public SocketSource {
         if (msg->nlmsg_type == NLMSG_DONE) {
           if (msg->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
             int err = *static_cast<const int*>(mnl_nlmsg_get_payload(msg));
-            if (err < 0) return std::unexpected(answer_error(what, -err, protocol));
+            if (err < 0) {
+              if (!any) ch.refused = -err;
+              return std::unexpected(answer_error(what, -err, protocol));
+            }
           }
           return {};
         }
@@ -204,6 +221,7 @@ class NetlinkSource final : public SocketSource {
           }
           const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(msg));
           if (e->error == 0) continue;
+          if (!any) ch.refused = -e->error;
           return std::unexpected(answer_error(what, -e->error, protocol));
         }
         if (msg->nlmsg_type != answer_type) continue;
@@ -215,10 +233,12 @@ class NetlinkSource final : public SocketSource {
         }
         const auto* m = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(msg));
         fill(rec, *m);
-        rec.autobound = bit;
-        if (rec.state == SocketState::kTimeWait || rec.state == SocketState::kSynRecv) {
-          rec.autobound.reset();  // minisockets report userlocks 0: the bit says nothing
+        rec.autobound.reset();
+        // Minisockets (TIME_WAIT, SYN_RECV) report userlocks 0: the bit says nothing.
+        if (bit && rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv) {
+          rec.autobound = host_detail::autobound_in(part, rec.local.port, rec.remote.port);
         }
+        any = true;
         ++stats.sockets;
         sink(rec);
       }
@@ -265,6 +285,7 @@ class NetlinkSource final : public SocketSource {
   std::unique_ptr<Channel> side_;  // null: the halves go one after the other
   std::uint64_t netns_;
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
+  bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
 };
 
 }  // namespace

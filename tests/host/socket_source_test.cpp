@@ -1,13 +1,20 @@
 // The socket sources against real sockets this test opens on its own loopback
 // addresses: netlink reports exactly them, with the kernel's autobound bit,
 // and the /proc/net text reports the same records.
+#include <gtest/gtest.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
+#include <set>
 
-#include <gtest/gtest.h>
-
+#include "host/diag_bytecode.hpp"
 #include "host/loopback.hpp"
 #include "sockscope/socket_table.hpp"
 
@@ -120,6 +127,183 @@ TEST(SocketSourceTest, NetlinkReportsExactlyOurSocketsWithTheAutoboundBit) {
     EXPECT_EQ(r.netns, current_netns()) << key;
   }
   EXPECT_EQ(seen, want);
+}
+
+// Ports with a chosen bit 10 (the split parity's stripe bit), free on `address`:
+// each call returns a port not returned before.
+class StripePorts {
+ public:
+  explicit StripePorts(IpAddress address) : address_(address) {}
+  Port next(bool bit) {
+    for (int stripe = 40; stripe < 64; ++stripe) {  // 40960..65535
+      if (((stripe & 1) != 0) != bit) continue;
+      for (int k = 0; k < 1024; k += 61) {
+        const Port p = Port(stripe * 1024 + k);
+        if (used_.count(p) || !bindable(p)) continue;
+        used_.insert(p);
+        return p;
+      }
+    }
+    ADD_FAILURE() << "no free port with bit 10 = " << bit;
+    return 0;
+  }
+
+ private:
+  bool bindable(Port p) const {
+    testing::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(p);
+    std::memcpy(&sin.sin_addr, address_.bytes().data(), 4);
+    return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0;
+  }
+  IpAddress address_;
+  std::set<Port> used_;
+};
+
+// Every (parity, autobound) pair: listeners on ports with bit 10 clear and set
+// (bound: not autobound), a client bound to a port of each bit connected to
+// each (bound) and their accepted children (autobound), plus plain autobound
+// clients. `autobound` holds the truth for each socket's key.
+struct ParityScene {
+  IpAddress server, client;
+  std::vector<testing::Fd> fds;
+  std::map<std::string, bool> autobound;
+
+  explicit ParityScene(int base)
+      : server(testing::own_v4(base)), client(testing::own_v4(base + 1)) {
+    StripePorts server_ports(server), client_ports(client);
+    const Endpoint any{IpAddress::v4(0), 0};
+    for (bool listener_bit : {false, true}) {
+      const Endpoint at{server, server_ports.next(listener_bit)};
+      fds.push_back(testing::tcp_listen(at));
+      const int listener = fds.back().get();
+      autobound[k("tcp", "LISTEN", at, any)] = false;
+      for (bool client_bit : {false, true}) {
+        const Endpoint from{client, client_ports.next(client_bit)};
+        fds.push_back(testing::tcp_connect(at, &from));
+        fds.push_back(testing::tcp_accept(listener));
+        autobound[k("tcp", "ESTAB", from, at)] = false;
+        autobound[k("tcp", "ESTAB", at, from)] = true;
+      }
+      for (int i = 0; i < 4; ++i) {
+        Endpoint from_auto{client, 0};
+        fds.push_back(testing::tcp_connect(at, &from_auto));
+        const Endpoint local = testing::local_of(fds.back().get());
+        fds.push_back(testing::tcp_accept(listener));
+        autobound[k("tcp", "ESTAB", local, at)] = true;
+        autobound[k("tcp", "ESTAB", at, local)] = true;
+      }
+    }
+  }
+  bool mine(const Endpoint& local, const Endpoint& remote) const {
+    return local.address == server || local.address == client || remote.address == server ||
+           remote.address == client;
+  }
+};
+
+// The split's two halves through the public source: every socket once, with the
+// bit the kernel knows, for both parities of bound and of autobound sockets.
+TEST(SocketSourceTest, SplitHalvesGiveEveryAutoboundBit) {
+  auto source = open_netlink_source();
+  ASSERT_TRUE(source) << source.error().what();
+  ParityScene scene(160);
+  std::map<std::string, bool> seen;
+  std::set<std::pair<bool, bool>> kinds;  // (parity, autobound) covered
+  SocketQuery q;
+  q.transports = {Transport::kTcp};
+  for (const auto& r : dump(**source, q)) {
+    if (!scene.mine(r.local, r.remote)) continue;
+    const std::string key = testing::key_of(r);
+    ASSERT_TRUE(r.autobound.has_value()) << key;
+    EXPECT_TRUE(seen.emplace(key, *r.autobound).second) << "twice: " << key;
+    kinds.insert({host_detail::split_parity(r.local.port, r.remote.port), *r.autobound});
+  }
+  EXPECT_EQ(seen, scene.autobound);
+  EXPECT_EQ(kinds.size(), 4u) << "the scene must hold every (parity, autobound) pair";
+}
+
+// One raw SOCK_DIAG_BY_FAMILY dump of IPv4 TCP with `part`'s program: the
+// (local, remote) endpoints the kernel returned.
+std::vector<std::pair<Endpoint, Endpoint>> raw_dump(host_detail::DumpPart part) {
+  std::vector<std::pair<Endpoint, Endpoint>> out;
+  testing::Fd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  EXPECT_GE(nl.get(), 0);
+  const std::vector<inet_diag_bc_op> program = host_detail::diag_program(part);
+  const std::size_t bytes = program.size() * sizeof(inet_diag_bc_op);
+  std::vector<char> request(NLMSG_SPACE(sizeof(inet_diag_req_v2)) +
+                            (bytes ? NLA_HDRLEN + NLA_ALIGN(bytes) : 0));
+  auto* nlh = reinterpret_cast<nlmsghdr*>(request.data());
+  nlh->nlmsg_len = std::uint32_t(request.size());
+  nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = 1;
+  auto* req = reinterpret_cast<inet_diag_req_v2*>(NLMSG_DATA(nlh));
+  req->sdiag_family = AF_INET;
+  req->sdiag_protocol = IPPROTO_TCP;
+  req->idiag_states = kAllStates;
+  if (bytes) {  // kAll: no filter attribute at all
+    auto* attr = reinterpret_cast<nlattr*>(request.data() + NLMSG_SPACE(sizeof(inet_diag_req_v2)));
+    attr->nla_type = INET_DIAG_REQ_BYTECODE;
+    attr->nla_len = std::uint16_t(NLA_HDRLEN + bytes);
+    std::memcpy(reinterpret_cast<char*>(attr) + NLA_HDRLEN, program.data(), bytes);
+  }
+  EXPECT_EQ(::send(nl.get(), request.data(), request.size(), 0), ssize_t(request.size()));
+  std::vector<char> buf(64 * 1024);
+  for (int rounds = 0; rounds < 100000; ++rounds) {
+    const ssize_t n = ::recv(nl.get(), buf.data(), buf.size(), 0);
+    if (n <= 0) {
+      ADD_FAILURE() << "recv: " << std::strerror(errno);
+      return out;
+    }
+    int len = int(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
+         h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        ADD_FAILURE() << "the kernel refused the program: "
+                      << std::strerror(-static_cast<nlmsgerr*>(NLMSG_DATA(h))->error);
+        return out;
+      }
+      const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+      const auto* src = reinterpret_cast<const std::uint8_t*>(m->id.idiag_src);
+      const auto* dst = reinterpret_cast<const std::uint8_t*>(m->id.idiag_dst);
+      out.push_back({{IpAddress::v4_bytes(src), ntohs(m->id.idiag_sport)},
+                     {IpAddress::v4_bytes(dst), ntohs(m->id.idiag_dport)}});
+    }
+  }
+  ADD_FAILURE() << "dump did not end";
+  return out;
+}
+
+// The programs themselves, against the kernel's own one-test AUTO filter: the
+// two halves split our sockets with nothing lost or twice, and the bit each
+// half implies is the kernel's.
+TEST(SocketSourceTest, SplitProgramsAgreeWithTheKernelsAutoTest) {
+  using host_detail::DumpPart;
+  ParityScene scene(170);
+  auto keys = [&](DumpPart part) {
+    std::map<std::pair<std::string, std::string>, bool> out;
+    for (const auto& [l, r] : raw_dump(part)) {
+      if (scene.mine(l, r))
+        out[{l.to_string(), r.to_string()}] = host_detail::autobound_in(part, l.port, r.port);
+    }
+    return out;
+  };
+  const auto same = keys(DumpPart::kSame), differ = keys(DumpPart::kDiffer);
+  const auto all = keys(DumpPart::kAll), autos = keys(DumpPart::kAuto),
+             bound = keys(DumpPart::kNotAuto);
+  EXPECT_EQ(all.size(), scene.autobound.size());
+  EXPECT_EQ(same.size() + differ.size(), all.size());
+  EXPECT_EQ(autos.size() + bound.size(), all.size());
+  EXPECT_FALSE(same.empty());
+  EXPECT_FALSE(differ.empty());
+  for (const auto& [key, unused] : all) {
+    const bool in_same = same.count(key) != 0, in_differ = differ.count(key) != 0;
+    EXPECT_NE(in_same, in_differ) << key.first << " " << key.second;
+    const bool bit = in_same ? same.at(key) : differ.at(key);
+    EXPECT_EQ(bit, autos.count(key) != 0) << key.first << " " << key.second;
+  }
 }
 
 TEST(SocketSourceTest, KernelStateFilterAndFamilies) {
