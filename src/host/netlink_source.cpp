@@ -7,6 +7,7 @@
 // so the kernel's filling of messages, most of a dump's time, is shared by two
 // CPUs and nothing is held back.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
@@ -15,15 +16,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "host/diag_bytecode.hpp"
+#include "host/sockstat.hpp"
 #include "sockscope/socket_table.hpp"
 
 namespace sockscope {
@@ -69,6 +74,7 @@ class NetlinkSource final : public SocketSource {
   std::expected<DumpStats, Error> dump(const SocketQuery& query,
                                        const SocketSink& sink) override {
     DumpStats stats;
+    counts_ = side_ ? host_detail::read_socket_counts() : host_detail::SocketCounts{};
     for (Transport t : query.transports) {
       if (!has_ports(t)) continue;
       // TCP over both families in one walk of the kernel's hash tables: the
@@ -114,7 +120,12 @@ class NetlinkSource final : public SocketSource {
                                         const SocketSink& sink, DumpStats& stats) {
     const bool walks_table =
         t != Transport::kTcp || (query.states & ~state_bit(SocketState::kListen)) != 0;
-    if (side_ && walks_table && split_ok_) {
+    // Unknown counts as large: splitting a large dump matters more than a small one's cost.
+    const std::optional<std::size_t> known = t == Transport::kTcp   ? counts_.tcp
+                                             : t == Transport::kUdp ? counts_.udp
+                                                                    : std::optional<std::size_t>(0);
+    const std::size_t count = known.value_or(SIZE_MAX);
+    if (side_ && walks_table && split_ok_ && count >= host_detail::split_from_sockets) {
       const std::size_t before = stats.sockets;
       auto done = dump_split(t, family, query, sink, stats);
       if (done || stats.sockets != before || main_.refused != EINVAL) return done;
@@ -148,8 +159,12 @@ class NetlinkSource final : public SocketSource {
     stats.sockets += side_stats.sockets;
     stats.messages += side_stats.messages;
     if (!done) return done;
-    if (!side_done) main_.refused = side_->refused;
-    return side_done;
+    if (!side_done) {
+      main_.refused = side_->refused;
+      return side_done;
+    }
+    ++host_detail::split_dumps_done;
+    return {};
   }
 
   std::expected<void, Error> dump_one(Channel& ch, Transport transport, int family,
@@ -286,6 +301,7 @@ class NetlinkSource final : public SocketSource {
   std::uint64_t netns_;
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
   bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
+  host_detail::SocketCounts counts_;  // at the start of the current dump()
 };
 
 }  // namespace

@@ -2,8 +2,6 @@
 // no per-descriptor allocation; the inode index is built once, unsorted.
 #include "sockscope/process_owners.hpp"
 
-#include "host/bpf_iter.hpp"
-
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +13,9 @@
 #include <functional>
 #include <thread>
 #include <vector>
+
+#include "host/bpf_iter.hpp"
+#include "host/sockstat.hpp"
 
 namespace sockscope {
 namespace {
@@ -56,18 +57,7 @@ long number_of(const char* name) {
 // this network namespace's): the size the owner arrays will about reach, so
 // that they are allocated once (grown by doubling they were copied and touched
 // twice their memory). 0 when unknown.
-std::size_t sockets_in_use() {
-  const int fd = ::open("/proc/net/sockstat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[128];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  constexpr std::string_view kUsed = "sockets: used ";
-  if (std::string_view(buf, std::size_t(n)).substr(0, kUsed.size()) != kUsed) return 0;
-  return std::size_t(std::strtoull(buf + kUsed.size(), nullptr, 10));
-}
+std::size_t sockets_in_use() { return host_detail::read_socket_counts().all.value_or(0); }
 
 std::string read_comm(int proc_fd, long pid) {
   char path[40];

@@ -16,6 +16,7 @@
 
 #include "host/diag_bytecode.hpp"
 #include "host/loopback.hpp"
+#include "host/sockstat.hpp"
 #include "sockscope/socket_table.hpp"
 
 namespace sockscope {
@@ -208,6 +209,9 @@ TEST(SocketSourceTest, SplitHalvesGiveEveryAutoboundBit) {
   auto source = open_netlink_source();
   ASSERT_TRUE(source) << source.error().what();
   ParityScene scene(160);
+  // Split however few sockets this host has (the default waits for 2,000).
+  const std::size_t threshold = host_detail::split_from_sockets.exchange(0);
+  const std::size_t splits = host_detail::split_dumps_done;
   std::map<std::string, bool> seen;
   std::set<std::pair<bool, bool>> kinds;  // (parity, autobound) covered
   SocketQuery q;
@@ -219,8 +223,50 @@ TEST(SocketSourceTest, SplitHalvesGiveEveryAutoboundBit) {
     EXPECT_TRUE(seen.emplace(key, *r.autobound).second) << "twice: " << key;
     kinds.insert({host_detail::split_parity(r.local.port, r.remote.port), *r.autobound});
   }
+  host_detail::split_from_sockets = threshold;
+  EXPECT_GT(host_detail::split_dumps_done, splits) << "the dump was not split";
   EXPECT_EQ(seen, scene.autobound);
   EXPECT_EQ(kinds.size(), 4u) << "the scene must hold every (parity, autobound) pair";
+}
+
+TEST(SocketSourceTest, SockstatFieldsAndCounts) {
+  using host_detail::sockstat_field;
+  const std::string_view text =
+      "sockets: used 20136\nTCP: inuse 20003 orphan 2 tw 30 alloc 20009 mem 3\n"
+      "UDP: inuse 3 mem 2\nUDPLITE: inuse 0\n";
+  EXPECT_EQ(sockstat_field(text, "sockets:", "used "), 20136u);
+  EXPECT_EQ(sockstat_field(text, "TCP:", " inuse "), 20003u);
+  EXPECT_EQ(sockstat_field(text, "TCP:", " tw "), 30u);
+  EXPECT_EQ(sockstat_field(text, "UDP:", " inuse "), 3u);  // not UDPLITE's line
+  EXPECT_EQ(sockstat_field(text, "RAW:", " inuse "), std::nullopt);
+  EXPECT_EQ(sockstat_field(text, "TCP:", " nothere "), std::nullopt);
+  EXPECT_EQ(sockstat_field("TCP: inuse x\n", "TCP:", " inuse "), std::nullopt);
+  // The kernel's counters cover at least the sockets this test holds open.
+  ParityScene scene(190);
+  const auto counts = host_detail::read_socket_counts();
+  ASSERT_TRUE(counts.tcp && counts.udp && counts.all);
+  EXPECT_GE(*counts.tcp, scene.autobound.size());
+  EXPECT_GE(*counts.all, scene.fds.size());  // struct sockets: every descriptor we hold
+}
+
+// A quiet host's dump stays on one thread (AUTO, then NOT AUTO) with the same bits.
+TEST(SocketSourceTest, SmallDumpsStayOnOneThreadWithTheSameBits) {
+  auto source = open_netlink_source();
+  ASSERT_TRUE(source) << source.error().what();
+  ParityScene scene(180);
+  const std::size_t threshold = host_detail::split_from_sockets.exchange(SIZE_MAX);
+  const std::size_t splits = host_detail::split_dumps_done;
+  std::map<std::string, bool> seen;
+  SocketQuery q;
+  q.transports = {Transport::kTcp};
+  for (const auto& r : dump(**source, q)) {
+    if (!scene.mine(r.local, r.remote)) continue;
+    ASSERT_TRUE(r.autobound.has_value()) << testing::key_of(r);
+    seen[testing::key_of(r)] = *r.autobound;
+  }
+  host_detail::split_from_sockets = threshold;
+  EXPECT_EQ(host_detail::split_dumps_done, splits);
+  EXPECT_EQ(seen, scene.autobound);
 }
 
 // One raw SOCK_DIAG_BY_FAMILY dump of IPv4 TCP with `part`'s program: the
