@@ -405,6 +405,10 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
 void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
   sub->add_flag("--tcp,-t", o.tcp, "TCP sockets");
   sub->add_flag("--udp,-u", o.udp, "UDP sockets");
+  sub->add_flag("--sctp,-S", o.sctp,
+                "SCTP sockets, where the kernel has sctp_diag (a warning says when not)");
+  sub->add_flag("--dccp,-d", o.dccp,
+                "DCCP sockets, where the kernel still has DCCP (removed in Linux 6.16)");
   if (!listen_cmd) {
     sub->add_option("--state", o.states, "only this state (repeatable): established, listen, "
                                          "time-wait, syn-sent, syn-recv, close-wait, unconn, ...")

@@ -52,10 +52,12 @@ bool HostFilter::matches(HostScan& scan, const HostRow& row) const {
 
 std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only) {
   HostFilter f;
-  if (o.tcp || o.udp) {
+  if (o.tcp || o.udp || o.sctp || o.dccp) {
     f.query.transports.clear();
     if (o.tcp) f.query.transports.push_back(Transport::kTcp);
     if (o.udp) f.query.transports.push_back(Transport::kUdp);
+    if (o.sctp) f.query.transports.push_back(Transport::kSctp);
+    if (o.dccp) f.query.transports.push_back(Transport::kDccp);
   }
   if (!o.states.empty()) {
     f.query.states = 0;

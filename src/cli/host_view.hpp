@@ -79,7 +79,7 @@ class HostScan {
 
 // The options of `sockets` and `listen` as CLI11 fills them.
 struct HostOptions {
-  bool tcp = false, udp = false, listening = false, processes = false;
+  bool tcp = false, udp = false, sctp = false, dccp = false, listening = false, processes = false;
   bool all_netns = false, ephemeral_names = false;
   std::vector<std::string> states;
   int port = -1;

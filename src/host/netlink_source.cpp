@@ -125,17 +125,21 @@ class NetlinkSource final : public SocketSource {
                                              : t == Transport::kUdp ? counts_.udp
                                                                     : std::optional<std::size_t>(0);
     const std::size_t count = known.value_or(SIZE_MAX);
-    if (side_ && walks_table && split_ok_ && count >= host_detail::split_from_sockets) {
+    if (side_ && walks_table && split_ok_ && t != Transport::kSctp &&
+        count >= host_detail::split_from_sockets) {
       const std::size_t before = stats.sockets;
       auto done = dump_split(t, family, query, sink, stats);
       if (done || stats.sockets != before || main_.refused != EINVAL) return done;
       // A kernel whose audit refuses the split programs: the plain halves from now on.
       split_ok_ = false;
     }
+    // sctp_diag runs no filter bytecode (net/sctp/diag.c filters by family only):
+    // each filtered request would return every socket, so one request, no bit.
+    const bool filters = t != Transport::kSctp;
     const DumpPart halves[2] = {DumpPart::kAuto, DumpPart::kNotAuto};
     const DumpPart all[1] = {DumpPart::kAll};
-    for (DumpPart part :
-         query.autobound ? std::span<const DumpPart>(halves) : std::span<const DumpPart>(all)) {
+    for (DumpPart part : query.autobound&& filters ? std::span<const DumpPart>(halves)
+                                                   : std::span<const DumpPart>(all)) {
       auto done = dump_one(main_, t, family, query, part, sink, stats, nullptr);
       if (!done) return done;
     }

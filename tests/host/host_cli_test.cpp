@@ -2,19 +2,19 @@
 // own loopback addresses, against `ss` run at the same moment, plus network
 // namespaces, an unprivileged run, --watch and churn.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "host/loopback.hpp"
 #include "support/run_command.hpp"
@@ -209,6 +209,30 @@ TEST(HostCliTest, TableAndErrors) {
   EXPECT_NE(r.err.find("--local '300.1.1.1'"), std::string::npos) << r.err;
   r = run_sockscope({"sockets", "--group", "nope"});
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// SCTP and DCCP: listed where the kernel answers for them, otherwise a warning
+// names the protocol the kernel did not answer for, and ss lists none either.
+TEST(HostCliTest, SctpAndDccpAreListedOrSaidMissing) {
+  auto r = run_sockscope({"sockets", "--sctp", "--dccp", "--json"});
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.exit_code << " " << r.err;
+  const auto lines = json_lines(r.out);
+  for (const auto& j : lines)
+    EXPECT_TRUE(j["transport"] == "sctp" || j["transport"] == "dccp") << j;
+  EXPECT_EQ(r.exit_code, lines.empty() ? 1 : 0);
+  const struct {
+    std::string name, protocol, ss_flag;
+  } kinds[] = {{"sctp", "132", "-S"}, {"dccp", "33", "-d"}};
+  for (const auto& k : kinds) {
+    const bool listed = std::any_of(lines.begin(), lines.end(),
+                                    [&](const json& j) { return j["transport"] == k.name; });
+    const bool said = r.err.find("IP protocol " + k.protocol) != std::string::npos;
+    EXPECT_TRUE(listed || said) << k.name << ": neither rows nor a warning\n" << r.err;
+    if (said) {
+      auto ss = run_command({"/bin/sh", "-c", "ss -Han " + k.ss_flag + " 2>/dev/null"});
+      EXPECT_TRUE(testing::lines(ss.out).empty()) << k.name << ": ss lists\n" << ss.out;
+    }
+  }
 }
 
 TEST(HostCliTest, OverviewCountsOurService) {
