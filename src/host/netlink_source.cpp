@@ -7,7 +7,6 @@
 // so the kernel's filling of messages, most of a dump's time, is shared by two
 // CPUs and nothing is held back.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
@@ -74,7 +73,7 @@ class NetlinkSource final : public SocketSource {
   std::expected<DumpStats, Error> dump(const SocketQuery& query,
                                        const SocketSink& sink) override {
     DumpStats stats;
-    counts_ = side_ ? host_detail::read_socket_counts() : host_detail::SocketCounts{};
+    counts_.reset();  // read when a request could be split, once per dump()
     for (Transport t : query.transports) {
       if (!has_ports(t)) continue;
       // TCP over both families in one walk of the kernel's hash tables: the
@@ -118,32 +117,37 @@ class NetlinkSource final : public SocketSource {
   // autobound halves one after the other. The first failure ends it.
   std::expected<void, Error> dump_parts(Transport t, int family, const SocketQuery& query,
                                         const SocketSink& sink, DumpStats& stats) {
+    // sctp_diag runs no filter bytecode (net/sctp/diag.c filters by family only):
+    // each filtered request would return every socket, so one request, no bit.
+    const bool filters = t != Transport::kSctp;
     const bool walks_table =
         t != Transport::kTcp || (query.states & ~state_bit(SocketState::kListen)) != 0;
-    // Unknown counts as large: splitting a large dump matters more than a small one's cost.
-    const std::optional<std::size_t> known = t == Transport::kTcp   ? counts_.tcp
-                                             : t == Transport::kUdp ? counts_.udp
-                                                                    : std::optional<std::size_t>(0);
-    const std::size_t count = known.value_or(SIZE_MAX);
-    if (side_ && walks_table && split_ok_ && t != Transport::kSctp &&
-        count >= host_detail::split_from_sockets) {
+    if (side_ && filters && walks_table && split_ok_ &&
+        sockets_of(t) >= host_detail::split_from_sockets) {
       const std::size_t before = stats.sockets;
       auto done = dump_split(t, family, query, sink, stats);
       if (done || stats.sockets != before || main_.refused != EINVAL) return done;
       // A kernel whose audit refuses the split programs: the plain halves from now on.
       split_ok_ = false;
     }
-    // sctp_diag runs no filter bytecode (net/sctp/diag.c filters by family only):
-    // each filtered request would return every socket, so one request, no bit.
-    const bool filters = t != Transport::kSctp;
     const DumpPart halves[2] = {DumpPart::kAuto, DumpPart::kNotAuto};
     const DumpPart all[1] = {DumpPart::kAll};
-    for (DumpPart part : query.autobound&& filters ? std::span<const DumpPart>(halves)
-                                                   : std::span<const DumpPart>(all)) {
+    const bool learn_bit = query.autobound && filters;
+    for (DumpPart part :
+         learn_bit ? std::span<const DumpPart>(halves) : std::span<const DumpPart>(all)) {
       auto done = dump_one(main_, t, family, query, part, sink, stats, nullptr);
       if (!done) return done;
     }
     return {};
+  }
+
+  // This namespace's sockets of `t` by the kernel's counters; unknown counts as
+  // large (splitting a large dump matters more than a small one's cost).
+  std::size_t sockets_of(Transport t) {
+    if (t != Transport::kTcp && t != Transport::kUdp) return 0;  // DCCP: few, if any
+    if (!counts_) counts_ = host_detail::read_socket_counts();
+    const auto& n = t == Transport::kTcp ? counts_->tcp : counts_->udp;
+    return n.value_or(SIZE_MAX);
   }
 
   // Half "differ" on a thread and the side socket, half "same" here; each
@@ -305,7 +309,7 @@ class NetlinkSource final : public SocketSource {
   std::uint64_t netns_;
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
   bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
-  host_detail::SocketCounts counts_;  // at the start of the current dump()
+  std::optional<host_detail::SocketCounts> counts_;  // this dump()'s, once read
 };
 
 }  // namespace
