@@ -1,10 +1,13 @@
 // sockscope/ephemeral.hpp: ephemeral-port use per destination, by the kernel's rules.
 //
-//   auto settings = EphemeralSettings::read();           // this network namespace
-//   std::vector<PortUse> uses = ...;                     // from the host socket table
-//   EphemeralReport r = analyze_ephemeral(uses, *settings);
-//   r.destinations[0].utilization();                     // the fullest destination
-//   r.bind_pool.free();                                  // what bind(port 0) has left
+//   auto scan = sockscope::scan_ephemeral();              // this network namespace, all at once
+//   scan->report.destinations[0].utilization();           // the fullest destination
+//   scan->report.bind_pool.free();                        // what bind(port 0) has left
+//   auto owners = sockscope::ProcessOwners::scan();
+//   processes_of(scan->report.destinations[0], owners);   // who holds its ports, most first
+//
+//   // Or from sockets already at hand:
+//   EphemeralReport r = analyze_ephemeral(records, *EphemeralSettings::read());
 //
 // Why per destination: connect() on an unbound TCP socket may reuse a local port
 // as long as the whole socket pair stays unique (RFC 6056 algorithm 4 in
@@ -28,6 +31,8 @@
 #include "sockscope/endpoint.hpp"
 #include "sockscope/error.hpp"
 #include "sockscope/port.hpp"
+#include "sockscope/process_owners.hpp"
+#include "sockscope/socket_table.hpp"
 #include "sockscope/transport.hpp"
 
 namespace sockscope {
@@ -60,6 +65,10 @@ struct PortUse {
   // when the source cannot tell (e.g. /proc text).
   std::optional<bool> autobound;
   std::uint64_t inode = 0;  // for owner lookup; 0 for TIME_WAIT
+
+  // A kernel socket record as the analysis needs it. Request sockets (SYN-RECV)
+  // sit on their listener's port: not the kernel's choice, whatever the source says.
+  static PortUse of(const SocketRecord& record);
 };
 
 struct DestinationUsage {
@@ -97,5 +106,27 @@ struct EphemeralReport {
 EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
                                   const EphemeralSettings& settings,
                                   std::size_t keep_inodes = 20);
+EphemeralReport analyze_ephemeral(std::span<const SocketRecord> sockets,
+                                  const EphemeralSettings& settings,
+                                  std::size_t keep_inodes = 20);
+
+struct EphemeralScan {
+  EphemeralReport report;
+  std::string source;  // the socket source's name ("netlink", "/proc/net")
+};
+// Reads this namespace's settings and TCP and UDP sockets (streamed, no socket
+// table kept) and analyses them. Netlink refused: /proc/net, said through `report`.
+std::expected<EphemeralScan, Error> scan_ephemeral(std::size_t keep_inodes = 20,
+                                                   const ReportFn& report = {});
+
+// A process holding some of a destination's ports.
+struct ProcessShare {
+  int pid = 0;
+  std::string command;
+  std::uint32_t sockets = 0;  // of the destination's sockets
+};
+// The processes behind a destination's listed inodes, most sockets first (then by pid).
+std::vector<ProcessShare> processes_of(const DestinationUsage& destination,
+                                       const ProcessOwners& owners);
 
 }  // namespace sockscope

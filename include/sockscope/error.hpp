@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,9 @@ struct Error {
   static Error os(std::string what, int err);
 };
 
-using ParseError = Error;
+// How long-running work tells its caller about a problem that did not stop it
+// ("network namespace blue skipped: ..."): a warning, or an error about one part.
+enum class Severity : std::uint8_t { kWarning, kError };
+using ReportFn = std::function<void(Severity, const std::string& message)>;
 
 }  // namespace sockscope

@@ -2,8 +2,8 @@
 // demultiplexed into conversations by socket pair.
 //
 // Records go out as they end for --json/--csv/--zeek (streaming, bounded memory, on a
-// thread of their own: capture_stream.hpp) unless --sort is given; the table and the
-// --by aggregations collect, then sort (capture_rows.hpp). The summary (packets,
+// thread of their own: output/conversation_stream.hpp) unless --sort is given; the
+// table and the --by aggregations collect, then sort. The summary (packets,
 // conversations by transport, undecodable packets by reason, early evictions) ends
 // the table on stdout and goes to stderr for the machine formats.
 #include <fmt/format.h>
@@ -13,17 +13,15 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <map>
 #include <optional>
-#include <set>
 
-#include "cli/capture_rows.hpp"
-#include "cli/capture_stream.hpp"
 #include "cli/context.hpp"
+#include "output/conversation_rows.hpp"
+#include "output/conversation_stream.hpp"
+#include "output/kinds/capture.hpp"
 #include "sockscope/capture.hpp"
-#include "sockscope/capture_live.hpp"
-#include "sockscope/capture_reader.hpp"
-#include "sockscope/registry.hpp"
+#include "sockscope/capture_input.hpp"
+#include "sockscope/conversations.hpp"
 
 namespace sockscope::cli {
 namespace {
@@ -37,109 +35,11 @@ struct Options {
   std::string sort = "bytes";
   bool sort_given = false;  // machine formats are sorted only when asked
   std::string by;
-  bool zeek = false;
   bool sample = false;
   double timeout = 60;
   double close_delay = 5;
   std::size_t max_conversations = 0;
 };
-
-// --by service|server|client: one row per group.
-struct Group {
-  std::string transport, key, service;
-  std::uint64_t conversations = 0, packets = 0, bytes = 0;
-  std::set<std::string> peers;  // distinct client hosts (server, service) or servers
-  std::set<Port> client_ports;  // --by client: distinct source ports
-};
-
-int render_groups(Context& ctx, const Conversations& v, const std::string& by,
-                  const std::string& sort) {
-  std::map<std::pair<std::string, std::string>, Group> groups;
-  for (const auto& c : v) {
-    std::string key;
-    const std::string transport(to_string(c.pair.transport));
-    const std::string service(service_of(ctx.registry(), c));
-    if (by == "service") {
-      key = service.empty() ? fmt::format("port {}", c.pair.second.port) : service;
-      if (!has_ports(c.pair.transport)) key = "-";
-    } else if (by == "server") {
-      key = c.pair.second.to_string();
-    } else {
-      key = c.pair.first.address.to_string();
-    }
-    // A client host's conversations over every transport form one group.
-    Group& g = groups[{by == "client" ? std::string() : transport, key}];
-    if (g.transport.find(transport) == std::string::npos) {
-      g.transport += (g.transport.empty() ? "" : ",") + transport;
-    }
-    g.key = key;
-    g.service = service;
-    ++g.conversations;
-    g.packets += c.packets();
-    g.bytes += c.ip_bytes();
-    if (by == "client") {
-      g.peers.insert(c.pair.second.to_string());
-      g.client_ports.insert(c.pair.first.port);
-    } else {
-      g.peers.insert(c.pair.first.address.to_string());
-    }
-  }
-  std::vector<Group> rows;
-  for (auto& [k, g] : groups) rows.push_back(std::move(g));
-  std::stable_sort(rows.begin(), rows.end(), [&](const Group& a, const Group& b) {
-    if (sort == "packets") return a.packets > b.packets;
-    if (sort == "conversations") return a.conversations > b.conversations;
-    return a.bytes > b.bytes;
-  });
-  const std::string key_name = by == "service" ? "service" : by == "server" ? "server" : "client";
-  const std::string peer_name = by == "client" ? "servers" : "client_hosts";
-  if (ctx.format == Format::kJson) {
-    for (const auto& g : rows) {
-      JsonWriter j(ctx.out.buffer());
-      j.begin_object().str("transport", g.transport).str(key_name, g.key);
-      if (by == "server") {
-        if (g.service.empty()) {
-          j.null("service");
-        } else {
-          j.str("service", g.service);
-        }
-      }
-      j.num("conversations", g.conversations).num("packets", g.packets).num("bytes", g.bytes);
-      j.num(peer_name, std::uint64_t(g.peers.size()));
-      if (by == "client") j.num("client_ports", std::uint64_t(g.client_ports.size()));
-      j.end_object().end_line();
-    }
-    return kExitOk;
-  }
-  std::vector<std::string> headers = {"TRANSPORT", key_name == "service"  ? "SERVICE"
-                                                   : key_name == "server" ? "SERVER"
-                                                                          : "CLIENT"};
-  if (by == "server") headers.push_back("SERVICE");
-  for (const char* h : {"CONVERSATIONS", "PACKETS", "BYTES"}) headers.push_back(h);
-  headers.push_back(by == "client" ? "SERVERS" : "CLIENT HOSTS");
-  if (by == "client") headers.push_back("CLIENT PORTS");
-  std::vector<bool> right(headers.size(), true);
-  right[0] = right[1] = false;
-  if (by == "server") right[2] = false;
-  Table table(headers, right);
-  for (const auto& g : rows) {
-    std::vector<std::string> cells = {g.transport, g.key};
-    if (by == "server") cells.push_back(g.service.empty() ? "-" : g.service);
-    cells.push_back(std::to_string(g.conversations));
-    cells.push_back(std::to_string(g.packets));
-    cells.push_back(ctx.format == Format::kCsv ? std::to_string(g.bytes)
-                                               : std::string(bytes_text(g.bytes)));
-    cells.push_back(std::to_string(g.peers.size()));
-    if (by == "client") cells.push_back(std::to_string(g.client_ports.size()));
-    table.add_row(std::move(cells));
-  }
-  if (ctx.format == Format::kCsv) {
-    table.render_csv(ctx.out.buffer());
-  } else {
-    table.render(ctx.out.buffer(), ctx.style);
-  }
-  return kExitOk;
-}
 
 std::string summary_text(const CaptureStats& stats, const ConversationTable& table) {
   std::string s = fmt::format("{} packets, {} conversations", stats.packets, table.emitted());
@@ -215,12 +115,14 @@ std::optional<std::string> find_sample() {
   return std::nullopt;
 }
 
-PcapSource* g_live = nullptr;
+CaptureInput* g_input = nullptr;
 extern "C" void stop_live(int) {
-  if (g_live) g_live->stop();
+  if (g_input) g_input->stop();
 }
 
-int run_conversations(Context& ctx, Options& o) {
+// Checks the options; fills `order`, `by` and the table's options. Exit code or 0.
+int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optional<GroupBy>& by,
+                  ConversationOptions& options) {
   if (o.sample) {
     auto sample = find_sample();
     if (!sample) {
@@ -244,21 +146,21 @@ int run_conversations(Context& ctx, Options& o) {
     ctx.error("give capture files or --interface, not both");
     return kExitUsage;
   }
-  if (!o.by.empty() && o.by != "service" && o.by != "server" && o.by != "client") {
-    ctx.error("--by '" + o.by + "': want service, server or client");
-    return kExitUsage;
+  if (!o.by.empty()) {
+    auto b = parse_group_by(o.by);
+    if (!b) {
+      ctx.error("--by '" + o.by + "': want service, server or client");
+      return kExitUsage;
+    }
+    by = *b;
   }
-  static const std::set<std::string> kSorts = {"bytes", "packets", "duration", "first",
-                                               "conversations"};
-  if (!kSorts.count(o.sort) || (o.sort == "conversations" && o.by.empty())) {
+  auto sort = parse_conversation_order(o.sort);
+  if (!sort || (*sort == ConversationOrder::kConversations && !by)) {
     ctx.error("--sort '" + o.sort + "': want bytes, packets, duration or first" +
-              (o.by.empty() ? "" : " (or conversations with --by)"));
+              (by ? " (or conversations with --by)" : ""));
     return kExitUsage;
   }
-  if (o.zeek && (ctx.format != Format::kTable || !o.by.empty())) {
-    ctx.error("--zeek is an output format of its own: leave out --json, --csv and --by");
-    return kExitUsage;
-  }
+  order = *sort;
   if (!(o.timeout > 0)) {
     ctx.error("--timeout must be a positive number of seconds");
     return kExitUsage;
@@ -267,8 +169,6 @@ int run_conversations(Context& ctx, Options& o) {
     ctx.error("--close-delay must be a positive number of seconds");
     return kExitUsage;
   }
-
-  ConversationOptions options;
   options.idle_timeout_ns = std::uint64_t(o.timeout * 1e9);
   options.tcp_close_delay_ns = std::uint64_t(o.close_delay * 1e9);
   if (o.max_conversations) {
@@ -281,19 +181,81 @@ int run_conversations(Context& ctx, Options& o) {
           std::size_t(pages) * std::size_t(page) / 4 / ConversationTable::bytes_per_conversation();
     }
   }
+  return 0;
+}
 
-  const bool machine = ctx.format == Format::kJson || ctx.format == Format::kCsv || o.zeek;
-  const bool streaming = o.by.empty() && machine && !o.sort_given;
-  const RowStream::Row row = o.zeek                         ? zeek_row
-                             : ctx.format == Format::kJson ? json_row
-                                                           : csv_row;
-  const Registry& registry = ctx.registry();  // loaded here, before any thread reads it
-  if (o.zeek) zeek_header(ctx.out.buffer());
-  if (o.by.empty() && ctx.format == Format::kCsv) ctx.out.append(kCsvHeader);
+// Packets from the interface or every file into `table`. Failures are reported as
+// they happen; returns the exit code when nothing could be read, else 0.
+int read_inputs(Context& ctx, const Options& o, ConversationTable& table, CaptureStats& stats) {
+  int failures = 0, exit_on_failure = kExitRuntime;
+  auto read_one = [&](std::expected<std::unique_ptr<CaptureInput>, Error> input) {
+    if (!input) {
+      ctx.error(input.error().what());
+      ++failures;
+      if (exit_code_of(input.error()) == kExitUsage) exit_on_failure = kExitUsage;
+      return input.error().code == Error::Code::kBadSyntax;  // a bad filter ends the run
+    }
+    CaptureInput& in = **input;
+    Progress progress(in.name(), in.size());
+    if (in.live()) {
+      g_input = &in;
+      std::signal(SIGINT, stop_live);
+      std::signal(SIGTERM, stop_live);
+    }
+    in.read(table, stats, [&](std::uint64_t done) { progress.update(done); });
+    if (in.live()) {
+      g_input = nullptr;
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
+    }
+    if (in.error()) {
+      ctx.error(in.error()->what() + (in.live() ? "" : " (results so far are kept)"));
+      ++failures;
+    }
+    if (auto drops = in.kernel_drops(); drops && *drops) {
+      ctx.warn(fmt::format("the kernel dropped {} packets", *drops));
+    }
+    return false;
+  };
+  if (!o.interface.empty()) {
+    const LiveOptions live{.interface = o.interface,
+                           .filter = o.filter,
+                           .max_packets = o.count,
+                           .max_seconds = o.seconds};
+    if (read_one(CaptureInput::open_interface(live))) return kExitUsage;
+  }
+  for (const auto& file : o.files) {
+    if (read_one(CaptureInput::open_file(file, o.filter))) return kExitUsage;
+  }
+  table.finish();
+  // Nothing could be read: the errors said why.
+  return failures && stats.packets == 0 ? exit_on_failure : 0;
+}
+
+output::ConversationEncoder encoder_for(Format format) {
+  switch (format) {
+    case Format::kJson: return output::conversation_json;
+    case Format::kCsv: return output::conversation_csv;
+    default: return output::conversation_zeek;
+  }
+}
+
+int run_conversations(Context& ctx, Options& o) {
+  ConversationOrder order = ConversationOrder::kBytes;
+  std::optional<GroupBy> by;
+  ConversationOptions options;
+  if (const int bad = check_options(ctx, o, order, by, options)) return bad;
+  // Rows are formatted on other threads: a naming without a cache.
+  const Naming& naming = ctx.naming({.cache = false});
+  const bool streaming = !by && !ctx.human() && !o.sort_given;
+  const output::RecordKind& kind =
+      ctx.format == Format::kZeek ? output::kZeekConnKind : output::kConversationKind;
+  auto out = ctx.writer({by ? &output::group_kind(*by) : &kind});
+  if (!by) out.begin();  // the header before rows formatted elsewhere
   ctx.out.flush();
-  Conversations collected;
-  std::optional<RowStream> stream;
-  if (streaming) stream.emplace(registry, row);
+  ConversationStore collected;
+  std::optional<output::RowStream> stream;
+  if (streaming) stream.emplace(naming, encoder_for(ctx.format));
   ConversationTable table(options, [&](const Conversation& c) {
     if (stream) {
       stream->push(c);
@@ -301,97 +263,32 @@ int run_conversations(Context& ctx, Options& o) {
       collected.push_back(c);
     }
   });
-
   CaptureStats stats;
-  int failures = 0;
-  int exit_on_failure = kExitRuntime;
-  if (!o.interface.empty()) {
-    LiveOptions live{.interface = o.interface,
-                     .filter = o.filter,
-                     .max_packets = o.count,
-                     .max_seconds = o.seconds};
-    auto source = PcapSource::open_live(live);
-    if (!source) {
-      ctx.error(source.error().what());
-      return source.error().code == Error::Code::kBadSyntax ? kExitUsage : kExitRuntime;
-    }
-    g_live = source->get();
-    std::signal(SIGINT, stop_live);
-    std::signal(SIGTERM, stop_live);
-    read_pcap(**source, table, stats);
-    g_live = nullptr;
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    if ((*source)->error()) {
-      ctx.error((*source)->error()->what());
-      ++failures;
-    }
-    if (auto drops = (*source)->kernel_drops(); drops && *drops) {
-      ctx.warn(fmt::format("the kernel dropped {} packets", *drops));
-    }
+  if (const int failed = read_inputs(ctx, o, table, stats)) {
+    if (stream) stream->finish();
+    return failed;
   }
-  for (const auto& file : o.files) {
-    // Our reader first (fast); libpcap for filters and for formats ours declines.
-    if (o.filter.empty()) {
-      auto reader = CaptureReader::open(file);
-      if (reader) {
-        Progress progress((*reader)->name(), (*reader)->size());
-        read_capture(**reader, table, stats, [&](std::uint64_t done) { progress.update(done); });
-        if ((*reader)->error()) {
-          ctx.error((*reader)->error()->what() + " (results so far are kept)");
-          ++failures;
-        }
-        continue;
-      }
-      if (reader.error().code != Error::Code::kUnsupported) {
-        ctx.error(reader.error().what());
-        ++failures;
-        if (reader.error().code == Error::Code::kEmpty ||
-            reader.error().code == Error::Code::kTruncated) {
-          exit_on_failure = kExitUsage;
-        }
-        continue;
-      }
-    }
-    auto source = PcapSource::open_file(file, o.filter);
-    if (!source) {
-      ctx.error(source.error().what());
-      ++failures;
-      if (source.error().code == Error::Code::kBadSyntax) return kExitUsage;
-      exit_on_failure = kExitUsage;
-      continue;
-    }
-    read_pcap(**source, table, stats);
-    if ((*source)->error()) {
-      ctx.error((*source)->error()->what() + " (results so far are kept)");
-      ++failures;
-    }
-  }
-  table.finish();
-  if (failures && stats.packets == 0) {  // nothing could be read: the errors said why
-    ctx.out.flush();
-    return exit_on_failure;
-  }
-
   if (stream) stream->finish();
-  if (!o.by.empty()) {
-    render_groups(ctx, collected, o.by, o.sort);
-  } else if (!streaming && machine) {
-    for (const Conversation* c : sorted_conversations(collected, o.sort)) {
-      row(ctx.out.buffer(), *c, service_of(registry, *c));
+  if (by) {
+    for (const auto& g : group_conversations(collected, *by, naming, order)) {
+      out.write(output::group_kind(*by), g);
+    }
+  } else if (!streaming && !ctx.human()) {
+    const auto encode = encoder_for(ctx.format);
+    for (const Conversation* c : sorted(collected, order)) {
+      encode(ctx.out.buffer(), *c, output::service_name(naming, *c));
       ctx.out.maybe_flush();
     }
   } else if (!streaming) {
-    render_table(ctx.out, registry, collected, o.sort, ctx.style.bold(), ctx.style.reset());
+    output::render_conversation_table(ctx.out, naming, collected, order, ctx.style);
   }
-  if (o.zeek) zeek_footer(ctx.out.buffer());
+  out.finish();
   const std::string summary = summary_text(stats, table);
-  if (ctx.format == Format::kTable && !o.zeek) {
+  if (ctx.human()) {
     fmt::format_to(fmt::appender(ctx.out.buffer()), "{}{}{}\n", ctx.style.dim(), summary,
                    ctx.style.reset());
     ctx.out.flush();
   } else {
-    ctx.out.flush();
     std::fprintf(stderr, "sockscope: %s\n", summary.c_str());
   }
   return table.emitted() == 0 ? kExitNotFound : kExitOk;
@@ -431,7 +328,6 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
                   "per client host)")
       ->type_name("WHAT")
       ->transform(keep_literal());
-  sub->add_flag("--zeek", o->zeek, "Zeek conn.log (TSV with Zeek's header, for zeek-cut)");
   sub->add_option("--timeout", o->timeout,
                   "seconds of silence that end a UDP/ICMP/SCTP conversation (default 60)")
       ->type_name("SECONDS");

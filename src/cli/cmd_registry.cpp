@@ -8,6 +8,8 @@
 #include <algorithm>
 
 #include "cli/context.hpp"
+#include "output/kinds/registry.hpp"
+#include "output/text.hpp"
 #include "sockscope/registry.hpp"
 
 namespace sockscope::cli {
@@ -42,94 +44,44 @@ std::expected<PortQuery, Error> parse_port_query(const std::string& text) {
   return q;
 }
 
-// Collects rows, then renders them as a table (with a SOURCE column only when
-// a local label is among them) or CSV; JSON rows are written as they come.
+// The rows of one registry command: assignments (every format) and ports without
+// a name (records in machine formats; lines for people). Lines for people come after
+// the table; `no_match` lines also reach JSON and CSV users, on stderr.
 class Rows {
  public:
-  explicit Rows(Context& ctx) : ctx_(ctx), host_(ctx.host_range()) {}
+  explicit Rows(Context& ctx)
+      : ctx_(ctx), host_(ctx.host_range()), out_(ctx.writer({&output::kAssignmentKind})) {}
 
   // `port`: the single port asked about, for the `ephemeral` field.
   void add(const Service& s, std::string_view query, std::optional<SearchRank> rank = {},
            std::optional<Port> port = {}) {
-    if (ctx_.format == Format::kJson) {
-      JsonWriter j(ctx_.out.buffer());
-      j.begin_object()
-          .str("query", query)
-          .num("port", unsigned{s.ports.first})
-          .num("last_port", unsigned{s.ports.last})
-          .str("transport", to_string(s.transport))
-          .str("name", s.name)
-          .str("description", s.description)
-          .str("group", to_string(group_of(s.ports.first)))
-          .str("reference", s.reference)
-          .str("alias_of", s.alias_of)
-          .str("source", s.source)
-          .str("status", to_string(PortStatus::kAssigned));
-      if (rank) j.str("match", to_string(*rank));
-      if (port && host_) j.boolean("ephemeral", host_->contains(*port));
-      j.end_object().end_line();
-      ctx_.out.maybe_flush();
-      return;
-    }
-    rows_.push_back(&s);
-    local_ = local_ || s.is_local();
+    output::AssignmentRow row{query, &s, nullptr, rank, std::nullopt};
+    if (port && host_) row.ephemeral = host_->contains(*port);
+    out_.write(output::kAssignmentKind, row);
+    ++rows_;
   }
 
-  // A port without a name: in JSON, a record with name null and the status.
+  // A port without a name: a record with name null and the status (machine formats).
   void status(const PortAnswer& a, std::string_view query) {
-    if (ctx_.format != Format::kJson) return;
-    JsonWriter j(ctx_.out.buffer());
-    j.begin_object()
-        .str("query", query)
-        .num("port", unsigned{a.port})
-        .num("last_port", unsigned{a.port})
-        .str("transport", to_string(a.transport))
-        .null("name")
-        .str("description", a.note)
-        .str("group", to_string(a.group))
-        .str("reference", a.note_reference)
-        .str("alias_of", "")
-        .str("source", "iana")
-        .str("status", to_string(a.status));
-    if (host_) j.boolean("ephemeral", host_->contains(a.port));
-    j.end_object().end_line();
+    if (ctx_.human()) return;
+    output::AssignmentRow row{query, nullptr, &a, std::nullopt, std::nullopt};
+    if (host_) row.ephemeral = host_->contains(a.port);
+    out_.write(output::kAssignmentKind, row);
   }
 
-  // A line for people after the table. `no_match` lines also reach JSON and CSV
-  // users, on stderr.
   void note(std::string line, bool no_match) { notes_.push_back({std::move(line), no_match}); }
 
-  void render() {
-    auto& buf = ctx_.out.buffer();
-    if (ctx_.format != Format::kTable) {
+  void finish() {
+    if (!ctx_.human()) {
+      out_.finish();
       for (const auto& n : notes_) {
         if (n.no_match) ctx_.error(n.text);
       }
-      if (ctx_.format == Format::kJson) return;
-    }
-    std::vector<std::string> headers = {"PORT",  "TRANSPORT",   "NAME",
-                                        "GROUP", "DESCRIPTION", "REFERENCE"};
-    if (local_) headers.push_back("SOURCE");
-    Table table(headers, {true, false, false, false, false, false, false});
-    for (const Service* s : rows_) {
-      std::string name(s->name);
-      if (s->is_alias()) name += fmt::format(" (alias of {})", s->alias_of);
-      std::vector<std::string> cells = {s->ports.to_string(),
-                                        std::string(to_string(s->transport)),
-                                        name,
-                                        std::string(to_string(group_of(s->ports.first))),
-                                        std::string(s->description),
-                                        std::string(s->reference)};
-      if (local_) cells.emplace_back(s->source);
-      table.add_row(std::move(cells));
-    }
-    if (ctx_.format == Format::kCsv) {
-      if (!table.empty()) table.render_csv(buf);
       return;
     }
-    if (!table.empty()) table.render(buf, ctx_.style);
-    if (!table.empty() && !notes_.empty()) buf.push_back('\n');
-    for (const auto& n : notes_) fmt::format_to(std::back_inserter(buf), "{}\n", n.text);
+    if (rows_ && !notes_.empty()) out_.note("");
+    for (const auto& n : notes_) out_.note(output::terminal_safe(n.text));
+    out_.finish();
   }
 
   const std::optional<PortRange>& host() const { return host_; }
@@ -137,13 +89,13 @@ class Rows {
  private:
   Context& ctx_;
   std::optional<PortRange> host_;
-  std::vector<const Service*> rows_;
+  output::RecordWriter out_;
+  std::size_t rows_ = 0;
   struct Note {
     std::string text;
     bool no_match;
   };
   std::vector<Note> notes_;
-  bool local_ = false;
 };
 
 std::string status_text(const PortAnswer& a) {
@@ -231,7 +183,7 @@ int run_port(Context& ctx, const std::vector<std::string>& inputs) {
         q.ports.first == q.ports.last ? answer_port(reg, q, rows) : answer_range(reg, q, rows);
     missed = missed || !found;
   }
-  rows.render();
+  rows.finish();
   if (exit_code == kExitOk && missed) exit_code = kExitNotFound;
   return exit_code;
 }
@@ -248,7 +200,7 @@ int run_service(Context& ctx, const std::vector<std::string>& names) {
       missed = true;
     }
   }
-  rows.render();
+  rows.finish();
   return missed ? kExitNotFound : kExitOk;
 }
 
@@ -263,7 +215,7 @@ int run_search(Context& ctx, const std::vector<std::string>& words) {
     rows.note(fmt::format("nothing in the registry's names or descriptions matches '{}'", query),
               true);
   }
-  rows.render();
+  rows.finish();
   return hits.empty() ? kExitNotFound : kExitOk;
 }
 

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "output/text.hpp"
+
 namespace sockscope::cli {
 
 CLI::Validator keep_literal() {
@@ -13,6 +15,14 @@ CLI::Validator keep_literal() {
         return std::string();
       },
       "", "literal");
+}
+
+int exit_code_of(const Error& e) {
+  switch (e.code) {
+    case Error::Code::kIo:
+    case Error::Code::kPermission: return kExitRuntime;
+    default: return kExitUsage;
+  }
 }
 
 const std::optional<EphemeralRange>& Context::host_ephemeral() {
@@ -56,14 +66,46 @@ const Registry& Context::registry() {
   return *registry_;
 }
 
+const Naming& Context::naming(NamingOptions options) {
+  const Registry& reg = registry();
+  for (const auto& n : namings_) {
+    if (n->options().name_guesses == options.name_guesses && n->options().cache == options.cache) {
+      return *n;
+    }
+  }
+  return *namings_.emplace_back(std::make_unique<Naming>(reg, options));
+}
+
+output::RecordWriter Context::writer(std::vector<const output::RecordKind*> kinds,
+                                     bool host_ephemeral_fields,
+                                     std::vector<std::string_view> hidden) {
+  output::WriterOptions options;
+  if (host_ephemeral_fields) options.host_ephemeral = host_range();
+  options.style = style;
+  options.hidden = std::move(hidden);
+  return output::RecordWriter(format, out, std::move(kinds), std::move(options));
+}
+
 void Context::error(std::string_view message) {
   out.flush();
-  std::fprintf(stderr, "sockscope: %.*s\n", int(message.size()), message.data());
+  const std::string text = output::terminal_safe(message);
+  std::fprintf(stderr, "sockscope: %s\n", text.c_str());
 }
 
 void Context::warn(std::string_view message) {
   out.flush();
-  std::fprintf(stderr, "sockscope: warning: %.*s\n", int(message.size()), message.data());
+  const std::string text = output::terminal_safe(message);
+  std::fprintf(stderr, "sockscope: warning: %s\n", text.c_str());
+}
+
+ReportFn Context::reporter() {
+  return [this](Severity severity, const std::string& message) {
+    if (severity == Severity::kError) {
+      error(message);
+    } else {
+      warn(message);
+    }
+  };
 }
 
 }  // namespace sockscope::cli

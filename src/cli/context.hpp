@@ -1,5 +1,7 @@
-// What every subcommand shares: global options, output sink, style, the host's
-// ephemeral range (read once, on first use) and error reporting.
+// What every subcommand shares: global options, the output sink and format, the
+// host's ephemeral range (read once, on first use), the registry and the naming
+// rule, and error reporting. A command parses its options, asks the library, and
+// hands records to a writer (output/writer.hpp); nothing else.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,11 +14,25 @@
 #include <utility>
 #include <vector>
 
-#include "cli/output.hpp"
+#include "output/sink.hpp"
+#include "output/writer.hpp"
+#include "sockscope/error.hpp"
+#include "sockscope/naming.hpp"
 #include "sockscope/port.hpp"
 #include "sockscope/registry.hpp"
 
 namespace sockscope::cli {
+
+using output::Format;
+
+// Exit codes shared by all subcommands.
+enum Exit : int {
+  kExitOk = 0,
+  kExitNotFound = 1,
+  kExitUsage = 2,
+  kExitRuntime = 3,
+  kExitThreshold = 4,
+};
 
 class Context {
  public:
@@ -24,8 +40,10 @@ class Context {
   bool no_color = false;
   bool all_netns = false;  // --all-netns before the subcommand (the overview's, too)
   std::vector<std::string> services_files;
-  Style style;
-  Sink out;
+  output::Style style;
+  output::Sink out;
+
+  bool human() const { return format == Format::kTable; }
 
   // The host's ip_local_port_range, or nullopt (with one warning on stderr)
   // when it cannot be read.
@@ -39,10 +57,21 @@ class Context {
   // then /etc/services. Built on first use; skipped lines are warned about
   // (file:line: problem). An unreadable --services file ends the program (exit 3).
   const Registry& registry();
+  // The naming rule over registry(). `shared`: safe for several threads (no cache).
+  const Naming& naming(NamingOptions options = {});
 
-  // "sockscope: <message>" on stderr (stdout is flushed first so order holds).
+  // A writer of `kinds` in the chosen format; endpoints say whether their port is in
+  // this host's ephemeral range when `host_ephemeral_fields`.
+  output::RecordWriter writer(std::vector<const output::RecordKind*> kinds,
+                              bool host_ephemeral_fields = false,
+                              std::vector<std::string_view> hidden = {});
+
+  // "sockscope: <message>" on stderr, control characters escaped (stdout is
+  // flushed first so the order holds).
   void error(std::string_view message);
   void warn(std::string_view message);
+  // Reports a library's warning or error as error() or warn() do.
+  ReportFn reporter();
 
   // Registers what runs when `sub` is the parsed subcommand; returns an exit code.
   void on(CLI::App* sub, std::function<int()> run) { handlers_.emplace_back(sub, std::move(run)); }
@@ -54,6 +83,7 @@ class Context {
   bool host_read_ = false;
   std::optional<EphemeralRange> host_;
   std::unique_ptr<Registry> registry_;
+  std::vector<std::unique_ptr<Naming>> namings_;
   std::vector<std::pair<CLI::App*, std::function<int()>>> handlers_;
 };
 
@@ -63,6 +93,10 @@ class Context {
 inline constexpr char kLiteralMark = '\x1f';
 CLI::Validator keep_literal();
 
+// The exit code for a library error: bad input (syntax, not a capture) is a usage
+// error, the rest a runtime failure.
+int exit_code_of(const Error& e);
+
 // Each file of subcommands registers itself here (called from main).
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_registry_commands(CLI::App& app, Context& ctx);
@@ -70,7 +104,7 @@ void add_ephemeral_commands(CLI::App& app, Context& ctx);
 void add_host_commands(CLI::App& app, Context& ctx);
 void add_capture_commands(CLI::App& app, Context& ctx);
 
-// `sockscope` with no subcommand: the host overview (cmd_host.cpp).
+// `sockscope` with no subcommand: the host overview (cmd_overview.cpp).
 int run_overview(Context& ctx);
 
 }  // namespace sockscope::cli

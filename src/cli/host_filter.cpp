@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "cli/host_view.hpp"
+#include "cli/host_filter.hpp"
 
 namespace sockscope::cli {
 namespace {
@@ -30,19 +30,20 @@ bool iequal(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool HostFilter::matches(HostScan& scan, const HostRow& row) const {
+bool HostFilter::matches(const Naming& naming, const HostRow& row) const {
   const SocketRecord& r = row.socket.record;
+  if (listeners_only && row.socket.role != LocalRole::kListener) return false;
   if (port && r.local.port != *port && r.remote.port != *port) return false;
   if (local && !local->matches(r.local)) return false;
   if (remote && !remote->matches(r.remote)) return false;
   if (group && group_of(r.local.port) != *group) return false;
   if (!service.empty()) {
-    const Service* s = scan.any_service_of(row.socket);
+    const Service* s = naming.registered(r.transport, row.socket.server_port());
     if (!s || !iequal(s->name, service)) return false;
   }
   if (pid || !command.empty()) {
     bool found = false;
-    for (const auto& o : scan.owners().of(r.inode)) {
+    for (const auto& o : row.owners) {
       if ((pid && o.pid == *pid) || (!command.empty() && o.command == command)) found = true;
     }
     if (!found) return false;
@@ -52,26 +53,28 @@ bool HostFilter::matches(HostScan& scan, const HostRow& row) const {
 
 std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only) {
   HostFilter f;
+  SocketQuery& query = f.scan.query;
   if (o.tcp || o.udp || o.sctp || o.dccp) {
-    f.query.transports.clear();
-    if (o.tcp) f.query.transports.push_back(Transport::kTcp);
-    if (o.udp) f.query.transports.push_back(Transport::kUdp);
-    if (o.sctp) f.query.transports.push_back(Transport::kSctp);
-    if (o.dccp) f.query.transports.push_back(Transport::kDccp);
+    query.transports.clear();
+    if (o.tcp) query.transports.push_back(Transport::kTcp);
+    if (o.udp) query.transports.push_back(Transport::kUdp);
+    if (o.sctp) query.transports.push_back(Transport::kSctp);
+    if (o.dccp) query.transports.push_back(Transport::kDccp);
   }
   if (!o.states.empty()) {
-    f.query.states = 0;
+    query.states = 0;
     for (const auto& s : o.states) {
       auto st = parse_socket_state(s);
       if (!st) {
         ctx.error("--state '" + s + "': " + st.error().what());
         return std::nullopt;
       }
-      f.query.states |= state_bit(*st);
+      query.states |= state_bit(*st);
     }
   }
   if (o.listening || listen_only) {
-    f.query.states &= state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
+    query.states &= state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
+    f.listeners_only = true;
   }
   if (o.port >= 0) {
     if (o.port > 65535) {
@@ -102,11 +105,28 @@ std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool l
       f.command = o.process;
     }
   }
-  f.owners_needed = o.processes || f.pid || !f.command.empty();
+  f.scan.owners = o.processes || f.pid || !f.command.empty();
   auto from = owner_source_option(ctx, o.owners_from);
   if (!from) return std::nullopt;
-  f.owners_from = *from;
+  f.scan.owner_source = *from;
+  f.scan.all_namespaces = o.all_netns || ctx.all_netns;
+  f.scan.host_ephemeral = ctx.host_range();
   return f;
+}
+
+std::optional<OwnerSource> owner_source_option(Context& ctx, const std::string& text) {
+  auto from = parse_owner_source(text);
+  if (!from) ctx.error("--owners-from '" + text + "': expected auto, bpf or proc");
+  return from;
+}
+
+void add_owners_from_option(CLI::App* sub, std::string& value) {
+  sub->add_option("--owners-from", value,
+                  "where owners come from: auto (a BPF iterator when root and the kernel "
+                  "allow it, else /proc), bpf (fail without it), proc (/proc/PID/fd)")
+      ->type_name("SOURCE")
+      ->default_str("auto")
+      ->transform(keep_literal());
 }
 
 }  // namespace sockscope::cli

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/context.hpp"
+#include "sockscope/version.hpp"
 
 namespace {
 
@@ -82,12 +83,15 @@ int main(int argc, char** argv) {
       "sockscope: sockets, socket pairs, ports and services, on this host and in captures.\n"
       "With no subcommand: an overview of this host.",
       "sockscope"};
-  app.set_version_flag("--version", "sockscope 0.1.0");
+  app.set_version_flag("--version", std::string("sockscope ") + std::string(sockscope::kVersion));
   app.require_subcommand(0, 1);
   app.fallthrough();
-  bool json = false, csv = false;
+  bool json = false, csv = false, zeek = false;
   app.add_flag("--json", json, "JSON Lines output (one object per record)");
   app.add_flag("--csv", csv, "CSV output with a header row");
+  app.add_flag("--zeek", zeek,
+               "Zeek's TSV log format (#fields/#types header, for zeek-cut); conversations "
+               "as Zeek's conn.log");
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
   app.add_flag("--all-netns", ctx.all_netns,
                "every network namespace (the overview, sockets, listen), each tagged");
@@ -117,11 +121,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sockscope: %s (see sockscope --help)\n", e.what());
     return kExitUsage;
   }
-  if (json && csv) {
-    std::fprintf(stderr, "sockscope: choose one of --json and --csv\n");
+  if (int(json) + int(csv) + int(zeek) > 1) {
+    std::fprintf(stderr, "sockscope: choose one of --json, --csv and --zeek\n");
     return kExitUsage;
   }
-  ctx.format = json ? Format::kJson : csv ? Format::kCsv : Format::kTable;
+  ctx.format = json ? Format::kJson : csv ? Format::kCsv : zeek ? Format::kZeek : Format::kTable;
   ctx.style.enabled = ctx.format == Format::kTable && !ctx.no_color &&
                       std::getenv("NO_COLOR") == nullptr && ::isatty(STDOUT_FILENO);
 

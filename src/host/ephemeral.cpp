@@ -191,4 +191,68 @@ EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
   return report;
 }
 
+PortUse PortUse::of(const SocketRecord& s) {
+  PortUse u;
+  u.transport = s.transport;
+  u.listening = s.listening();
+  u.time_wait = s.state == SocketState::kTimeWait;
+  u.local = s.local;
+  u.remote = s.remote;
+  u.autobound = s.autobound;
+  if (s.state == SocketState::kSynRecv && !u.autobound) u.autobound = false;
+  u.inode = s.inode;
+  return u;
+}
+
+EphemeralReport analyze_ephemeral(std::span<const SocketRecord> sockets,
+                                  const EphemeralSettings& settings, std::size_t keep_inodes) {
+  std::vector<PortUse> uses;
+  uses.reserve(sockets.size());
+  for (const SocketRecord& s : sockets) uses.push_back(PortUse::of(s));
+  return analyze_ephemeral(uses, settings, keep_inodes);
+}
+
+std::expected<EphemeralScan, Error> scan_ephemeral(std::size_t keep_inodes,
+                                                   const ReportFn& report) {
+  auto settings = EphemeralSettings::read();
+  if (!settings) return std::unexpected(settings.error());
+  std::string why_fallback;
+  auto source = open_socket_source(&why_fallback);
+  if (!source) {
+    return std::unexpected(
+        Error{source.error().code, "cannot read the socket table: " + source.error().what()});
+  }
+  if (!why_fallback.empty() && report) report(Severity::kWarning, why_fallback);
+  SocketQuery query;
+  query.transports = {Transport::kTcp, Transport::kUdp};
+  // Streamed straight into the compact form the analysis needs (no socket table).
+  std::vector<PortUse> uses;
+  auto dumped = (*source)->dump(query, [&](const SocketRecord& s) { uses.push_back(PortUse::of(s)); });
+  if (!dumped) {
+    return std::unexpected(
+        Error{dumped.error().code, "cannot read the socket table: " + dumped.error().what()});
+  }
+  if (report) {
+    for (const auto& skipped : dumped->skipped) report(Severity::kWarning, skipped.what());
+  }
+  return EphemeralScan{analyze_ephemeral(uses, *settings, keep_inodes),
+                       std::string((*source)->name())};
+}
+
+std::vector<ProcessShare> processes_of(const DestinationUsage& d, const ProcessOwners& owners) {
+  std::vector<ProcessShare> out;
+  std::unordered_map<int, std::size_t> index;  // pid -> its entry in out
+  for (std::uint64_t inode : d.inodes) {
+    for (const ProcessOwner& o : owners.of(inode)) {
+      auto [it, added] = index.try_emplace(o.pid, out.size());
+      if (added) out.push_back(ProcessShare{o.pid, std::string(o.command), 0});
+      ++out[it->second].sockets;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ProcessShare& a, const ProcessShare& b) {
+    return a.sockets != b.sockets ? a.sockets > b.sockets : a.pid < b.pid;
+  });
+  return out;
+}
+
 }  // namespace sockscope

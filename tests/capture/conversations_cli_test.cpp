@@ -188,7 +188,12 @@ TEST_F(ConversationsCliTest, CsvHasAHeaderAndOneRowPerConversation) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto rows = lines(r.out);
   ASSERT_EQ(rows.size(), 5u);
-  EXPECT_TRUE(rows[0].starts_with("transport,client_address,client_port,server_address"));
+  // Endpoints flattened as in JSON: client_address, client_port, client_group, ...
+  EXPECT_TRUE(rows[0].starts_with(
+      "transport,client_address,client_port,client_group,server_address,server_port,"
+      "server_group,role_evidence,service,vlan,first,last,duration,"))
+      << rows[0];
+  EXPECT_TRUE(rows[0].ends_with(",evicted_early,history_truncated")) << rows[0];
   const auto columns = std::count(rows[0].begin(), rows[0].end(), ',');
   for (const auto& row : rows) EXPECT_EQ(std::count(row.begin(), row.end(), ','), columns);
 }
@@ -242,7 +247,9 @@ TEST_F(ConversationsCliTest, AggregationsByServerAndClient) {
   auto server = run_sockscope({"--json", "conv", "--by", "server", path_});
   ASSERT_EQ(server.exit_code, 0) << server.err;
   json web = json::parse(lines(server.out)[0]);
-  EXPECT_EQ(web["server"], "192.0.2.80:443");
+  EXPECT_EQ(web["server"]["address"], "192.0.2.80");  // an endpoint is an object everywhere
+  EXPECT_EQ(web["server"]["port"], 443);
+  EXPECT_EQ(web["server"]["group"], "well-known");
   EXPECT_EQ(web["service"], "https");
   EXPECT_EQ(web["conversations"], 3);
   EXPECT_EQ(web["client_hosts"], 2);

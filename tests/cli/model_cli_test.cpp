@@ -2,6 +2,7 @@
 // errors, and JSON Lines parsed by an independent JSON parser.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -112,8 +113,15 @@ TEST(CliModelTest, GroupsListsIanaAndHostRanges) {
   }
   EXPECT_EQ(groups, 3);
   EXPECT_EQ(host, 1);
+  // One CSV: a header with the JSON names of both record kinds, rows of the same width.
   auto csv = run_sockscope({"--csv", "groups"});
-  EXPECT_TRUE(csv.out.starts_with("GROUP,PORTS,COUNT,DESCRIPTION\n")) << csv.out;
+  EXPECT_TRUE(csv.out.starts_with("kind,group,first,last,size,description,source,host\n"))
+      << csv.out;
+  const auto rows = lines(csv.out);
+  EXPECT_EQ(rows.size(), 1u + 3u + 4u);
+  for (const auto& row : rows) {
+    if (row.find('"') == std::string::npos) EXPECT_EQ(std::count(row.begin(), row.end(), ','), 7);
+  }
 }
 
 TEST(CliModelTest, BadUsageExitsTwo) {

@@ -12,17 +12,17 @@
 #include <thread>
 #include <vector>
 
-#include "cli/output.hpp"
+#include "output/conversation_rows.hpp"
+#include "output/sink.hpp"
 #include "sockscope/capture.hpp"
-#include "sockscope/registry.hpp"
+#include "sockscope/naming.hpp"
 
-namespace sockscope::cli {
+namespace sockscope::output {
 
 class RowStream {
  public:
-  // One row of output for a conversation, given its service name.
-  using Row = void (*)(fmt::memory_buffer&, const Conversation&, std::string_view service);
-  RowStream(const Registry& registry, Row row);
+  // `naming` must be safe for concurrent readers (its cache off).
+  RowStream(const Naming& naming, ConversationEncoder row);
   ~RowStream();
   RowStream(const RowStream&) = delete;
   RowStream& operator=(const RowStream&) = delete;
@@ -38,8 +38,8 @@ class RowStream {
   void run();
   void hand_over();
 
-  const Registry& registry_;
-  Row row_;
+  const Naming& naming_;
+  ConversationEncoder row_;
   std::vector<Conversation> filling_;
   std::mutex mu_;
   std::condition_variable ready_, room_;
@@ -54,4 +54,4 @@ class RowStream {
   std::thread thread_;  // last: starts once the members above exist
 };
 
-}  // namespace sockscope::cli
+}  // namespace sockscope::output

@@ -1,11 +1,10 @@
-#include "cli/capture_stream.hpp"
+#include "output/conversation_stream.hpp"
 
-#include "cli/capture_rows.hpp"
 
-namespace sockscope::cli {
+namespace sockscope::output {
 
-RowStream::RowStream(const Registry& registry, Row row)
-    : registry_(registry), row_(row), thread_([this] { run(); }) {
+RowStream::RowStream(const Naming& naming, ConversationEncoder row)
+    : naming_(naming), row_(row), thread_([this] { run(); }) {
   filling_.reserve(kChunk);
 }
 
@@ -65,7 +64,7 @@ void RowStream::run() {
     }
     try {
       for (const Conversation& c : chunk) {
-        row_(out_.buffer(), c, service_of(registry_, c));
+        row_(out_.buffer(), c, service_name(naming_, c));
         out_.maybe_flush();
       }
       chunk.clear();  // keeps its room
@@ -81,4 +80,4 @@ void RowStream::run() {
   out_.flush();
 }
 
-}  // namespace sockscope::cli
+}  // namespace sockscope::output

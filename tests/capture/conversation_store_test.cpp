@@ -1,10 +1,10 @@
-#include "cli/conversation_store.hpp"
+#include "sockscope/conversations.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace sockscope::cli {
+namespace sockscope {
 namespace {
 
 // A conversation told apart by n: its client port, first time and history (long
@@ -50,4 +50,4 @@ TEST(ConversationStoreTest, ChunksHoldWholeRecords) {
 }
 
 }  // namespace
-}  // namespace sockscope::cli
+}  // namespace sockscope

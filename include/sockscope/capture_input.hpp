@@ -1,0 +1,65 @@
+// sockscope/capture_input.hpp: packets from where the user says, into a
+// ConversationTable: a capture file ("-" = standard input) or a live interface.
+//
+//   auto input = sockscope::CaptureInput::open_file("trace.pcapng");
+//   if (!input) return fail(input.error().what());   // missing, unreadable, not a capture
+//   sockscope::CaptureStats stats;
+//   (*input)->read(table, stats);                    // every packet, counted in stats
+//   if ((*input)->error()) warn((*input)->error()->what());  // e.g. truncated: results kept
+//
+// Files go through sockscope's own pcap/pcapng reader (large read() calls, two
+// threads) unless a BPF filter is asked for or the file is in a format it declines;
+// then through libpcap, which also does live capture. Error codes tell usage from
+// runtime failures: kBadSyntax (the filter), kUnsupported/kEmpty/kTruncated (not a
+// capture), kIo/kPermission (cannot be read).
+// Thread safety: one thread reads; stop() may come from a signal handler.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sockscope/capture.hpp"
+#include "sockscope/capture_live.hpp"
+#include "sockscope/capture_reader.hpp"
+#include "sockscope/error.hpp"
+
+namespace sockscope {
+
+class CaptureInput {
+ public:
+  static std::expected<std::unique_ptr<CaptureInput>, Error> open_file(
+      const std::string& path, const std::string& filter = {});
+  static std::expected<std::unique_ptr<CaptureInput>, Error> open_interface(
+      const LiveOptions& options);
+  ~CaptureInput();
+  CaptureInput(const CaptureInput&) = delete;
+  CaptureInput& operator=(const CaptureInput&) = delete;
+
+  // Feeds every packet to `table` (until the end, stop() or a live limit);
+  // `progress` is called now and then with the bytes read so far (files).
+  void read(ConversationTable& table, CaptureStats& stats,
+            const std::function<void(std::uint64_t)>& progress = {});
+  // Ends read() soon (live capture); safe to call from a signal handler.
+  void stop();
+
+  // What ended the reading early (a damaged file, a failing interface); the
+  // packets before it were counted.
+  const std::optional<Error>& error() const;
+  const std::string& name() const;
+  std::uint64_t size() const;  // bytes of the file, 0 when unknown (pipes, live)
+  bool live() const { return live_; }
+  // Packets the kernel dropped (live capture), when libpcap knows.
+  std::optional<std::uint64_t> kernel_drops() const;
+
+ private:
+  CaptureInput() = default;
+  std::unique_ptr<CaptureReader> reader_;
+  std::unique_ptr<PcapSource> pcap_;
+  bool live_ = false;
+};
+
+}  // namespace sockscope

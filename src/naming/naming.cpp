@@ -1,0 +1,43 @@
+#include "sockscope/naming.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sockscope {
+namespace {
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+const Service* Naming::registered(Transport transport, Port port) const {
+  if (!has_ports(transport) || port == 0) return nullptr;
+  if (!options_.cache) return registry_.primary(port, transport);
+  const std::uint32_t key = std::uint32_t(transport) << 16 | port;
+  auto [it, added] = cache_.try_emplace(key, nullptr);
+  if (added) it->second = registry_.primary(port, transport);
+  return it->second;
+}
+
+const Service* Naming::service(Transport transport, Port server_port, Evidence evidence) const {
+  if (is_guess(evidence) && !options_.name_guesses &&
+      group_of(server_port) != PortGroup::kWellKnown) {
+    return nullptr;
+  }
+  return registered(transport, server_port);
+}
+
+bool Naming::answers_to(Transport transport, Port port, std::string_view name) const {
+  if (!has_ports(transport)) return false;
+  for (const Service* s : registry_.by_port(port, transport)) {
+    if (iequal(s->name, name)) return true;
+  }
+  return false;
+}
+
+}  // namespace sockscope

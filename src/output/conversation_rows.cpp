@@ -1,0 +1,327 @@
+// Conversation rows, fast (see conversation_rows.hpp). Every row is formatted
+// straight into the output buffer with compiled format strings, numbers that humans
+// read ("26.3 kB", "1.643s") are made with integer arithmetic, and the table is
+// measured and formatted on two threads.
+#include "output/conversation_rows.hpp"
+
+#include <fmt/compile.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <thread>
+
+#include "output/kinds/capture.hpp"
+#include "output/schema.hpp"
+#include "output/text.hpp"
+
+namespace sockscope::output {
+namespace {
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+}  // namespace
+
+std::string_view service_name(const Naming& naming, const Conversation& c) {
+  const Service* s = naming.service(c.pair.transport, c.pair.second.port, c.evidence);
+  return s ? s->name : std::string_view{};
+}
+
+// Every string in a JSON line but the service name is a fixed token, an address or
+// a Community ID, which never need escaping.
+// The fixed parts of a row are formatted into stack buffers of a size that bounds
+// them (straight stores, no capacity test per piece as through fmt::appender) and
+// appended in one piece each; the history and service, whose sizes a caller's
+// Conversation does not bound, are appended as they are.
+void conversation_json(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {
+  // Literals 131, transport 4, evidence 23 at most, each address, port and group.
+  char head[192 + 32 + 2 * (IpAddress::kMaxTextSize + 5 + 10)];
+  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
+  const char* end = fmt::format_to(
+      head,
+      FMT_COMPILE("{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
+                  "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
+                  "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":"),
+      to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
+      c.pair.first.port, to_string(c.pair.first.group()),
+      std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
+      to_string(c.pair.second.group()), to_string(c.evidence));
+  buf.append(head, end);
+  if (service.empty()) {
+    buf.append(std::string_view("null"));
+  } else {
+    json_string(buf, service);
+  }
+  // Literals 181 with the vlan's, vlan 10, three times of 18, six counters of 20, state.
+  char counts[256 + 10 + 3 * 32 + 6 * 20 + 8];
+  char* p = counts;
+  if (c.vlan) p = fmt::format_to(p, FMT_COMPILE(",\"vlan\":{}"), c.vlan);
+  p = fmt::format_to(
+      p,
+      FMT_COMPILE(",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
+                  "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
+                  "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
+                  "\"history\":\""),
+      seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+      seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
+      c.client.payload_bytes, c.server.packets, c.server.ip_bytes, c.server.payload_bytes,
+      to_string(c.conn_state));
+  buf.append(counts, p);
+  buf.append(c.history);
+  char tail[64 + 32 + 48];  // literals 21, the 30-character ID, both flags 46
+  p = fmt::format_to(tail, FMT_COMPILE("\",\"community_id\":\"{}\"{}{}}}\n"), c.community_id(),
+                     c.evicted_early ? ",\"evicted_early\":true" : "",
+                     c.history_truncated ? ",\"history_truncated\":true" : "");
+  buf.append(tail, p);
+}
+
+void conversation_csv(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {
+  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
+  const std::string_view ca(a, c.pair.first.address.format(a));
+  const std::string_view sa(b, c.pair.second.address.format(b));
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{},{},{},{},{},{},{},{},"),
+                 to_string(c.pair.transport), ca, c.pair.first.port,
+                 to_string(c.pair.first.group()), sa, c.pair.second.port,
+                 to_string(c.pair.second.group()), to_string(c.evidence));
+  csv_field(buf, service);
+  fmt::format_to(fmt::appender(buf),
+                 FMT_COMPILE(",{},{},{},{},{},{},{},{},{},{},{},"), c.vlan,
+                 seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
+                 seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
+                 c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
+                 c.server.payload_bytes, to_string(c.conn_state));
+  csv_field(buf, c.history);
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE(",{},{},{}\n"), c.community_id(),
+                 c.evicted_early ? "true" : "false", c.history_truncated ? "true" : "false");
+}
+
+// As in Zeek, duration and the byte sizes are unset ("-") for a conversation of zero
+// duration; orig_bytes/resp_bytes are payload bytes.
+void conversation_zeek(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {
+  char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
+  const std::string community_id = c.community_id();
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t{}\t{}\t{}\t{}\t"),
+                 seconds_text(c.first_ns).view(), zeek_uid(c, community_id),
+                 std::string_view(a, c.pair.first.address.format(a)), c.pair.first.port,
+                 std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
+                 to_string(c.pair.transport));
+  if (service.empty()) {
+    buf.push_back('-');
+  } else {
+    zeek_field(buf, service);
+  }
+  buf.push_back('\t');
+  if (c.duration_ns() > 0) {
+    fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t"),
+                   seconds_text(c.duration_ns()).view(), c.client.payload_bytes,
+                   c.server.payload_bytes);
+  } else {
+    buf.append(std::string_view("-\t-\t-\t"));
+  }
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t-\t-\t0\t"), to_string(c.conn_state));
+  if (c.history.empty()) {
+    buf.push_back('-');
+  } else {
+    zeek_field(buf, c.history);
+  }
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("\t{}\t{}\t{}\t{}\t-\t{}\n"), c.client.packets,
+                 c.client.ip_bytes, c.server.packets, c.server.ip_bytes, community_id);
+}
+
+namespace {
+
+constexpr std::size_t kColumns = 11;
+// The table's columns: the conversation kind's table view (kinds/capture.cpp).
+struct Columns {
+  std::array<std::string_view, kColumns> header;
+  std::array<bool, kColumns> right;
+  Columns() {
+    std::size_t k = 0;
+    for (std::string_view name : kConversationKind.table) {
+      for (const Field& f : kConversationKind.fields) {
+        if (f.name != name || k >= kColumns) continue;
+        header[k] = f.header;
+        right[k++] = f.right_aligned();
+      }
+    }
+  }
+};
+const Columns& columns() {
+  static const Columns c;
+  return c;
+}
+
+template <class Cell>
+void table_cells(const Naming& naming, const Conversation& c, Cell&& cell) {
+  char text[Endpoint::kMaxTextSize + 8];
+  const std::string_view transport = to_string(c.pair.transport);
+  if (c.vlan) {
+    const char* end = put_digits(put(put(text, transport), std::string_view(" vlan ")), c.vlan);
+    cell(0, std::string_view(text, std::size_t(end - text)));
+  } else {
+    cell(0, transport);
+  }
+  cell(1, std::string_view(text, c.pair.first.format(text)));
+  cell(2, std::string_view(text, c.pair.second.format(text)));
+  const std::string_view service = service_name(naming, c);
+  cell(3, service.empty() ? std::string_view("-") : service);
+  const bool stateful = c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp;
+  cell(4, stateful ? to_string(c.conn_state) : std::string_view("-"));
+  const fmt::format_int packets(c.packets());
+  cell(5, std::string_view(packets.data(), packets.size()));
+  cell(6, bytes_text(c.ip_bytes()));
+  cell(7, bytes_text(c.client.ip_bytes));
+  cell(8, bytes_text(c.server.ip_bytes));
+  cell(9, duration_text(c.duration_ns()));
+  cell(10, to_string(c.evidence));
+}
+
+using Widths = std::array<std::size_t, kColumns>;
+
+Widths measure(const Naming& naming, const ConversationStore& all, std::size_t begin,
+               std::size_t end) {
+  Widths width{};
+  for (std::size_t i = begin; i < end; ++i) {
+    table_cells(naming, all[i], [&](std::size_t k, std::string_view text) {
+      width[k] = std::max(width[k], text.size());
+    });
+  }
+  return width;
+}
+
+// A line's cells padded to their columns, written into room reserved once per line
+// (the widths bound every cell: they were measured over all rows and the header).
+class Line {
+ public:
+  Line(fmt::memory_buffer& buf, const Widths& width) : buf_(buf), width_(width) {
+    std::size_t room = 1;  // the newline
+    for (std::size_t k = 0; k < kColumns; ++k) room += width[k] + 2;
+    const std::size_t start = buf.size();
+    buf.resize(start + room);
+    p_ = buf.data() + start;
+  }
+  ~Line() { buf_.resize(std::size_t(p_ - buf_.data())); }
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+
+  // Cell k; after the last one, the end of the line.
+  void cell(std::size_t k, std::string_view text) {
+    const std::size_t n = std::min(text.size(), width_[k]);
+    const std::size_t pad = width_[k] - n;
+    if (columns().right[k]) p_ = pad_to(p_, pad);
+    std::memcpy(p_, text.data(), n);
+    p_ += n;
+    if (k + 1 == kColumns) {
+      *p_++ = '\n';
+      return;
+    }
+    if (!columns().right[k]) p_ = pad_to(p_, pad);
+    p_ = pad_to(p_, 2);
+  }
+
+ private:
+  static char* pad_to(char* p, std::size_t n) {
+    std::memset(p, ' ', n);
+    return p + n;
+  }
+  fmt::memory_buffer& buf_;
+  const Widths& width_;
+  char* p_;
+};
+
+// Rows rows[begin, end) into `buf`. Rows are in sorted order, which is random in
+// memory, so the rows a few ahead are prefetched (a record spans several lines).
+void render_rows(fmt::memory_buffer& buf, const Naming& naming, const Widths& width,
+                 const std::vector<const Conversation*>& rows, std::size_t begin, std::size_t end) {
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = begin; i < end; ++i) {
+    if (i + kAhead < end) {
+      const char* ahead = reinterpret_cast<const char*>(rows[i + kAhead]);
+      for (std::size_t line = 0; line < sizeof(Conversation); line += 64) {
+        __builtin_prefetch(ahead + line);
+      }
+    }
+    Line line(buf, width);
+    table_cells(naming, *rows[i],
+                [&](std::size_t k, std::string_view text) { line.cell(k, text); });
+  }
+}
+
+// Runs `second` on a new thread while this one runs `first`; rethrows what either threw.
+template <class First, class Second>
+void both(First&& first, Second&& second) {
+  std::exception_ptr error;
+  std::thread other([&] {
+    try {
+      second();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  try {
+    first();
+  } catch (...) {
+    other.join();
+    throw;
+  }
+  other.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+// Two threads: one sorts, the other measures the column widths (they only read the
+// records; the sorting thread measures a quarter too, which balances them), then the
+// rows are formatted in rounds of two chunks, one per thread, and written in order;
+// memory stays at two chunks of text.
+void render_conversation_table(Sink& out, const Naming& naming, const ConversationStore& all,
+                               ConversationOrder order, const Style& style) {
+  constexpr std::size_t kChunk = 16384;  // rows per thread and round
+  Widths width{}, other{};
+  std::vector<const Conversation*> rows;
+  const std::size_t quarter = all.size() / 4;
+  if (all.size() < kChunk) {
+    rows = sorted(all, order);
+    width = measure(naming, all, 0, all.size());
+  } else {
+    both(
+        [&] {
+          rows = sorted(all, order);
+          width = measure(naming, all, 0, quarter);
+        },
+        [&] { other = measure(naming, all, quarter, all.size()); });
+  }
+  for (std::size_t k = 0; k < kColumns; ++k) {
+    width[k] = std::max({width[k], other[k], columns().header[k].size()});
+  }
+
+  auto& buf = out.buffer();
+  buf.append(style.bold());
+  {
+    Line line(buf, width);
+    for (std::size_t k = 0; k < kColumns; ++k) line.cell(k, columns().header[k]);
+  }
+  buf.append(style.reset());
+
+  fmt::memory_buffer second;
+  for (std::size_t i = 0; i < rows.size(); i += 2 * kChunk) {
+    const std::size_t a_end = std::min(rows.size(), i + kChunk);
+    const std::size_t b_end = std::min(rows.size(), i + 2 * kChunk);
+    if (a_end == b_end) {
+      render_rows(buf, naming, width, rows, i, a_end);
+    } else {
+      second.clear();
+      both([&] { render_rows(buf, naming, width, rows, i, a_end); },
+           [&] { render_rows(second, naming, width, rows, a_end, b_end); });
+      buf.append(second.data(), second.data() + second.size());
+    }
+    out.maybe_flush();
+  }
+}
+
+}  // namespace sockscope::output

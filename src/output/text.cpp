@@ -1,0 +1,167 @@
+#include "output/text.hpp"
+
+namespace sockscope::output {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// `width` digits with leading zeros.
+char* put_padded(char* p, std::uint64_t n, int width) {
+  for (int i = width - 1; i >= 0; --i, n /= 10) p[i] = char('0' + n % 10);
+  return p + width;
+}
+
+// n / unit with one decimal, rounded half up: "26.3 kB".
+ShortText one_decimal(std::uint64_t n, std::uint64_t unit, std::string_view suffix) {
+  const std::uint64_t tenths = (n + unit / 20) / (unit / 10);
+  ShortText t;
+  char* p = put_digits(t.text, tenths / 10);
+  *p++ = '.';
+  *p++ = char('0' + tenths % 10);
+  *p++ = ' ';
+  p = put(p, suffix);
+  t.size = std::size_t(p - t.text);
+  return t;
+}
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+}  // namespace
+
+void json_string(fmt::memory_buffer& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run not yet appended
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, s.data() + i);
+    plain = i + 1;
+    switch (c) {
+      case '"': out.append(std::string_view("\\\"")); break;
+      case '\\': out.append(std::string_view("\\\\")); break;
+      case '\n': out.append(std::string_view("\\n")); break;
+      case '\r': out.append(std::string_view("\\r")); break;
+      case '\t': out.append(std::string_view("\\t")); break;
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(esc, esc + 6);
+      }
+    }
+  }
+  out.append(s.data() + plain, s.data() + s.size());
+  out.push_back('"');
+}
+
+void csv_field(fmt::memory_buffer& out, std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void zeek_field(fmt::memory_buffer& out, std::string_view s) {
+  if (s.empty()) {
+    out.append(std::string_view("(empty)"));
+    return;
+  }
+  for (unsigned char c : s) {
+    if (is_control(c) || c == '\\') {
+      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      out.append(esc, esc + 4);
+    } else {
+      out.push_back(char(c));
+    }
+  }
+}
+
+bool has_control(std::string_view s) {
+  for (unsigned char c : s) {
+    if (is_control(c)) return true;
+  }
+  return false;
+}
+
+std::string terminal_safe(std::string_view s) {
+  if (!has_control(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (unsigned char c : s) {
+    if (!is_control(c)) {
+      out.push_back(char(c));
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::size_t display_width(std::string_view s) {
+  std::size_t w = 0;
+  for (unsigned char c : s) w += (c & 0xc0) != 0x80;
+  return w;
+}
+
+ShortText seconds_text(std::uint64_t ns) {
+  ShortText t;
+  char* p = put_digits(t.text, ns / 1'000'000'000u);
+  *p++ = '.';
+  p = put_padded(p, ns % 1'000'000'000u / 1000u, 6);
+  t.size = std::size_t(p - t.text);
+  return t;
+}
+
+ShortText bytes_text(std::uint64_t n) {
+  if (n < 10'000) {
+    ShortText t;
+    t.size = std::size_t(put_digits(t.text, n) - t.text);
+    return t;
+  }
+  if (n < 9'999'950) return one_decimal(n, 1'000, "kB");
+  if (n < 9'999'950'000ull) return one_decimal(n, 1'000'000, "MB");
+  return one_decimal(n, 1'000'000'000, "GB");
+}
+
+ShortText duration_text(std::uint64_t ns) {
+  ShortText t;
+  char* p = t.text;
+  const std::uint64_t ms = (ns + 500'000) / 1'000'000;
+  if (ms < 60'000) {
+    p = put_digits(p, ms / 1000);
+    *p++ = '.';
+    p = put_padded(p, ms % 1000, 3);
+    *p++ = 's';
+  } else if (const std::uint64_t s = ms / 1000; s < 3600) {
+    p = put_digits(p, s / 60);
+    *p++ = 'm';
+    p = put_padded(p, s % 60, 2);
+    *p++ = 's';
+  } else {
+    p = put_digits(p, s / 3600);
+    *p++ = 'h';
+    p = put_padded(p, s / 60 % 60, 2);
+    *p++ = 'm';
+  }
+  t.size = std::size_t(p - t.text);
+  return t;
+}
+
+}  // namespace sockscope::output
