@@ -5,6 +5,11 @@
 namespace sockscope::output {
 
 void Sink::flush() {
+  if (text_) {
+    text_->append(buf_.data(), buf_.size());
+    buf_.clear();
+    return;
+  }
   const char* p = buf_.data();
   std::size_t left = buf_.size();
   while (left > 0 && !failed_) {

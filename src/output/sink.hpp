@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace sockscope::output {
@@ -15,6 +16,8 @@ namespace sockscope::output {
 class Sink {
  public:
   explicit Sink(int fd = STDOUT_FILENO) : fd_(fd) {}
+  // Into memory: flush() appends to `text` (an HTTP response, a test).
+  explicit Sink(std::string& text) : text_(&text) {}
   ~Sink() { flush(); }
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
@@ -31,7 +34,8 @@ class Sink {
   bool failed() const { return failed_; }
 
  private:
-  int fd_;
+  int fd_ = -1;
+  std::string* text_ = nullptr;
   bool failed_ = false;
   fmt::memory_buffer buf_;
 };

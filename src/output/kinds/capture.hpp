@@ -12,6 +12,7 @@
 namespace sockscope::output {
 
 struct ConversationRow {
+  ConversationRow(const Conversation& c, std::string_view s) : conversation(c), service(s) {}
   const Conversation& conversation;
   std::string_view service;  // Naming's answer for the server port, "" for none
   // The Community ID, computed once per row (the Zeek uid is made from it too).

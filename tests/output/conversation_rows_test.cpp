@@ -1,0 +1,136 @@
+// The conversation fast paths write exactly what the schema's generic writer writes
+// for the same rows: JSON, CSV, Zeek and the table, over conversations that vary
+// every field (families, VLANs, ICMP, zero durations, empty and cut histories,
+// early evictions, service names that need quoting).
+#include "output/conversation_rows.hpp"
+
+#include <gtest/gtest.h>
+
+#include "output/kinds/capture.hpp"
+#include "output/writer.hpp"
+
+namespace sockscope::output {
+namespace {
+
+void conversations(ConversationStore& store) {
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    Conversation c;
+    const Transport transports[] = {Transport::kTcp, Transport::kUdp, Transport::kIcmp,
+                                    Transport::kSctp};
+    c.pair.transport = transports[i % 4];
+    if (i % 3 == 0) {
+      c.pair.first = *Endpoint::parse("[2001:db8::" + std::to_string(i + 1) + "]:" +
+                                      std::to_string(40000 + i));
+      c.pair.second = *Endpoint::parse("[2001:db8:ffff::1]:443");
+    } else {
+      c.pair.first = Endpoint{IpAddress::v4(0x0a000000 + i), Port(32768 + i * 7)};
+      c.pair.second = Endpoint{IpAddress::v4(0xc6336401), Port(i % 5 == 0 ? 53 : 5000 + i)};
+    }
+    c.evidence = i % 6 == 0 ? Evidence::kLowerPortGuess : Evidence::kHandshake;
+    c.vlan = i % 7 == 0 ? (i << 12 | 5) : 0;
+    c.first_ns = 1'700'000'000'123'456'789ull + i * 1'000'000'007ull;
+    c.last_ns = c.first_ns + (i % 4 == 0 ? 0 : i * 12'345'678ull);
+    c.client = {i + 1, i * 1500ull + 60, i * 1400ull};
+    c.server = {i % 3, i * 90'000ull, i * 88'000ull};
+    c.conn_state = ConnState(i % 13);
+    c.history = i % 5 == 0 ? "" : std::string("ShADadFf").substr(0, i % 9);
+    c.evicted_early = i % 11 == 0;
+    c.history_truncated = i % 13 == 0;
+    store.push_back(c);
+  }
+}
+
+// Local labels that need quoting and escaping in every format.
+const Naming& naming() {
+  static Registry registry;
+  static bool loaded = false;
+  if (!loaded) {
+    registry.load_services_text("odd,\"name 5001/tcp\nweb\ttab 5002/udp\n", "test");
+    loaded = true;
+  }
+  static const Naming n(registry, {.cache = false});
+  return n;
+}
+
+std::string fast(ConversationEncoder encode, const ConversationStore& all) {
+  fmt::memory_buffer buf;
+  for (const Conversation& c : all) encode(buf, c, service_name(naming(), c));
+  return std::string(buf.data(), buf.size());
+}
+
+std::string generic(Format format, const RecordKind& kind, const ConversationStore& all) {
+  std::string text;
+  {
+    Sink sink(text);
+    RecordWriter w(format, sink, {&kind});
+    for (const Conversation& c : all) w.write(kind, ConversationRow{c, service_name(naming(), c)});
+    w.finish();
+  }
+  return text;
+}
+
+// The rows only: the generic writer's header and Zeek's #close line dropped.
+std::string rows_of(const std::string& text, Format format) {
+  std::string out;
+  std::size_t line = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t end = text.find('\n', pos);
+    const std::string_view l(text.data() + pos, end - pos + 1);
+    const bool header = (format == Format::kCsv && line == 0) || l.starts_with("#");
+    if (!header) out.append(l);
+    pos = end + 1;
+    ++line;
+  }
+  return out;
+}
+
+TEST(ConversationRowsTest, FastJsonCsvAndZeekEqualTheSchemasWriter) {
+  ConversationStore all;
+  conversations(all);
+  EXPECT_EQ(fast(conversation_json, all), generic(Format::kJson, kConversationKind, all));
+  EXPECT_EQ(fast(conversation_csv, all),
+            rows_of(generic(Format::kCsv, kConversationKind, all), Format::kCsv));
+  EXPECT_EQ(fast(conversation_zeek, all),
+            rows_of(generic(Format::kZeek, kZeekConnKind, all), Format::kZeek));
+}
+
+TEST(ConversationRowsTest, FastTableEqualsTheSchemasWriter) {
+  ConversationStore all;
+  conversations(all);
+  for (ConversationOrder order : {ConversationOrder::kBytes, ConversationOrder::kFirst}) {
+    std::string fast_text, generic_text;
+    {
+      Sink sink(fast_text);
+      render_conversation_table(sink, naming(), all, order, Style{});
+      sink.flush();
+    }
+    {
+      Sink sink(generic_text);
+      RecordWriter w(Format::kTable, sink, {&kConversationKind});
+      for (const Conversation* c : sorted(all, order)) {
+        w.write(kConversationKind, ConversationRow{*c, service_name(naming(), *c)});
+      }
+      w.finish();
+    }
+    EXPECT_EQ(fast_text, generic_text);
+  }
+}
+
+TEST(ConversationRowsTest, ZeekHeaderIsConnLog) {
+  const std::string text = generic(Format::kZeek, kZeekConnKind, ConversationStore());
+  EXPECT_NE(text.find("#path\tconn\n"), std::string::npos);
+  EXPECT_NE(text.find("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+                      "service\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\t"
+                      "local_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\t"
+                      "resp_ip_bytes\ttunnel_parents\tcommunity_id\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\t"
+                      "count\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\t"
+                      "count\tset[string]\tstring\n"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace sockscope::output
