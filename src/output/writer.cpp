@@ -546,6 +546,7 @@ void RecordWriter::render_tables() {
       if (!t.usual[c]) shown.push_back(c);
     }
     auto emit = [&](auto&& cell_of) {
+      const std::size_t start = buf.size();
       for (std::size_t i = 0; i < shown.size(); ++i) {
         const std::size_t c = shown[i];
         const std::string_view text = cell_of(c);
@@ -558,6 +559,10 @@ void RecordWriter::render_tables() {
           append(buf, "  ");
         }
       }
+      // Empty last cells leave no trailing spaces.
+      std::size_t end = buf.size();
+      while (end > start && buf[end - 1] == ' ') --end;
+      buf.resize(end);
       buf.push_back('\n');
     };
     if (!t.rendered || !options_.header_once) {
