@@ -125,7 +125,8 @@ host_sed() {
   local p
   echo "$kZeekTimes"
   for p in "${autobound[@]}"; do
-    printf 's/:%s\\b/:4xxxx/g\ns/"port":%s\\b/"port":4xxxx/g\n' "$p" "$p"
+    # endpoint text, a JSON port, a CSV port cell (endpoints flattened)
+    printf 's/:%s\\b/:4xxxx/g\ns/"port":%s\\b/"port":4xxxx/g\ns/,%s,/,4xxxx,/g\n' "$p" "$p" "$p"
   done
   printf '/4xxxx/s|1:[A-Za-z0-9+/]\\{27\\}=|1:<community-id>|g\n'
   printf 's|\\b%s/golden_fixture|PID/golden_fixture|g\n' "$fixture_pid"
