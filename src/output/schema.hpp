@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -71,6 +72,10 @@ enum class Presence : std::uint8_t {
 };
 
 struct RecordKind;
+struct Field;
+
+class TableRow;  // table_store.hpp
+
 struct StateCount {
   std::string_view name;  // "ESTAB"
   std::uint64_t count;
@@ -100,6 +105,13 @@ class Value {
   // A string the value keeps (a text made for this row).
   void owned(std::string s) {
     own_ = std::move(s);
+    string(own_);
+  }
+  // The parts joined into the value's own storage (no allocation once it is warm:
+  // this runs per row of tables with hundreds of thousands of rows).
+  void joined(std::initializer_list<std::string_view> parts) {
+    own_.clear();
+    for (std::string_view p : parts) own_.append(p);
     string(own_);
   }
   // A string, or null when empty.
@@ -229,6 +241,11 @@ struct RecordKind {
   // For kinds nested in a list (Type::kRecords): one row as a short text, for
   // table and CSV cells, e.g. "python3[4242]:fd3". Items are joined with ", ".
   void (*text)(const void* row, std::string& out) = nullptr;
+  // A hot kind's table cells written directly (the 100k-socket table): one cell
+  // per field of `shown`, exactly what the getters and the table's rules give
+  // (tests/output compare the two). nullptr: the generic path.
+  void (*table_row)(const void* row, std::span<const Field* const> shown,
+                    TableRow& out) = nullptr;
 };
 
 // The row behind a getter's `const void*`.

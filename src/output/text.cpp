@@ -85,9 +85,31 @@ void zeek_field(fmt::memory_buffer& out, std::string_view s) {
   }
 }
 
+namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+}  // namespace
+
+// Eight bytes at a time: every table cell passes here, hundreds of thousands per run.
 bool has_control(std::string_view s) {
-  for (unsigned char c : s) {
-    if (is_control(c)) return true;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t w = load8(s.data() + i);
+    // A byte below 0x20 (ASCII bytes only: x - 0x20 borrows into the high bit), or 0x7f.
+    const std::uint64_t below = (w - 0x20 * kOnes) & ~w & kHighs;
+    const std::uint64_t del = w ^ (0x7f * kOnes);
+    if (below | ((del - kOnes) & ~del & kHighs)) break;
+  }
+  for (; i < s.size(); ++i) {
+    if (is_control(static_cast<unsigned char>(s[i]))) return true;
   }
   return false;
 }
@@ -115,9 +137,15 @@ std::string terminal_safe(std::string_view s) {
 }
 
 std::size_t display_width(std::string_view s) {
-  std::size_t w = 0;
-  for (unsigned char c : s) w += (c & 0xc0) != 0x80;
-  return w;
+  // Bytes minus UTF-8 continuation bytes (10xxxxxx), eight at a time.
+  std::size_t continuations = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t w = load8(s.data() + i);
+    const std::uint64_t marks = w & ~(w << 1) & kHighs;
+    if (marks) continuations += std::size_t(__builtin_popcountll(marks));  // ASCII: none
+  }
+  for (; i < s.size(); ++i) continuations += (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
+  return s.size() - continuations;
 }
 
 ShortText seconds_text(std::uint64_t ns) {

@@ -1,8 +1,10 @@
 #include "output/writer.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 
+#include "output/table_store.hpp"
 #include "output/text.hpp"
 
 namespace sockscope::output {
@@ -143,12 +145,12 @@ struct RecordWriter::Columns {
   std::vector<std::vector<std::size_t>> index;  // per kind: its flat column -> union column
 };
 
-// A kind's buffered table: every cell's text in one buffer, widths as measured.
+// A kind's table: its rows (table_store.hpp) until the columns' widths are known.
 struct RecordWriter::Table {
   std::vector<std::size_t> width;
-  fmt::memory_buffer text;
-  std::vector<std::uint32_t> ends;  // cell i is text[ends[i-1], ends[i])
-  std::vector<bool> usual;          // per column: every cell so far is the field's table_usual
+  std::vector<std::string_view> usual_text;  // per column: the field's table_usual
+  std::vector<char> usual;                   // per column: every cell so far is usual
+  TableStore store;
   std::size_t rows = 0;
   bool rendered = false;
 };
@@ -196,6 +198,7 @@ RecordWriter::RecordWriter(Format format, Sink& out, std::vector<const RecordKin
       auto t = std::make_unique<Table>();
       for (const Field* f : fields) {
         t->width.push_back(display_width(f->header));
+        t->usual_text.push_back(f->table_usual);
         t->usual.push_back(!f->table_usual.empty());
       }
       tables_.push_back(std::move(t));
@@ -520,17 +523,27 @@ void table_cell(fmt::memory_buffer& out, const Field& f, const Value& v) {
 
 }  // namespace
 
+void table_cell(const Field& field, const void* row, TableRow& out) {
+  Value v;
+  field.get(row, v);
+  fmt::memory_buffer text;
+  table_cell(text, field, v);
+  out.cell(std::string_view(text.data(), text.size()));
+}
+
 void RecordWriter::write_table_row(std::size_t k, const void* row) {
   Table& t = *tables_[k];
   const auto& fields = plans_[k];
-  for (std::size_t c = 0; c < fields.size(); ++c) {
-    const std::size_t start = t.text.size();
-    fields[c]->get(row, value_);
-    table_cell(t.text, *fields[c], value_);
-    const std::string_view cell(t.text.data() + start, t.text.size() - start);
-    t.width[c] = std::max(t.width[c], display_width(cell));
-    if (t.usual[c] && cell != fields[c]->table_usual) t.usual[c] = false;
-    t.ends.push_back(std::uint32_t(t.text.size()));
+  TableRow cells(t.store, fields.size(), t.width.data(), t.usual_text.data(), t.usual.data());
+  if (kinds_[k]->table_row) {
+    kinds_[k]->table_row(row, fields, cells);
+  } else {
+    for (const Field* f : fields) {
+      f->get(row, value_);
+      scratch_.clear();
+      table_cell(scratch_, *f, value_);
+      cells.cell(std::string_view(scratch_.data(), scratch_.size()));
+    }
   }
   ++t.rows;
 }
@@ -542,48 +555,68 @@ void RecordWriter::render_tables() {
     if (t.rows == 0) continue;
     const auto& fields = plans_[k];
     std::vector<std::size_t> shown;  // columns not left out as usual
+    std::size_t line_room = 1;       // every shown column at its width, separators, newline
     for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (!t.usual[c]) shown.push_back(c);
+      if (t.usual[c]) continue;
+      shown.push_back(c);
+      line_room += t.width[c] + 2;
     }
-    auto emit = [&](auto&& cell_of) {
+    // One line into room reserved once (cells: text, display width), padded to the
+    // columns; empty last cells leave no trailing spaces. Padding is one 32-byte store
+    // into the room's slack (a memset call per cell cost more).
+    static constexpr char kSpaces[] = "                                ";
+    constexpr std::size_t kSlack = sizeof kSpaces - 1;
+    auto pad = [](char* p, std::size_t n) {
+      if (n <= kSlack) {
+        std::memcpy(p, kSpaces, kSlack);
+      } else {
+        std::memset(p, ' ', n);
+      }
+      return p + n;
+    };
+    auto emit = [&](auto&& cell_of, std::size_t text_bytes) {
       const std::size_t start = buf.size();
+      buf.resize(start + line_room + text_bytes + kSlack);
+      char* p = buf.data() + start;
       for (std::size_t i = 0; i < shown.size(); ++i) {
         const std::size_t c = shown[i];
-        const std::string_view text = cell_of(c);
-        const std::size_t pad = t.width[c] - std::min(t.width[c], display_width(text));
+        const auto [text, width] = cell_of(c);
+        const std::size_t fill = t.width[c] - std::min<std::size_t>(t.width[c], width);
         const bool right = fields[c]->right_aligned();
-        if (right) buf.append(std::string(pad, ' '));
-        append(buf, text);
-        if (i + 1 < shown.size()) {
-          if (!right) buf.append(std::string(pad, ' '));
-          append(buf, "  ");
-        }
+        if (right) p = pad(p, fill);
+        std::memcpy(p, text.data(), text.size());
+        p += text.size();
+        if (i + 1 < shown.size()) p = pad(p, (right ? 0 : fill) + 2);
       }
-      // Empty last cells leave no trailing spaces.
-      std::size_t end = buf.size();
-      while (end > start && buf[end - 1] == ' ') --end;
-      buf.resize(end);
-      buf.push_back('\n');
+      while (p > buf.data() + start && p[-1] == ' ') --p;
+      *p++ = '\n';
+      buf.resize(std::size_t(p - buf.data()));
     };
     if (!t.rendered || !options_.header_once) {
       append(buf, options_.style.bold());
-      emit([&](std::size_t c) { return fields[c]->header; });
+      std::size_t bytes = 0;
+      for (const Field* f : fields) bytes += f->header.size();
+      emit([&](std::size_t c) {
+        return std::pair(fields[c]->header, display_width(fields[c]->header));
+      }, bytes);
       buf.resize(buf.size() - 1);
       append(buf, options_.style.reset());
       buf.push_back('\n');
     }
     t.rendered = true;
     const std::size_t n = fields.size();
-    for (std::size_t r = 0; r < t.rows; ++r) {
-      emit([&](std::size_t c) {
-        const std::size_t i = r * n + c;
-        const std::uint32_t begin = i ? t.ends[i - 1] : 0;
-        return std::string_view(t.text.data() + begin, t.ends[i] - begin);
-      });
-      out_.maybe_flush();
-    }
-    t.text.clear();
-    t.ends.clear();
+    std::vector<std::string_view> cells(n);
+    t.store.each_row(n, [&](const CellSize* size, const char* text) {
+      const char* p = text;
+      for (std::size_t c = 0; c < n; ++c) {
+        cells[c] = std::string_view(p, size[c].bytes);
+        p += size[c].bytes;
+      }
+      emit([&](std::size_t c) { return std::pair(cells[c], std::size_t(size[c].width)); },
+           std::size_t(p - text));
+      out_.maybe_flush(std::size_t(1) << 16);
+    });
+    t.store.clear();
     t.rows = 0;
   }
 }

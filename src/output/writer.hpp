@@ -104,11 +104,16 @@ class RecordWriter {
   std::vector<std::unique_ptr<Table>> tables_;   // table: one per kind
   bool started_ = false, finished_ = false;
   Value value_;
+  fmt::memory_buffer scratch_;  // a generic table cell being formatted
 };
 
 // The flattened machine columns of a kind, as CSV and Zeek name them: an
 // endpoint "client" is client_address, client_port, client_group[,
 // client_ephemeral] (CSV) or client.address, ... (Zeek).
+// A field's table cell through its getter and the table's rules (for a kind's fast
+// table path, on the fields it does not write itself).
+void table_cell(const Field& field, const void* row, TableRow& out);
+
 std::vector<std::string> flat_columns(std::span<const Field* const> fields, bool ephemeral,
                                       char separator);
 
