@@ -394,5 +394,32 @@ TEST_F(SocketFilterNetns, EverySourceGivesWhatMatchesAccepts) {
   host_detail::split_from_sockets = split_from;
 }
 
+// A zone is the socket's bound interface: in the kernel (S_COND and DEV_COND)
+// and in matches(). (ss has no zones; its own sets are not compared here.)
+TEST_F(SocketFilterNetns, ZoneMatchesTheBoundInterface) {
+  Fd bound = open_bound(SOCK_DGRAM, ep("[::1]:0"));
+  const char lo[] = "lo";
+  ASSERT_EQ(::setsockopt(bound.get(), SOL_SOCKET, SO_BINDTODEVICE, lo, sizeof lo), 0)
+      << std::strerror(errno);
+  Fd unbound = open_bound(SOCK_DGRAM, ep("[::1]:0"));
+  const Port port = testing::local_of(bound.get()).port;
+  const Port other = testing::local_of(unbound.get()).port;
+  auto source = open_netlink_source();
+  ASSERT_TRUE(source);
+  const auto all = dump(**source, nullptr);
+  for (const std::string& text :
+       std::vector<std::string>{"src [::1%lo]", "src [::1%1]:" + std::to_string(port),
+                                "not src [::1%lo] and src [::1]:" + std::to_string(other)}) {
+    const SocketFilter f = parse(text);
+    Keys predicted;
+    for (const auto& r : all) {
+      if (f.matches(r, FilterSide::kKernel)) predicted.insert(testing::key_of(r));
+    }
+    ASSERT_EQ(predicted.size(), 1u) << text;
+    EXPECT_EQ(raw_dump(AF_INET6, IPPROTO_UDP, *f.bytecode()), predicted) << text;
+    EXPECT_EQ(keys(dump(**source, &f)), predicted) << text;
+  }
+}
+
 }  // namespace
 }  // namespace sockscope
