@@ -3,14 +3,14 @@
 //
 //   std::vector<std::string> words = {"state", "established", "( dport = :443 or sport = :https
 //   )"}; auto f = sockscope::SocketFilter::parse(words, sockscope::Registry::builtin());
-//   f->to_string();  // "state established ( dport = :443 or sport = :443 )"
+//   f->to_string();  // "state established dport = :443 or sport = :443"
 //   f->states();     // state_bit(kEstablished): the request's idiag_states
 //   SocketQuery q;
 //   q.filter = std::make_shared<const SocketFilter>(*f);  // every source honours it
 //   f->matches(record);                                  // the same answer in user space
 //
-//   SocketFilter::parse(words_of("sport = :70000"), names).error().what();
-//   // "port out of range 0-65535 at column 9: '70000'"
+//   SocketFilter::parse("sport = :70000", names, options).error().what();
+//   // "port out of range 0-65535 at column 10: '70000'"
 //
 // The language is ss(8)'s: `state NAME|GROUP` and `exclude NAME|GROUP` (also
 // `excl`) first, then an expression of `sport`/`dport` OP PORT, `src`/`dst`
@@ -122,7 +122,8 @@ class SocketFilter {
   static std::expected<SocketFilter, Error> hosts(std::string_view list, PortSide side,
                                                   const Registry& names,
                                                   const SocketFilterOptions& options);
-  // Sockets both filters accept (states intersected, expressions joined by `and`).
+  // Sockets both filters accept (states intersected, expressions joined by `and`;
+  // `a`'s ephemeral range is kept).
   static SocketFilter all_of(const SocketFilter& a, const SocketFilter& b);
 
   // The states asked for (kAllStates when no state/exclude words were given).
@@ -147,7 +148,8 @@ class SocketFilter {
   // jumps (longer than `max_bytes`): then apply matches() in user space.
   std::optional<std::vector<std::uint8_t>> bytecode(std::size_t max_bytes = 60000) const;
 
-  // Canonical text: "state established ( dport = :443 or sport = :443 )".
+  // Canonical text, parsed back to the same filter: "state established dport = :443 or
+  // sport = :443", "( sport = :80 or sport = :443 ) and dport > :1024".
   std::string to_string() const;
 
  private:

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# ss filter expressions at scale: the kernel-filtered dump (SocketFilter's
+# bytecode ahead of the netlink source's own halves) against ss with the same
+# expression, and against filtering in user space after a full dump, in the
+# same run, as ratios to ss.
+#   bench/host_filter.sh [BUILD_DIR] [CONNECTIONS]     (default: build/release 10000)
+# Holds CONNECTIONS loopback TCP connections (both ends: 2x sockets) with
+# bench_host_hold, as bench/host_sockets.sh does; times are hyperfine's medians
+# (milliseconds, process start included); the row counts must agree with ss's.
+set -euo pipefail
+BUILD=${1:-build/release}
+N=${2:-10000}
+FILTER=$BUILD/bench/bench_host_filter
+HOLD=$BUILD/bench/bench_host_hold
+for f in "$FILTER" "$HOLD"; do
+  [ -x "$f" ] || { echo "missing $f (build the release preset first)" >&2; exit 2; }
+done
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+per=9000
+procs=$(( (N + per - 1) / per ))
+for ((i = 0; i < procs; i++)); do
+  count=$(( i == procs - 1 ? N - per * (procs - 1) : per ))
+  "$HOLD" "127.0.0.$((40 + i))" $((24000 + i)) "$count" "$WORK/ready.$i" &
+  PIDS+=($!)
+done
+for ((i = 0; i < procs; i++)); do
+  for _ in $(seq 600); do [ -e "$WORK/ready.$i" ] && break; sleep 0.1; done
+  [ -e "$WORK/ready.$i" ] || { echo "holder $i did not get ready" >&2; exit 1; }
+done
+
+# median wall milliseconds (hyperfine -N, 30 runs after 3 warm-ups) and the
+# row count -> "median rows"
+measure() {
+  hyperfine -N -w 3 -r 30 --export-csv "$WORK/h.csv" "$(printf '%q ' "$@")" \
+    > /dev/null 2>&1 || { echo "hyperfine failed: $*" >&2; exit 1; }
+  "$@" > "$WORK/out" 2>/dev/null || true
+  echo "$(awk -F, 'NR == 2 { printf "%.1f", $4 * 1000 }' "$WORK/h.csv") $(wc -l < "$WORK/out")"
+}
+
+total=$(ss -tanH | wc -l)
+echo "### $N connections held ($procs processes); ss -tanH shows $total TCP sockets"
+echo
+echo "| expression | rows | ss -tanH EXPR (ms) | kernel-filtered (ms) | x ss | user-space filter (ms) | x ss |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for expr in "" "sport = :24000" "dport = :24000 and autobound" "state listening" \
+            "src 127.0.0.1 and ( sport > :40000 or dport < :1024 )" "sport = :1" \
+            "state established ( dport = :443 or sport = :https )"; do
+  # shellcheck disable=SC2086  # the words, as a user types them
+  read -r sw sr < <(measure ss -tanH $expr)
+  # shellcheck disable=SC2086
+  read -r kw kr < <(measure "$FILTER" $expr)
+  # shellcheck disable=SC2086
+  read -r uw ur < <(measure "$FILTER" --user-space $expr)
+  [ "$kr" = "$sr" ] && [ "$ur" = "$sr" ] || echo "row counts differ for '$expr': ss $sr, kernel $kr, user space $ur" >&2
+  awk -v e="${expr:-(none)}" -v sr="$sr" -v sw="$sw" -v kw="$kw" -v uw="$uw" 'BEGIN {
+    printf "| `%s` | %d | %.1f | %.1f | %.2f | %.1f | %.2f |\n", e, sr, sw, kw, kw / sw, uw, uw / sw }'
+done
