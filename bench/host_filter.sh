@@ -12,29 +12,11 @@ BUILD=${1:-build/release}
 N=${2:-10000}
 FILTER=$BUILD/bench/bench_host_filter
 HOLD=$BUILD/bench/bench_host_hold
-for f in "$FILTER" "$HOLD"; do
-  [ -x "$f" ] || { echo "missing $f (build the release preset first)" >&2; exit 2; }
-done
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-per=9000
-procs=$(( (N + per - 1) / per ))
-for ((i = 0; i < procs; i++)); do
-  count=$(( i == procs - 1 ? N - per * (procs - 1) : per ))
-  "$HOLD" "127.0.0.$((40 + i))" $((24000 + i)) "$count" "$WORK/ready.$i" &
-  PIDS+=($!)
-done
-for ((i = 0; i < procs; i++)); do
-  for _ in $(seq 600); do [ -e "$WORK/ready.$i" ] && break; sleep 0.1; done
-  [ -e "$WORK/ready.$i" ] || { echo "holder $i did not get ready" >&2; exit 1; }
-done
+# shellcheck source=bench/host_hold.sh
+. "$(dirname "$0")/host_hold.sh"
+hold_init "$FILTER" "$HOLD"
+hold_start "$N" 24000 40 filter
+procs=$HOLD_PROCS
 
 # median wall milliseconds (hyperfine -N, 30 runs after 3 warm-ups) and the
 # row count -> "median rows"
