@@ -15,17 +15,9 @@ COUNTS=("$@")
 [ ${#COUNTS[@]} -gt 0 ] || COUNTS=(10000 50000)
 SOCKSCOPE=$BUILD/sockscope
 HOLD=$BUILD/bench/bench_host_hold
-for f in "$SOCKSCOPE" "$HOLD"; do
-  [ -x "$f" ] || { echo "missing $f (build the release preset first)" >&2; exit 2; }
-done
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/host_hold.sh
+. "$(dirname "$0")/host_hold.sh"
+hold_init "$SOCKSCOPE" "$HOLD"
 
 # measure NAME CMD...: best wall seconds and max RSS (KiB) of 3 runs -> "wall rss rows"
 measure() {
@@ -48,18 +40,8 @@ row() {  # row LABEL WALL RSS ROWS BASE_WALL BASE_RSS
 
 base_port=23000
 for n in "${COUNTS[@]}"; do
-  per=9000
-  procs=$(( (n + per - 1) / per ))
-  for ((i = 0; i < procs; i++)); do
-    count=$(( i == procs - 1 ? n - per * (procs - 1) : per ))
-    addr="127.0.0.$((20 + i))"
-    "$HOLD" "$addr" $((base_port + i)) "$count" "$WORK/ready.$n.$i" &
-    PIDS+=($!)
-  done
-  for ((i = 0; i < procs; i++)); do
-    for _ in $(seq 600); do [ -e "$WORK/ready.$n.$i" ] && break; sleep 0.1; done
-    [ -e "$WORK/ready.$n.$i" ] || { echo "holder $i did not get ready" >&2; exit 1; }
-  done
+  hold_start "$n" "$base_port" 20 "$n"
+  procs=$HOLD_PROCS
   base_port=$((base_port + procs))
   total=$(ss -tanH | wc -l)
   echo
@@ -97,7 +79,5 @@ for n in "${COUNTS[@]}"; do
   row "sockscope ... -p --json" "$w" "$m" "$r" "$pw" "$pm"
   echo
   echo "(x wall / x mem: ratio to ss -tanH for the rows above -p, to ss -tanpH for the rows below)"
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  PIDS=()
+  hold_stop
 done

@@ -22,6 +22,9 @@
 // but neither listening nor connected is invisible to sock_diag (and to ss).
 // TIME_WAIT and request sockets have inode 0 and uid 0: no process owns them.
 //
+// Filters: SocketQuery::filter carries an ss expression (socket_filter.hpp);
+// every source returns exactly the sockets SocketFilter::matches() accepts.
+//
 // Autobound: sock_diag has no attribute for "the kernel chose the local port";
 // its filter bytecode has (INET_DIAG_BC_AUTO: !(sk_userlocks & SOCK_BINDPORT_LOCK)).
 // The netlink source therefore sends two requests per (family, protocol) whose
@@ -50,6 +53,8 @@
 #include "sockscope/transport.hpp"
 
 namespace sockscope {
+
+class SocketFilter;  // socket_filter.hpp
 
 // The kernel's socket states (include/net/tcp_states.h numbering). UDP uses
 // kEstablished (connected) and kClose (unconnected, shown "UNCONN").
@@ -109,6 +114,10 @@ struct SocketQuery {
   // Learn the autobound bit (netlink: from which of two filtered requests
   // returned the socket).
   bool autobound = true;
+  // ss's filter (socket_filter.hpp): its states and families narrow the ones
+  // above; netlink sends its bytecode ahead of its own and rechecks what the
+  // kernel cannot decide, the other sources apply SocketFilter::matches().
+  std::shared_ptr<const SocketFilter> filter;
 };
 
 struct DumpStats {

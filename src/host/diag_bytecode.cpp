@@ -2,6 +2,8 @@
 // the decision trees of the balanced split. See diag_bytecode.hpp.
 #include "host/diag_bytecode.hpp"
 
+#include <cstring>
+
 namespace sockscope::host_detail {
 namespace {
 
@@ -109,6 +111,32 @@ std::vector<inet_diag_bc_op> diag_program(DumpPart part) {
   a.test(INET_DIAG_BC_AUTO, equal);
   a.test(INET_DIAG_BC_JMP, unequal);
   return a.finish();
+}
+
+std::optional<std::vector<std::uint8_t>> compose(std::span<const std::uint8_t> user,
+                                                 std::span<const inet_diag_bc_op> tail) {
+  const std::size_t tail_bytes = tail.size() * sizeof(inet_diag_bc_op);
+  std::vector<std::uint8_t> out(user.begin(), user.end());
+  out.resize(user.size() + tail_bytes);
+  if (tail_bytes) std::memcpy(out.data() + user.size(), tail.data(), tail_bytes);
+  if (tail_bytes == 0) return out;
+  // Walk the user's instructions along their "yes" steps, as the kernel's audit does.
+  std::size_t at = 0;
+  while (at < user.size()) {
+    if (user.size() - at < sizeof(inet_diag_bc_op)) return std::nullopt;
+    inet_diag_bc_op op;
+    std::memcpy(&op, out.data() + at, sizeof op);
+    if (op.yes < sizeof op) return std::nullopt;
+    if (op.code != INET_DIAG_BC_NOP && at + op.no == user.size() + 4) {
+      const std::size_t moved = std::size_t(op.no) + tail_bytes;
+      if (moved > 0xffff) return std::nullopt;
+      op.no = std::uint16_t(moved);
+      std::memcpy(out.data() + at, &op, sizeof op);
+    }
+    at += op.yes;
+  }
+  if (at != user.size()) return std::nullopt;
+  return out;
 }
 
 }  // namespace sockscope::host_detail

@@ -32,6 +32,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 namespace sockscope::host_detail {
@@ -64,6 +66,15 @@ constexpr bool autobound_in(DumpPart part, std::uint16_t local_port, std::uint16
 
 // The program for `part`, empty for kAll (no filter attribute at all).
 std::vector<inet_diag_bc_op> diag_program(DumpPart part);
+
+// A user's filter program (SocketFilter::bytecode()) ahead of `tail` (a part's
+// program): what the user's program accepts (it lands on its end) falls into
+// `tail`; its rejects (four bytes past its end) are moved four bytes past the
+// end of both. Nothing else changes: its other jumps stay inside it, and the
+// audit's chain of "yes" steps runs on from its end into `tail`. nullopt when
+// a moved jump no longer fits 16 bits or the user's program is malformed.
+std::optional<std::vector<std::uint8_t>> compose(std::span<const std::uint8_t> user,
+                                                 std::span<const inet_diag_bc_op> tail);
 
 // The netlink source's split, for tests: the socket count (this namespace's, of the
 // transport, from /proc/net/sockstat{,6}) from which a dump is split over two

@@ -5,7 +5,9 @@
 // balanced halves of diag_bytecode.hpp, run side by side on two threads that
 // take turns handing their records to the sink (one receive buffer at a time),
 // so the kernel's filling of messages, most of a dump's time, is shared by two
-// CPUs and nothing is held back.
+// CPUs and nothing is held back. A user's filter (SocketQuery::filter) goes
+// ahead of each request's own program (host_detail::compose), so the kernel
+// skips what it rejects; what the kernel cannot decide is checked here.
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
@@ -27,7 +29,9 @@
 #include <vector>
 
 #include "host/diag_bytecode.hpp"
+#include "host/filtered_query.hpp"
 #include "host/sockstat.hpp"
+#include "sockscope/socket_filter.hpp"
 #include "sockscope/socket_table.hpp"
 
 namespace sockscope {
@@ -70,9 +74,13 @@ class NetlinkSource final : public SocketSource {
   std::string_view name() const override { return "netlink"; }
   std::uint64_t netns() const override { return netns_; }
 
-  std::expected<DumpStats, Error> dump(const SocketQuery& query,
-                                       const SocketSink& sink) override {
+  std::expected<DumpStats, Error> dump(const SocketQuery& asked, const SocketSink& sink) override {
+    const SocketQuery query = host_detail::narrowed(asked);
     DumpStats stats;
+    if (query.states == 0) return stats;
+    filter_ = query.filter.get();
+    user_program_.reset();
+    if (filter_) user_program_ = filter_->bytecode();
     counts_.reset();  // read when a request could be split, once per dump()
     for (Transport t : query.transports) {
       if (!has_ports(t)) continue;
@@ -103,6 +111,35 @@ class NetlinkSource final : public SocketSource {
   }
 
  private:
+  // What a request's records still need after the kernel's filter.
+  enum class Check : std::uint8_t {
+    kNone,       // the kernel decided (no filter, or its bytecode says all)
+    kUserSpace,  // ss's user-space side (autobound's range test, address bits)
+    kFull,       // the kernel ran none of the filter (SCTP, or no room for it)
+  };
+
+  // The request's filter program: the user's ahead of the part's, and the check left.
+  std::pair<std::vector<std::uint8_t>, Check> program_for(Transport t, DumpPart part) const {
+    const std::vector<inet_diag_bc_op> own = host_detail::diag_program(part);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(own.data());
+    std::vector<std::uint8_t> plain(bytes, bytes + own.size() * sizeof(inet_diag_bc_op));
+    if (!filter_) return {std::move(plain), Check::kNone};
+    // sctp_diag runs no bytecode at all.
+    if (t == Transport::kSctp || !user_program_) return {std::move(plain), Check::kFull};
+    auto both = host_detail::compose(*user_program_, own);
+    if (!both) return {std::move(plain), Check::kFull};
+    return {std::move(*both), filter_->needs_user_space_check() ? Check::kUserSpace : Check::kNone};
+  }
+
+  bool passes(const SocketRecord& rec, Check check) const {
+    switch (check) {
+      case Check::kNone: return true;
+      case Check::kUserSpace: return filter_->matches(rec, FilterSide::kUserSpace);
+      case Check::kFull: return filter_->matches(rec);
+    }
+    return true;
+  }
+
   // One netlink socket and its receive buffer: a dump in progress owns it.
   struct Channel {
     mnl_socket* nl;
@@ -181,13 +218,15 @@ class NetlinkSource final : public SocketSource {
     const auto protocol = ip_protocol(transport, Family::kV4);
     const std::string what = fmt_what(transport, family);
     ch.refused = 0;
-    char request[MNL_SOCKET_BUFFER_SIZE];
-    nlmsghdr* nlh = mnl_nlmsg_put_header(request);
+    const auto [program, check] = program_for(transport, part);
+    std::vector<char> request(MNL_SOCKET_BUFFER_SIZE + program.size());
+    nlmsghdr* nlh = mnl_nlmsg_put_header(request.data());
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlh->nlmsg_seq = ++ch.sequence;
     if (family == AF_UNSPEC) {
       nlh->nlmsg_type = TCPDIAG_GETSOCK;
-      auto* req = static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
+      auto* req =
+          static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
       req->idiag_states = query.states;
     } else {
       nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -198,13 +237,11 @@ class NetlinkSource final : public SocketSource {
       req->idiag_states = query.states;
     }
     const std::uint16_t answer_type = nlh->nlmsg_type;
-    const std::vector<inet_diag_bc_op> program = host_detail::diag_program(part);
     if (!program.empty()) {
-      const std::size_t bytes = program.size() * sizeof program[0];
-      if (nlh->nlmsg_len + MNL_ATTR_HDRLEN + bytes > sizeof request) {
+      if (nlh->nlmsg_len + MNL_ATTR_HDRLEN + program.size() > request.size()) {
         return std::unexpected(Error::io("sock_diag request for " + what + ": filter too long"));
       }
-      mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, bytes, program.data());
+      mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, program.size(), program.data());
     }
     if (mnl_socket_sendto(ch.nl, nlh, nlh->nlmsg_len) < 0) {
       return std::unexpected(os_error("sock_diag request for " + what, errno));
@@ -221,7 +258,8 @@ class NetlinkSource final : public SocketSource {
         if (errno == EINTR) continue;
         return std::unexpected(os_error("sock_diag dump of " + what, errno));
       }
-      if (n == 0) return std::unexpected(Error::io("sock_diag dump of " + what + ": socket closed"));
+      if (n == 0)
+        return std::unexpected(Error::io("sock_diag dump of " + what + ": socket closed"));
       std::unique_lock<std::mutex> my_turn;
       if (turn) my_turn = std::unique_lock<std::mutex>(*turn);
       int len = int(n);
@@ -262,6 +300,7 @@ class NetlinkSource final : public SocketSource {
           rec.autobound = host_detail::autobound_in(part, rec.local.port, rec.remote.port);
         }
         any = true;
+        if (!passes(rec, check)) continue;
         ++stats.sockets;
         sink(rec);
       }
@@ -310,6 +349,9 @@ class NetlinkSource final : public SocketSource {
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
   bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
   std::optional<host_detail::SocketCounts> counts_;  // this dump()'s, once read
+  // This dump()'s filter and its bytecode (nullopt: too long for the kernel).
+  const SocketFilter* filter_ = nullptr;
+  std::optional<std::vector<std::uint8_t>> user_program_;
 };
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "host/filtered_query.hpp"
+#include "sockscope/socket_filter.hpp"
 #include "sockscope/socket_table.hpp"
 
 namespace sockscope {
@@ -32,10 +34,14 @@ struct Fields {
     while (p < end && n < max_digits) {
       char c = *p;
       unsigned d;
-      if (c >= '0' && c <= '9') d = unsigned(c - '0');
-      else if (c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
-      else if (c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
-      else break;
+      if (c >= '0' && c <= '9')
+        d = unsigned(c - '0');
+      else if (c >= 'A' && c <= 'F')
+        d = unsigned(c - 'A' + 10);
+      else if (c >= 'a' && c <= 'f')
+        d = unsigned(c - 'a' + 10);
+      else
+        break;
       out = out << 4 | d;
       ++p;
       ++n;
@@ -108,8 +114,9 @@ class ProcSource final : public SocketSource {
   std::string_view name() const override { return "/proc/net"; }
   std::uint64_t netns() const override { return netns_; }
 
-  std::expected<DumpStats, Error> dump(const SocketQuery& query,
-                                       const SocketSink& sink) override {
+  // The filter, if any, runs here in full: the text has no bytecode to run.
+  std::expected<DumpStats, Error> dump(const SocketQuery& asked, const SocketSink& sink) override {
+    const SocketQuery query = host_detail::narrowed(asked);
     DumpStats stats;
     for (Transport t : query.transports) {
       if (t != Transport::kTcp && t != Transport::kUdp) {
@@ -122,7 +129,7 @@ class ProcSource final : public SocketSource {
       for (bool v6 : {false, true}) {
         if ((v6 && !query.ipv6) || (!v6 && !query.ipv4)) continue;
         std::string path = dir_ + "/" + std::string(to_string(t)) + (v6 ? "6" : "");
-        auto done = read_file(path, t, v6, query.states, sink, stats);
+        auto done = read_file(path, t, v6, query, sink, stats);
         if (!done) {
           // No IPv6 in this kernel: the file is missing; say so and go on.
           if (v6 && done.error().code == Error::Code::kUnsupported) {
@@ -138,8 +145,10 @@ class ProcSource final : public SocketSource {
 
  private:
   std::expected<void, Error> read_file(const std::string& path, Transport t, bool v6,
-                                       StateMask states, const SocketSink& sink,
+                                       const SocketQuery& query, const SocketSink& sink,
                                        DumpStats& stats) {
+    const StateMask states = query.states;
+    const SocketFilter* filter = query.filter.get();
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;
@@ -168,8 +177,10 @@ class ProcSource final : public SocketSource {
       for (;;) {
         const char* nl = static_cast<const char*>(std::memchr(p, '\n', std::size_t(end - p)));
         if (!nl) {
-          if (n == 0) nl = end;  // last line without a newline
-          else break;
+          if (n == 0)
+            nl = end;  // last line without a newline
+          else
+            break;
         }
         ++line_no;
         if (header) {
@@ -177,13 +188,13 @@ class ProcSource final : public SocketSource {
         } else if (nl > p) {
           if (!parse_line(p, nl, v6, rec)) {
             ::close(fd);
-            return std::unexpected(Error::at(Error::Code::kBadSyntax,
-                                             path + ": line " + std::to_string(line_no) +
-                                                 " is not a socket line",
-                                             0, std::string_view(p, std::size_t(nl - p))));
+            return std::unexpected(
+                Error::at(Error::Code::kBadSyntax,
+                          path + ": line " + std::to_string(line_no) + " is not a socket line", 0,
+                          std::string_view(p, std::size_t(nl - p))));
           }
           ++stats.messages;
-          if (states & state_bit(rec.state)) {
+          if ((states & state_bit(rec.state)) && (!filter || filter->matches(rec))) {
             ++stats.sockets;
             sink(rec);
           }

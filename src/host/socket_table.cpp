@@ -1,9 +1,12 @@
 // Choosing a socket source, replaying recorded records, and the in-memory table.
+#include "sockscope/socket_table.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
 
-#include "sockscope/socket_table.hpp"
+#include "host/filtered_query.hpp"
+#include "sockscope/socket_filter.hpp"
 
 namespace sockscope {
 namespace {
@@ -15,9 +18,10 @@ class RecordedSource final : public SocketSource {
   std::string_view name() const override { return "recorded"; }
   std::uint64_t netns() const override { return netns_; }
 
-  // Filters as the kernel would: protocol, family, state mask.
-  std::expected<DumpStats, Error> dump(const SocketQuery& query,
-                                       const SocketSink& sink) override {
+  // Filters as the kernel would: protocol, family, state mask, then the filter.
+  std::expected<DumpStats, Error> dump(const SocketQuery& asked, const SocketSink& sink) override {
+    const SocketQuery query = host_detail::narrowed(asked);
+    const SocketFilter* filter = query.filter.get();
     DumpStats stats;
     for (Transport t : query.transports) {
       for (SocketRecord rec : records_) {
@@ -25,6 +29,7 @@ class RecordedSource final : public SocketSource {
         if (rec.local.address.is_v4() ? !query.ipv4 : !query.ipv6) continue;
         if (!query.autobound) rec.autobound.reset();
         ++stats.messages;
+        if (filter && !filter->matches(rec)) continue;
         ++stats.sockets;
         sink(rec);
       }
@@ -52,8 +57,7 @@ std::uint64_t current_netns() {
   return st.st_ino;
 }
 
-std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source(
-    std::string* why_fallback) {
+std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source(std::string* why_fallback) {
   auto nl = open_netlink_source();
   if (nl) return nl;
   if (why_fallback) *why_fallback = nl.error().what();

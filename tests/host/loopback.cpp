@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +13,14 @@
 
 namespace sockscope::testing {
 namespace {
+
+int family_of(const Endpoint& ep) { return ep.address.is_v4() ? AF_INET : AF_INET6; }
+
+void check(bool ok, const char* what) {
+  if (!ok) ADD_FAILURE() << what << ": " << std::strerror(errno);
+}
+
+}  // namespace
 
 socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss) {
   std::memset(&ss, 0, sizeof ss);
@@ -26,14 +37,6 @@ socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss) {
   std::memcpy(&sin6->sin6_addr, ep.address.bytes().data(), 16);
   return sizeof *sin6;
 }
-
-int family_of(const Endpoint& ep) { return ep.address.is_v4() ? AF_INET : AF_INET6; }
-
-void check(bool ok, const char* what) {
-  if (!ok) ADD_FAILURE() << what << ": " << std::strerror(errno);
-}
-
-}  // namespace
 
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) {
@@ -126,6 +129,63 @@ std::vector<SocketRecord> involving(const std::vector<SocketRecord>& table,
   for (const auto& r : table) {
     if (r.local.address == address || r.remote.address == address) out.push_back(r);
   }
+  return out;
+}
+
+std::vector<SocketRecord> raw_diag_dump(int family, int protocol,
+                                        std::span<const std::uint8_t> program) {
+  std::vector<SocketRecord> out;
+  Fd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  check(nl.get() >= 0, "NETLINK_SOCK_DIAG socket");
+  const std::size_t head = NLMSG_SPACE(sizeof(inet_diag_req_v2));
+  std::vector<char> request(head + (program.empty() ? 0 : NLA_HDRLEN + NLA_ALIGN(program.size())));
+  auto* nlh = reinterpret_cast<nlmsghdr*>(request.data());
+  nlh->nlmsg_len = std::uint32_t(request.size());
+  nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = 1;
+  auto* req = reinterpret_cast<inet_diag_req_v2*>(NLMSG_DATA(nlh));
+  req->sdiag_family = std::uint8_t(family);
+  req->sdiag_protocol = std::uint8_t(protocol);
+  req->idiag_states = kAllStates;
+  if (!program.empty()) {
+    auto* attr = reinterpret_cast<nlattr*>(request.data() + head);
+    attr->nla_type = INET_DIAG_REQ_BYTECODE;
+    attr->nla_len = std::uint16_t(NLA_HDRLEN + program.size());
+    std::memcpy(reinterpret_cast<char*>(attr) + NLA_HDRLEN, program.data(), program.size());
+  }
+  EXPECT_EQ(::send(nl.get(), request.data(), request.size(), 0), ssize_t(request.size()));
+  std::vector<char> buf(64 * 1024);
+  for (int rounds = 0; rounds < 100000; ++rounds) {
+    const ssize_t n = ::recv(nl.get(), buf.data(), buf.size(), 0);
+    if (n <= 0) {
+      ADD_FAILURE() << "recv: " << std::strerror(errno);
+      return out;
+    }
+    int len = int(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
+         h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        ADD_FAILURE() << "the kernel refused the program: "
+                      << std::strerror(-static_cast<nlmsgerr*>(NLMSG_DATA(h))->error);
+        return out;
+      }
+      const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+      const auto* src = reinterpret_cast<const std::uint8_t*>(m->id.idiag_src);
+      const auto* dst = reinterpret_cast<const std::uint8_t*>(m->id.idiag_dst);
+      const bool v4 = family == AF_INET;
+      SocketRecord r;
+      r.transport = protocol == IPPROTO_TCP ? Transport::kTcp : Transport::kUdp;
+      r.state = m->idiag_state == 12 ? SocketState::kSynRecv : SocketState(m->idiag_state);
+      r.local = {v4 ? IpAddress::v4_bytes(src) : IpAddress::v6_bytes(src),
+                 ntohs(m->id.idiag_sport)};
+      r.remote = {v4 ? IpAddress::v4_bytes(dst) : IpAddress::v6_bytes(dst),
+                  ntohs(m->id.idiag_dport)};
+      out.push_back(r);
+    }
+  }
+  ADD_FAILURE() << "dump did not end";
   return out;
 }
 

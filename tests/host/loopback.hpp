@@ -3,6 +3,10 @@
 // running in parallel never see each other's sockets in their assertions.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +39,9 @@ class Fd {
 IpAddress own_v4(int n);
 IpAddress v6_loopback();
 
+// `ep` as a sockaddr_in or sockaddr_in6 in `ss`; returns its length.
+socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss);
+
 // The socket's local endpoint (getsockname).
 Endpoint local_of(int fd);
 
@@ -50,6 +57,13 @@ Fd udp_connect(const Endpoint& to);
 // The records of `table` whose local or remote address is `address`.
 std::vector<SocketRecord> involving(const std::vector<SocketRecord>& table,
                                     const IpAddress& address);
+
+// One raw SOCK_DIAG_BY_FAMILY dump of (family, IPPROTO_TCP/UDP, every state)
+// carrying `program` as INET_DIAG_REQ_BYTECODE (no attribute when empty): the
+// sockets as the kernel returned them (transport, state, endpoints). A refused
+// program fails the test.
+std::vector<SocketRecord> raw_diag_dump(int family, int protocol,
+                                        std::span<const std::uint8_t> program);
 
 // "tcp ESTAB 127.1.2.3:40000 127.1.2.3:50000": a comparable key.
 std::string key_of(const SocketRecord& r);

@@ -272,53 +272,13 @@ TEST(SocketSourceTest, SmallDumpsStayOnOneThreadWithTheSameBits) {
 // One raw SOCK_DIAG_BY_FAMILY dump of IPv4 TCP with `part`'s program: the
 // (local, remote) endpoints the kernel returned.
 std::vector<std::pair<Endpoint, Endpoint>> raw_dump(host_detail::DumpPart part) {
-  std::vector<std::pair<Endpoint, Endpoint>> out;
-  testing::Fd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  EXPECT_GE(nl.get(), 0);
   const std::vector<inet_diag_bc_op> program = host_detail::diag_program(part);
-  const std::size_t bytes = program.size() * sizeof(inet_diag_bc_op);
-  std::vector<char> request(NLMSG_SPACE(sizeof(inet_diag_req_v2)) +
-                            (bytes ? NLA_HDRLEN + NLA_ALIGN(bytes) : 0));
-  auto* nlh = reinterpret_cast<nlmsghdr*>(request.data());
-  nlh->nlmsg_len = std::uint32_t(request.size());
-  nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh->nlmsg_seq = 1;
-  auto* req = reinterpret_cast<inet_diag_req_v2*>(NLMSG_DATA(nlh));
-  req->sdiag_family = AF_INET;
-  req->sdiag_protocol = IPPROTO_TCP;
-  req->idiag_states = kAllStates;
-  if (bytes) {  // kAll: no filter attribute at all
-    auto* attr = reinterpret_cast<nlattr*>(request.data() + NLMSG_SPACE(sizeof(inet_diag_req_v2)));
-    attr->nla_type = INET_DIAG_REQ_BYTECODE;
-    attr->nla_len = std::uint16_t(NLA_HDRLEN + bytes);
-    std::memcpy(reinterpret_cast<char*>(attr) + NLA_HDRLEN, program.data(), bytes);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(program.data());
+  std::vector<std::pair<Endpoint, Endpoint>> out;
+  for (const SocketRecord& r : testing::raw_diag_dump(
+           AF_INET, IPPROTO_TCP, {bytes, program.size() * sizeof(inet_diag_bc_op)})) {
+    out.push_back({r.local, r.remote});
   }
-  EXPECT_EQ(::send(nl.get(), request.data(), request.size(), 0), ssize_t(request.size()));
-  std::vector<char> buf(64 * 1024);
-  for (int rounds = 0; rounds < 100000; ++rounds) {
-    const ssize_t n = ::recv(nl.get(), buf.data(), buf.size(), 0);
-    if (n <= 0) {
-      ADD_FAILURE() << "recv: " << std::strerror(errno);
-      return out;
-    }
-    int len = int(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
-         h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE) return out;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        ADD_FAILURE() << "the kernel refused the program: "
-                      << std::strerror(-static_cast<nlmsgerr*>(NLMSG_DATA(h))->error);
-        return out;
-      }
-      const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
-      const auto* src = reinterpret_cast<const std::uint8_t*>(m->id.idiag_src);
-      const auto* dst = reinterpret_cast<const std::uint8_t*>(m->id.idiag_dst);
-      out.push_back({{IpAddress::v4_bytes(src), ntohs(m->id.idiag_sport)},
-                     {IpAddress::v4_bytes(dst), ntohs(m->id.idiag_dport)}});
-    }
-  }
-  ADD_FAILURE() << "dump did not end";
   return out;
 }
 
@@ -469,11 +429,12 @@ TEST(SocketSourceTest, ProcSourceReportsBadTextWithItsLine) {
   ASSERT_NE(::mkdtemp(dir), nullptr);
   std::string d = dir;
   FILE* f = std::fopen((d + "/tcp").c_str(), "w");
-  std::fputs("  sl  local_address rem_address   st tx_queue rx_queue\n"
-             "   0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
-             "     0        0 1234 1 0 100 0 0 10 0\n"
-             "   1: garbage\n",
-             f);
+  std::fputs(
+      "  sl  local_address rem_address   st tx_queue rx_queue\n"
+      "   0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+      "     0        0 1234 1 0 100 0 0 10 0\n"
+      "   1: garbage\n",
+      f);
   std::fclose(f);
   auto source = open_proc_source(d, 7);
   SocketQuery q;
