@@ -160,7 +160,7 @@ class NetlinkSource final : public SocketSource {
     const bool walks_table =
         t != Transport::kTcp || (query.states & ~state_bit(SocketState::kListen)) != 0;
     if (side_ && filters && walks_table && split_ok_ &&
-        sockets_of(t) >= host_detail::split_from_sockets) {
+        sockets_of(t) >= query.split_from_sockets) {
       const std::size_t before = stats.sockets;
       auto done = dump_split(t, family, query, sink, stats);
       if (done || stats.sockets != before || main_.refused != EINVAL) return done;
@@ -208,7 +208,7 @@ class NetlinkSource final : public SocketSource {
       main_.refused = side_->refused;
       return side_done;
     }
-    ++host_detail::split_dumps_done;
+    ++stats.split_requests;
     return {};
   }
 

@@ -209,22 +209,22 @@ TEST(SocketSourceTest, SplitHalvesGiveEveryAutoboundBit) {
   auto source = open_netlink_source();
   ASSERT_TRUE(source) << source.error().what();
   ParityScene scene(160);
-  // Split however few sockets this host has (the default waits for 2,000).
-  const std::size_t threshold = host_detail::split_from_sockets.exchange(0);
-  const std::size_t splits = host_detail::split_dumps_done;
   std::map<std::string, bool> seen;
   std::set<std::pair<bool, bool>> kinds;  // (parity, autobound) covered
   SocketQuery q;
   q.transports = {Transport::kTcp};
-  for (const auto& r : dump(**source, q)) {
+  q.split_from_sockets = 0;  // split however few sockets this host has
+  std::vector<SocketRecord> records;
+  auto stats = (*source)->dump(q, [&](const SocketRecord& r) { records.push_back(r); });
+  ASSERT_TRUE(stats) << stats.error().what();
+  EXPECT_GT(stats->split_requests, 0u) << "the dump was not split";
+  for (const auto& r : records) {
     if (!scene.mine(r.local, r.remote)) continue;
     const std::string key = testing::key_of(r);
     ASSERT_TRUE(r.autobound.has_value()) << key;
     EXPECT_TRUE(seen.emplace(key, *r.autobound).second) << "twice: " << key;
     kinds.insert({host_detail::split_parity(r.local.port, r.remote.port), *r.autobound});
   }
-  host_detail::split_from_sockets = threshold;
-  EXPECT_GT(host_detail::split_dumps_done, splits) << "the dump was not split";
   EXPECT_EQ(seen, scene.autobound);
   EXPECT_EQ(kinds.size(), 4u) << "the scene must hold every (parity, autobound) pair";
 }
@@ -254,18 +254,19 @@ TEST(SocketSourceTest, SmallDumpsStayOnOneThreadWithTheSameBits) {
   auto source = open_netlink_source();
   ASSERT_TRUE(source) << source.error().what();
   ParityScene scene(180);
-  const std::size_t threshold = host_detail::split_from_sockets.exchange(SIZE_MAX);
-  const std::size_t splits = host_detail::split_dumps_done;
   std::map<std::string, bool> seen;
   SocketQuery q;
   q.transports = {Transport::kTcp};
-  for (const auto& r : dump(**source, q)) {
+  q.split_from_sockets = SIZE_MAX;
+  std::vector<SocketRecord> records;
+  auto stats = (*source)->dump(q, [&](const SocketRecord& r) { records.push_back(r); });
+  ASSERT_TRUE(stats) << stats.error().what();
+  EXPECT_EQ(stats->split_requests, 0u);
+  for (const auto& r : records) {
     if (!scene.mine(r.local, r.remote)) continue;
     ASSERT_TRUE(r.autobound.has_value()) << testing::key_of(r);
     seen[testing::key_of(r)] = *r.autobound;
   }
-  host_detail::split_from_sockets = threshold;
-  EXPECT_EQ(host_detail::split_dumps_done, splits);
   EXPECT_EQ(seen, scene.autobound);
 }
 
