@@ -249,18 +249,27 @@ host_cases=() other_cases=()
 for i in "${!names[@]}"; do
   if is_host "$i"; then host_cases+=("$i"); else other_cases+=("$i"); fi
 done
-failed=() host_seconds=
-if [ ${#host_cases[@]} -gt 0 ]; then
-  start_fixture
-  host_sed >"$work/host.sed"
-  run_cases "${host_cases[@]}"
+failed=() host_seconds=0
+# In batches, each with a fixture of its own when the last one is 30 s old, so that
+# a slow machine (sanitizers, load) still runs every case inside one TIME-WAIT.
+kBatch=12
+for ((b = 0; b < ${#host_cases[@]}; b += kBatch)); do
+  if [ -z "$fixture_pid" ] || ((SECONDS - fixture_ready > 30)); then
+    [ -z "$fixture_pid" ] || host_seconds=$((host_seconds + SECONDS - fixture_ready))
+    stop_fixture
+    start_fixture
+    host_sed >"$work/host.sed"
+  fi
+  run_cases "${host_cases[@]:b:kBatch}"
   if ((SECONDS - fixture_ready > kTimeWaitSeconds)); then
-    echo "golden: host cases took $((SECONDS - fixture_ready)) s: the fixture's TIME-WAIT" \
-      "(60 s) may have ended during them" >&2
+    echo "golden: host cases took $((SECONDS - fixture_ready)) s with one fixture: its" \
+      "TIME-WAIT (60 s) may have ended during them" >&2
     failed+=("(slow host cases)")
   fi
+done
+if [ -n "$fixture_pid" ]; then
+  host_seconds=$((host_seconds + SECONDS - fixture_ready))
   stop_fixture
-  host_seconds=$((SECONDS - fixture_ready))
 fi
 run_cases "${other_cases[@]}"
 
