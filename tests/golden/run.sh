@@ -63,9 +63,10 @@ if [ $need_fixture = 1 ] && [ ! -x "$fixture" ]; then
 fi
 
 # --- the namespace and the fixture ------------------------------------------
-ns=sockscope-golden-$$
+# One namespace per fixture: a fixture's sockets linger in TIME-WAIT after it ends.
+ns_base=sockscope-golden-$$ ns_count=0 ns=
 work=$(mktemp -d)
-fixture_pid='' made_etc_netns=0
+fixture_pid='' made_etc_netns=0 namespaces=()
 # True while process $1 runs (a zombie has ended: whoever adopted it may reap it late).
 running() {
   local state
@@ -85,18 +86,28 @@ cleanup() {
   mapfile -t jobs_left < <(jobs -p)
   [ ${#jobs_left[@]} -eq 0 ] || kill "${jobs_left[@]}" 2>/dev/null
   stop_fixture
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "/etc/netns/$ns" "$work"
+  local n
+  for n in "${namespaces[@]}"; do
+    ip netns del "$n" 2>/dev/null
+    rm -rf "/etc/netns/$n"
+  done
+  rm -rf "$work"
   [ "$made_etc_netns" = 0 ] || rmdir /etc/netns 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-ip netns add "$ns" 2>"$work/netns.err" || skip "cannot create a network namespace: $(cat "$work/netns.err")"
 [ -d /etc/netns ] || made_etc_netns=1
-mkdir -p "/etc/netns/$ns" && cp "$here/etc-services" "/etc/netns/$ns/services" || exit 2
-ip -n "$ns" link set lo up || exit 2
-ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="$kRange" \
-  net.ipv4.ip_local_reserved_ports="$kReserved" net.ipv4.tcp_tw_reuse=0 || exit 2
+# A fresh namespace with the fixed settings; cases run in the newest one.
+new_namespace() {
+  ns=$ns_base-$((ns_count++))
+  ip netns add "$ns" 2>"$work/netns.err" || skip "cannot create a network namespace: $(cat "$work/netns.err")"
+  namespaces+=("$ns")
+  mkdir -p "/etc/netns/$ns" && cp "$here/etc-services" "/etc/netns/$ns/services" || exit 2
+  ip -n "$ns" link set lo up || exit 2
+  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="$kRange" \
+    net.ipv4.ip_local_reserved_ports="$kReserved" net.ipv4.tcp_tw_reuse=0 || exit 2
+}
+new_namespace
 
 autobound=()
 start_fixture() {
@@ -256,7 +267,10 @@ kBatch=12
 for ((b = 0; b < ${#host_cases[@]}; b += kBatch)); do
   if [ -z "$fixture_pid" ] || ((SECONDS - fixture_ready > 30)); then
     [ -z "$fixture_pid" ] || host_seconds=$((host_seconds + SECONDS - fixture_ready))
-    stop_fixture
+    if [ -n "$fixture_pid" ]; then
+      stop_fixture
+      new_namespace
+    fi
     start_fixture
     host_sed >"$work/host.sed"
   fi
