@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace sockscope::testing {
@@ -31,6 +32,12 @@ int family_of(const Endpoint& ep) { return ep.address.is_v4() ? AF_INET : AF_INE
 
 void check(bool ok, const char* what) {
   if (!ok) ADD_FAILURE() << what << ": " << std::strerror(errno);
+}
+
+void set_v6only(int fd, std::optional<bool> v6only) {
+  if (!v6only) return;
+  const int on = *v6only ? 1 : 0;
+  check(::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0, "IPV6_V6ONLY");
 }
 
 }  // namespace
@@ -73,13 +80,24 @@ Endpoint local_of(int fd) {
   return ep;
 }
 
-Fd tcp_listen(const Endpoint& at) {
+Fd tcp_listen(const Endpoint& at, int backlog, std::optional<bool> v6only) {
   Fd fd(::socket(family_of(at), SOCK_STREAM | SOCK_CLOEXEC, 0));
   check(fd.get() >= 0, "socket");
+  set_v6only(fd.get(), v6only);
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(at, ss);
   check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");
-  check(::listen(fd.get(), 64) == 0, "listen");
+  check(::listen(fd.get(), backlog) == 0, "listen");
+  return fd;
+}
+
+Fd tcp_connect_started(const Endpoint& to) {
+  Fd fd(::socket(family_of(to), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  check(fd.get() >= 0, "socket");
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(to, ss);
+  const int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  check(r == 0 || errno == EINPROGRESS, "connect");
   return fd;
 }
 
@@ -102,9 +120,10 @@ Fd tcp_accept(int listener) {
   return fd;
 }
 
-Fd udp_bind(const Endpoint& at) {
+Fd udp_bind(const Endpoint& at, std::optional<bool> v6only) {
   Fd fd(::socket(family_of(at), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   check(fd.get() >= 0, "socket");
+  set_v6only(fd.get(), v6only);
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(at, ss);
   check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");
