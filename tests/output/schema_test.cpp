@@ -7,6 +7,7 @@
 #include "output/kinds/capture.hpp"
 #include "output/kinds/host.hpp"
 #include "output/kinds/model.hpp"
+#include "output/kinds/overview.hpp"
 #include "output/kinds/registry.hpp"
 #include "output/writer.hpp"
 
@@ -18,7 +19,8 @@ const RecordKind* const kKinds[] = {
     &kAssignmentKind, &kSocketKind,    &kProcessKind,       &kServedKind,
     &kRemoteServiceKind, &kOverviewSummaryKind, &kDestinationKind, &kProcessShareKind,
     &kBindPoolKind, &kConversationKind, &kZeekConnKind,     &kByServiceKind,
-    &kByServerKind, &kByClientKind};
+    &kByServerKind, &kByClientKind,    &kSocketOwnerKind,   &kRemoteHostKind,
+    &kPressureKind};
 
 TEST(SchemaTest, DeclarationsAreSound) {
   for (const RecordKind* kind : kKinds) {
