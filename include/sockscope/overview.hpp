@@ -21,7 +21,8 @@
 // Ephemeral pressure follows ephemeral.hpp's rules per network namespace (each with
 // its own sysctls); the builder keeps every socket's ports (about 80 bytes a socket)
 // until finish() for it, unless OverviewOptions::ephemeral is off.
-// Thread safety: one builder per thread.
+// Thread safety: calls to one builder must not overlap (a HostScan's sink never
+// does, from whichever dump thread it is called); one builder per scan.
 #pragma once
 
 #include <array>
