@@ -48,6 +48,9 @@ struct HostScanOptions {
   bool all_namespaces = false;   // every namespace (/proc/*/ns/net, /run/netns): needs root
   bool owners = false;           // resolve owning processes
   OwnerSource owner_source = OwnerSource::kAuto;
+  // Warn through `report` when processes' descriptors cannot be read (not root);
+  // off for callers that say so themselves.
+  bool warn_unreadable_owners = true;
   // The host's ephemeral range for the role rule (EphemeralRange::read_host());
   // without it, the port-group rule alone.
   std::optional<PortRange> host_ephemeral;

@@ -5,6 +5,7 @@
 //   for (const SocketRecord& s : table->sockets) {
 //     s.local; s.remote; s.state;      // 127.0.0.1:43512, 127.0.0.1:80, SocketState::kEstablished
 //     s.autobound;                     // true: connect()/bind(0) chose the local port
+//     s.v6only;                        // false on a [::] listener: it accepts IPv4 too
 //     s.inode; s.uid; s.netns;         // owners: see process_owners.hpp
 //   }
 //
@@ -14,7 +15,7 @@
 //
 // Sources (the seam, like leveldb's Env): NETLINK_SOCK_DIAG through libmnl (the
 // fast path, what `ss` uses), the /proc/net/{tcp,tcp6,udp,udp6} text (fallback
-// when netlink is unavailable; no cookie and no autobound bit), and recorded
+// when netlink is unavailable; no cookie, no autobound or v6only bit), and recorded
 // records (tests). All produce the same SocketRecord.
 //
 // What the kernel shows: listening, connected, TIME_WAIT and request (SYN_RECV)
@@ -34,6 +35,10 @@
 // request sockets report userlocks 0, so their bit is unknown (nullopt), as it is
 // for the /proc source. The sink may be called from either thread, never from two
 // at once.
+//
+// V6only: the kernel adds INET_DIAG_SKV6ONLY to every IPv6 socket in LISTEN or
+// CLOSE state without being asked (ss prints such a [::] socket as "*"); the
+// netlink source reads it there.
 //
 // Thread-safety: a SocketSource is used by one thread at a time; records are values.
 #pragma once
@@ -89,6 +94,10 @@ struct SocketRecord {
   SocketState state = SocketState::kClose;
   // Whether the kernel chose the local port; nullopt when the source cannot tell.
   std::optional<bool> autobound;
+  // IPv6 listeners and unconnected UDP sockets: whether IPV6_V6ONLY is set (false:
+  // a wildcard [::] also accepts IPv4, "dual-stack"); nullopt for other sockets and
+  // when the source cannot tell (/proc/net).
+  std::optional<bool> v6only;
   Endpoint local;
   Endpoint remote;            // 0.0.0.0:0 / [::]:0 when unconnected
   std::uint32_t rqueue = 0;   // LISTEN: accept backlog now

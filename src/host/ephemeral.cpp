@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/text.hpp"
+#include "host/netns_enter.hpp"
 #include "sockscope/socket_pair.hpp"
 
 namespace sockscope {
@@ -81,6 +82,18 @@ std::expected<EphemeralSettings, Error> EphemeralSettings::read(
     s.tcp_tw_reuse = std::atoi(reuse->c_str());
   }
   return s;
+}
+
+std::expected<EphemeralSettings, Error> EphemeralSettings::read_in(const NetworkNamespace& ns) {
+  std::expected<EphemeralSettings, Error> settings;
+  auto entered = host_detail::in_namespace(ns, [&] { settings = read(); });
+  if (!entered) return std::unexpected(entered.error());
+  if (!settings) {
+    Error e = settings.error();
+    e.message = "network namespace " + ns.label() + ": " + e.message;
+    return std::unexpected(e);
+  }
+  return settings;
 }
 
 namespace {

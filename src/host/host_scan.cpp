@@ -41,7 +41,7 @@ std::expected<void, Error> HostScan::wait_for_owners() {
     report(Severity::kWarning, "owners from /proc (slower): no BPF iterator: " +
                                    owners_->bpf_unused());
   }
-  if (owners_->denied() > 0) {
+  if (owners_->denied() > 0 && options_.warn_unreadable_owners) {
     report(Severity::kWarning,
            std::to_string(owners_->denied()) +
                " processes' descriptors are not readable (not root): their sockets show "

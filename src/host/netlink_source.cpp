@@ -53,6 +53,10 @@ Error os_error(std::string what, int err) {
   return e;
 }
 
+// The kernel's TCP_LISTEN and TCP_CLOSE (include/net/tcp_states.h): the states in
+// which it reports INET_DIAG_SKV6ONLY.
+constexpr std::uint8_t kTcpListen = 10, kTcpClose = 7;
+
 SocketState state_of(std::uint8_t kernel_state) {
   if (kernel_state == 12) return SocketState::kSynRecv;  // TCP_NEW_SYN_RECV
   if (kernel_state >= 1 && kernel_state <= 11) return SocketState(kernel_state);
@@ -294,6 +298,11 @@ class NetlinkSource final : public SocketSource {
         }
         const auto* m = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(msg));
         fill(rec, *m);
+        rec.v6only.reset();
+        if (m->idiag_family == AF_INET6 &&
+            (m->idiag_state == kTcpListen || m->idiag_state == kTcpClose)) {
+          rec.v6only = v6only_of(msg);
+        }
         rec.autobound.reset();
         // Minisockets (TIME_WAIT, SYN_RECV) report userlocks 0: the bit says nothing.
         if (bit && rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv) {
@@ -326,6 +335,21 @@ class NetlinkSource final : public SocketSource {
     rec.inode = m.idiag_inode;
     rec.ifindex = m.id.idiag_if;
     rec.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]} << 32;
+  }
+
+  // INET_DIAG_SKV6ONLY, which the kernel adds unasked to IPv6 sockets in LISTEN or
+  // CLOSE state (inet_diag_msg_attrs_fill); nullopt when it is absent.
+  static std::optional<bool> v6only_of(const nlmsghdr* msg) {
+    const auto* attr =
+        static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(msg, sizeof(inet_diag_msg)));
+    const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(msg));
+    for (; mnl_attr_ok(attr, int(tail - reinterpret_cast<const char*>(attr)));
+         attr = mnl_attr_next(attr)) {
+      if (mnl_attr_get_type(attr) == INET_DIAG_SKV6ONLY && mnl_attr_get_payload_len(attr) >= 1) {
+        return *static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr)) != 0;
+      }
+    }
+    return std::nullopt;
   }
 
   static std::string fmt_what(Transport t, int family) {

@@ -22,6 +22,7 @@
 #   - the fixture's pid (in "PID/golden_fixture:fdN", "golden_fixture[PID]",
 #     JSON "pid") -> PID; socket inodes (JSON "inode", the CSV inode column; 0
 #     stays) -> INODE; net:[INODE] labels; the namespace's name -> sockscope-golden;
+#   - --watch's snapshot times ("-- 14:02:07 every", JSON "time") -> HH:MM:SS, TIME;
 #   - with the sort flag: rows that come in the kernel's hash order are sorted.
 # In every case: Zeek's #open/#close timestamps -> TIMESTAMP.
 set -uo pipefail
@@ -146,6 +147,9 @@ host_sed() {
     "$fixture_pid"
   printf 's|"inode":[1-9][0-9]*|"inode":INODE|g\n'
   printf 's|net:\\[[0-9]*\\]|net:[INODE]|g\n'
+  # --watch: the time of each snapshot
+  printf 's|^-- [0-9:]\\{8\\} every|-- HH:MM:SS every|\n'
+  printf 's|"time":[0-9.]*|"time":TIME|g\n'
   printf 's|\\b%s\\b|sockscope-golden|g\n' "$ns"
 }
 

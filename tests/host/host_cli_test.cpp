@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "host/loopback.hpp"
+#include "support/json_lines.hpp"
 #include "support/run_command.hpp"
 
 namespace sockscope {
@@ -24,18 +25,9 @@ namespace {
 
 using nlohmann::json;
 using testing::Fd;
+using testing::json_lines;
 using testing::run_command;
 using testing::run_sockscope;
-
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> v;
-  for (const auto& line : testing::lines(out)) {
-    auto j = json::parse(line, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
-    if (!j.is_discarded()) v.push_back(std::move(j));
-  }
-  return v;
-}
 
 std::string ep_text(const json& e) {
   std::string a = e["address"];

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "host/diag_bytecode.hpp"
@@ -353,6 +354,58 @@ TEST(SocketSourceTest, ProcTextAgreesWithNetlink) {
     EXPECT_EQ(p.netns, r.netns) << key;
     EXPECT_FALSE(p.autobound.has_value()) << key;  // the text has no such column
     EXPECT_EQ(p.cookie, 0u);
+  }
+}
+
+// IPV6_V6ONLY as the socket itself answers getsockopt(): the kernel's
+// INET_DIAG_SKV6ONLY for IPv6 listeners and unconnected UDP, nothing for IPv4 or
+// connected sockets, and nothing from the /proc text (it has no such column).
+TEST(SocketSourceTest, V6onlyIsWhatTheSocketSays) {
+  auto netlink = open_netlink_source();
+  ASSERT_TRUE(netlink) << netlink.error().what();
+  const IpAddress any6 = *IpAddress::parse("::");
+  Fd dual = testing::tcp_listen({any6, 0}, 8, false);
+  Fd v6only = testing::tcp_listen({any6, 0}, 8, true);
+  Fd default_v6 = testing::tcp_listen({testing::v6_loopback(), 0});
+  Fd udp_dual = testing::udp_bind({any6, 0}, false);
+  Fd v4 = testing::tcp_listen({testing::own_v4(60), 0});
+  const Port dual_port = testing::local_of(dual.get()).port;
+  Fd client = testing::tcp_connect({testing::v6_loopback(), dual_port});
+  Fd accepted = testing::tcp_accept(dual.get());
+  auto socket_says = [](const Fd& fd) {
+    int on = -1;
+    socklen_t len = sizeof on;
+    EXPECT_EQ(::getsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, &len), 0);
+    return on != 0;
+  };
+  struct Want {
+    const Fd* fd;
+    Transport transport;
+    std::optional<bool> v6only;
+  };
+  const Want wants[] = {{&dual, Transport::kTcp, socket_says(dual)},
+                        {&v6only, Transport::kTcp, socket_says(v6only)},
+                        {&default_v6, Transport::kTcp, socket_says(default_v6)},
+                        {&udp_dual, Transport::kUdp, socket_says(udp_dual)},
+                        {&v4, Transport::kTcp, std::nullopt},
+                        {&client, Transport::kTcp, std::nullopt}};
+  EXPECT_EQ(wants[0].v6only, false);
+  EXPECT_EQ(wants[1].v6only, true);
+  for (bool from_proc : {false, true}) {
+    auto proc = open_proc_source();
+    auto all = dump(from_proc ? *proc : **netlink);
+    for (const Want& w : wants) {
+      const Endpoint local = testing::local_of(w.fd->get());
+      int found = 0;
+      for (const SocketRecord& r : all) {
+        if (r.transport != w.transport || r.local != local) continue;
+        if (w.fd == &client && r.remote.port != dual_port) continue;
+        ++found;
+        EXPECT_EQ(r.v6only, from_proc ? std::nullopt : w.v6only)
+            << testing::key_of(r) << (from_proc ? " (/proc)" : " (netlink)");
+      }
+      EXPECT_EQ(found, 1) << local.to_string();
+    }
   }
 }
 

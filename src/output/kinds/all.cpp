@@ -3,6 +3,7 @@
 #include "output/kinds/capture.hpp"
 #include "output/kinds/host.hpp"
 #include "output/kinds/model.hpp"
+#include "output/kinds/overview.hpp"
 #include "output/kinds/registry.hpp"
 
 namespace sockscope::output {
@@ -13,7 +14,8 @@ std::span<const RecordKind* const> all_kinds() {
       &kAssignmentKind,    &kSocketKind,        &kProcessKind,       &kServedKind,
       &kRemoteServiceKind, &kOverviewSummaryKind, &kDestinationKind, &kProcessShareKind,
       &kBindPoolKind,      &kConversationKind,  &kZeekConnKind,      &kByServiceKind,
-      &kByServerKind,      &kByClientKind};
+      &kByServerKind,      &kByClientKind,      &kSocketOwnerKind,   &kRemoteHostKind,
+      &kPressureKind};
   return kKinds;
 }
 
