@@ -97,7 +97,6 @@ struct EphemeralReport {
   std::uint32_t bind_held = 0;  // usable ports held by explicit bind() (never lent to connect)
   std::vector<DestinationUsage> destinations;  // TCP then UDP, fullest first
   BindPoolUsage bind_pool;
-  std::size_t sockets_seen = 0;
   bool autobound_known = true;  // false when some sockets lacked the bit (heuristics used)
 };
 

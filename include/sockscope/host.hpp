@@ -29,7 +29,6 @@
 #include <functional>
 #include <optional>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "sockscope/port.hpp"
@@ -57,46 +56,11 @@ struct HostSocket {
   SocketPair pair() const { return {record.transport, record.local, record.remote}; }
 };
 
-// Whether the record waits for others: TCP LISTEN, or UDP with no peer whose
-// port was not chosen by the kernel (unknown bit counts as a listener).
-bool is_listener(const SocketRecord& record);
-
-// The listening endpoints of one or more namespaces.
-class ListenerIndex {
- public:
-  void add(const SocketRecord& listener);
-  // Same namespace and transport, and the same local endpoint or a wildcard
-  // listener of the same family on the same port.
-  bool covers(const SocketRecord& record) const;
-  std::size_t size() const { return keys_.size(); }
-
- private:
-  struct Key {
-    std::uint64_t netns;
-    Transport transport;
-    Endpoint local;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const;
-  };
-  std::unordered_set<Key, KeyHash> keys_;
-};
-
-struct RoleOf {
-  LocalRole role;
-  Evidence evidence;
-};
-// The role of `record`'s local side. REQUIRES: the index holds every listener
-// of the record's namespace (listeners are classified without it).
-RoleOf classify(const SocketRecord& record, const ListenerIndex& listeners,
-                std::optional<PortRange> host_ephemeral);
-
 // Streams the sockets matching `query` with their roles: a first dump learns the
 // listeners (TCP LISTEN and unconnected UDP), a second streams the rest, so
 // memory stays proportional to the listeners, not to the table.
 std::expected<DumpStats, Error> dump_with_roles(
     SocketSource& source, const SocketQuery& query, std::optional<PortRange> host_ephemeral,
-    const std::function<void(const HostSocket&)>& sink, ListenerIndex* listeners = nullptr);
+    const std::function<void(const HostSocket&)>& sink);
 
 }  // namespace sockscope

@@ -82,12 +82,6 @@ class HostScan {
   using Sink = std::function<void(const HostRow&)>;
   std::expected<HostScanSummary, Error> run(const Sink& sink);
 
-  // The owners of the last run (nullptr before, or without owners).
-  const ProcessOwners* owners() const { return owners_ ? &*owners_ : nullptr; }
-  // The host's ephemeral range in use (nullopt when it could not be read).
-  const std::optional<PortRange>& host_ephemeral() const { return options_.host_ephemeral; }
-  const Naming& naming() const { return naming_; }
-
  private:
   struct Waiting;
   std::expected<void, Error> start_owners();

@@ -36,8 +36,8 @@ class IpAddress {
 
   static IpAddress v4(std::uint32_t host_order);
   static IpAddress v4_bytes(const std::uint8_t* network_order);  // 4 bytes
-  static IpAddress v6_bytes(const std::uint8_t* network_order,   // 16 bytes
-                            std::uint32_t zone_id = 0);
+  // 16 bytes; a zone id is another address's zone_id() (0 = none).
+  static IpAddress v6_bytes(const std::uint8_t* network_order, std::uint32_t zone_id = 0);
 
   // Strict text parsing: dotted quad without leading zeros, or RFC 4291 IPv6
   // (optionally with an embedded dotted quad and a %zone). Errors carry the
@@ -71,9 +71,6 @@ class IpAddress {
   // REQUIRES: out has kMaxTextSize bytes.
   std::size_t format(char* out) const;
   std::string to_string() const;
-
-  // Interns a zone name ("eth0" or "3") and returns its id (never 0).
-  static std::uint32_t intern_zone(std::string_view name);
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b);

@@ -54,11 +54,7 @@ class Naming {
   }
   // The registry's primary name for the port, whatever the evidence.
   const Service* registered(Transport transport, Port port) const;
-  // Whether `name` (case-insensitive) is any name or alias the registry gives the
-  // port on this transport: what a --service filter matches.
-  bool answers_to(Transport transport, Port port, std::string_view name) const;
 
-  const Registry& registry() const { return registry_; }
   const NamingOptions& options() const { return options_; }
 
  private:

@@ -145,9 +145,8 @@ class Registry {
   // Labels loaded from files, in load order (IANA duplicates included as IANA's).
   std::size_t local_size() const;
   const Service& local_service(std::size_t index) const;
-  // Where the embedded table came from and how many port/transport pairs it
-  // covered there (the regeneration and coverage tests compare against this).
-  static std::string_view builtin_source();
+  // How many port/transport pairs the embedded table's source covered (the
+  // coverage tests compare against this).
   static std::size_t builtin_source_pairs();
 
  private:

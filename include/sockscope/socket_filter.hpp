@@ -132,7 +132,6 @@ class SocketFilter {
   // Families the dump is restricted to by inet:/inet6: prefixes (both by default).
   bool ipv4() const;
   bool ipv6() const;
-  bool has_expression() const;
 
   // ss's answer: the state mask and families, then both sides of the expression.
   bool matches(const SocketRecord& r) const;

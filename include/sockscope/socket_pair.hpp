@@ -81,9 +81,4 @@ struct SocketPair {
 std::string explain(const SocketPair& pair, const Role& role,
                     std::optional<PortRange> host_ephemeral = std::nullopt);
 
-// Hash functor for unordered containers keyed by canonical pairs.
-struct SocketPairHash {
-  std::size_t operator()(const SocketPair& p) const { return p.hash(); }
-};
-
 }  // namespace sockscope
