@@ -1,14 +1,17 @@
 // sockscope/host.hpp: this host's sockets as socket pairs, with the role of the
 // local side and the evidence for it.
 //
-//   auto source = sockscope::open_socket_source();
-//   auto range = EphemeralRange::read_host();
-//   dump_with_roles(**source, {}, range->range, [](const HostSocket& s) {
-//     s.record.local;            // 127.0.0.1:5432
-//     s.role;                    // LocalRole::kServer
-//     s.evidence;                // Evidence::kAccepted: same local endpoint as a listener
-//     s.server_port();           // 5432: the port the service is named by
+//   #include <iostream>
+//   auto source = open_socket_source();        // netlink, else /proc/net
+//   auto range = EphemeralRange::read_host();  // for the port-group rule
+//   if (!source || !range) return 1;
+//   auto stats = dump_with_roles(**source, {}, range->range, [](const HostSocket& s) {
+//     std::cout << s.record.local.to_string()       // 127.0.0.1:5432
+//               << ' ' << to_string(s.role)         // server
+//               << ' ' << to_string(s.evidence)     // accepted: same endpoint as a listener
+//               << ' ' << s.server_port() << '\n';  // 5432: the port its service is named by
 //   });
+//   if (!stats) return 1;
 //
 // Roles, strongest evidence first (DESIGN.md, Host):
 //   listener  TCP LISTEN, or a UDP socket with no peer whose port was bound

@@ -1,11 +1,13 @@
 // sockscope/ip_address.hpp: IPv4 and IPv6 addresses, strict parsing, RFC 5952 text.
 //
-//   auto a = sockscope::IpAddress::parse("2001:DB8:0:0:0:0:0:1");
-//   a->to_string();                      // "2001:db8::1" (RFC 5952)
-//   IpAddress::parse("1.2.3.04");        // error: leading zero at column 7
-//   IpAddress::parse("fe80::1%eth0")->zone();  // "eth0"
+//   #include <iostream>
+//   auto a = IpAddress::parse("2001:DB8:0:0:0:0:0:1");
+//   std::cout << a->to_string() << '\n';  // => 2001:db8::1
+//   std::cout << IpAddress::parse("1.2.3.04").error().what() << '\n';
+//   // => leading zero in IPv4 octet at column 7: '04'
+//   std::cout << IpAddress::parse("fe80::1%eth0")->zone() << '\n';  // => eth0
 //   auto net = IpPrefix::parse("10.0.0.0/8");
-//   net->contains(*IpAddress::parse("10.1.2.3"));  // true
+//   std::cout << net->contains(*IpAddress::parse("10.1.2.3")) << '\n';  // => 1
 //
 // An IpAddress is a small value (24 bytes): 16 address bytes, the family and a
 // zone id. Zone names are interned process-wide so addresses stay trivially

@@ -1,10 +1,15 @@
 // sockscope/overview.hpp: what this host serves and whom it talks to, as data.
 //
-//   sockscope::OverviewBuilder overview;
-//   scan.run([&](const sockscope::HostRow& row) { overview.add(row); });
-//   sockscope::HostOverview o = overview.finish();
-//   o.served[0];      // a listening port: transport, port, service, addresses, connections by state
-//   o.remote[0];      // the remote service this host talks to most: hosts, connections by state
+//   #include <iostream>
+//   Naming naming(Registry::builtin());
+//   HostScan scan({}, naming);  // host_scan.hpp
+//   OverviewBuilder overview;
+//   if (!scan.run([&](const HostRow& row) { overview.add(row); })) return 1;
+//   HostOverview o = overview.finish();
+//   for (const ServedPort& p : o.served)  // what this host serves: listening ports, ...
+//     std::cout << to_string(p.transport) << ' ' << p.port << ' ' << p.connections.total() << '\n';
+//   for (const RemoteService& r : o.remote)  // whom it talks to: remote services, busiest first
+//     std::cout << to_string(r.transport) << ' ' << r.port << ' ' << r.hosts << " hosts\n";
 //
 // Served ports: every listener's port, and ports with accepted connections (the
 // listener may be gone), keyed by transport and port. Remote services: client
