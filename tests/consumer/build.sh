@@ -8,16 +8,19 @@
 # compiler's output is shown and the exit status is 1.
 set -euo pipefail
 way=$1
-prefix=$2
-out=$3
+prefix=$(realpath "$2")
+out=$(realpath -m "$3")
 shift 3
+sources=()
+for source in "$@"; do sources+=("$(realpath "$source")"); done
+set -- "${sources[@]}"
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/$way"
 
 if [ "$way" = cmake ]; then
-  sources=$(IFS=';' && echo "$*")
+  list=$(IFS=';' && echo "$*")
   if ! { cmake -S "$here/programs" -B "$out/cmake-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-           -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$out/cmake" -DSOCKSCOPE_PROGRAMS="$sources" &&
+           -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$out/cmake" -DSOCKSCOPE_PROGRAMS="$list" &&
          cmake --build "$out/cmake-build" -j2 -- -k 0; } >"$out/cmake.log" 2>&1; then
     echo "build.sh: the CMake build failed:" >&2
     tail -n 40 "$out/cmake.log" >&2
