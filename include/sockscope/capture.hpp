@@ -1,14 +1,23 @@
 // sockscope/capture.hpp: packets demultiplexed into conversations by socket pair.
 //
-//   sockscope::ConversationOptions options;              // UDP/ICMP idle timeout 60 s, ...
-//   std::vector<sockscope::Conversation> done;
-//   sockscope::ConversationTable table(options, [&](const Conversation& c) { done.push_back(c); });
-//   auto stats = sockscope::read_capture_file("trace.pcapng", table);  // ours: pcap + pcapng
-//   table.finish();                                       // emits the conversations still open
-//   done[0].pair.first;                                   // the client endpoint
-//   done[0].conn_state;                                   // ConnState::kSF, as Zeek says it
-//   done[0].history;                                      // "ShADadFf"
-//   done[0].community_id();                               // "1:..."
+//   #include <sockscope/capture_input.hpp>
+//   #include <iostream>
+//   #include <vector>
+//   ConversationOptions options;  // UDP/ICMP idle timeout 60 s, TCP close delay 5 s, ...
+//   std::vector<Conversation> done;
+//   ConversationTable table(options, [&](const Conversation& c) { done.push_back(c); });
+//   auto input = CaptureInput::open_file("sample.pcapng");  // capture_input.hpp: ours or libpcap
+//   if (!input) return 1;
+//   CaptureStats stats;
+//   (*input)->read(table, stats);  // every packet into the table
+//   table.finish();                // emits the conversations still open
+//   std::cout << done.size() << " conversations\n";  // => 40 conversations
+//   const Conversation& c = done.front();           // the first to end
+//   std::cout << c.pair.to_string() << '\n';  // pair.first is the client
+//   // => udp 10.0.0.11:49651, 198.51.100.169:53
+//   std::cout << to_string(c.conn_state) << ' ' << c.history << '\n';  // as Zeek says them
+//   // => SF Dd
+//   std::cout << c.community_id() << '\n';  // => 1:QaC9AV9bgGOb4ovU7Jg7/szmj4w=
 //
 // A conversation is one occurrence of a socket pair: a TCP connection (a SYN after the
 // previous connection on the same pair closed starts a new one), or UDP/SCTP/ICMP traffic

@@ -1,10 +1,20 @@
 // sockscope/capture_live.hpp: packets from libpcap: live interfaces (with a BPF
 // filter) and the capture files our own reader does not handle.
 //
-//   sockscope::LiveOptions live{.interface = "eth0", .filter = "tcp port 443"};
-//   auto source = sockscope::PcapSource::open_live(live);
-//   if (!source) return fail(source.error().what());   // no such device, no permission
-//   sockscope::read_pcap(**source, table, stats);       // until stop() or the limits
+//   #include <iostream>
+//   // Live: an interface, filtered in the kernel (needs CAP_NET_RAW); read_pcap() reads
+//   // it until max_packets, max_seconds or stop().
+//   auto live = PcapSource::open_live({.interface = "lo", .filter = "tcp", .max_packets = 100});
+//   if (!live) std::cerr << live.error().what() << '\n';  // no such device, no permission
+//   // Files too: the formats our own reader declines, or any with a filter.
+//   auto dns = PcapSource::open_file("sample.pcapng", "udp port 53");
+//   if (!dns) return 1;
+//   auto print = [](const Conversation& c) { std::cout << c.pair.to_string() << '\n'; };
+//   ConversationTable table({}, print);
+//   CaptureStats stats;
+//   read_pcap(**dns, table, stats);
+//   table.finish();
+//   std::cout << stats.packets << " packets\n";  // => 57 packets
 //
 // Link with sockscope::capture (libpcap).
 #pragma once

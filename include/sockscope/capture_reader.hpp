@@ -1,14 +1,18 @@
 // sockscope/capture_reader.hpp: reading pcap and pcapng files fast, and decoding packets.
 //
-//   auto reader = sockscope::CaptureReader::open("trace.pcap");   // or "-" for stdin
-//   if (!reader) return fail(reader.error().what());               // unreadable / not a capture
-//   sockscope::RawPacket raw;
+//   #include <iostream>
+//   auto reader = CaptureReader::open("sample.pcapng");  // or "-" for stdin
+//   if (!reader) return 1;  // reader.error().what(): unreadable, not a capture
+//   std::size_t packets = 0, tcp = 0;
+//   RawPacket raw;
 //   while ((*reader)->next(raw)) {
-//     sockscope::PacketInfo info;
-//     sockscope::DropReason why;
-//     if (sockscope::decode_packet(raw, info, why)) table.add(info);
+//     PacketInfo info;
+//     DropReason why;
+//     ++packets;
+//     if (decode_packet(raw, info, why) && info.transport == Transport::kTcp) ++tcp;
 //   }
-//   if ((*reader)->error()) warn((*reader)->error()->what());      // e.g. truncated file
+//   if ((*reader)->error()) std::cerr << (*reader)->error()->what() << '\n';  // e.g. truncated
+//   std::cout << packets << " packets, " << tcp << " tcp\n";  // => 429 packets, 270 tcp
 //
 // Or all of it at once: read_capture(**reader, table, stats).
 //

@@ -1,8 +1,9 @@
 // sockscope/community_id.hpp: the Community ID v1 flow hash (as Zeek,
 // Suricata and Malcolm compute it), so records of sockscope join other tools'.
 //
-//   community_id(*SocketPair::parse("tcp 1.2.3.4:1122 -> 5.6.7.8:3344"));
-//   // "1:wCb3OG7yAFWelaUydu0D+125CLM="
+//   #include <iostream>
+//   auto pair = SocketPair::parse("tcp 1.2.3.4:1122 -> 5.6.7.8:3344");
+//   std::cout << community_id(*pair) << '\n';  // => 1:wCb3OG7yAFWelaUydu0D+125CLM=
 //
 // Definition: "1:" + base64(SHA-1(seed(2) src(4|16) dst(4|16) proto(1) 0(1)
 // sport(2) dport(2))), with the endpoints ordered so that both directions give
