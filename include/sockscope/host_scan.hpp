@@ -91,6 +91,9 @@ class HostScan {
   using Sink = std::function<void(const HostRow&)>;
   std::expected<HostScanSummary, Error> run(const Sink& sink);
 
+  // The owners of the last run (nullptr before, or without owners).
+  const ProcessOwners* owners() const { return owners_ ? &*owners_ : nullptr; }
+
  private:
   struct Waiting;
   std::expected<void, Error> start_owners();
