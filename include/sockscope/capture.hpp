@@ -12,7 +12,9 @@
 //
 // A conversation is one occurrence of a socket pair: a TCP connection (a SYN after the
 // previous connection on the same pair closed starts a new one), or UDP/SCTP/ICMP traffic
-// on one pair until it is idle for longer than the timeout. Its key is the transport, the
+// on one pair until it is idle for longer than the timeout. ICMP pairs as Zeek pairs it:
+// a request and its reply are one conversation, each one-way type (errors included) and
+// direction one of its own. Its key is the transport, the
 // canonical socket pair and the VLAN ids. Each conversation is emitted exactly once:
 // when it ends, when the table is full (the oldest idle ones go first, counted in
 // evicted_early()), or at finish().
@@ -82,9 +84,22 @@ struct DirectionStats {
   friend bool operator==(const DirectionStats&, const DirectionStats&) = default;
 };
 
+// An ICMP error (destination unreachable, time exceeded, ...) that quoted a packet
+// of a conversation. As in Zeek the error is a conversation of its own (ICMP); the
+// quoted conversation only notes it, so UDP to a closed port stays S0.
+struct IcmpError {
+  std::uint8_t type = 0, code = 0;
+  bool v6 = false;  // ICMPv6
+  // "port-unreachable", "host-unreachable", "ttl-exceeded", "packet-too-big", ...
+  std::string_view name() const;
+  friend bool operator==(const IcmpError&, const IcmpError&) = default;
+};
+
 struct Conversation {
   // first = client, second = server. For ICMP, as in Zeek and the Community ID spec:
-  // client port = ICMP type of the first packet, server port = the code.
+  // client port = ICMP type of the first packet; server port = the counterpart type of
+  // a request/reply type (echo 8/0, 128/129, Neighbor Discovery 135/136, ...), else the
+  // code. The sender of the first packet is the client (an advertisement's sender too).
   SocketPair pair;
   Evidence evidence = Evidence::kLowerPortGuess;
   std::uint32_t vlan = 0;      // outer VLAN id << 12 | inner VLAN id; 0 = untagged
@@ -98,6 +113,8 @@ struct Conversation {
   // The history has more letters than the 16 kept (retransmission and zero-window
   // letters past the first ones, on both sides): `history` holds the first 16.
   bool history_truncated = false;
+  // The first ICMP error that quoted a packet of this conversation (TCP, UDP, SCTP, DCCP).
+  std::optional<IcmpError> icmp_error;
   std::uint64_t duration_ns() const { return last_ns - first_ns; }
   std::uint64_t packets() const { return client.packets + server.packets; }
   std::uint64_t ip_bytes() const { return client.ip_bytes + server.ip_bytes; }
@@ -124,7 +141,7 @@ struct CaptureStats {
   std::uint64_t decoded = 0;     // packets counted on a conversation
   std::uint64_t wire_bytes = 0;  // original lengths of the records read
   std::uint64_t dropped[kDropReasonCount] = {};
-  std::uint64_t icmp_errors_matched = 0;  // ICMP errors counted on the pair they quote
+  std::uint64_t icmp_errors_matched = 0;  // ICMP errors noted on the conversation they quote
   std::uint64_t fragments = 0;            // later fragments attributed to a conversation
   std::uint64_t dropped_total() const;
   void add(const CaptureStats& other);

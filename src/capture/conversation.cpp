@@ -1,4 +1,6 @@
 // Names of the capture layer's enums, Community IDs of conversations, run counters.
+#include <iterator>
+
 #include "sockscope/capture.hpp"
 #include "sockscope/community_id.hpp"
 
@@ -37,6 +39,36 @@ std::string_view to_string(DropReason reason) {
     case DropReason::kTruncatedRecord: return "truncated-record";
   }
   return "unknown";
+}
+
+std::string_view IcmpError::name() const {
+  static constexpr std::string_view kUnreachable4[] = {
+      "net-unreachable",      "host-unreachable",     "protocol-unreachable",
+      "port-unreachable",     "fragmentation-needed", "source-route-failed",
+      "net-unknown",          "host-unknown",         "source-host-isolated",
+      "net-prohibited",       "host-prohibited",      "net-tos-unreachable",
+      "host-tos-unreachable", "admin-prohibited",     "host-precedence-violation",
+      "precedence-cutoff"};
+  static constexpr std::string_view kUnreachable6[] = {
+      "no-route",         "admin-prohibited",     "beyond-scope", "address-unreachable",
+      "port-unreachable", "source-policy-failed", "reject-route"};
+  if (v6) {
+    switch (type) {
+      case 1: return code < std::size(kUnreachable6) ? kUnreachable6[code] : "unreachable";
+      case 2: return "packet-too-big";
+      case 3: return code == 1 ? "reassembly-timeout" : "hop-limit-exceeded";
+      case 4: return "parameter-problem";
+      default: return "icmp-error";
+    }
+  }
+  switch (type) {
+    case 3: return code < std::size(kUnreachable4) ? kUnreachable4[code] : "unreachable";
+    case 4: return "source-quench";
+    case 5: return "redirect";
+    case 11: return code == 1 ? "reassembly-timeout" : "ttl-exceeded";
+    case 12: return "parameter-problem";
+    default: return "icmp-error";
+  }
 }
 
 std::string Conversation::community_id() const { return sockscope::community_id(pair); }

@@ -19,7 +19,8 @@ namespace sockscope::capture_detail {
 // The canonical key as six words, built and compared in registers:
 //   w[0..1] side 0's address, w[2..3] side 1's (network byte order; IPv4 in the first
 //   4 bytes, the rest zero), w[4] port_a | port_b << 16 | vlan << 32 (ICMP: the type
-//   class and the identifier), w[5] transport | family << 8 | tag << 32.
+//   and its counterpart or code, see prepare_icmp_key()), w[5] transport | family << 8 |
+//   tag << 32.
 // The tag is the hash of the rest: part of the key, so equal keys have equal tags.
 struct FlowKey {
   std::uint64_t w[6];
@@ -39,8 +40,8 @@ struct FlowKey {
 static_assert(sizeof(FlowKey) == 48);
 
 // The tag of a key: its words mixed in registers (the tag's own bits excluded).
-inline std::uint32_t hash_words(std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, std::uint64_t w3,
-                         std::uint64_t w4, std::uint64_t w5) {
+inline std::uint32_t hash_words(std::uint64_t w0, std::uint64_t w1, std::uint64_t w2,
+                                std::uint64_t w3, std::uint64_t w4, std::uint64_t w5) {
   std::uint64_t h1 = 0x9e3779b97f4a7c15ull, h2 = 0xc2b2ae3d27d4eb4full;
   h1 = (h1 ^ w0) * 0xbf58476d1ce4e5b9ull;
   h2 = (h2 ^ w1) * 0x94d049bb133111ebull;
@@ -61,7 +62,6 @@ inline void seal(FlowKey& k) {
            std::uint64_t(hash_words(k.w[0], k.w[1], k.w[2], k.w[3], k.w[4], k.w[5])) << 32;
 }
 
-
 // Builds the canonical key (sealed) in registers; returns the sender's side. The
 // sides are ordered by address bytes, then port: the addresses compare as big-endian
 // words, selected without branches (the direction of a packet is a coin toss).
@@ -74,9 +74,9 @@ inline int make_key(FlowKey& k, Transport transport, Family family, const std::u
   std::memcpy(raw + 2, dst, 16);
   const std::uint64_t s0 = __builtin_bswap64(raw[0]), s1 = __builtin_bswap64(raw[1]);
   const std::uint64_t d0 = __builtin_bswap64(raw[2]), d1 = __builtin_bswap64(raw[3]);
-  const unsigned src_first = unsigned(s0 < d0) |
-                             (unsigned(s0 == d0) & (unsigned(s1 < d1) |
-                                                    (unsigned(s1 == d1) & unsigned(sport <= dport))));
+  const unsigned src_first =
+      unsigned(s0 < d0) |
+      (unsigned(s0 == d0) & (unsigned(s1 < d1) | (unsigned(s1 == d1) & unsigned(sport <= dport))));
   // All ones when the source comes first; the stored words are selected as they are.
   const std::uint64_t m = std::uint64_t(0) - std::uint64_t(src_first);
   k.w[0] = raw[2] ^ ((raw[0] ^ raw[2]) & m);
@@ -95,7 +95,7 @@ inline int make_key(FlowKey& k, Transport transport, Family family, const std::u
 // fragment has no ports: its key (whatever the stale port fields hold) only steers
 // a prefetch, never a lookup. Computed by prepare_key() on whichever thread
 // decodes, so that the table's thread only looks up; inline, as it runs for every
-// packet (ICMP, whose key holds the type class and identifier, out of line).
+// packet (ICMP, keyed as Zeek keys it, out of line).
 struct PreparedKey {
   FlowKey key;
   int side;
@@ -132,8 +132,10 @@ struct Flow {
   std::uint8_t evidence;  // Evidence
   std::uint8_t seq_init;  // bit per side: last_seq is set
   std::uint8_t history_len;
-  std::uint16_t history_seen;         // CheckHistory bits: 8 per side
-  std::uint8_t icmp_type, icmp_code;  // of the first packet (Community ID)
+  std::uint16_t history_seen;  // CheckHistory bits: 8 per side
+  // TCP/UDP/SCTP/DCCP: the first ICMP error that quoted a packet of this flow (type 0:
+  // none; no ICMP error has type 0).
+  std::uint8_t error_type, error_code;
   std::uint8_t live;
   std::uint8_t history_full;  // a letter did not fit in history[]
   char history[16];           // upper case = side 0

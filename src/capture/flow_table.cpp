@@ -18,6 +18,7 @@
 
 #include "capture/flow.hpp"
 #include "core/radix_sort.hpp"
+#include "sockscope/community_id.hpp"
 
 namespace sockscope {
 
@@ -86,41 +87,34 @@ struct FragmentEntry {
   std::uint8_t side;
 };
 
-// ICMP request/reply types that form one conversation (the Community ID spec's pairs):
-// the request type names the class.
-std::uint8_t icmp_class(bool v6, std::uint8_t type, bool* is_reply) {
-  struct Pair {
-    std::uint8_t request, reply;
-  };
-  static constexpr Pair kV4[] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
-  static constexpr Pair kV6[] = {{128, 129}, {133, 134}, {135, 136},
-                                 {130, 131}, {139, 140}, {144, 145}};
-  *is_reply = false;
-  const auto find = [&](const auto& table) -> std::uint8_t {
-    for (const Pair& p : table) {
-      if (type == p.request) return p.request;
-      if (type == p.reply) {
-        *is_reply = true;
-        return p.request;
-      }
-    }
-    return type;
-  };
-  return v6 ? find(kV6) : find(kV4);
-}
-
 IpAddress address_of(const std::uint8_t* bytes, std::uint8_t family) {
   return family == 4 ? IpAddress::v4_bytes(bytes) : IpAddress::v6_bytes(bytes);
 }
 
 }  // namespace
 
+// ICMP as Zeek keys it: the client "port" is the type, the server "port" the
+// counterpart type for request/reply types (echo 8/0, 128/129, Neighbor Discovery
+// 135/136, ...), where a request and its reply share one canonical key; one-way types
+// (errors, redirects, ...) keep the code as the server "port" and a key that keeps the
+// direction (the sender is side 0), as Zeek's is_one_way tuples do. The echo identifier
+// is not part of the key (it is not in Zeek's either).
 void capture_detail::prepare_icmp_key(const PacketInfo& p, PreparedKey& out) {
-  bool is_reply;
-  const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
-  out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
-  out.key.w[4] = cls | std::uint64_t(p.icmp_id) << 16 | std::uint64_t(p.vlan) << 32;
+  const std::uint8_t protocol = p.family == Family::kV6 ? 58 : 1;
+  std::uint16_t counterpart;
+  if (icmp_counterpart(protocol, p.src_port, &counterpart)) {
+    out.side =
+        make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port, counterpart, p.vlan);
+    return;
+  }
+  std::memcpy(out.key.w, p.src, 16);
+  std::memcpy(out.key.w + 2, p.dst, 16);
+  out.key.w[4] =
+      std::uint64_t(p.src_port) | std::uint64_t(p.dst_port) << 16 | std::uint64_t(p.vlan) << 32;
+  out.key.w[5] = std::uint64_t(std::uint8_t(p.transport)) | std::uint64_t(std::uint8_t(p.family))
+                                                                << 8;
   seal(out.key);
+  out.side = 0;
 }
 
 struct ConversationTable::Impl {
@@ -223,12 +217,10 @@ struct ConversationTable::Impl {
     const IpAddress b = address_of(f.key.b(), f.key.family());
     c.pair.first.address = o == 0 ? a : b;
     c.pair.second.address = o == 0 ? b : a;
-    if (c.pair.transport == Transport::kIcmp) {
-      c.pair.first.port = f.icmp_type;
-      c.pair.second.port = f.icmp_code;
-    } else {
-      c.pair.first.port = o == 0 ? f.key.port_a() : f.key.port_b();
-      c.pair.second.port = o == 0 ? f.key.port_b() : f.key.port_a();
+    c.pair.first.port = o == 0 ? f.key.port_a() : f.key.port_b();
+    c.pair.second.port = o == 0 ? f.key.port_b() : f.key.port_a();
+    if (f.error_type != 0) {
+      c.icmp_error = IcmpError{f.error_type, f.error_code, f.key.family() == 6};
     }
     c.evidence = Evidence(f.evidence);
     c.vlan = f.key.vlan();
@@ -320,9 +312,9 @@ struct ConversationTable::Impl {
       Flow& f = flow(index);
       // A lone SYN is rare and UDP has no flags: test the flags before the transport.
       constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-      const bool reuse = expired(f, p.ts_ns) || ((p.tcp_flags & kSynAckRst) == 0x02 &&
-                                                 key.transport() == Transport::kTcp &&
-                                                 capture_detail::tcp_is_reuse(f, p));
+      const bool reuse = expired(f, p.ts_ns) ||
+                         ((p.tcp_flags & kSynAckRst) == 0x02 &&
+                          key.transport() == Transport::kTcp && capture_detail::tcp_is_reuse(f, p));
       if (!reuse) {
         created = false;
         return f;
@@ -367,15 +359,7 @@ struct ConversationTable::Impl {
       f.evidence = std::uint8_t(Evidence::kHandshake);
       return;
     }
-    if (p.transport == Transport::kIcmp) {
-      bool is_reply;
-      const std::uint8_t cls =
-          icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
-      if (is_reply) f.orig = std::uint8_t(1 - side);
-      f.icmp_type = is_reply ? cls : std::uint8_t(p.src_port);
-      f.icmp_code = is_reply ? 0 : std::uint8_t(p.dst_port);
-      return;
-    }
+    if (p.transport == Transport::kIcmp) return;  // the sender, as in Zeek (an advertisement's too)
     const SocketPair ports{p.transport, Endpoint{IpAddress(), p.src_port},
                            Endpoint{IpAddress(), p.dst_port}};
     const Role role = ports.role(options.ephemeral);
@@ -423,17 +407,22 @@ struct ConversationTable::Impl {
     ++orphans;
   }
 
-  bool add_icmp_error(const PacketInfo& p) {
+  // Zeek's view of an ICMP error: a conversation of its own (counted by the caller),
+  // and on the conversation of the packet it quotes only a note of the error (the first
+  // one), never a reply: UDP to a closed port stays S0.
+  void note_icmp_error(const PacketInfo& p) {
     FlowKey key;
-    const int quoted_side = make_key(key, p.quoted_transport, p.family, p.quoted_src,
-                                     p.quoted_dst, p.quoted_src_port, p.quoted_dst_port, p.vlan);
+    make_key(key, p.quoted_transport, p.family, p.quoted_src, p.quoted_dst, p.quoted_src_port,
+             p.quoted_dst_port, p.vlan);
     bool found;
     const std::uint32_t slot = probe(key, found);
-    if (!found) return false;
-    // The error travels back toward the quoted packet's sender.
-    count(flow(slots[slot].index_plus_1 - 1), 1 - quoted_side, p, 0);
+    if (!found) return;
+    Flow& f = flow(slots[slot].index_plus_1 - 1);
+    if (f.error_type == 0) {
+      f.error_type = std::uint8_t(p.src_port);
+      f.error_code = std::uint8_t(p.dst_port);
+    }
     ++icmp_matched;
-    return true;
   }
 
   using Prepared = capture_detail::PreparedKey;
@@ -442,7 +431,8 @@ struct ConversationTable::Impl {
   // Swept as often as the shortest lifetime, so an ended flow is held at most twice
   // that long.
   std::uint64_t sweep_interval() const {
-    return std::max<std::uint64_t>(1, std::min(options.idle_timeout_ns, options.tcp_close_delay_ns));
+    return std::max<std::uint64_t>(1,
+                                   std::min(options.idle_timeout_ns, options.tcp_close_delay_ns));
   }
 
   void maybe_sweep(const PacketInfo& p) {
@@ -480,7 +470,7 @@ struct ConversationTable::Impl {
   [[gnu::noinline]] void add_one(const PacketInfo& p, const Prepared* pr) {
     maybe_sweep(p);
     if (p.kind == PacketInfo::Kind::kFragment) return add_fragment(p);
-    if (p.kind == PacketInfo::Kind::kIcmpError && add_icmp_error(p)) return;
+    if (p.kind == PacketInfo::Kind::kIcmpError) note_icmp_error(p);
     if (pr) return add_prepared(p, *pr);
     Prepared local;
     prepare(p, local);

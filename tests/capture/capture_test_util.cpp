@@ -44,6 +44,17 @@ void Builder::udp(double t, const char* src, std::uint16_t sport, const char* ds
   w.packet(at(t), frame(1, build_ip(p), vlans));
 }
 
+void Builder::icmp(double t, const char* src, const char* dst, std::uint8_t type, std::uint8_t code,
+                   std::uint16_t id, const Bytes& quote) {
+  Packet p{.src = *IpAddress::parse(src), .dst = *IpAddress::parse(dst)};
+  p.protocol = p.src.is_v4() ? 1 : 58;
+  p.icmp_type = type;
+  p.icmp_code = code;
+  p.icmp_id = id;
+  p.icmp_quote = quote;
+  w.packet(at(t), frame(1, build_ip(p), vlans));
+}
+
 CaptureRun Builder::run(ConversationOptions options) const {
   return run_capture(w.bytes(), options);
 }

@@ -372,7 +372,8 @@ TEST(ConversationTest, IcmpEchoAndErrorsQuotingAPair) {
                      .icmp_quote = Bytes(query_ip.begin(), query_ip.begin() + 28)};
   w.packet(at(5.1), frame(1, build_ip(unreachable)));
   auto run = run_capture(w.bytes());
-  ASSERT_EQ(run.conversations.size(), 2u);
+  // The echo exchange, the DNS query, and the error as a conversation of its own (Zeek).
+  ASSERT_EQ(run.conversations.size(), 3u);
   auto echo = by_client(run, "10.0.0.1:8");
   ASSERT_EQ(echo.size(), 1u);
   EXPECT_EQ(echo[0]->pair.transport, Transport::kIcmp);
@@ -381,8 +382,15 @@ TEST(ConversationTest, IcmpEchoAndErrorsQuotingAPair) {
   EXPECT_EQ(echo[0]->server, (DirectionStats{2, 2 * 84, 2 * 56}));
   auto dns = by_client(run, "10.0.0.1:41003");
   ASSERT_EQ(dns.size(), 1u);
-  // The error (20 + 8 + 28 quoted bytes) is counted for the server's side.
-  EXPECT_EQ(dns[0]->server, (DirectionStats{1, 56, 0}));
+  // The error is not the server's reply: no server packets, S0, the error noted.
+  EXPECT_EQ(dns[0]->server, (DirectionStats{}));
+  EXPECT_EQ(dns[0]->conn_state, ConnState::kS0);
+  ASSERT_TRUE(dns[0]->icmp_error.has_value());
+  EXPECT_EQ(dns[0]->icmp_error->name(), "port-unreachable");
+  auto error = by_client(run, "10.0.0.53:3");
+  ASSERT_EQ(error.size(), 1u);
+  EXPECT_EQ(error[0]->pair.second.to_string(), "10.0.0.1:3");  // type 3, code 3
+  EXPECT_EQ(error[0]->client, (DirectionStats{1, 20 + 8 + 28, 28}));
   EXPECT_EQ(run.stats.icmp_errors_matched, 1u);
 }
 
