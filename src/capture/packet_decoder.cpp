@@ -1,6 +1,7 @@
 // Link layer, IP and transport decoding of one captured record into a PacketInfo.
 // Every read is checked against the captured length first; lengths taken from
 // headers (IP total length, IPv6 payload length) size the byte counts, never reads.
+#include <algorithm>
 #include <cstring>
 
 #include "capture/wire.hpp"
@@ -30,12 +31,33 @@ bool icmp_has_id(bool v6, std::uint8_t type) {
   return type == 0 || type == 8 || (type >= 13 && type <= 18);
 }
 
+// The final destination a routing header names, as RFC 8200 (and Zeek's FinalDst,
+// tshark and the transport checksum) take it: while segments are left, the last
+// address of a type 0 header, the home address of a type 2 header, and segments[0]
+// of a segment routing header (type 4, whose list is stored last segment first).
+// `h` is the header with `len` bytes of it captured; false when it names none.
+bool routing_final_destination(const std::uint8_t* h, std::size_t len, std::uint8_t* dst) {
+  if (len < 8 || h[3] == 0) return false;  // no segments left: the header's dst is final
+  const std::size_t addresses = std::size_t(h[1]) / 2;  // 16-byte addresses after 8 bytes
+  std::size_t index;
+  switch (h[2]) {
+    case 0: index = addresses - 1; break;
+    case 2: index = 0; break;
+    case 4: index = 0; break;
+    default: return false;
+  }
+  if (addresses == 0 || 8 + 16 * (index + 1) > len) return false;
+  std::memcpy(dst, h + 8 + 16 * index, 16);
+  return true;
+}
+
 // Walks IPv6 extension headers from `off`. On return `nh` is the upper-layer
-// protocol and `off` its offset. Fragment headers set the fragment fields.
+// protocol and `off` its offset. Fragment headers set the fragment fields; a routing
+// header with segments left replaces `dst` (16 bytes, when given) by the final one.
 // Returns false with `why` when a header is cut short or runs past the payload.
 bool walk_ipv6_headers(const std::uint8_t* p, std::size_t cap, std::size_t limit, std::uint8_t& nh,
                        std::size_t& off, std::uint32_t* frag_offset, bool* more_fragments,
-                       std::uint32_t* frag_id, DropReason& why) {
+                       std::uint32_t* frag_id, std::uint8_t* dst, DropReason& why) {
   for (int i = 0; i < 16; ++i) {
     std::size_t len;
     switch (nh) {
@@ -47,6 +69,9 @@ bool walk_ipv6_headers(const std::uint8_t* p, std::size_t cap, std::size_t limit
       case 140:  // shim6
         if (off + 2 > cap) return drop(why, DropReason::kTruncatedIp);
         len = (std::size_t(p[off + 1]) + 1) * 8;
+        if (nh == 43 && dst) {
+          routing_final_destination(p + off, std::min(len, cap - off), dst);
+        }
         break;
       case 51:  // authentication header
         if (off + 2 > cap) return drop(why, DropReason::kTruncatedIp);
@@ -93,11 +118,12 @@ bool decode_quoted(const std::uint8_t* p, std::size_t cap, bool v6, PacketInfo& 
     DropReason ignored;
     std::uint32_t fo = 0, id = 0;
     bool mf = false;
-    if (!walk_ipv6_headers(p, cap, cap, proto, off, &fo, &mf, &id, ignored) || fo != 0) {
-      return false;
-    }
     std::memcpy(out.quoted_src, p + 8, 16);
     std::memcpy(out.quoted_dst, p + 24, 16);
+    if (!walk_ipv6_headers(p, cap, cap, proto, off, &fo, &mf, &id, out.quoted_dst, ignored) ||
+        fo != 0) {
+      return false;
+    }
   }
   auto transport = transport_of_protocol(proto);
   if (!transport || *transport == Transport::kIcmp || off + 4 > cap) return false;
@@ -226,7 +252,7 @@ bool decode_ipv6(const std::uint8_t* p, std::size_t cap, std::size_t wire, Packe
   std::uint32_t frag_offset = 0, frag_id = 0;
   bool more = false;
   const std::size_t limit = cap < total ? cap : total;
-  if (!walk_ipv6_headers(p, limit, total, nh, off, &frag_offset, &more, &frag_id, why)) {
+  if (!walk_ipv6_headers(p, limit, total, nh, off, &frag_offset, &more, &frag_id, out.dst, why)) {
     return false;
   }
   out.protocol = nh;

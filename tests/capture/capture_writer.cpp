@@ -116,22 +116,30 @@ Bytes build_ip(const Packet& p) {
     ipv4_checksum(ip);
     return ip;
   }
-  const std::size_t ext = 8 * p.ipv6_ext.size();
+  Bytes ext;
+  for (std::size_t i = 0; i < p.ipv6_ext.size(); ++i) {
+    const std::uint8_t next = i + 1 < p.ipv6_ext.size() ? p.ipv6_ext[i + 1] : p.protocol;
+    if (p.ipv6_ext[i] == 43) {
+      const auto n = std::uint8_t(p.route.size());
+      ext.insert(ext.end(), {next, std::uint8_t(2 * n), p.routing_type, p.segments_left});
+      // Type 4: last entry, flags, tag; types 0 and 2: reserved.
+      ext.insert(ext.end(), {std::uint8_t(p.routing_type == 4 && n ? n - 1 : 0), 0, 0, 0});
+      for (const IpAddress& a : p.route) {
+        const auto bytes = a.bytes();
+        ext.insert(ext.end(), bytes.begin(), bytes.end());
+      }
+    } else {
+      ext.insert(ext.end(), {next, 0, 1, 4, 0, 0, 0, 0});  // options: one PadN
+    }
+  }
   ip.push_back(0x60);
   ip.insert(ip.end(), {0, 0, 0});
-  put16be(ip, std::uint16_t(ext + t.size()));
+  put16be(ip, std::uint16_t(ext.size() + t.size()));
   ip.push_back(p.ipv6_ext.empty() ? p.protocol : p.ipv6_ext[0]);
   ip.push_back(64);
   for (auto b : p.src.bytes()) ip.push_back(b);
   for (auto b : p.dst.bytes()) ip.push_back(b);
-  for (std::size_t i = 0; i < p.ipv6_ext.size(); ++i) {
-    const std::uint8_t next = i + 1 < p.ipv6_ext.size() ? p.ipv6_ext[i + 1] : p.protocol;
-    if (p.ipv6_ext[i] == 43) {
-      ip.insert(ip.end(), {next, 0, 0, 0, 0, 0, 0, 0});  // routing type 0, no segments left
-    } else {
-      ip.insert(ip.end(), {next, 0, 1, 4, 0, 0, 0, 0});  // options: one PadN
-    }
-  }
+  ip.insert(ip.end(), ext.begin(), ext.end());
   ip.insert(ip.end(), t.begin(), t.end());
   return ip;
 }

@@ -41,7 +41,11 @@ struct Packet {
   Bytes icmp_quote;                    // ICMP errors: the quoted packet (after the 8-byte header)
   std::uint8_t sctp_chunk = 0;         // first chunk type (1 = INIT, 0 = DATA)
   std::uint8_t ipv4_options = 0;       // bytes of IPv4 options (NOPs), multiple of 4
-  std::vector<std::uint8_t> ipv6_ext;  // extension headers in order: 0, 43, 60 (8 bytes each)
+  std::vector<std::uint8_t> ipv6_ext;  // extension headers in order: 0, 43, 60
+  // The routing header (43): its type (0, 2 or 4 = segment routing), segments left and
+  // addresses (type 4: the segment list as stored, segments[0] = the last segment).
+  std::uint8_t routing_type = 0, segments_left = 0;
+  std::vector<IpAddress> route;
   std::uint16_t ip_id = 0;
 };
 
