@@ -129,6 +129,9 @@ struct ConversationOptions {
   // (Zeek's tcp_close_delay): a later packet on its pair starts a new conversation.
   // Late FINs, ACKs and RSTs within the delay still count on the closed connection.
   std::uint64_t tcp_close_delay_ns = 5'000'000'000ull;
+  // A TCP SYN the responder has not answered within this delay ends the attempt (an S0
+  // conversation; Zeek's tcp_attempt_delay): a later SYN on the pair starts a new one.
+  std::uint64_t tcp_attempt_delay_ns = 5'000'000'000ull;
   // Live conversations held at most; when full, the oldest idle ones are emitted early.
   std::size_t max_conversations = 4'000'000;
   // The ephemeral range that counts for the port-group rule (Linux's by default).

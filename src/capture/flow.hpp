@@ -139,7 +139,25 @@ struct Flow {
   std::uint8_t live;
   std::uint8_t history_full;  // a letter did not fit in history[]
   char history[16];           // upper case = side 0
+  std::uint8_t flags;         // FlowFlag bits
 };
+// 160 bytes: with its slot, a live conversation costs at most 192 bytes (the goal).
+static_assert(sizeof(Flow) == 160);
+
+enum FlowFlag : std::uint8_t {
+  kFlowAttempt = 1 << 0,  // TCP: the originator's SYN opened the flow (Zeek's attempt timer)
+};
+
+inline bool closed_or_reset(std::uint8_t s) { return s == kClosed || s == kReset; }
+// Both TCP sides have closed (FIN or RST): Zeek's did_close on both endpoints.
+inline bool both_closed(const Flow& f) {
+  return closed_or_reset(f.state[0]) && closed_or_reset(f.state[1]);
+}
+// The originator's SYN is still unanswered: the condition of Zeek's AttemptTimer.
+inline bool attempting(const Flow& f) {
+  const std::uint8_t o = f.state[f.orig], r = f.state[1 - f.orig];
+  return (o == kSynSent || o == kSynAckSent) && r == kInactive;
+}
 
 // Letters recorded once per side, as Zeek's CheckHistory masks.
 enum HistoryBit : std::uint16_t {

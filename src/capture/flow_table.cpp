@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "capture/flow.hpp"
+#include "capture/likely_server_ports.hpp"
 #include "core/radix_sort.hpp"
 #include "sockscope/community_id.hpp"
 
@@ -293,10 +294,19 @@ struct ConversationTable::Impl {
     return now > f.last_ns && now - f.last_ns > shortest_lifetime && now - f.last_ns > lifetime(f);
   }
 
+  // Zeek's tcp_attempt_delay: a SYN the responder has not answered within the delay
+  // ends the attempt (an S0 conversation); a later packet on the pair starts a new one.
+  // The flag keeps the test to one byte for every other flow.
+  bool attempt_over(const Flow& f, std::uint64_t now) const {
+    return (f.flags & capture_detail::kFlowAttempt) && now >= f.first_ns &&
+           now - f.first_ns >= options.tcp_attempt_delay_ns && capture_detail::attempting(f);
+  }
+
   // Ends expired flows (memory reclamation: lookups check expiry themselves).
   void sweep(std::uint64_t now) {
     for (std::uint32_t i = 0; i < records; ++i) {
-      if (flow(i).live && expired(flow(i), now)) end_flow_by_index(i, false);
+      const Flow& f = flow(i);
+      if (f.live && (expired(f, now) || attempt_over(f, now))) end_flow_by_index(i, false);
     }
   }
 
@@ -312,7 +322,7 @@ struct ConversationTable::Impl {
       Flow& f = flow(index);
       // A lone SYN is rare and UDP has no flags: test the flags before the transport.
       constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-      const bool reuse = expired(f, p.ts_ns) ||
+      const bool reuse = expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
                          ((p.tcp_flags & kSynAckRst) == 0x02 &&
                           key.transport() == Transport::kTcp && capture_detail::tcp_is_reuse(f, p));
       if (!reuse) {
@@ -347,12 +357,23 @@ struct ConversationTable::Impl {
     constexpr std::uint8_t kSyn = 0x02, kAck = 0x10;
     f.orig = std::uint8_t(side);
     f.evidence = std::uint8_t(Evidence::kFirstPacket);
-    if (p.transport == Transport::kTcp && (p.tcp_flags & kSyn)) {
-      f.evidence = std::uint8_t(Evidence::kHandshake);
-      if (p.tcp_flags & kAck) {  // SYN-ACK first: the receiver is the client (Zeek's flip)
-        f.orig = std::uint8_t(1 - side);
-        capture_detail::add_history(f, 0, '^');
+    if (p.transport == Transport::kTcp || p.transport == Transport::kUdp) {
+      const bool syn = p.tcp_flags & kSyn, ack = p.tcp_flags & kAck;
+      if (syn && !ack) {
+        f.evidence = std::uint8_t(Evidence::kHandshake);
+        return;
       }
+      // Zeek's WantConnection: a first packet without a SYN (or a SYN-ACK) from a likely
+      // server port to another port is a reply; from one likely port to another it is
+      // one only when it is not a SYN-ACK and goes to the higher port.
+      using capture_detail::likely_server_port;
+      if (!likely_server_port(p.transport, p.src_port)) return;
+      const bool flip = !likely_server_port(p.transport, p.dst_port) ||
+                        (p.transport == Transport::kTcp && !syn && p.src_port < p.dst_port);
+      if (!flip) return;
+      f.orig = std::uint8_t(1 - side);
+      f.evidence = std::uint8_t(syn ? Evidence::kHandshake : Evidence::kLikelyServerPort);
+      capture_detail::add_history(f, 0, '^');  // Zeek's FlipRoles
       return;
     }
     if (p.transport == Transport::kSctp && p.sctp_init) {
@@ -360,22 +381,25 @@ struct ConversationTable::Impl {
       return;
     }
     if (p.transport == Transport::kIcmp) return;  // the sender, as in Zeek (an advertisement's too)
+    // SCTP and DCCP, which Zeek does not track: the port groups overrule the first packet
+    // only with evidence of their own (well-known, or registered against ephemeral); a
+    // lower-port guess does not.
     const SocketPair ports{p.transport, Endpoint{IpAddress(), p.src_port},
                            Endpoint{IpAddress(), p.dst_port}};
     const Role role = ports.role(options.ephemeral);
-    // The port groups overrule the first packet only with evidence of their own
-    // (well-known, or registered against ephemeral); a lower-port guess does not.
     if (role.client != Side::kFirst && !is_guess(role.evidence)) {
       f.orig = std::uint8_t(1 - side);
       f.evidence = std::uint8_t(role.evidence);
     }
   }
 
+  // Zeek sets a TCP connection's last time only while one side has not closed (FIN
+  // or RST, before this packet): its duration ends at the close, not at a last ACK.
   void count(Flow& f, int side, const PacketInfo& p, std::uint32_t payload) {
     ++f.packets[side];
     f.ip_bytes[side] += p.ip_bytes;
     f.payload[side] += payload;
-    f.last_ns = std::max(f.last_ns, p.ts_ns);
+    if (!capture_detail::both_closed(f)) f.last_ns = std::max(f.last_ns, p.ts_ns);
   }
 
   FragmentEntry& fragment_slot(const PacketInfo& p) {

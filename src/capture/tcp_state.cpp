@@ -158,7 +158,9 @@ void tcp_update(Flow& f, int side, const PacketInfo& p) {
   } else if (len > 0) {
     scaled_history(f, side, f.rexmits[side], 'T');
   }
+  const bool opening = side == f.orig && f.state[side] == kInactive;
   update_state_machine(f, side, p);
+  if (opening && p.ts_ns == f.first_ns && attempting(f)) f.flags |= kFlowAttempt;
 }
 
 void udp_update(Flow& f, int side, const PacketInfo& p) {

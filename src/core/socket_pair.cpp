@@ -57,6 +57,7 @@ std::string_view to_string(Evidence evidence) {
     case Evidence::kAccepted: return "accepted";
     case Evidence::kAutoBound: return "autobound";
     case Evidence::kFirstPacket: return "first-packet";
+    case Evidence::kLikelyServerPort: return "likely-server-port";
     case Evidence::kWellKnownPort: return "well-known-port";
     case Evidence::kRegisteredVsEphemeral: return "registered-vs-ephemeral";
     case Evidence::kLowerPortGuess: return "lower-port-guess";
