@@ -67,11 +67,12 @@ enum class DropReason : std::uint8_t {
   kOtherProtocol,       // IP protocol without ports we model (GRE, ESP, OSPF, ...)
   kOrphanFragment,      // a later fragment whose first fragment was not seen
   kTruncatedRecord,     // the capture file's record is damaged
+  kBadIpChecksum,       // IPv4 header checksum wrong (only when verifying checksums)
 };
-inline constexpr std::size_t kDropReasonCount = 10;
+inline constexpr std::size_t kDropReasonCount = 11;
 // "truncated-link", "unsupported-link", "not-ip", "truncated-ip", "bad-ip-header",
 // "truncated-transport", "bad-transport-header", "other-protocol", "orphan-fragment",
-// "truncated-record".
+// "truncated-record", "bad-ip-checksum".
 std::string_view to_string(DropReason reason);
 
 // Packets and bytes sent by one side. IP bytes include the IP and transport headers
@@ -110,6 +111,10 @@ struct Conversation {
   ConnState conn_state = ConnState::kOTH;
   std::string history;         // Zeek's letters, upper case for the client
   bool evicted_early = false;  // emitted because the table was full
+  // Bytes of TCP sequence space the peer acknowledged but the capture never had, in
+  // both directions, as Zeek's content gaps count them (history G/g); only for
+  // connections established with a handshake, as Zeek reports them.
+  std::uint64_t missed_bytes = 0;
   // The history has more letters than the 16 kept (retransmission and zero-window
   // letters past the first ones, on both sides): `history` holds the first 16.
   bool history_truncated = false;
@@ -134,6 +139,11 @@ struct ConversationOptions {
   std::uint64_t tcp_attempt_delay_ns = 5'000'000'000ull;
   // Live conversations held at most; when full, the oldest idle ones are emitted early.
   std::size_t max_conversations = 4'000'000;
+  // Check IPv4 header, TCP, UDP and ICMP checksums of packets captured whole (off by
+  // default, as Zeek's -C): a bad IPv4 header drops the packet (bad-ip-checksum); a
+  // bad TCP or UDP checksum leaves only a history letter C/c on the conversation (TCP:
+  // scaled like T and W) and is not counted otherwise, as in Zeek.
+  bool verify_checksums = false;
   // The ephemeral range that counts for the port-group rule (Linux's by default).
   std::optional<PortRange> ephemeral = PortRange{32768, 60999};
 };
@@ -146,6 +156,7 @@ struct CaptureStats {
   std::uint64_t dropped[kDropReasonCount] = {};
   std::uint64_t icmp_errors_matched = 0;  // ICMP errors noted on the conversation they quote
   std::uint64_t fragments = 0;            // later fragments attributed to a conversation
+  std::uint64_t bad_checksums = 0;        // TCP/UDP/ICMP packets with a wrong checksum (verifying)
   std::uint64_t dropped_total() const;
   void add(const CaptureStats& other);
 };
@@ -175,6 +186,7 @@ class ConversationTable {
                  std::size_t n);
   // Emits every conversation still held (call once, at the end).
   void finish();
+  const ConversationOptions& options() const;
 
   std::size_t live() const;             // conversations held now
   std::size_t peak_live() const;        // most held at once

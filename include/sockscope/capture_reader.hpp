@@ -63,6 +63,7 @@ struct PacketInfo {
   std::uint8_t protocol = 0;                // IP protocol number
   std::uint8_t tcp_flags = 0;               // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
   bool first_fragment = false;              // offset 0 with more fragments to come
+  bool bad_checksum = false;                // transport checksum wrong (DecodeOptions)
   bool sctp_init = false;                   // the SCTP packet opens with an INIT chunk
   std::uint16_t src_port = 0;               // ICMP: the type
   std::uint16_t dst_port = 0;               // ICMP: the code
@@ -85,6 +86,23 @@ struct PacketInfo {
 // Decodes one record. Returns false with `why` set when the packet cannot be counted
 // on a conversation. Never reads past raw.data + raw.caplen.
 bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why);
+
+struct DecodeOptions {
+  // Check IPv4 header, TCP, UDP and ICMP/ICMPv6 checksums where the packet was captured
+  // whole: a bad IPv4 header drops the record, a bad transport checksum sets
+  // PacketInfo::bad_checksum.
+  bool verify_checksums = false;
+};
+// What decode_record() made of a record: `count` packets written, or none and `why`.
+struct DecodeResult {
+  std::size_t count = 0;
+  DropReason why = DropReason::kNotIp;
+};
+// Decodes one record into the packets it carries (`out` has room for
+// kMaxPacketsPerRecord). Never reads past raw.data + raw.caplen.
+inline constexpr std::size_t kMaxPacketsPerRecord = 1;
+DecodeResult decode_record(const RawPacket& raw, PacketInfo* out,
+                           const DecodeOptions& options = {});
 
 enum class CaptureFormat : std::uint8_t { kPcap, kPcapNg };
 

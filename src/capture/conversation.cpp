@@ -37,6 +37,7 @@ std::string_view to_string(DropReason reason) {
     case DropReason::kOtherProtocol: return "other-protocol";
     case DropReason::kOrphanFragment: return "orphan-fragment";
     case DropReason::kTruncatedRecord: return "truncated-record";
+    case DropReason::kBadIpChecksum: return "bad-ip-checksum";
   }
   return "unknown";
 }
@@ -86,6 +87,7 @@ void CaptureStats::add(const CaptureStats& o) {
   for (std::size_t i = 0; i < kDropReasonCount; ++i) dropped[i] += o.dropped[i];
   icmp_errors_matched += o.icmp_errors_matched;
   fragments += o.fragments;
+  bad_checksums += o.bad_checksums;
 }
 
 }  // namespace sockscope

@@ -146,6 +146,9 @@ static_assert(sizeof(Flow) == 160);
 
 enum FlowFlag : std::uint8_t {
   kFlowAttempt = 1 << 0,  // TCP: the originator's SYN opened the flow (Zeek's attempt timer)
+  kFlowExtra = 1 << 1,    // has a FlowExtra record (tcp_gaps.hpp)
+  kFlowGap0 = 1 << 2,     // side 0's gap state lives in the FlowExtra record
+  kFlowGap1 = 1 << 3,     // side 1's
 };
 
 inline bool closed_or_reset(std::uint8_t s) { return s == kClosed || s == kReset; }
@@ -173,6 +176,13 @@ enum HistoryBit : std::uint16_t {
 
 // Adds a history letter for `side` (upper case given; side 1 gets lower case).
 void add_history(Flow& f, int side, char upper);
+
+// Zeek's ScaledHistoryEntry with base 10: the letter at counts 1, 10, 100, ... (the
+// 16-bit counter stops at 65535, so the last letter is the 10000th occurrence's).
+void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper);
+
+// Zeek's CheckHistory: the letter only the first time for this side.
+void check_history(Flow& f, int side, std::uint16_t bit, char upper);
 
 // One TCP packet from `side`, following Zeek's TCPSessionAdapter::Process: history
 // letters, zero windows, retransmissions and the endpoint state machine.

@@ -18,6 +18,7 @@
 
 #include "capture/flow.hpp"
 #include "capture/likely_server_ports.hpp"
+#include "capture/tcp_gaps.hpp"
 #include "core/radix_sort.hpp"
 #include "sockscope/community_id.hpp"
 
@@ -134,6 +135,7 @@ struct ConversationTable::Impl {
   std::uint64_t next_sweep_ns = 0;
   std::uint64_t shortest_lifetime = 0;  // min(idle timeout, close delay)
   std::vector<FragmentEntry> fragment_table = std::vector<FragmentEntry>(kFragmentSlots);
+  capture_detail::FlowExtras extras;  // gap and checksum state of the few flows that need it
 
   Flow& flow(std::uint32_t index) { return chunks[index >> kChunkBits][index & (kChunk - 1)]; }
 
@@ -210,7 +212,8 @@ struct ConversationTable::Impl {
     slots[i] = Slot{0, 0};
   }
 
-  void emit_flow(Flow& f, bool early) {
+  void emit_flow(std::uint32_t index, bool early) {
+    Flow& f = flow(index);
     const int o = f.orig, r = 1 - f.orig;
     Conversation c;
     c.pair.transport = f.key.transport();
@@ -233,6 +236,10 @@ struct ConversationTable::Impl {
     c.history = capture_detail::history_text(f);
     c.evicted_early = early;
     c.history_truncated = f.history_full != 0;
+    if (const capture_detail::FlowExtra* x = extras.find(f, index)) {
+      c.missed_bytes = x->missed_bytes;
+      extras.erase(f, index);
+    }
     if (f.history_full) ++truncated;
     ++emitted;
     if (early) ++evicted;
@@ -244,7 +251,7 @@ struct ConversationTable::Impl {
   void end_flow(std::uint32_t slot, bool early) {
     const std::uint32_t index = slots[slot].index_plus_1 - 1;
     Flow& f = flow(index);
-    emit_flow(f, early);
+    emit_flow(index, early);
     f.live = 0;
     f.first_ns = free_head;
     free_head = index + 1;
@@ -473,9 +480,17 @@ struct ConversationTable::Impl {
     std::uint32_t index;
     Flow& f = lookup(pr.key, p, pr.side, created, index);
     const int side = pr.side;
+    if (p.bad_checksum) [[unlikely]] {  // Zeek drops it after the C/c letter
+      capture_detail::note_bad_checksum(f, extras.get(f, index), side, p.transport);
+      return;
+    }
     count(f, side, p, p.payload_bytes);
     if (p.transport == Transport::kTcp) {
+      const capture_detail::GapCheck gaps = capture_detail::gap_check(f, side, p);
       capture_detail::tcp_update(f, side, p);
+      if (gaps.needed) [[unlikely]] {
+        capture_detail::track_gaps(f, extras.get(f, index), side, p, gaps);
+      }
     } else if (p.transport == Transport::kUdp) {
       capture_detail::udp_update(f, side, p);
     }
@@ -564,12 +579,12 @@ struct ConversationTable::Impl {
         prefetch(ahead + 64);
         prefetch(ahead + 128);
       }
-      Flow& f = flow(order[k].second);
-      emit_flow(f, false);
-      f.live = 0;
+      emit_flow(order[k].second, false);
+      flow(order[k].second).live = 0;
     }
     std::memset(slots.data, 0, slot_count * sizeof(Slot));
     chunks.clear();
+    extras.clear();
     records = 0;
     free_head = 0;
     live = 0;
@@ -601,6 +616,7 @@ void ConversationTable::add_batch(const PacketInfo* packets,
   impl_->add_batch(packets, keys, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
+const ConversationOptions& ConversationTable::options() const { return impl_->options; }
 std::size_t ConversationTable::live() const { return impl_->live; }
 std::size_t ConversationTable::peak_live() const { return impl_->peak; }
 std::uint64_t ConversationTable::emitted() const { return impl_->emitted; }

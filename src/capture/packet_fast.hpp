@@ -107,6 +107,7 @@ inline constexpr std::uint64_t kIpv4Plain =
   out.kind = PacketInfo::Kind::kNormal;
   out.protocol = proto;
   out.first_fragment = false;
+  out.bad_checksum = false;
   out.sctp_init = false;
   out.src_port = be16(t);
   out.dst_port = be16(t + 2);

@@ -23,25 +23,33 @@ namespace sockscope::capture_detail {
 // `stats` (not what the table decides later). `tick` runs every 2^18 records and at
 // the end.
 template <std::size_t kBatch, class Source, class NextBatch, class Sink, class Stop, class Tick>
-void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Sink&& sink,
-                 Stop&& stop, Tick&& tick) {
+void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& stats,
+                 NextBatch&& next_batch, Sink&& sink, Stop&& stop, Tick&& tick) {
   RawPacket raw;
   PacketInfo* batch = next_batch();
-  PacketInfo* slot = batch;  // where the next packet is decoded
-  DropReason why;
+  PacketInfo* slot = batch;                          // where the next packet is decoded
   std::uint64_t packets = 0, dropped = 0, wire = 0;  // decoded: the rest
+  // The common shape never has its checksums checked: with checking on, every packet
+  // takes the general decoder.
+  const bool fast = !options.verify_checksums;
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
     // The common shape inline, the rest (and every drop) by the general decoder.
-    if (decode_common(raw, *slot) || decode_packet(raw, *slot, why)) {
-      if (++slot == batch + kBatch) {
-        sink(batch, kBatch);
-        batch = slot = next_batch();
+    std::size_t n = 1;
+    if (!(fast && decode_common(raw, *slot))) [[unlikely]] {
+      const DecodeResult r = decode_record(raw, slot, options);
+      n = r.count;
+      if (n == 0) {
+        ++dropped;
+        ++stats.dropped[std::size_t(r.why)];
+      } else if (slot->bad_checksum) {
+        ++stats.bad_checksums;
       }
-    } else {
-      ++dropped;
-      ++stats.dropped[std::size_t(why)];
+    }
+    if ((slot += n) == batch + kBatch) {
+      sink(batch, kBatch);
+      batch = slot = next_batch();
     }
     if ((packets & 0x3ffff) == 0) {
       tick();
@@ -78,9 +86,9 @@ void feed_table(Source& source, ConversationTable& table, CaptureStats& stats, T
   const TableCounters before(table);
   PacketInfo batch[ConversationTable::kBatch];
   decode_loop<ConversationTable::kBatch>(
-      source, stats, [&] { return batch; },
-      [&](const PacketInfo* p, std::size_t n) { table.add_batch(p, n); }, [] { return false; },
-      tick);
+      source, DecodeOptions{.verify_checksums = table.options().verify_checksums}, stats,
+      [&] { return batch; }, [&](const PacketInfo* p, std::size_t n) { table.add_batch(p, n); },
+      [] { return false; }, tick);
   before.add_run(table, stats);
 }
 
@@ -156,7 +164,8 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   };
   try {
     decode_loop<kPipeBatch>(
-        source, stats, next_batch, [&](const PacketInfo*, std::size_t n) { publish(n, false); },
+        source, DecodeOptions{.verify_checksums = table.options().verify_checksums}, stats,
+        next_batch, [&](const PacketInfo*, std::size_t n) { publish(n, false); },
         [&] { return failed.load(std::memory_order_relaxed); }, tick);
   } catch (...) {
     end_run();

@@ -2,8 +2,8 @@
 // TCPSessionAdapter (UpdateInactiveState, UpdateSYN_SentState, ...), the history
 // letters of update_history(), zero windows and retransmissions (scaled: a letter at
 // the 1st, 10th, 100th... occurrence), and conn_state() of base/protocols/conn.
-// What is left out: checksums ('C'), content gaps ('G', needs reassembly), and a
-// repeated S/F/R letter for a second SYN/FIN/RST at another sequence number.
+// Content gaps (G) and checksums (C) are tcp_gaps.cpp's. What is left out: a repeated
+// S/F/R letter for a second SYN/FIN/RST at another sequence number.
 #include <string>
 
 #include "capture/flow.hpp"
@@ -16,24 +16,6 @@ constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 void set_state(Flow& f, int side, TcpState s) {
   f.prev_state[side] = f.state[side];
   f.state[side] = s;
-}
-
-// Zeek's CheckHistory: the letter only the first time for this side.
-void check_history(Flow& f, int side, std::uint16_t bit, char upper) {
-  const std::uint16_t mask = std::uint16_t(bit << (side * 8));
-  if (f.history_seen & mask) return;
-  f.history_seen |= mask;
-  add_history(f, side, upper);
-}
-
-// Zeek's ScaledHistoryEntry with base 10: letters at counts 1, 10, 100, ... (the
-// 16-bit counter stops at 65535, so the last letter is the 10000th occurrence's).
-void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper) {
-  if (counter == 0xffff) return;
-  ++counter;
-  std::uint32_t c = counter;
-  while (c % 10 == 0) c /= 10;
-  if (c == 1) add_history(f, side, upper);
 }
 
 void update_history(Flow& f, int side, std::uint8_t flags, std::uint32_t len) {
@@ -120,6 +102,21 @@ char flip_case(char c) {
 }
 
 }  // namespace
+
+void check_history(Flow& f, int side, std::uint16_t bit, char upper) {
+  const std::uint16_t mask = std::uint16_t(bit << (side * 8));
+  if (f.history_seen & mask) return;
+  f.history_seen |= mask;
+  add_history(f, side, upper);
+}
+
+void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper) {
+  if (counter == 0xffff) return;
+  ++counter;
+  std::uint32_t c = counter;
+  while (c % 10 == 0) c /= 10;
+  if (c == 1) add_history(f, side, upper);
+}
 
 void add_history(Flow& f, int side, char upper) {
   if (f.history_len >= sizeof(f.history)) {

@@ -37,6 +37,11 @@ struct Builder {
   void icmp(double t, const char* src, const char* dst, std::uint8_t type, std::uint8_t code,
             std::uint16_t id = 0, const Bytes& quote = {});
   CaptureRun run(ConversationOptions options = {}) const;
+  // Flips bits of the byte at `offset` in the last frame written (pcap formats).
+  void corrupt_last(std::size_t offset, std::uint8_t mask = 0x40) {
+    w.flip_bits(last_frame_size - offset, mask);
+  }
+  std::size_t last_frame_size = 0;
 };
 
 // The conversations whose client endpoint text is `client` (e.g. "10.0.0.1:40000").

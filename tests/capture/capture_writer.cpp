@@ -1,5 +1,6 @@
 #include "capture/capture_writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -19,12 +20,43 @@ void set16be(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at + 1] = std::uint8_t(v);
 }
 
-std::uint16_t checksum(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t sum = 0;
+std::uint16_t checksum(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) {
   for (std::size_t i = 0; i + 1 < n; i += 2) sum += std::uint32_t(p[i] << 8 | p[i + 1]);
   if (n & 1) sum += std::uint32_t(p[n - 1] << 8);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return std::uint16_t(~sum);
+}
+
+// The address the transport checksum covers (RFC 8200 8.1): a routing header's final
+// destination while segments are left.
+IpAddress checksum_destination(const Packet& p) {
+  const bool routed = std::find(p.ipv6_ext.begin(), p.ipv6_ext.end(), 43) != p.ipv6_ext.end();
+  if (!routed || p.segments_left == 0 || p.route.empty()) return p.dst;
+  return p.routing_type == 0 ? p.route.back() : p.route.front();
+}
+
+// TCP, UDP and ICMPv6 checksums over the pseudo header, written into the segment at
+// `t` (ICMPv4's has no pseudo header and is set in transport()).
+void transport_checksum(const Packet& p, std::uint8_t* t, std::size_t len) {
+  std::size_t at;
+  switch (p.protocol) {
+    case 6: at = 16; break;
+    case 17: at = 6; break;
+    case 58: at = 2; break;
+    default: return;
+  }
+  if (len < at + 2) return;
+  std::uint32_t sum = p.protocol + std::uint32_t(len & 0xffff) + std::uint32_t(len >> 16);
+  for (const IpAddress& a : {p.src, checksum_destination(p)}) {
+    const auto bytes = a.bytes();
+    for (std::size_t i = 0; i < bytes.size(); i += 2)
+      sum += std::uint32_t(bytes[i] << 8 | bytes[i + 1]);
+  }
+  t[at] = t[at + 1] = 0;
+  std::uint16_t c = checksum(t, len, sum);
+  if (c == 0 && p.protocol == 17) c = 0xffff;  // 0 would mean "no checksum"
+  t[at] = std::uint8_t(c >> 8);
+  t[at + 1] = std::uint8_t(c);
 }
 
 void ipv4_checksum(Bytes& ip) {
@@ -44,7 +76,7 @@ Bytes transport(const Packet& p) {
       t.push_back(std::uint8_t(((20 + p.tcp_options) / 4) << 4));
       t.push_back(p.flags);
       put16be(t, p.window);
-      put16be(t, 0);  // checksum (not verified by the peers we compare with)
+      put16be(t, 0);  // checksum: set by transport_checksum()
       put16be(t, 0);
       t.insert(t.end(), p.tcp_options, 1);  // NOP options
       break;
@@ -114,6 +146,7 @@ Bytes build_ip(const Packet& p) {
     ip.insert(ip.end(), p.ipv4_options, 1);  // NOP options
     ip.insert(ip.end(), t.begin(), t.end());
     ipv4_checksum(ip);
+    transport_checksum(p, ip.data() + ihl, t.size());
     return ip;
   }
   Bytes ext;
@@ -141,6 +174,7 @@ Bytes build_ip(const Packet& p) {
   for (auto b : p.dst.bytes()) ip.push_back(b);
   ip.insert(ip.end(), ext.begin(), ext.end());
   ip.insert(ip.end(), t.begin(), t.end());
+  transport_checksum(p, ip.data() + 40 + ext.size(), t.size());
   return ip;
 }
 

@@ -1,5 +1,6 @@
 // A capture writer for tests, the benchmark generator and the shipped sample: builds
-// IPv4/IPv6 packets (options, extension headers, fragments), TCP/UDP/SCTP/ICMP, frames
+// IPv4/IPv6 packets (options, extension headers, fragments), TCP/UDP/SCTP/ICMP with
+// correct checksums (TCP, UDP and ICMPv6 over the routing header's final destination), frames
 // them for a link type (Ethernet with VLAN tags, SLL, SLL2, null, loop, raw) and writes
 // classic pcap (us/ns, either byte order) or pcapng (either byte order, several
 // interfaces, simple packet blocks, blocks a reader must skip).
@@ -73,6 +74,11 @@ class CaptureWriter {
   void simple_packet(const Bytes& frame);  // pcapng SPB
   void skippable_block();                  // pcapng: a name-resolution block
   const std::string& bytes() const { return out_; }
+  // Flips bits of the byte `from_end` bytes before the end of what is buffered (tests
+  // corrupt the last record with it).
+  void flip_bits(std::size_t from_end, std::uint8_t mask) {
+    out_[out_.size() - from_end] ^= char(mask);
+  }
   // Writes bytes() to `path`; false on failure.
   bool write(const std::string& path) const;
   // Appends what is buffered to `file` and empties the buffer (streaming big files).
