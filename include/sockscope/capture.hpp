@@ -68,12 +68,63 @@ enum class DropReason : std::uint8_t {
   kOrphanFragment,      // a later fragment whose first fragment was not seen
   kTruncatedRecord,     // the capture file's record is damaged
   kBadIpChecksum,       // IPv4 header checksum wrong (only when verifying checksums)
+  kTunnelTooDeep,       // more tunnels (or MPLS/NSH/PPPoE layers) nested than the limit
+  kTruncatedTunnel,     // a tunnel header cut short
+  kBadTunnelHeader,     // a tunnel header that breaks its own rules (version, lengths)
 };
-inline constexpr std::size_t kDropReasonCount = 11;
+inline constexpr std::size_t kDropReasonCount = 14;
 // "truncated-link", "unsupported-link", "not-ip", "truncated-ip", "bad-ip-header",
 // "truncated-transport", "bad-transport-header", "other-protocol", "orphan-fragment",
-// "truncated-record", "bad-ip-checksum".
+// "truncated-record", "bad-ip-checksum", "tunnel-too-deep", "truncated-tunnel",
+// "bad-tunnel-header".
 std::string_view to_string(DropReason reason);
+
+// Encapsulations opened to reach the conversations inside them.
+enum class TunnelKind : std::uint8_t {
+  kNone,
+  kVxlan,      // UDP 4789 (and 8472, Linux's old default), inner Ethernet
+  kVxlanGpe,   // UDP 4790, inner Ethernet, IP, NSH or MPLS
+  kGeneve,     // UDP 6081, with options
+  kGre,        // IP protocol 47 (RFC 2784/2890 keys and sequence numbers; Ethernet, IP,
+               // MPLS, PPP of PPTP's enhanced GRE, WCCP and Cisco metadata inside)
+  kErspanI,    // GRE 0x88BE without a sequence number: Ethernet directly
+  kErspanII,   // GRE 0x88BE with its 8-byte header
+  kErspanIII,  // GRE 0x22EB with its 12-byte header (and platform subheader)
+  kIpInIp,     // IPv4 in IPv4 (protocol 4)
+  k6In4,       // IPv6 in IPv4 (protocol 41)
+  k4In6,       // IPv4 in IPv6
+  k6In6,       // IPv6 in IPv6 (segment routing encapsulation too)
+  kTeredo,     // UDP 3544, with origin and authentication indications
+  kGtpU,       // UDP 2152, G-PDU (with extension headers)
+  kMplsUdp,    // UDP 6635, an MPLS label stack
+};
+inline constexpr std::size_t kTunnelKindCount = 15;
+// "none", "vxlan", "vxlan-gpe", "geneve", "gre", "erspan-i", "erspan-ii", "erspan-iii",
+// "ip-in-ip", "6in4", "4in6", "6in6", "teredo", "gtp-u", "mpls-udp".
+std::string_view to_string(TunnelKind kind);
+
+// Tunnels nested deeper than this are not opened (their packets are counted by reason
+// tunnel-too-deep): a crafted packet cannot make the decoder recurse without end.
+inline constexpr std::size_t kMaxTunnelDepth = 4;
+
+// The tunnel a packet or conversation was found in, as Zeek's tunnel_parents names
+// the encapsulating connection: the innermost tunnel's kind and the outer header of
+// the packet that carried it (as that packet was sent; ports only for UDP tunnels).
+struct Tunnel {
+  TunnelKind kind = TunnelKind::kNone;  // kNone: not in a tunnel
+  std::uint8_t depth = 0;               // tunnels around it (1 = one)
+  std::uint8_t outer_protocol = 0;      // IP protocol of the outer header: 17, 47, 4, 41
+  Family outer_family = Family::kV4;
+  std::uint16_t outer_src_port = 0, outer_dst_port = 0;  // UDP tunnels
+  std::uint8_t outer_src[16] = {}, outer_dst[16] = {};   // network order
+  IpAddress source() const;
+  IpAddress destination() const;
+  // The outer UDP socket pair of a UDP tunnel (VXLAN, Geneve, Teredo, ...).
+  std::optional<SocketPair> outer_pair() const;
+  // "vxlan udp 192.0.2.1:54321 -> 192.0.2.2:4789", "gre 192.0.2.1 -> 192.0.2.2".
+  std::string to_string() const;
+  bool operator==(const Tunnel&) const = default;
+};
 
 // Packets and bytes sent by one side. IP bytes include the IP and transport headers
 // (as the IP length fields say, whatever the snaplen); payload bytes are what is left
@@ -115,6 +166,9 @@ struct Conversation {
   // both directions, as Zeek's content gaps count them (history G/g); only for
   // connections established with a handshake, as Zeek reports them.
   std::uint64_t missed_bytes = 0;
+  // The tunnel its first packet came in (kind kNone when none). Its Community ID and
+  // pair are the inner ones; the outer UDP conversation of a UDP tunnel is reported too.
+  Tunnel tunnel;
   // The history has more letters than the 16 kept (retransmission and zero-window
   // letters past the first ones, on both sides): `history` holds the first 16.
   bool history_truncated = false;
@@ -157,6 +211,11 @@ struct CaptureStats {
   std::uint64_t icmp_errors_matched = 0;  // ICMP errors noted on the conversation they quote
   std::uint64_t fragments = 0;            // later fragments attributed to a conversation
   std::uint64_t bad_checksums = 0;        // TCP/UDP/ICMP packets with a wrong checksum (verifying)
+  // Records whose outer packet was counted but whose tunnel's inside was not, by reason
+  // (truncated-tunnel, tunnel-too-deep, not-ip for ARP in VXLAN, ...).
+  std::uint64_t inner_dropped[kDropReasonCount] = {};
+  // Records in which a tunnel of that kind was opened (whether or not its inside counted).
+  std::uint64_t tunnelled[kTunnelKindCount] = {};
   std::uint64_t dropped_total() const;
   void add(const CaptureStats& other);
 };
@@ -197,6 +256,7 @@ class ConversationTable {
   std::uint64_t icmp_errors_matched() const;
   std::uint64_t fragments_matched() const;
   std::uint64_t orphan_fragments() const;
+  std::uint64_t inner_orphan_fragments() const;  // of those, inside a tunnel's record
   // Bytes held per live conversation (table slots and records), for the memory goal.
   static std::size_t bytes_per_conversation();
 

@@ -4,9 +4,9 @@
 //   if (!reader) return fail(reader.error().what());               // unreadable / not a capture
 //   sockscope::RawPacket raw;
 //   while ((*reader)->next(raw)) {
-//     sockscope::PacketInfo info;
-//     sockscope::DropReason why;
-//     if (sockscope::decode_packet(raw, info, why)) table.add(info);
+//     sockscope::PacketInfo packets[sockscope::kMaxPacketsPerRecord];
+//     auto r = sockscope::decode_record(raw, packets);       // tunnels opened
+//     for (std::size_t i = 0; i < r.count; ++i) table.add(packets[i]);
 //   }
 //   if ((*reader)->error()) warn((*reader)->error()->what());      // e.g. truncated file
 //
@@ -21,6 +21,10 @@
 // The decoder never reads outside the captured bytes: damaged or hostile packets end in
 // a DropReason. Link types: Ethernet (1) with 802.1Q/802.1ad/QinQ tags, BSD null (0)
 // and loop (108), raw IP (12, 14, 101, 228, 229), Linux cooked SLL (113) and SLL2 (276).
+// decode_record() opens tunnels (capture.hpp's TunnelKind: VXLAN, Geneve, GRE and
+// ERSPAN, IP in IP, Teredo, GTP-U, ...) and MPLS, PPPoE and NSH layers, up to
+// kMaxTunnelDepth tunnels deep: a UDP tunnel's record gives its outer packet and the
+// packets inside, each inner one with its Tunnel.
 #pragma once
 
 #include <cstddef>
@@ -79,12 +83,17 @@ struct PacketInfo {
   Transport quoted_transport = Transport::kTcp;
   std::uint8_t quoted_src[16] = {}, quoted_dst[16] = {};
   std::uint16_t quoted_src_port = 0, quoted_dst_port = 0;
+  // Inside a tunnel: the tunnel (its kind kNone otherwise). `inner`: the record's
+  // outer packet (a UDP tunnel's) came before this one.
+  Tunnel tunnel;
+  bool inner = false;
 
   bool operator==(const PacketInfo&) const = default;  // every field
 };
 
-// Decodes one record. Returns false with `why` set when the packet cannot be counted
-// on a conversation. Never reads past raw.data + raw.caplen.
+// Decodes the outermost packet of one record, without opening tunnels. Returns false
+// with `why` set when the packet cannot be counted on a conversation. Never reads past
+// raw.data + raw.caplen.
 bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why);
 
 struct DecodeOptions {
@@ -92,15 +101,23 @@ struct DecodeOptions {
   // whole: a bad IPv4 header drops the record, a bad transport checksum sets
   // PacketInfo::bad_checksum.
   bool verify_checksums = false;
+  // Open tunnels (capture.hpp's TunnelKind) and MPLS, PPPoE and NSH layers.
+  bool open_tunnels = true;
 };
-// What decode_record() made of a record: `count` packets written, or none and `why`.
+// What decode_record() made of a record: `count` packets written (the outermost
+// first), or none and `why`. With packets written, `inner_dropped` says that a tunnel's
+// inside could not be decoded, and `why` why.
 struct DecodeResult {
   std::size_t count = 0;
+  bool inner_dropped = false;
   DropReason why = DropReason::kNotIp;
+  std::uint32_t tunnels = 0;  // bit 1 << TunnelKind for each kind opened
 };
-// Decodes one record into the packets it carries (`out` has room for
-// kMaxPacketsPerRecord). Never reads past raw.data + raw.caplen.
-inline constexpr std::size_t kMaxPacketsPerRecord = 1;
+// Decodes one record into the packets it carries: its own packet, and inside a UDP
+// tunnel the packets it encapsulates; inside an IP-level tunnel (GRE, IP in IP) only
+// the inner packet, the outer header having no ports. `out` has room for
+// kMaxPacketsPerRecord. Never reads past raw.data + raw.caplen.
+inline constexpr std::size_t kMaxPacketsPerRecord = kMaxTunnelDepth + 1;
 DecodeResult decode_record(const RawPacket& raw, PacketInfo* out,
                            const DecodeOptions& options = {});
 

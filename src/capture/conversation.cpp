@@ -38,6 +38,9 @@ std::string_view to_string(DropReason reason) {
     case DropReason::kOrphanFragment: return "orphan-fragment";
     case DropReason::kTruncatedRecord: return "truncated-record";
     case DropReason::kBadIpChecksum: return "bad-ip-checksum";
+    case DropReason::kTunnelTooDeep: return "tunnel-too-deep";
+    case DropReason::kTruncatedTunnel: return "truncated-tunnel";
+    case DropReason::kBadTunnelHeader: return "bad-tunnel-header";
   }
   return "unknown";
 }
@@ -72,6 +75,41 @@ std::string_view IcmpError::name() const {
   }
 }
 
+std::string_view to_string(TunnelKind kind) {
+  static constexpr std::string_view kNames[] = {
+      "none",     "vxlan", "vxlan-gpe", "geneve", "gre",    "erspan-i", "erspan-ii", "erspan-iii",
+      "ip-in-ip", "6in4",  "4in6",      "6in6",   "teredo", "gtp-u",    "mpls-udp"};
+  static_assert(std::size(kNames) == kTunnelKindCount);
+  return std::size_t(kind) < kTunnelKindCount ? kNames[std::size_t(kind)] : "unknown";
+}
+
+IpAddress Tunnel::source() const {
+  return outer_family == Family::kV4 ? IpAddress::v4_bytes(outer_src)
+                                     : IpAddress::v6_bytes(outer_src);
+}
+
+IpAddress Tunnel::destination() const {
+  return outer_family == Family::kV4 ? IpAddress::v4_bytes(outer_dst)
+                                     : IpAddress::v6_bytes(outer_dst);
+}
+
+std::optional<SocketPair> Tunnel::outer_pair() const {
+  if (kind == TunnelKind::kNone || outer_protocol != 17) return std::nullopt;
+  return SocketPair{Transport::kUdp, Endpoint{source(), outer_src_port},
+                    Endpoint{destination(), outer_dst_port}};
+}
+
+std::string Tunnel::to_string() const {
+  if (kind == TunnelKind::kNone) return "";
+  std::string s(sockscope::to_string(kind));
+  const auto pair = outer_pair();
+  s.append(pair ? " udp " : " ");
+  s.append(pair ? pair->first.to_string() : source().to_string());
+  s.append(" -> ");
+  s.append(pair ? pair->second.to_string() : destination().to_string());
+  return s;
+}
+
 std::string Conversation::community_id() const { return sockscope::community_id(pair); }
 
 std::uint64_t CaptureStats::dropped_total() const {
@@ -88,6 +126,8 @@ void CaptureStats::add(const CaptureStats& o) {
   icmp_errors_matched += o.icmp_errors_matched;
   fragments += o.fragments;
   bad_checksums += o.bad_checksums;
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) inner_dropped[i] += o.inner_dropped[i];
+  for (std::size_t i = 0; i < kTunnelKindCount; ++i) tunnelled[i] += o.tunnelled[i];
 }
 
 }  // namespace sockscope

@@ -149,6 +149,7 @@ enum FlowFlag : std::uint8_t {
   kFlowExtra = 1 << 1,    // has a FlowExtra record (tcp_gaps.hpp)
   kFlowGap0 = 1 << 2,     // side 0's gap state lives in the FlowExtra record
   kFlowGap1 = 1 << 3,     // side 1's
+  kFlowTunnel = 1 << 4,   // opened by a packet inside a tunnel (the table's side array)
 };
 
 inline bool closed_or_reset(std::uint8_t s) { return s == kClosed || s == kReset; }

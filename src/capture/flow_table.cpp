@@ -136,6 +136,11 @@ struct ConversationTable::Impl {
   std::uint64_t shortest_lifetime = 0;  // min(idle timeout, close delay)
   std::vector<FragmentEntry> fragment_table = std::vector<FragmentEntry>(kFragmentSlots);
   capture_detail::FlowExtras extras;  // gap and checksum state of the few flows that need it
+  // The tunnel of each flow a tunnelled packet opened, by record index: one array per
+  // record chunk, mapped on first use (zero pages cost nothing until written), so that
+  // the flow record does not grow and captures without tunnels pay nothing.
+  std::vector<HugeArray<Tunnel>> tunnel_chunks;
+  std::uint64_t inner_orphans = 0;
 
   Flow& flow(std::uint32_t index) { return chunks[index >> kChunkBits][index & (kChunk - 1)]; }
 
@@ -227,6 +232,9 @@ struct ConversationTable::Impl {
       c.icmp_error = IcmpError{f.error_type, f.error_code, f.key.family() == 6};
     }
     c.evidence = Evidence(f.evidence);
+    if (f.flags & capture_detail::kFlowTunnel) {
+      c.tunnel = tunnel_chunks[index >> kChunkBits][index & (kChunk - 1)];
+    }
     c.vlan = f.key.vlan();
     c.first_ns = f.first_ns;
     c.last_ns = f.last_ns;
@@ -357,7 +365,17 @@ struct ConversationTable::Impl {
     if (++live > peak) peak = live;
     created = true;
     decide_roles(f, p, side);
+    if (p.tunnel.kind != TunnelKind::kNone) [[unlikely]]
+      remember_tunnel(f, index, p.tunnel);
     return f;
+  }
+
+  void remember_tunnel(Flow& f, std::uint32_t index, const Tunnel& t) {
+    const std::size_t chunk = index >> kChunkBits;
+    if (tunnel_chunks.size() <= chunk) tunnel_chunks.resize(chunk + 1);
+    if (!tunnel_chunks[chunk].data) tunnel_chunks[chunk] = HugeArray<Tunnel>(kChunk);
+    tunnel_chunks[chunk][index & (kChunk - 1)] = t;
+    f.flags |= capture_detail::kFlowTunnel;
   }
 
   void decide_roles(Flow& f, const PacketInfo& p, int side) {
@@ -436,6 +454,7 @@ struct ConversationTable::Impl {
       }
     }
     ++orphans;
+    inner_orphans += p.inner;
   }
 
   // Zeek's view of an ICMP error: a conversation of its own (counted by the caller),
@@ -585,6 +604,7 @@ struct ConversationTable::Impl {
     std::memset(slots.data, 0, slot_count * sizeof(Slot));
     chunks.clear();
     extras.clear();
+    tunnel_chunks.clear();
     records = 0;
     free_head = 0;
     live = 0;
@@ -628,6 +648,7 @@ std::uint64_t ConversationTable::emitted_by_transport(Transport t) const {
 std::uint64_t ConversationTable::icmp_errors_matched() const { return impl_->icmp_matched; }
 std::uint64_t ConversationTable::fragments_matched() const { return impl_->fragments; }
 std::uint64_t ConversationTable::orphan_fragments() const { return impl_->orphans; }
+std::uint64_t ConversationTable::inner_orphan_fragments() const { return impl_->inner_orphans; }
 
 std::size_t ConversationTable::bytes_per_conversation() {
   // A record plus its slot at the highest load (1/2) and the lowest after growth (1/4).

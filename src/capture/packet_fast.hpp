@@ -1,11 +1,11 @@
 // The common shape of a captured packet, decoded straight through and inline in the
 // read loop: Ethernet with no or one 802.1Q tag, IPv4 without options or fragment bits
-// or IPv6 without extension headers, TCP or UDP whose header was captured and whose
-// lengths agree. That is nearly every packet of a real capture; decode_packet() keeps
-// everything else (other link types, tag stacks, options, fragments, ICMP, damage and
-// its drop reasons). On the bench file the general code cost ~145 instructions a packet
-// (cachegrind), most of them tests that the common shape answers the same way every
-// time; this costs ~75, inline.
+// or IPv6 without extension headers, TCP or UDP (not to a tunnel's port) whose header
+// was captured and whose lengths agree. That is nearly every packet of a real capture;
+// decode_record() keeps everything else (other link types, tag stacks, options,
+// fragments, ICMP, tunnels, damage and its drop reasons). On the bench file the general code cost
+// ~145 instructions a packet (cachegrind), most of them tests that the common shape answers the
+// same way every time; this costs ~75, inline.
 #pragma once
 
 #include <array>
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "capture/tunnel_ports.hpp"
 #include "capture/wire.hpp"
 #include "sockscope/capture_reader.hpp"
 
@@ -25,10 +26,9 @@ inline constexpr std::uint64_t kIpv4PlainMask =
 inline constexpr std::uint64_t kIpv4Plain =
     std::bit_cast<std::uint64_t>(std::array<std::uint8_t, 8>{0x45, 0, 0, 0, 0, 0, 0, 0});
 
-// True when `raw` has the common shape: `out` is then exactly what decode_packet()
-// gives. False otherwise: call decode_packet(), which sets again the fields this may
-// have written (vlan; family and addresses once the IP header passed the checks that
-// decode_packet makes before it sets them). Reads stay within raw.caplen.
+// True when `raw` has the common shape: `out` is then exactly the one packet that
+// decode_record() gives. False otherwise: call decode_record(), which sets again the
+// fields this may have written. Reads stay within raw.caplen.
 [[gnu::always_inline]] inline bool decode_common(const RawPacket& raw, PacketInfo& out) {
   const std::uint8_t* p = raw.data;
   const std::size_t cap = raw.caplen;
@@ -94,7 +94,8 @@ inline constexpr std::uint64_t kIpv4Plain =
     out.seq = be32(t + 4);
     out.ack = be32(t + 8);
   } else if (proto == 17) {
-    if (t_cap < 8) return false;  // and so t_len >= 8: t_cap <= t_len
+    if (t_cap < 8) return false;                               // and so t_len >= 8: t_cap <= t_len
+    if (may_carry_tunnel(be16(t), be16(t + 2))) return false;  // decode_record() opens it
     payload = std::uint32_t(t_len - 8);
     out.transport = Transport::kUdp;
     out.tcp_flags = 0;
@@ -114,6 +115,8 @@ inline constexpr std::uint64_t kIpv4Plain =
   out.icmp_id = 0;
   out.ip_bytes = std::uint32_t(total);
   out.payload_bytes = payload;
+  out.tunnel.kind = TunnelKind::kNone;
+  out.inner = false;
   return true;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -15,6 +16,24 @@
 #include "sockscope/capture_reader.hpp"
 
 namespace sockscope::capture_detail {
+
+// A record the common shape did not take: decoded into `out` (room for
+// kMaxPacketsPerRecord), its drops, tunnels and bad checksums counted in `stats`.
+// Returns the packets written.
+inline std::size_t decode_general(const RawPacket& raw, PacketInfo* out,
+                                  const DecodeOptions& options, CaptureStats& stats) {
+  const DecodeResult r = decode_record(raw, out, options);
+  for (std::uint32_t kinds = r.tunnels; kinds != 0; kinds &= kinds - 1) {
+    ++stats.tunnelled[std::countr_zero(kinds)];
+  }
+  if (r.count == 0) {
+    ++stats.dropped[std::size_t(r.why)];
+    return 0;
+  }
+  if (r.inner_dropped) ++stats.inner_dropped[std::size_t(r.why)];
+  for (std::size_t i = 0; i < r.count; ++i) stats.bad_checksums += out[i].bad_checksum;
+  return r.count;
+}
 
 // Reads and decodes every record of `source`, handing decoded packets to
 // `sink(const PacketInfo*, n)` in batches of at most kBatch, in order. `next_batch()`
@@ -38,14 +57,12 @@ void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& sta
     // The common shape inline, the rest (and every drop) by the general decoder.
     std::size_t n = 1;
     if (!(fast && decode_common(raw, *slot))) [[unlikely]] {
-      const DecodeResult r = decode_record(raw, slot, options);
-      n = r.count;
-      if (n == 0) {
-        ++dropped;
-        ++stats.dropped[std::size_t(r.why)];
-      } else if (slot->bad_checksum) {
-        ++stats.bad_checksums;
+      if (std::size_t(batch + kBatch - slot) < kMaxPacketsPerRecord) {  // room for a tunnel's
+        sink(batch, std::size_t(slot - batch));
+        batch = slot = next_batch();
       }
+      n = decode_general(raw, slot, options, stats);
+      dropped += n == 0;
     }
     if ((slot += n) == batch + kBatch) {
       sink(batch, kBatch);
@@ -65,16 +82,20 @@ void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& sta
 
 // The table's share of the counters, taken before and after a run.
 struct TableCounters {
-  std::uint64_t orphans, fragments, icmp;
+  std::uint64_t orphans, inner_orphans, fragments, icmp;
   explicit TableCounters(const ConversationTable& t)
       : orphans(t.orphan_fragments()),
+        inner_orphans(t.inner_orphan_fragments()),
         fragments(t.fragments_matched()),
         icmp(t.icmp_errors_matched()) {}
-  // Later fragments without a first one were decoded but never counted: drops.
+  // Later fragments without a first one were decoded but never counted: drops (of the
+  // record, or of its inside when its outer packet counted).
   void add_run(const ConversationTable& t, CaptureStats& stats) const {
-    const std::uint64_t orphaned = t.orphan_fragments() - orphans;
+    const std::uint64_t inner = t.inner_orphan_fragments() - inner_orphans;
+    const std::uint64_t orphaned = t.orphan_fragments() - orphans - inner;
     stats.decoded -= orphaned;
     stats.dropped[std::size_t(DropReason::kOrphanFragment)] += orphaned;
+    stats.inner_dropped[std::size_t(DropReason::kOrphanFragment)] += inner;
     stats.fragments += t.fragments_matched() - fragments;
     stats.icmp_errors_matched += t.icmp_errors_matched() - icmp;
   }

@@ -7,14 +7,6 @@
 namespace sockscope::testing {
 namespace {
 
-void put16be(Bytes& b, std::uint16_t v) {
-  b.push_back(std::uint8_t(v >> 8));
-  b.push_back(std::uint8_t(v));
-}
-void put32be(Bytes& b, std::uint32_t v) {
-  put16be(b, std::uint16_t(v >> 16));
-  put16be(b, std::uint16_t(v));
-}
 void set16be(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at] = std::uint8_t(v >> 8);
   b[at + 1] = std::uint8_t(v);
@@ -84,7 +76,7 @@ Bytes transport(const Packet& p) {
     case 17:
       put16be(t, p.sport);
       put16be(t, p.dport);
-      put16be(t, std::uint16_t(8 + p.payload));
+      put16be(t, std::uint16_t(8 + p.payload + p.data.size()));
       put16be(t, 0);
       break;
     case 132:
@@ -119,11 +111,21 @@ Bytes transport(const Packet& p) {
     default: break;
   }
   for (std::uint32_t i = 0; i < p.payload; ++i) t.push_back(std::uint8_t('a' + i % 26));
+  t.insert(t.end(), p.data.begin(), p.data.end());
   if (p.protocol == 1) set16be(t, 2, checksum(t.data(), t.size()));
   return t;
 }
 
 }  // namespace
+
+void put16be(Bytes& b, std::uint16_t v) {
+  b.push_back(std::uint8_t(v >> 8));
+  b.push_back(std::uint8_t(v));
+}
+void put32be(Bytes& b, std::uint32_t v) {
+  put16be(b, std::uint16_t(v >> 16));
+  put16be(b, std::uint16_t(v));
+}
 
 IpAddress v4(const char* text) { return *IpAddress::parse(text); }
 IpAddress v6(const char* text) { return *IpAddress::parse(text); }

@@ -30,12 +30,15 @@ IpAddress v6(const char* text);
 
 struct Packet {
   IpAddress src, dst;
-  std::uint8_t protocol = 6;  // 6 tcp, 17 udp, 132 sctp, 33 dccp, 1 icmp, 58 icmpv6
+  // 6 tcp, 17 udp, 132 sctp, 33 dccp, 1 icmp, 58 icmpv6; any other: `data` is the payload
+  // (47 GRE, 4 and 41 IP in IP: tunnel_builder.hpp builds it)
+  std::uint8_t protocol = 6;
   std::uint16_t sport = 0, dport = 0;
   std::uint8_t flags = kAck;
   std::uint32_t seq = 0, ack = 0;
   std::uint16_t window = 65535;
   std::uint32_t payload = 0;      // payload bytes (a byte pattern)
+  Bytes data;                     // payload bytes as given, after `payload`'s (tunnels)
   std::uint32_t tcp_options = 0;  // bytes of TCP options (NOPs), multiple of 4
   std::uint8_t icmp_type = 8, icmp_code = 0;
   std::uint16_t icmp_id = 0;
@@ -49,6 +52,10 @@ struct Packet {
   std::vector<IpAddress> route;
   std::uint16_t ip_id = 0;
 };
+
+// Big-endian appends, for headers built by hand.
+void put16be(Bytes& b, std::uint16_t v);
+void put32be(Bytes& b, std::uint32_t v);
 
 // The IP packet: header(s), transport header, payload.
 Bytes build_ip(const Packet& p);
