@@ -123,11 +123,21 @@ DecodeResult decode_record(const RawPacket& raw, PacketInfo* out,
 
 enum class CaptureFormat : std::uint8_t { kPcap, kPcapNg };
 
+// A compressed capture file, recognised by its magic number and read as a stream.
+enum class Compression : std::uint8_t { kNone, kGzip, kZlib, kZstd, kLz4 };
+std::string_view to_string(Compression c);  // "none", "gzip", "zlib", "zstd", "lz4"
+
+namespace capture_detail {
+class Decompressor;
+}
+
 class CaptureReader {
  public:
-  // Opens a file ("-" = standard input) and reads its header. kUnsupported when the
-  // file is not classic pcap or pcapng (libpcap may still read it), kIo when it cannot
-  // be opened, kTruncated when even the header is incomplete.
+  // Opens a file ("-" = standard input) and reads its header. A file compressed with
+  // gzip, zlib, zstd or LZ4 (by magic number, whatever its name) is read through the
+  // decompressor as a stream. kUnsupported when the file is not classic pcap or pcapng
+  // (libpcap may still read it), kIo when it cannot be opened, kTruncated when even the
+  // header is incomplete.
   static std::expected<std::unique_ptr<CaptureReader>, Error> open(const std::string& path);
   // The same over bytes in memory (tests, fuzzing); `bytes` must outlive the reader.
   static std::expected<std::unique_ptr<CaptureReader>, Error> from_memory(
@@ -162,14 +172,19 @@ class CaptureReader {
   const std::optional<Error>& error() const { return error_; }
   CaptureFormat format() const { return format_; }
   const std::string& name() const { return name_; }
-  std::uint64_t offset() const { return consumed_; }  // bytes of the file consumed so far
-  std::uint64_t size() const { return file_size_; }   // 0 when unknown (pipes)
+  Compression compression() const { return compression_; }
+  // Bytes of the capture (decompressed) consumed so far.
+  std::uint64_t offset() const { return consumed_; }
+  // Bytes of the file read so far (compressed, when it is): for progress against size().
+  std::uint64_t input_offset() const;
+  std::uint64_t size() const { return file_size_; }  // 0 when unknown (pipes)
 
  private:
-  CaptureReader() = default;
+  CaptureReader();
   // Ensures `need` bytes at pos_; false at the end of the input.
   bool fill(std::size_t need) { return end_ - pos_ >= need || refill(need); }
   bool refill(std::size_t need);
+  void decompression_failed();
   static constexpr std::uint32_t kMaxRecord = 16u << 20;  // larger records are damage
   bool next_slow(RawPacket& out);
   bool next_pcap(RawPacket& out);
@@ -178,6 +193,7 @@ class CaptureReader {
   bool read_pcapng_interface(const std::uint8_t* block, std::uint32_t length);
   bool fail(Error::Code code, std::string message);
   std::expected<void, Error> read_file_header();
+  std::expected<void, Error> start_decompressing(std::string_view memory);
 
   int fd_ = -1;
   bool own_fd_ = false;
@@ -203,6 +219,8 @@ class CaptureReader {
   std::unique_ptr<Interface[]> interfaces_;
   std::size_t interface_count_ = 0, interface_cap_ = 0;
   std::uint64_t last_ts_ns_ = 0;
+  Compression compression_ = Compression::kNone;
+  std::unique_ptr<capture_detail::Decompressor> decompressor_;
 };
 
 // Reads every record of `reader`, decodes it and feeds `table`; counts go to `stats`.
