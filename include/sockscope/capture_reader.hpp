@@ -59,6 +59,9 @@ struct PacketInfo {
     kNormal,     // addresses, transport and ports are known
     kFragment,   // a later IP fragment: only addresses, protocol and fragment id
     kIcmpError,  // an ICMP error quoting a packet: quoted_* name that packet's pair
+    // Its transport checksum is wrong (DecodeOptions::verify_checksums): as in Zeek only
+    // its pair counts (the C/c history letter), nothing else of it.
+    kBadChecksum,
   };
   std::uint64_t ts_ns = 0;
   Kind kind = Kind::kNormal;
@@ -67,8 +70,8 @@ struct PacketInfo {
   std::uint8_t protocol = 0;                // IP protocol number
   std::uint8_t tcp_flags = 0;               // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
   bool first_fragment = false;              // offset 0 with more fragments to come
-  bool bad_checksum = false;                // transport checksum wrong (DecodeOptions)
   bool sctp_init = false;                   // the SCTP packet opens with an INIT chunk
+  bool inner = false;  // inside a tunnel, after the record's outer packet (a UDP tunnel's)
   std::uint16_t src_port = 0;               // ICMP: the type
   std::uint16_t dst_port = 0;               // ICMP: the code
   std::uint16_t icmp_id = 0;                // echo/timestamp identifier (0 for other ICMP types)
@@ -83,10 +86,7 @@ struct PacketInfo {
   Transport quoted_transport = Transport::kTcp;
   std::uint8_t quoted_src[16] = {}, quoted_dst[16] = {};
   std::uint16_t quoted_src_port = 0, quoted_dst_port = 0;
-  // Inside a tunnel: the tunnel (its kind kNone otherwise). `inner`: the record's
-  // outer packet (a UDP tunnel's) came before this one.
-  Tunnel tunnel;
-  bool inner = false;
+  Tunnel tunnel;  // inside a tunnel: the tunnel (its kind kNone otherwise)
 
   bool operator==(const PacketInfo&) const = default;  // every field
 };
@@ -98,8 +98,8 @@ bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why);
 
 struct DecodeOptions {
   // Check IPv4 header, TCP, UDP and ICMP/ICMPv6 checksums where the packet was captured
-  // whole: a bad IPv4 header drops the record, a bad transport checksum sets
-  // PacketInfo::bad_checksum.
+  // whole: a bad IPv4 header drops the record, a bad transport checksum makes the
+  // packet's kind kBadChecksum.
   bool verify_checksums = false;
   // Open tunnels (capture.hpp's TunnelKind) and MPLS, PPPoE and NSH layers.
   bool open_tunnels = true;

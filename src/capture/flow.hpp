@@ -150,6 +150,7 @@ enum FlowFlag : std::uint8_t {
   kFlowGap0 = 1 << 2,     // side 0's gap state lives in the FlowExtra record
   kFlowGap1 = 1 << 3,     // side 1's
   kFlowTunnel = 1 << 4,   // opened by a packet inside a tunnel (the table's side array)
+  kFlowClosed = 1 << 5,   // TCP: both sides closed (FIN or RST): its last time stays
 };
 
 inline bool closed_or_reset(std::uint8_t s) { return s == kClosed || s == kReset; }
@@ -157,6 +158,8 @@ inline bool closed_or_reset(std::uint8_t s) { return s == kClosed || s == kReset
 inline bool both_closed(const Flow& f) {
   return closed_or_reset(f.state[0]) && closed_or_reset(f.state[1]);
 }
+constexpr std::uint8_t gap_flag(int side) { return std::uint8_t(kFlowGap0 << side); }
+
 // The originator's SYN is still unanswered: the condition of Zeek's AttemptTimer.
 inline bool attempting(const Flow& f) {
   const std::uint8_t o = f.state[f.orig], r = f.state[1 - f.orig];
@@ -183,11 +186,27 @@ void add_history(Flow& f, int side, char upper);
 void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper);
 
 // Zeek's CheckHistory: the letter only the first time for this side.
-void check_history(Flow& f, int side, std::uint16_t bit, char upper);
+inline void check_history(Flow& f, int side, std::uint16_t bit, char upper) {
+  const std::uint16_t mask = std::uint16_t(bit << (side * 8));
+  if (f.history_seen & mask) return;
+  f.history_seen |= mask;
+  add_history(f, side, upper);
+}
+
+// What the gap tracker (tcp_gaps.hpp) needs of the flow as it was before tcp_update(),
+// and whether the packet concerns gaps at all: data past the sender's highest sequence
+// number, an ACK past the peer's, or a flow that already has gap state. A superset,
+// cheap to compute where tcp_update() has the numbers at hand; track_gaps() checks the
+// rest.
+struct GapCheck {
+  bool needed = false;
+  bool sender_known = false;  // the sender's sequence numbers were set before
+  std::uint32_t sender_last = 0;
+};
 
 // One TCP packet from `side`, following Zeek's TCPSessionAdapter::Process: history
 // letters, zero windows, retransmissions and the endpoint state machine.
-void tcp_update(Flow& f, int side, const PacketInfo& p);
+GapCheck tcp_update(Flow& f, int side, const PacketInfo& p);
 
 // UDP: Zeek's history letters ('D'/'d' for the first packet with data per side).
 void udp_update(Flow& f, int side, const PacketInfo& p);

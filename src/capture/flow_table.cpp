@@ -424,7 +424,8 @@ struct ConversationTable::Impl {
     ++f.packets[side];
     f.ip_bytes[side] += p.ip_bytes;
     f.payload[side] += payload;
-    if (!capture_detail::both_closed(f)) f.last_ns = std::max(f.last_ns, p.ts_ns);
+    const std::uint64_t later = std::max(f.last_ns, p.ts_ns);
+    f.last_ns = (f.flags & capture_detail::kFlowClosed) ? f.last_ns : later;
   }
 
   FragmentEntry& fragment_slot(const PacketInfo& p) {
@@ -499,14 +500,9 @@ struct ConversationTable::Impl {
     std::uint32_t index;
     Flow& f = lookup(pr.key, p, pr.side, created, index);
     const int side = pr.side;
-    if (p.bad_checksum) [[unlikely]] {  // Zeek drops it after the C/c letter
-      capture_detail::note_bad_checksum(f, extras.get(f, index), side, p.transport);
-      return;
-    }
     count(f, side, p, p.payload_bytes);
     if (p.transport == Transport::kTcp) {
-      const capture_detail::GapCheck gaps = capture_detail::gap_check(f, side, p);
-      capture_detail::tcp_update(f, side, p);
+      const capture_detail::GapCheck gaps = capture_detail::tcp_update(f, side, p);
       if (gaps.needed) [[unlikely]] {
         capture_detail::track_gaps(f, extras.get(f, index), side, p, gaps);
       }
@@ -525,9 +521,23 @@ struct ConversationTable::Impl {
     }
   }
 
+  // Zeek drops a packet with a bad checksum after its C/c letter: the flow it names
+  // (made if new) gets the letter, nothing else.
+  void add_bad_checksum(const PacketInfo& p, const Prepared& pr) {
+    bool created;
+    std::uint32_t index;
+    Flow& f = lookup(pr.key, p, pr.side, created, index);
+    capture_detail::note_bad_checksum(f, extras.get(f, index), pr.side, p.transport);
+  }
+
   [[gnu::noinline]] void add_one(const PacketInfo& p, const Prepared* pr) {
     maybe_sweep(p);
     if (p.kind == PacketInfo::Kind::kFragment) return add_fragment(p);
+    if (p.kind == PacketInfo::Kind::kBadChecksum) {
+      Prepared local;
+      if (!pr) prepare(p, local);
+      return add_bad_checksum(p, pr ? *pr : local);
+    }
     if (p.kind == PacketInfo::Kind::kIcmpError) note_icmp_error(p);
     if (pr) return add_prepared(p, *pr);
     Prepared local;

@@ -45,7 +45,7 @@ bool decode_udp(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std:
   out.dst_port = be16(p + 2);
   out.payload_bytes = std::uint32_t(len - 8);
   emit(ctx);
-  if (ctx.options.open_tunnels) {
+  if (ctx.options.open_tunnels && out.kind == PacketInfo::Kind::kNormal) {
     open_udp_tunnel(ctx, out.src_port, out.dst_port, Frame{p + 8, cap - 8, len - 8});
   }
   return true;
@@ -66,7 +66,8 @@ bool decode_icmp(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std
     if (cap < 6) return ctx.fail(DropReason::kTruncatedTransport);
     out.icmp_id = be16(p + 4);
   }
-  if (is_icmp_error(v6, type) && cap > 8 && decode_quoted(p + 8, cap - 8, v6, out)) {
+  if (out.kind == PacketInfo::Kind::kNormal && is_icmp_error(v6, type) && cap > 8 &&
+      decode_quoted(p + 8, cap - 8, v6, out)) {
     out.kind = PacketInfo::Kind::kIcmpError;
   }
   return emit(ctx);
@@ -77,7 +78,9 @@ bool decode_transport(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap
                       bool v6, bool verify) {
   if (cap > len) cap = len;  // link-layer padding is not part of the packet
   PacketInfo& out = ctx.slot();
-  out.bad_checksum = verify && !transport_checksum_ok(p, cap, len, v6, out);
+  if (verify && !transport_checksum_ok(p, cap, len, v6, out)) {
+    out.kind = PacketInfo::Kind::kBadChecksum;
+  }
   switch (out.protocol) {
     case 6: return decode_tcp(ctx, p, cap, len);
     case 17: return decode_udp(ctx, p, cap, len);
@@ -255,7 +258,6 @@ void begin_packet(DecodeContext& ctx) {
   out.kind = PacketInfo::Kind::kNormal;
   out.tcp_flags = 0;
   out.first_fragment = false;
-  out.bad_checksum = false;
   out.sctp_init = false;
   out.icmp_id = 0;
   out.window = 0;

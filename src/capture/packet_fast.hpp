@@ -108,15 +108,14 @@ inline constexpr std::uint64_t kIpv4Plain =
   out.kind = PacketInfo::Kind::kNormal;
   out.protocol = proto;
   out.first_fragment = false;
-  out.bad_checksum = false;
   out.sctp_init = false;
+  out.inner = false;
   out.src_port = be16(t);
   out.dst_port = be16(t + 2);
   out.icmp_id = 0;
   out.ip_bytes = std::uint32_t(total);
   out.payload_bytes = payload;
   out.tunnel.kind = TunnelKind::kNone;
-  out.inner = false;
   return true;
 }
 

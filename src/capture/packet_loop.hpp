@@ -31,7 +31,9 @@ inline std::size_t decode_general(const RawPacket& raw, PacketInfo* out,
     return 0;
   }
   if (r.inner_dropped) ++stats.inner_dropped[std::size_t(r.why)];
-  for (std::size_t i = 0; i < r.count; ++i) stats.bad_checksums += out[i].bad_checksum;
+  for (std::size_t i = 0; i < r.count; ++i) {
+    stats.bad_checksums += out[i].kind == PacketInfo::Kind::kBadChecksum;
+  }
   return r.count;
 }
 
@@ -55,16 +57,18 @@ void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& sta
     ++packets;
     wire += raw.wire_len;
     // The common shape inline, the rest (and every drop) by the general decoder.
-    std::size_t n = 1;
-    if (!(fast && decode_common(raw, *slot))) [[unlikely]] {
+    if (fast && decode_common(raw, *slot)) [[likely]] {
+      ++slot;
+    } else {
       if (std::size_t(batch + kBatch - slot) < kMaxPacketsPerRecord) {  // room for a tunnel's
         sink(batch, std::size_t(slot - batch));
         batch = slot = next_batch();
       }
-      n = decode_general(raw, slot, options, stats);
+      const std::size_t n = decode_general(raw, slot, options, stats);
       dropped += n == 0;
+      slot += n;
     }
-    if ((slot += n) == batch + kBatch) {
+    if (slot == batch + kBatch) {
       sink(batch, kBatch);
       batch = slot = next_batch();
     }

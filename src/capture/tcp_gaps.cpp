@@ -88,7 +88,9 @@ void data_sent(Flow& f, FlowExtra& x, int side, const PacketInfo& p, const GapCh
   const std::uint32_t a = p.seq + ((p.tcp_flags & kSyn) ? 1u : 0u), b = a + p.payload_bytes;
   FlowExtra::Side& s = x.side[side];
   if (!(f.flags & gap_flag(side))) {
-    if (!before(was.sender_last, a) || f.state[side] == kReset) return;
+    // A jump past the highest sequence number, unless the sender had reset (nothing
+    // after a reset is trusted: its last_seq did not move).
+    if (!before(was.sender_last, a) || f.last_seq[side] == was.sender_last) return;
     s = FlowExtra::Side{};
     s.acked = was.sender_last;
     add_hole(s, was.sender_last, a);

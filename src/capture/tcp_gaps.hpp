@@ -53,32 +53,6 @@ class FlowExtras {
   std::unordered_map<std::uint32_t, FlowExtra> map_;
 };
 
-constexpr std::uint8_t gap_flag(int side) { return std::uint8_t(kFlowGap0 << side); }
-
-// What the gap tracker needs of the flow as it was before tcp_update(), and whether
-// the packet concerns gaps at all: data past the sender's highest sequence number, an
-// ACK past the peer's, or a flow that already has gap state.
-struct GapCheck {
-  bool needed = false;
-  bool sender_known = false;  // the sender's sequence numbers were set before
-  std::uint32_t sender_last = 0;
-};
-
-inline GapCheck gap_check(const Flow& f, int side, const PacketInfo& p) {
-  constexpr std::uint8_t kSyn = 0x02, kRst = 0x04, kAck = 0x10;
-  GapCheck c;
-  c.sender_known = f.seq_init & (1u << side);
-  c.sender_last = f.last_seq[side];
-  const int peer = 1 - side;
-  const bool data_jump = p.payload_bytes && !(p.tcp_flags & kRst) && c.sender_known &&
-                         f.state[side] != kReset &&
-                         std::int32_t(p.seq + ((p.tcp_flags & kSyn) ? 1u : 0u) - c.sender_last) > 0;
-  const bool ack_past = (p.tcp_flags & kAck) && (f.seq_init & (1u << peer)) &&
-                        std::int32_t(p.ack - f.last_seq[peer]) > 0;
-  c.needed = data_jump || ack_past || (f.flags & (kFlowGap0 | kFlowGap1));
-  return c;
-}
-
 // After tcp_update(): records holes the packet's data leaves or fills, and counts the
 // sequence space its ACK covers that was never seen (missed_bytes, G/g).
 void track_gaps(Flow& f, FlowExtra& x, int side, const PacketInfo& p, const GapCheck& before);
