@@ -4,8 +4,9 @@
 // captured frame. Properties: no read outside the frame (ASan), no more packets than
 // kMaxPacketsPerRecord and no tunnel deeper than kMaxTunnelDepth, decoded lengths are
 // consistent, a record either yields packets or a drop reason, the table survives any
-// sequence, and the read loop's inline decoder (capture/packet_fast.hpp), where it
-// accepts a packet, gives exactly the one packet the general decoder gives.
+// sequence, and the read loop's inline decoders (capture/packet_fast.hpp: the common
+// shape, and VXLAN around it), where they accept a record, give exactly the packets the
+// general decoder gives.
 #include <cstdint>
 #include <cstdlib>
 
@@ -50,6 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.count == 0 && std::size_t(r.why) >= sockscope::kDropReasonCount) std::abort();
   if (!options.verify_checksums && sockscope::capture_detail::decode_common(raw, fast) &&
       (r.count != 1 || !(fast == packets[0]))) {
+    std::abort();
+  }
+  sockscope::PacketInfo vxlan[2];
+  if (!options.verify_checksums && sockscope::capture_detail::decode_vxlan_common(raw, vxlan) &&
+      (r.count != 2 || !(vxlan[0] == packets[0]) || !(vxlan[1] == packets[1]))) {
     std::abort();
   }
   for (std::size_t i = 0; i < r.count; ++i) {

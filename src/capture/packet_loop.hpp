@@ -64,8 +64,14 @@ void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& sta
         sink(batch, std::size_t(slot - batch));
         batch = slot = next_batch();
       }
-      const std::size_t n = decode_general(raw, slot, options, stats);
-      dropped += n == 0;
+      std::size_t n;
+      if (fast && decode_vxlan_common(raw, slot)) {
+        n = 2;
+        ++stats.tunnelled[std::size_t(TunnelKind::kVxlan)];
+      } else {
+        n = decode_general(raw, slot, options, stats);
+        dropped += n == 0;
+      }
       slot += n;
     }
     if (slot == batch + kBatch) {
