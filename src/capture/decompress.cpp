@@ -8,8 +8,12 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 namespace sockscope::capture_detail {
 namespace {
@@ -18,7 +22,38 @@ namespace {
 // small enough to stay in the cache while it is decoded.
 constexpr std::size_t kInputSize = 128u << 10;
 
-class Inflate final : public Decompressor {
+// A codec over its compressed input (a file descriptor or memory), on the caller's
+// thread: input read in kInputSize pieces, one library call at a time.
+class Codec : public Decompressor {
+ public:
+  void attach(int fd, std::string_view memory, std::string_view prefix);
+  std::ptrdiff_t read(std::uint8_t* out, std::size_t n) override;
+  std::string error() const override { return error_; }
+  bool truncated() const override { return truncated_; }
+  std::uint64_t consumed() const override { return consumed_; }
+  bool failed() const { return !error_.empty(); }
+
+ protected:
+  // One step over [in, in + *in_len) into [out, out + *out_len): on return the lengths
+  // are what was used and produced. False with error_ set on damage. `done()` says
+  // whether the last step ended a frame (or member) exactly.
+  virtual bool step(const std::uint8_t* in, std::size_t* in_len, std::uint8_t* out,
+                    std::size_t* out_len) = 0;
+  virtual bool done() const = 0;
+  virtual void next_frame() = 0;  // after done(), when more input follows
+  std::string error_;
+
+ private:
+  bool refill_input();
+  int fd_ = -1;
+  std::string_view memory_;
+  std::unique_ptr<std::uint8_t[]> in_;
+  std::size_t in_size_ = 0, in_pos_ = 0, in_end_ = 0;
+  bool eof_ = false, truncated_ = false;
+  std::uint64_t consumed_ = 0;
+};
+
+class Inflate final : public Codec {
  public:
   Inflate() {
     // 15 + 32: a 32 KiB window, gzip or zlib header detected by inflate itself.
@@ -55,7 +90,7 @@ class Inflate final : public Decompressor {
   bool ok_ = false, ended_ = false;
 };
 
-class Zstd final : public Decompressor {
+class Zstd final : public Codec {
  public:
   Zstd() : ctx_(ZSTD_createDCtx()) {
     if (!ctx_) error_ = "libzstd cannot start";
@@ -84,7 +119,7 @@ class Zstd final : public Decompressor {
   bool ended_ = false;
 };
 
-class Lz4 final : public Decompressor {
+class Lz4 final : public Codec {
  public:
   Lz4() {
     if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx_, LZ4F_VERSION))) {
@@ -131,31 +166,126 @@ Compression detect_compression(const std::uint8_t* p, std::size_t n) {
   return Compression::kNone;
 }
 
+namespace {
+
+// A codec on a thread of its own, kChunks chunks ahead of the reader: the reader copies
+// what it needs out of the chunks (a memcpy, far cheaper than the decoding it no longer
+// waits for).
+class Threaded final : public Decompressor {
+ public:
+  explicit Threaded(std::unique_ptr<Codec> codec) : codec_(std::move(codec)) {
+    for (Chunk& c : ring_) c.data.reset(new std::uint8_t[kChunkSize]);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Threaded() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  std::ptrdiff_t read(std::uint8_t* out, std::size_t n) override;
+  std::string error() const override { return finished_ ? codec_->error() : std::string(); }
+  bool truncated() const override { return finished_ && codec_->truncated(); }
+  std::uint64_t consumed() const override { return consumed_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr std::size_t kChunks = 4, kChunkSize = 256u << 10;
+  struct Chunk {
+    std::unique_ptr<std::uint8_t[]> data;
+    std::ptrdiff_t status = 0;  // bytes, or what the codec's read() returned (0 end, -1 error)
+  };
+  void run();
+  std::unique_ptr<Codec> codec_;
+  Chunk ring_[kChunks];
+  std::uint64_t produced_ = 0, taken_ = 0;  // chunks (under mutex_)
+  std::size_t pos_ = 0;                     // in the chunk being read (reader's)
+  bool have_ = false;                       // the reader holds chunk taken_ % kChunks
+  bool stop_ = false, finished_ = false;
+  std::atomic<std::uint64_t> consumed_{0};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::thread thread_;
+};
+
+void Threaded::run() {
+  for (std::uint64_t i = 0;; ++i) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || i - taken_ < kChunks; });
+      if (stop_) return;
+    }
+    Chunk& c = ring_[i % kChunks];
+    c.status = codec_->read(c.data.get(), kChunkSize);
+    consumed_.store(codec_->consumed(), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(mutex_);
+      produced_ = i + 1;
+    }
+    changed_.notify_all();
+    if (c.status <= 0) return;
+  }
+}
+
+std::ptrdiff_t Threaded::read(std::uint8_t* out, std::size_t n) {
+  if (!have_) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return produced_ > taken_; });
+    have_ = true;
+    pos_ = 0;
+  }
+  const Chunk& c = ring_[taken_ % kChunks];
+  if (c.status <= 0) {
+    finished_ = true;  // the codec is done: its error (if any) may be read now
+    return c.status;
+  }
+  const std::size_t k = std::min(n, std::size_t(c.status) - pos_);
+  std::memcpy(out, c.data.get() + pos_, k);
+  pos_ += k;
+  if (pos_ == std::size_t(c.status)) {  // hand the chunk back to the codec
+    {
+      std::lock_guard lock(mutex_);
+      ++taken_;
+      have_ = false;
+    }
+    changed_.notify_all();
+  }
+  return std::ptrdiff_t(k);
+}
+
+}  // namespace
+
 std::unique_ptr<Decompressor> Decompressor::make(Compression kind, int fd, std::string_view memory,
                                                  std::string_view prefix) {
-  std::unique_ptr<Decompressor> d;
+  std::unique_ptr<Codec> codec;
   switch (kind) {
     case Compression::kGzip:
-    case Compression::kZlib: d = std::make_unique<Inflate>(); break;
-    case Compression::kZstd: d = std::make_unique<Zstd>(); break;
-    case Compression::kLz4: d = std::make_unique<Lz4>(); break;
+    case Compression::kZlib: codec = std::make_unique<Inflate>(); break;
+    case Compression::kZstd: codec = std::make_unique<Zstd>(); break;
+    case Compression::kLz4: codec = std::make_unique<Lz4>(); break;
     case Compression::kNone: return nullptr;
   }
-  d->fd_ = fd;
-  d->memory_ = memory;
-  if (fd >= 0) {  // the look ahead may be a whole read of the reader's buffer
-    d->in_size_ = std::max(kInputSize, prefix.size());
-    d->in_.reset(new std::uint8_t[d->in_size_]);
-    std::memcpy(d->in_.get(), prefix.data(), prefix.size());
-    d->in_end_ = prefix.size();
-  }
-  return d;
+  codec->attach(fd, memory, prefix);
+  if (fd < 0 || codec->failed()) return codec;
+  return std::make_unique<Threaded>(std::move(codec));
 }
 
 Decompressor::~Decompressor() = default;
 
+void Codec::attach(int fd, std::string_view memory, std::string_view prefix) {
+  fd_ = fd;
+  memory_ = memory;
+  if (fd >= 0) {  // the look ahead may be a whole read of the reader's buffer
+    in_size_ = std::max(kInputSize, prefix.size());
+    in_.reset(new std::uint8_t[in_size_]);
+    std::memcpy(in_.get(), prefix.data(), prefix.size());
+    in_end_ = prefix.size();
+  }
+}
+
 // More compressed input: false at its end (or on a read error, error_ set).
-bool Decompressor::refill_input() {
+bool Codec::refill_input() {
   if (eof_) return false;
   if (fd_ < 0) {  // memory: all of it at once
     eof_ = true;
@@ -175,7 +305,7 @@ bool Decompressor::refill_input() {
   }
 }
 
-std::ptrdiff_t Decompressor::read(std::uint8_t* out, std::size_t n) {
+std::ptrdiff_t Codec::read(std::uint8_t* out, std::size_t n) {
   if (!error_.empty()) return -1;
   if (fd_ < 0 && !eof_ && in_end_ == 0) in_end_ = memory_.size();
   const std::uint8_t* in =
