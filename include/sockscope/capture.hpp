@@ -97,10 +97,11 @@ enum class TunnelKind : std::uint8_t {
   kTeredo,     // UDP 3544, with origin and authentication indications
   kGtpU,       // UDP 2152, G-PDU (with extension headers)
   kMplsUdp,    // UDP 6635, an MPLS label stack
+  kPimRegister,  // PIM register messages (IP protocol 103): the multicast packet inside
 };
-inline constexpr std::size_t kTunnelKindCount = 15;
+inline constexpr std::size_t kTunnelKindCount = 16;
 // "none", "vxlan", "vxlan-gpe", "geneve", "gre", "erspan-i", "erspan-ii", "erspan-iii",
-// "ip-in-ip", "6in4", "4in6", "6in6", "teredo", "gtp-u", "mpls-udp".
+// "ip-in-ip", "6in4", "4in6", "6in6", "teredo", "gtp-u", "mpls-udp", "pim-register".
 std::string_view to_string(TunnelKind kind);
 
 // Tunnels nested deeper than this are not opened (their packets are counted by reason
@@ -113,7 +114,7 @@ inline constexpr std::size_t kMaxTunnelDepth = 4;
 struct Tunnel {
   TunnelKind kind = TunnelKind::kNone;  // kNone: not in a tunnel
   std::uint8_t depth = 0;               // tunnels around it (1 = one)
-  std::uint8_t outer_protocol = 0;      // IP protocol of the outer header: 17, 47, 4, 41
+  std::uint8_t outer_protocol = 0;      // IP protocol of the outer header: 17, 47, 4, 41, 103
   Family outer_family = Family::kV4;
   std::uint16_t outer_src_port = 0, outer_dst_port = 0;  // UDP tunnels
   std::uint8_t outer_src[16] = {}, outer_dst[16] = {};   // network order

@@ -65,7 +65,7 @@ bool decode_ip(DecodeContext& ctx, Frame f);  // IPv4 or IPv6 by the version nib
 // A UDP packet was written to slot(): when its ports name a tunnel whose header is
 // there, writes the packets inside it. Returns whether the ports named a tunnel.
 bool open_udp_tunnel(DecodeContext& ctx, std::uint16_t sport, std::uint16_t dport, Frame payload);
-// IP protocol 4, 41 or 47: the packet inside replaces the outer one (no ports).
+// IP protocol 4, 41, 47 or 103: the packet inside replaces the outer one (no ports).
 bool decode_ip_tunnel(DecodeContext& ctx, std::uint8_t protocol, Frame payload);
 bool decode_mpls(DecodeContext& ctx, Frame f);
 bool decode_pppoe(DecodeContext& ctx, Frame f);

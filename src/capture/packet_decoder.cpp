@@ -108,6 +108,7 @@ bool decode_transport(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap
     case 4:
     case 41:
     case 47:
+    case 103:
       if (!ctx.options.open_tunnels) break;
       return decode_ip_tunnel(ctx, out.protocol, Frame{p, cap, len});
     default: break;

@@ -1,7 +1,7 @@
 // Tunnels and encapsulation shims: UDP tunnels (VXLAN, VXLAN-GPE, Geneve, Teredo,
 // GTP-U, MPLS over UDP), GRE (RFC 2784/2890, PPTP's enhanced GRE, ERSPAN I/II/III,
-// WCCP, Cisco metadata), IP in IP (4in4, 6in4, 4in6, 6in6), MPLS label stacks, PPPoE
-// sessions and NSH. Written here rather than taken from a library: no Debian library
+// WCCP, Cisco metadata), IP in IP (4in4, 6in4, 4in6, 6in6), PIM registers, MPLS label
+// stacks, PPPoE sessions and NSH. Written here rather than taken from a library: no Debian library
 // decodes these headers without a whole dissector framework (libwireshark), and the
 // fuzzed decoders stay standard-library only. Every read is checked against the
 // captured length; nesting is bounded by kMaxTunnelDepth and kMaxLayers.
@@ -225,8 +225,20 @@ bool open_udp_tunnel(DecodeContext& ctx, std::uint16_t sport, std::uint16_t dpor
   return true;
 }
 
+// PIM (RFC 7761): version 2; a register message (type 1) carries the multicast packet
+// after its 4-byte header and 4 bytes of flags. Other PIM messages carry no packet.
+bool decode_pim(DecodeContext& ctx, Frame f) {
+  if (f.cap < 1) return short_header(ctx, f, 1);
+  if (f.p[0] != 0x21) return ctx.fail(DropReason::kOtherProtocol);  // not a v2 register
+  if (f.cap < 8) return short_header(ctx, f, 8);
+  const PacketInfo outer = ctx.slot();
+  if (!enter_tunnel(ctx, TunnelKind::kPimRegister, outer, false)) return false;
+  return decode_ip(ctx, f.from(8));
+}
+
 bool decode_ip_tunnel(DecodeContext& ctx, std::uint8_t protocol, Frame payload) {
   if (protocol == 47) return decode_gre(ctx, payload);
+  if (protocol == 103) return decode_pim(ctx, payload);
   const bool v4_outer = ctx.slot().family == Family::kV4;
   TunnelKind kind;
   if (protocol == 4) {

@@ -183,6 +183,8 @@ TEST_F(TsharkTunnelTest, BuiltCapturesOfEveryKindAgreeWithTshark) {
          return ip(47, gre(0x88be, erspan_ii(3, frame(1, build_ip(p))), {.sequence = 1}), false,
                    up);
        }},
+      {false,
+       [&](const Packet& p, bool up) { return ip(103, pim_register(build_ip(p)), false, up); }},
       {true,
        [&](const Packet& p, bool up) {  // nested: VXLAN inside GRE inside IPv6
          const Bytes v =

@@ -130,6 +130,15 @@ Bytes pppoe_session(std::uint16_t session, const Bytes& inner_ip) {
   return then(h, inner_ip);
 }
 
+Bytes pim_register(const Bytes& inner_ip) {
+  Bytes h = {0x21, 0, 0, 0, 0, 0, 0, 0};  // version 2, type 1; checksum; flags B and N clear
+  std::uint32_t sum = 0x2100;             // the checksum covers the 8-byte header only
+  sum = ~((sum & 0xffff) + (sum >> 16)) & 0xffff;
+  h[2] = std::uint8_t(sum >> 8);
+  h[3] = std::uint8_t(sum);
+  return then(h, inner_ip);
+}
+
 Bytes nsh(std::uint8_t next, const Bytes& inner) {
   // Version 0, TTL 63, length 6 words (MD type 1: 4 context words), next protocol.
   Bytes h = {0x0f, 0xc6, 0x01, next};

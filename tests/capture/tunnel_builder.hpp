@@ -2,7 +2,7 @@
 // header followed by what it carries, to put in a Packet's `data` (UDP, GRE, IP in IP)
 // or an Ethernet frame. Written from the RFCs (VXLAN 7348, VXLAN-GPE draft, Geneve 8926,
 // Teredo 4380, GTP-U TS 29.281, MPLS 3032, GRE 2784/2890, ERSPAN draft-foschiano,
-// PPPoE 2516, NSH 8300) so that tshark, not our decoder, judges what they mean.
+// PPPoE 2516, NSH 8300, PIM 7761) so that tshark, not our decoder, judges what they mean.
 //
 //   Packet inner{.src = v4("10.1.0.1"), .dst = v4("10.1.0.2"), .protocol = 6, ...};
 //   Packet outer{.src = v4("192.0.2.1"), .dst = v4("192.0.2.2"), .protocol = 17,
@@ -40,6 +40,7 @@ Bytes erspan_ii(std::uint16_t session, const Bytes& frame);  // GRE payload (S s
 Bytes erspan_iii(std::uint16_t session, const Bytes& frame, bool subheader);
 
 Bytes pppoe_session(std::uint16_t session, const Bytes& inner_ip);
+Bytes pim_register(const Bytes& inner_ip);  // IP protocol 103's payload
 // next: as vxlan_gpe's.
 Bytes nsh(std::uint8_t next, const Bytes& inner);
 

@@ -156,6 +156,9 @@ std::vector<Case> cases() {
        [=](const Packet& p, bool fc) { return ip(4, build_ip(p), true, fc); }, false},
       {"6in6", TunnelKind::k6In6, true,
        [=](const Packet& p, bool fc) { return ip(41, build_ip(p), true, fc); }, false},
+      {"pim-register", TunnelKind::kPimRegister, false,
+       [=](const Packet& p, bool fc) { return ip(103, pim_register(build_ip(p)), false, fc); },
+       false},
       {"mpls in gre", TunnelKind::kGre, false,
        [=](const Packet& p, bool fc) {
          return ip(47, gre(0x8847, mpls({100}, build_ip(p))), false, fc);
