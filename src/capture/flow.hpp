@@ -199,14 +199,14 @@ inline void check_history(Flow& f, int side, std::uint16_t bit, char upper) {
 // cheap to compute where tcp_update() has the numbers at hand; track_gaps() checks the
 // rest.
 struct GapCheck {
-  bool needed = false;
   bool sender_known = false;  // the sender's sequence numbers were set before
   std::uint32_t sender_last = 0;
 };
 
 // One TCP packet from `side`, following Zeek's TCPSessionAdapter::Process: history
-// letters, zero windows, retransmissions and the endpoint state machine.
-GapCheck tcp_update(Flow& f, int side, const PacketInfo& p);
+// letters, zero windows, retransmissions and the endpoint state machine. True when the
+// packet concerns gaps: `gaps` is then set for track_gaps().
+bool tcp_update(Flow& f, int side, const PacketInfo& p, GapCheck& gaps);
 
 // UDP: Zeek's history letters ('D'/'d' for the first packet with data per side).
 void udp_update(Flow& f, int side, const PacketInfo& p);

@@ -335,12 +335,16 @@ struct ConversationTable::Impl {
     if (found) {
       index = slots[slot].index_plus_1 - 1;
       Flow& f = flow(index);
-      // A lone SYN is rare and UDP has no flags: test the flags before the transport.
+      // Whether the packet may end the flow, for nearly every packet decided by one
+      // branch over three cheap tests: a silence longer than the shortest lifetime, an
+      // attempt still running, a lone SYN (UDP has no flags).
       constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-      const bool reuse = expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
-                         ((p.tcp_flags & kSynAckRst) == 0x02 &&
-                          key.transport() == Transport::kTcp && capture_detail::tcp_is_reuse(f, p));
-      if (!reuse) {
+      const bool maybe = (p.ts_ns > f.last_ns && p.ts_ns - f.last_ns > shortest_lifetime) |
+                         ((f.flags & capture_detail::kFlowAttempt) != 0) |
+                         ((p.tcp_flags & kSynAckRst) == 0x02);
+      if (!maybe || !(expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
+                      ((p.tcp_flags & kSynAckRst) == 0x02 && key.transport() == Transport::kTcp &&
+                       capture_detail::tcp_is_reuse(f, p)))) [[likely]] {
         created = false;
         return f;
       }
@@ -502,8 +506,8 @@ struct ConversationTable::Impl {
     const int side = pr.side;
     count(f, side, p, p.payload_bytes);
     if (p.transport == Transport::kTcp) {
-      const capture_detail::GapCheck gaps = capture_detail::tcp_update(f, side, p);
-      if (gaps.needed) [[unlikely]] {
+      capture_detail::GapCheck gaps;
+      if (capture_detail::tcp_update(f, side, p, gaps)) [[unlikely]] {
         capture_detail::track_gaps(f, extras.get(f, index), side, p, gaps);
       }
     } else if (p.transport == Transport::kUdp) {

@@ -124,7 +124,7 @@ void add_history(Flow& f, int side, char upper) {
   f.history[f.history_len++] = side == 0 ? upper : flip_case(upper);
 }
 
-GapCheck tcp_update(Flow& f, int side, const PacketInfo& p) {
+bool tcp_update(Flow& f, int side, const PacketInfo& p, GapCheck& gaps) {
   const std::uint8_t flags = p.tcp_flags;
   const std::uint32_t len = p.payload_bytes;
   std::uint32_t seg_len = len + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
@@ -134,10 +134,9 @@ GapCheck tcp_update(Flow& f, int side, const PacketInfo& p) {
   // For the gap tracker: the sender as it was, and whether this packet acknowledges
   // past what its peer sent (a jump in its own data is found below, where the sequence
   // numbers are compared anyway).
-  GapCheck gaps;
-  gaps.sender_known = f.seq_init & bit;
-  gaps.sender_last = f.last_seq[side];
-  gaps.needed = ((flags & kAck) && std::int32_t(p.ack - f.last_seq[1 - side]) > 0) ||
+  const bool sender_known = f.seq_init & bit;
+  const std::uint32_t sender_last = f.last_seq[side];
+  bool needed = ((flags & kAck) && std::int32_t(p.ack - f.last_seq[1 - side]) > 0) ||
                 (f.flags & (kFlowGap0 | kFlowGap1));
   if (!(f.seq_init & bit) ||
       ((flags & kSyn) && f.state[side] != kClosed && f.state[side] != kReset)) {
@@ -158,13 +157,17 @@ GapCheck tcp_update(Flow& f, int side, const PacketInfo& p) {
     // nothing after a reset is trusted
   } else if (delta > 0) {
     // Past the highest sequence number by more than this segment: data past a hole.
-    if (std::uint32_t(delta) > seg_len && len > 0) gaps.needed = true;
+    if (std::uint32_t(delta) > seg_len && len > 0) needed = true;
     f.last_seq[side] = seq_end;
   } else if (len > 0) {
     scaled_history(f, side, f.rexmits[side], 'T');
   }
   update_state_machine(f, side, p);
-  return gaps;
+  if (needed) [[unlikely]] {
+    gaps.sender_known = sender_known;
+    gaps.sender_last = sender_last;
+  }
+  return needed;
 }
 
 void udp_update(Flow& f, int side, const PacketInfo& p) {
