@@ -74,7 +74,7 @@ std::uint64_t decode_only(const char* path) {
     ++packets;
     // As the read loop decodes: the common shape inline, the rest (tunnels too) in general.
     ok += sockscope::capture_detail::decode_common(raw, info[0]) ||
-          sockscope::capture_detail::decode_vxlan_common(raw, info) ||
+          sockscope::capture_detail::decode_vxlan_common(raw, info, nullptr) ||
           sockscope::decode_record(raw, info).count > 0;
   }
   return packets + (ok & 0);

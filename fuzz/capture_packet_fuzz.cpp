@@ -17,14 +17,12 @@
 namespace {
 constexpr std::uint32_t kLinkTypes[] = {1, 0, 108, 101, 12, 14, 228, 229, 113, 276, 147};
 
-void check(const sockscope::PacketInfo& p) {
+void check(const sockscope::PacketInfo& p, const sockscope::Tunnel& t) {
   if (p.kind == sockscope::PacketInfo::Kind::kNormal && p.payload_bytes > p.ip_bytes) {
     std::abort();  // a payload cannot exceed its IP packet
   }
-  if (p.tunnel.depth > sockscope::kMaxTunnelDepth ||
-      (p.tunnel.kind == sockscope::TunnelKind::kNone) != (p.tunnel.depth == 0)) {
-    std::abort();
-  }
+  if (p.tunnel == sockscope::TunnelKind::kNone) return;  // tunnels[i] is not set
+  if (t.kind != p.tunnel || t.depth == 0 || t.depth > sockscope::kMaxTunnelDepth) std::abort();
 }
 }  // namespace
 
@@ -46,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   raw.ts_ns = now += 1'000'000'000ull * (data[1] & 3);
   const sockscope::DecodeOptions options{.verify_checksums = (data[1] & 0x80) != 0};
   sockscope::PacketInfo packets[sockscope::kMaxPacketsPerRecord], fast;
-  const sockscope::DecodeResult r = sockscope::decode_record(raw, packets, options);
+  sockscope::Tunnel tunnels[sockscope::kMaxPacketsPerRecord];
+  const sockscope::DecodeResult r = sockscope::decode_record(raw, packets, options, tunnels);
   if (r.count > sockscope::kMaxPacketsPerRecord) std::abort();
   if (r.count == 0 && std::size_t(r.why) >= sockscope::kDropReasonCount) std::abort();
   if (!options.verify_checksums && sockscope::capture_detail::decode_common(raw, fast) &&
@@ -54,16 +53,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   sockscope::PacketInfo vxlan[2];
-  if (!options.verify_checksums && sockscope::capture_detail::decode_vxlan_common(raw, vxlan) &&
-      (r.count != 2 || !(vxlan[0] == packets[0]) || !(vxlan[1] == packets[1]))) {
+  sockscope::Tunnel vxlan_tunnels[2];
+  if (!options.verify_checksums &&
+      sockscope::capture_detail::decode_vxlan_common(raw, vxlan, vxlan_tunnels) &&
+      (r.count != 2 || !(vxlan[0] == packets[0]) || !(vxlan[1] == packets[1]) ||
+       !(vxlan_tunnels[1] == tunnels[1]))) {
     std::abort();
   }
   for (std::size_t i = 0; i < r.count; ++i) {
-    check(packets[i]);
-    table.add(packets[i]);
+    check(packets[i], tunnels[i]);
+    table.add(packets[i], &tunnels[i]);
   }
   sockscope::PacketInfo outermost;
   sockscope::DropReason why;
-  if (sockscope::decode_packet(raw, outermost, why) && outermost.tunnel.depth != 0) std::abort();
+  if (sockscope::decode_packet(raw, outermost, why) &&
+      outermost.tunnel != sockscope::TunnelKind::kNone)
+    std::abort();
   return 0;
 }

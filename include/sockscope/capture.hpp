@@ -82,21 +82,21 @@ std::string_view to_string(DropReason reason);
 // Encapsulations opened to reach the conversations inside them.
 enum class TunnelKind : std::uint8_t {
   kNone,
-  kVxlan,      // UDP 4789 (and 8472, Linux's old default), inner Ethernet
-  kVxlanGpe,   // UDP 4790, inner Ethernet, IP, NSH or MPLS
-  kGeneve,     // UDP 6081, with options
-  kGre,        // IP protocol 47 (RFC 2784/2890 keys and sequence numbers; Ethernet, IP,
-               // MPLS, PPP of PPTP's enhanced GRE, WCCP and Cisco metadata inside)
-  kErspanI,    // GRE 0x88BE without a sequence number: Ethernet directly
-  kErspanII,   // GRE 0x88BE with its 8-byte header
-  kErspanIII,  // GRE 0x22EB with its 12-byte header (and platform subheader)
-  kIpInIp,     // IPv4 in IPv4 (protocol 4)
-  k6In4,       // IPv6 in IPv4 (protocol 41)
-  k4In6,       // IPv4 in IPv6
-  k6In6,       // IPv6 in IPv6 (segment routing encapsulation too)
-  kTeredo,     // UDP 3544, with origin and authentication indications
-  kGtpU,       // UDP 2152, G-PDU (with extension headers)
-  kMplsUdp,    // UDP 6635, an MPLS label stack
+  kVxlan,        // UDP 4789 (and 8472, Linux's old default), inner Ethernet
+  kVxlanGpe,     // UDP 4790, inner Ethernet, IP, NSH or MPLS
+  kGeneve,       // UDP 6081, with options
+  kGre,          // IP protocol 47 (RFC 2784/2890 keys and sequence numbers; Ethernet, IP,
+                 // MPLS, PPP of PPTP's enhanced GRE, WCCP and Cisco metadata inside)
+  kErspanI,      // GRE 0x88BE without a sequence number: Ethernet directly
+  kErspanII,     // GRE 0x88BE with its 8-byte header
+  kErspanIII,    // GRE 0x22EB with its 12-byte header (and platform subheader)
+  kIpInIp,       // IPv4 in IPv4 (protocol 4)
+  k6In4,         // IPv6 in IPv4 (protocol 41)
+  k4In6,         // IPv4 in IPv6
+  k6In6,         // IPv6 in IPv6 (segment routing encapsulation too)
+  kTeredo,       // UDP 3544, with origin and authentication indications
+  kGtpU,         // UDP 2152, G-PDU (with extension headers)
+  kMplsUdp,      // UDP 6635, an MPLS label stack
   kPimRegister,  // PIM register messages (IP protocol 103): the multicast packet inside
 };
 inline constexpr std::size_t kTunnelKindCount = 16;
@@ -235,23 +235,24 @@ class ConversationTable {
   ConversationTable(const ConversationTable&) = delete;
   ConversationTable& operator=(const ConversationTable&) = delete;
 
-  // Counts one decoded packet. REQUIRES: packets in (roughly) time order.
-  void add(const PacketInfo& packet);
+  // Counts one decoded packet (with its Tunnel when packet.tunnel is not kNone, as
+  // decode_record() gives it). REQUIRES: packets in (roughly) time order.
+  void add(const PacketInfo& packet, const Tunnel* tunnel = nullptr);
   // The same for consecutive packets, faster: memory is fetched ahead (kBatch at a time).
   static constexpr std::size_t kBatch = 256;
-  void add_batch(const PacketInfo* packets, std::size_t n);
+  void add_batch(const PacketInfo* packets, std::size_t n, const Tunnel* tunnels = nullptr);
   // Internal: the same with each packet's key already computed (keys[i] for
   // packets[i]; ignored for fragments).
   void add_batch(const PacketInfo* packets, const capture_detail::PreparedKey* keys,
-                 std::size_t n);
+                 const Tunnel* tunnels, std::size_t n);
   // Emits every conversation still held (call once, at the end).
   void finish();
   const ConversationOptions& options() const;
 
-  std::size_t live() const;             // conversations held now
-  std::size_t peak_live() const;        // most held at once
-  std::uint64_t emitted() const;        // conversations emitted so far
-  std::uint64_t evicted_early() const;  // of those, emitted early because the table was full
+  std::size_t live() const;                   // conversations held now
+  std::size_t peak_live() const;              // most held at once
+  std::uint64_t emitted() const;              // conversations emitted so far
+  std::uint64_t evicted_early() const;        // of those, emitted early because the table was full
   std::uint64_t histories_truncated() const;  // of those, with history_truncated
   std::uint64_t emitted_by_transport(Transport t) const;
   std::uint64_t icmp_errors_matched() const;

@@ -5,8 +5,9 @@
 //   sockscope::RawPacket raw;
 //   while ((*reader)->next(raw)) {
 //     sockscope::PacketInfo packets[sockscope::kMaxPacketsPerRecord];
-//     auto r = sockscope::decode_record(raw, packets);       // tunnels opened
-//     for (std::size_t i = 0; i < r.count; ++i) table.add(packets[i]);
+//     sockscope::Tunnel tunnels[sockscope::kMaxPacketsPerRecord];
+//     auto r = sockscope::decode_record(raw, packets, {}, tunnels);  // tunnels opened
+//     for (std::size_t i = 0; i < r.count; ++i) table.add(packets[i], &tunnels[i]);
 //   }
 //   if ((*reader)->error()) warn((*reader)->error()->what());      // e.g. truncated file
 //
@@ -67,17 +68,17 @@ struct PacketInfo {
   Kind kind = Kind::kNormal;
   Family family = Family::kV4;
   Transport transport = Transport::kTcp;
-  std::uint8_t protocol = 0;                // IP protocol number
-  std::uint8_t tcp_flags = 0;               // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
-  bool first_fragment = false;              // offset 0 with more fragments to come
-  bool sctp_init = false;                   // the SCTP packet opens with an INIT chunk
-  bool inner = false;  // inside a tunnel, after the record's outer packet (a UDP tunnel's)
-  std::uint16_t src_port = 0;               // ICMP: the type
-  std::uint16_t dst_port = 0;               // ICMP: the code
-  std::uint16_t icmp_id = 0;                // echo/timestamp identifier (0 for other ICMP types)
-  std::uint16_t window = 0;                 // TCP window
-  std::uint32_t vlan = 0;                   // outer << 12 | inner
-  std::uint32_t ip_bytes = 0;               // IP packet length from the IP header(s)
+  std::uint8_t protocol = 0;    // IP protocol number
+  std::uint8_t tcp_flags = 0;   // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+  bool first_fragment = false;  // offset 0 with more fragments to come
+  bool sctp_init = false;       // the SCTP packet opens with an INIT chunk
+  bool inner = false;           // inside a tunnel, after the record's outer packet (a UDP tunnel's)
+  std::uint16_t src_port = 0;   // ICMP: the type
+  std::uint16_t dst_port = 0;   // ICMP: the code
+  std::uint16_t icmp_id = 0;    // echo/timestamp identifier (0 for other ICMP types)
+  std::uint16_t window = 0;     // TCP window
+  std::uint32_t vlan = 0;       // outer << 12 | inner
+  std::uint32_t ip_bytes = 0;   // IP packet length from the IP header(s)
   std::uint32_t payload_bytes = 0;          // after the transport header
   std::uint32_t seq = 0, ack = 0;           // TCP
   std::uint32_t fragment_id = 0;            // IPv4 id or IPv6 fragment identification
@@ -86,7 +87,11 @@ struct PacketInfo {
   Transport quoted_transport = Transport::kTcp;
   std::uint8_t quoted_src[16] = {}, quoted_dst[16] = {};
   std::uint16_t quoted_src_port = 0, quoted_dst_port = 0;
-  Tunnel tunnel;  // inside a tunnel: the tunnel (its kind kNone otherwise)
+  // Inside a tunnel: its kind (kNone otherwise). The whole Tunnel, outer header and
+  // all, is decode_record()'s `tunnels[i]` for out[i]: kept beside the packets, which
+  // then stay small for the read loop's hand-over, and read only when a tunnelled
+  // packet opens a conversation.
+  TunnelKind tunnel = TunnelKind::kNone;
 
   bool operator==(const PacketInfo&) const = default;  // every field
 };
@@ -115,11 +120,12 @@ struct DecodeResult {
 };
 // Decodes one record into the packets it carries: its own packet, and inside a UDP
 // tunnel the packets it encapsulates; inside an IP-level tunnel (GRE, IP in IP) only
-// the inner packet, the outer header having no ports. `out` has room for
-// kMaxPacketsPerRecord. Never reads past raw.data + raw.caplen.
+// the inner packet, the outer header having no ports. `out` (and `tunnels`, when given)
+// have room for kMaxPacketsPerRecord; tunnels[i] is set where out[i].tunnel is not
+// kNone. Never reads past raw.data + raw.caplen.
 inline constexpr std::size_t kMaxPacketsPerRecord = kMaxTunnelDepth + 1;
-DecodeResult decode_record(const RawPacket& raw, PacketInfo* out,
-                           const DecodeOptions& options = {});
+DecodeResult decode_record(const RawPacket& raw, PacketInfo* out, const DecodeOptions& options = {},
+                           Tunnel* tunnels = nullptr);
 
 enum class CaptureFormat : std::uint8_t { kPcap, kPcapNg };
 

@@ -34,12 +34,13 @@ inline constexpr int kMaxLayers = 16;
 struct DecodeContext {
   const DecodeOptions& options;
   PacketInfo* out;        // room for kMaxPacketsPerRecord
+  Tunnel* tunnels;        // beside `out`, or null (only the kinds are kept)
   std::size_t count = 0;  // packets written
   std::uint64_t ts_ns = 0;
   std::uint32_t vlan = 0;  // tags of the innermost Ethernet frame (outer << 12 | inner)
   Tunnel tunnel;           // around the packet being decoded (kind kNone at the top)
   int layers = 0;
-  std::uint32_t tunnels = 0;  // bit per TunnelKind opened
+  std::uint32_t kinds_opened = 0;  // bit per TunnelKind opened
   DropReason why = DropReason::kNotIp;
   bool inner_dropped = false;
   DropReason inner_why = DropReason::kNotIp;

@@ -369,9 +369,24 @@ struct ConversationTable::Impl {
     if (++live > peak) peak = live;
     created = true;
     decide_roles(f, p, side);
-    if (p.tunnel.kind != TunnelKind::kNone) [[unlikely]]
-      remember_tunnel(f, index, p.tunnel);
+    if (p.tunnel != TunnelKind::kNone) [[unlikely]]
+      remember_tunnel(f, index, tunnel_of(p));
     return f;
+  }
+
+  // The packets being added and the tunnels beside them (null: kinds only), so that the
+  // rare packet opening a tunnelled flow finds its tunnel by its place in the array and
+  // no packet carries one.
+  const PacketInfo* batch_packets = nullptr;
+  const Tunnel* batch_tunnels = nullptr;
+  std::size_t batch_size = 0;
+
+  Tunnel tunnel_of(const PacketInfo& p) const {
+    const std::size_t i = std::size_t(&p - batch_packets);
+    if (batch_tunnels && &p >= batch_packets && i < batch_size) return batch_tunnels[i];
+    Tunnel t;
+    t.kind = p.tunnel;
+    return t;
   }
 
   void remember_tunnel(Flow& f, std::uint32_t index, const Tunnel& t) {
@@ -554,8 +569,12 @@ struct ConversationTable::Impl {
   // kRecordAhead packets ahead. The table is far larger than the caches and each
   // packet needs a slot and a record; spreading the requests evenly keeps enough
   // misses in flight without stalling on a full set of miss buffers.
-  void add_batch(const PacketInfo* packets, const Prepared* keys, std::size_t n) {
+  void add_batch(const PacketInfo* packets, const Prepared* keys, const Tunnel* tunnels,
+                 std::size_t n) {
     constexpr std::size_t kSlotAhead = 16, kRecordAhead = 6;
+    batch_packets = packets;
+    batch_tunnels = tunnels;
+    batch_size = n;
     Prepared computed[ConversationTable::kBatch];
     if (!keys) {
       for (std::size_t i = 0; i < n; ++i) prepare(packets[i], computed[i]);
@@ -636,18 +655,25 @@ ConversationTable::ConversationTable(ConversationOptions options, Emit emit)
 
 ConversationTable::~ConversationTable() = default;
 
-void ConversationTable::add(const PacketInfo& packet) { impl_->add_one(packet, nullptr); }
-void ConversationTable::add_batch(const PacketInfo* packets, std::size_t n) {
+void ConversationTable::add(const PacketInfo& packet, const Tunnel* tunnel) {
+  impl_->batch_packets = &packet;
+  impl_->batch_tunnels = tunnel;
+  impl_->batch_size = 1;
+  impl_->add_one(packet, nullptr);
+}
+void ConversationTable::add_batch(const PacketInfo* packets, std::size_t n, const Tunnel* tunnels) {
   while (n > kBatch) {
-    impl_->add_batch(packets, nullptr, kBatch);
+    impl_->add_batch(packets, nullptr, tunnels, kBatch);
     packets += kBatch;
+    if (tunnels) tunnels += kBatch;
     n -= kBatch;
   }
-  impl_->add_batch(packets, nullptr, n);
+  impl_->add_batch(packets, nullptr, tunnels, n);
 }
 void ConversationTable::add_batch(const PacketInfo* packets,
-                                  const capture_detail::PreparedKey* keys, std::size_t n) {
-  impl_->add_batch(packets, keys, n);
+                                  const capture_detail::PreparedKey* keys, const Tunnel* tunnels,
+                                  std::size_t n) {
+  impl_->add_batch(packets, keys, tunnels, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
 const ConversationOptions& ConversationTable::options() const { return impl_->options; }

@@ -264,7 +264,8 @@ void begin_packet(DecodeContext& ctx) {
   out.window = 0;
   out.seq = out.ack = 0;
   out.vlan = ctx.vlan;
-  out.tunnel = ctx.tunnel;
+  out.tunnel = ctx.tunnel.kind;
+  if (ctx.tunnels && ctx.tunnel.kind != TunnelKind::kNone) ctx.tunnels[ctx.count] = ctx.tunnel;
   out.inner = ctx.count > 0;
 }
 
@@ -306,8 +307,9 @@ bool decode_ethernet(DecodeContext& ctx, Frame f) {
 
 namespace sockscope {
 
-DecodeResult decode_record(const RawPacket& raw, PacketInfo* out, const DecodeOptions& options) {
-  capture_detail::DecodeContext ctx{options, out};
+DecodeResult decode_record(const RawPacket& raw, PacketInfo* out, const DecodeOptions& options,
+                           Tunnel* tunnels) {
+  capture_detail::DecodeContext ctx{options, out, tunnels};
   ctx.ts_ns = raw.ts_ns;
   ctx.why = DropReason::kNotIp;
   std::uint16_t ethertype = 0;
@@ -319,7 +321,7 @@ DecodeResult decode_record(const RawPacket& raw, PacketInfo* out, const DecodeOp
   }
   DecodeResult r;
   r.count = ctx.count;
-  r.tunnels = ctx.tunnels;
+  r.tunnels = ctx.kinds_opened;
   r.why = ctx.why;
   if (ctx.count > 0 && ctx.inner_dropped) {
     r.inner_dropped = true;

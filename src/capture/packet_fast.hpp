@@ -132,7 +132,7 @@ template <bool kVxlanOuter>
   out.icmp_id = 0;
   out.ip_bytes = std::uint32_t(total);
   out.payload_bytes = payload;
-  out.tunnel.kind = TunnelKind::kNone;
+  out.tunnel = TunnelKind::kNone;
   return true;
 }
 
@@ -142,11 +142,11 @@ template <bool kVxlanOuter>
 }
 
 // VXLAN around the common shape, the usual tunnel of data centre captures: true with the
-// outer UDP packet in out[0] and the inner one in out[1], exactly the two packets
-// decode_record() gives; false for anything else (nested tunnels, tag stacks, ...),
-// which decode_record() then decodes. Without this a VXLAN record took the general
-// decoder twice over (~700 instructions against ~170 here, cachegrind).
-inline bool decode_vxlan_common(const RawPacket& raw, PacketInfo* out) {
+// outer UDP packet in out[0] and the inner one in out[1] (its Tunnel in tunnels[1] when
+// given), exactly what decode_record() gives; false for anything else (nested tunnels, tag stacks,
+// ...), which decode_record() then decodes. Without this a VXLAN record took the general decoder
+// twice over (~700 instructions against ~170 here, cachegrind).
+inline bool decode_vxlan_common(const RawPacket& raw, PacketInfo* out, Tunnel* tunnels) {
   UdpPayload udp;
   if (!decode_common_shape<true>(raw, out[0], udp)) return false;
   constexpr std::size_t kVxlanHeader = 8;
@@ -159,7 +159,10 @@ inline bool decode_vxlan_common(const RawPacket& raw, PacketInfo* out) {
                         .linktype = 1,
                         .data = raw.data + inner_at};
   if (!decode_common(inner, out[1])) return false;
-  Tunnel& t = out[1].tunnel;
+  out[1].tunnel = TunnelKind::kVxlan;
+  out[1].inner = true;
+  if (!tunnels) return true;
+  Tunnel& t = tunnels[1];
   t = Tunnel{};
   t.kind = TunnelKind::kVxlan;
   t.depth = 1;
@@ -169,7 +172,6 @@ inline bool decode_vxlan_common(const RawPacket& raw, PacketInfo* out) {
   t.outer_dst_port = out[0].dst_port;
   std::memcpy(t.outer_src, out[0].src, 16);
   std::memcpy(t.outer_dst, out[0].dst, 16);
-  out[1].inner = true;
   return true;
 }
 

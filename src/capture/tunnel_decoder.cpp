@@ -32,7 +32,7 @@ bool enter_tunnel(DecodeContext& ctx, TunnelKind kind, const PacketInfo& outer, 
   std::memcpy(t.outer_src, outer.src, 16);
   std::memcpy(t.outer_dst, outer.dst, 16);
   ctx.tunnel = t;
-  ctx.tunnels |= 1u << unsigned(kind);
+  ctx.kinds_opened |= 1u << unsigned(kind);
   return true;
 }
 

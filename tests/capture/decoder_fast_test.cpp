@@ -241,6 +241,7 @@ TEST(DecoderFastTest, PrefixesAndCorruptionsAgreeWithTheGeneralDecoder) {
 struct Vxlan {
   bool fast_ok = false;
   PacketInfo fast[2], general[kMaxPacketsPerRecord];
+  Tunnel fast_tunnels[2], general_tunnels[kMaxPacketsPerRecord];
   DecodeResult general_result;
 };
 
@@ -253,8 +254,8 @@ Vxlan decode_vxlan_both(const Bytes& f, std::size_t caplen) {
                       .linktype = 1,
                       .data = copy.get()};
   Vxlan v;
-  v.fast_ok = capture_detail::decode_vxlan_common(raw, v.fast);
-  v.general_result = decode_record(raw, v.general);
+  v.fast_ok = capture_detail::decode_vxlan_common(raw, v.fast, v.fast_tunnels);
+  v.general_result = decode_record(raw, v.general, {}, v.general_tunnels);
   return v;
 }
 
@@ -283,7 +284,9 @@ TEST(DecoderFastTest, VxlanAroundTheCommonShapeGivesTheGeneralResult) {
     ASSERT_EQ(v.general_result.count, 2u);
     EXPECT_TRUE(v.fast[0] == v.general[0]);
     EXPECT_TRUE(v.fast[1] == v.general[1]);
-    EXPECT_EQ(v.fast[1].tunnel.kind, TunnelKind::kVxlan);
+    EXPECT_EQ(v.fast[1].tunnel, TunnelKind::kVxlan);
+    EXPECT_TRUE(v.fast_tunnels[1] == v.general_tunnels[1]);
+    EXPECT_EQ(v.fast_tunnels[1].depth, 1);
   }
   // Not this fast path's: nested VXLAN, two inner tags, no I flag, other tunnels.
   const Bytes tcp = frame(1, build_ip(tcp4()));
@@ -305,6 +308,7 @@ TEST(DecoderFastTest, VxlanPrefixesAndCorruptionsAgreeWithTheGeneralDecoder) {
     ASSERT_EQ(v.general_result.count, 2u) << at;
     ASSERT_TRUE(v.fast[0] == v.general[0]) << at;
     ASSERT_TRUE(v.fast[1] == v.general[1]) << at;
+    ASSERT_TRUE(v.fast_tunnels[1] == v.general_tunnels[1]) << at;
   };
   for (const Bytes& f : vxlan_frames()) {
     for (std::size_t n = 0; n <= f.size(); ++n) check(f, n, n);

@@ -102,7 +102,7 @@ std::vector<Bytes> tunnel_frames() {
 }
 
 DecodeResult decode_exact_record(const std::uint8_t* data, std::size_t n, PacketInfo* out,
-                                 bool verify) {
+                                 Tunnel* tunnels, bool verify) {
   std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[n ? n : 1]);
   if (n) std::memcpy(copy.get(), data, n);
   RawPacket raw{.ts_ns = 1,
@@ -110,7 +110,7 @@ DecodeResult decode_exact_record(const std::uint8_t* data, std::size_t n, Packet
                 .wire_len = std::uint32_t(n),
                 .linktype = 1,
                 .data = copy.get()};
-  return decode_record(raw, out, DecodeOptions{.verify_checksums = verify});
+  return decode_record(raw, out, DecodeOptions{.verify_checksums = verify}, tunnels);
 }
 
 // Tunnels cut at every byte and corrupted at every header byte: packets or a reason,
@@ -119,20 +119,24 @@ TEST(DecoderHostileTest, TunnelsCutAndCorruptedNeverCrash) {
   std::size_t packets = 0, inner_dropped = 0;
   for (const Bytes& f : tunnel_frames()) {
     PacketInfo out[kMaxPacketsPerRecord];
-    ASSERT_GE(decode_exact_record(f.data(), f.size(), out, true).count, 1u);
+    Tunnel tunnels[kMaxPacketsPerRecord];
+    ASSERT_GE(decode_exact_record(f.data(), f.size(), out, tunnels, true).count, 1u);
     for (std::size_t n = 0; n <= f.size(); ++n) {
       for (std::size_t at = 0; at < std::min<std::size_t>(n, 90); ++at) {
         for (std::uint8_t value : {0x00, 0x08, 0x45, 0x65, 0xff}) {
           Bytes g(f.begin(), f.begin() + std::ptrdiff_t(n));
           g[at] = value;
-          const DecodeResult r = decode_exact_record(g.data(), g.size(), out, at % 2 == 0);
+          const DecodeResult r = decode_exact_record(g.data(), g.size(), out, tunnels, at % 2 == 0);
           ASSERT_LE(r.count, kMaxPacketsPerRecord);
           ASSERT_LT(std::size_t(r.why), kDropReasonCount);
           for (std::size_t i = 0; i < r.count; ++i) {
             if (out[i].kind == PacketInfo::Kind::kNormal) {
               EXPECT_LE(out[i].payload_bytes, out[i].ip_bytes);
             }
-            EXPECT_LE(out[i].tunnel.depth, kMaxTunnelDepth);
+            if (out[i].tunnel != TunnelKind::kNone) {
+              EXPECT_EQ(tunnels[i].kind, out[i].tunnel);
+              EXPECT_LE(tunnels[i].depth, kMaxTunnelDepth);
+            }
           }
           packets += r.count;
           inner_dropped += r.inner_dropped;
