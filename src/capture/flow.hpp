@@ -206,7 +206,45 @@ struct GapCheck {
 // One TCP packet from `side`, following Zeek's TCPSessionAdapter::Process: history
 // letters, zero windows, retransmissions and the endpoint state machine. True when the
 // packet concerns gaps: `gaps` is then set for track_gaps().
-bool tcp_update(Flow& f, int side, const PacketInfo& p, GapCheck& gaps);
+bool tcp_update_general(Flow& f, int side, const PacketInfo& p, GapCheck& gaps);
+
+// The same, inline for most packets of a connection: no SYN, FIN or RST, from a side
+// whose sequence numbers and state are set. The state machine leaves such a packet
+// alone and its history is one test, so what is left is tcp_update_general() without
+// its branches (and without a call: ~60 instructions per TCP packet fewer, cachegrind).
+[[gnu::always_inline]] inline bool tcp_update(Flow& f, int side, const PacketInfo& p,
+                                              GapCheck& gaps) {
+  constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+  const std::uint8_t flags = p.tcp_flags;
+  if ((flags & (kSyn | kFin | kRst)) != 0 || !(f.seq_init & (1u << side)) ||
+      f.state[side] == kInactive) [[unlikely]] {
+    return tcp_update_general(f, side, p, gaps);
+  }
+  const std::uint32_t len = p.payload_bytes;
+  gaps.sender_known = true;
+  gaps.sender_last = f.last_seq[side];
+  bool needed = (std::int32_t(p.ack - f.last_seq[1 - side]) > 0 && (flags & kAck)) |
+                ((f.flags & (kFlowGap0 | kFlowGap1)) != 0);
+  if (len) {
+    check_history(f, side, kHistData, 'D');
+  } else if (flags & kAck) {
+    check_history(f, side, kHistAck, 'A');
+  }
+  if (p.window == 0 && f.state[1 - side] != kClosed && f.state[side] != kReset) [[unlikely]] {
+    scaled_history(f, side, f.zero_windows[side], 'W');
+  }
+  const std::uint32_t seq_end = p.seq + len;
+  const std::int32_t delta = std::int32_t(seq_end - f.last_seq[side]);
+  if (f.state[side] == kReset) {
+    // nothing after a reset is trusted
+  } else if (delta > 0) {
+    needed |= std::uint32_t(delta) > len && len > 0;  // data past a hole
+    f.last_seq[side] = seq_end;
+  } else if (len > 0) {
+    scaled_history(f, side, f.rexmits[side], 'T');  // a retransmission
+  }
+  return needed;
+}
 
 // UDP: Zeek's history letters ('D'/'d' for the first packet with data per side).
 void udp_update(Flow& f, int side, const PacketInfo& p);

@@ -339,7 +339,9 @@ struct ConversationTable::Impl {
       // branch over three cheap tests: a silence longer than the shortest lifetime, an
       // attempt still running, a lone SYN (UDP has no flags).
       constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-      const bool maybe = (p.ts_ns > f.last_ns && p.ts_ns - f.last_ns > shortest_lifetime) |
+      // (A packet older than the flow's last one wraps to a long silence: the full tests
+      // below then say it does not end the flow.)
+      const bool maybe = (p.ts_ns - f.last_ns > shortest_lifetime) |
                          ((f.flags & capture_detail::kFlowAttempt) != 0) |
                          ((p.tcp_flags & kSynAckRst) == 0x02);
       if (!maybe || !(expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
@@ -523,7 +525,7 @@ struct ConversationTable::Impl {
     if (p.transport == Transport::kTcp) {
       capture_detail::GapCheck gaps;
       if (capture_detail::tcp_update(f, side, p, gaps)) [[unlikely]] {
-        capture_detail::track_gaps(f, extras.get(f, index), side, p, gaps);
+        track_gaps(f, index, side, p, gaps);
       }
     } else if (p.transport == Transport::kUdp) {
       capture_detail::udp_update(f, side, p);
@@ -538,6 +540,13 @@ struct ConversationTable::Impl {
       e.tag = f.key.tag();
       e.side = std::uint8_t(side);
     }
+  }
+
+  // Out of line: the batch loop keeps nothing alive for the rare packet that needs it.
+  [[gnu::noinline, gnu::cold]] void track_gaps(Flow& f, std::uint32_t index, int side,
+                                               const PacketInfo& p,
+                                               const capture_detail::GapCheck& gaps) {
+    capture_detail::track_gaps(f, extras.get(f, index), side, p, gaps);
   }
 
   // Zeek drops a packet with a bad checksum after its C/c letter: the flow it names

@@ -124,20 +124,21 @@ void add_history(Flow& f, int side, char upper) {
   f.history[f.history_len++] = side == 0 ? upper : flip_case(upper);
 }
 
-bool tcp_update(Flow& f, int side, const PacketInfo& p, GapCheck& gaps) {
+bool tcp_update_general(Flow& f, int side, const PacketInfo& p, GapCheck& gaps) {
   const std::uint8_t flags = p.tcp_flags;
   const std::uint32_t len = p.payload_bytes;
   std::uint32_t seg_len = len + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
   if (flags & kRst) seg_len -= len;
   const std::uint32_t seq_end = p.seq + seg_len;
   const std::uint8_t bit = std::uint8_t(1u << side);
-  // For the gap tracker: the sender as it was, and whether this packet acknowledges
-  // past what its peer sent (a jump in its own data is found below, where the sequence
-  // numbers are compared anyway).
-  const bool sender_known = f.seq_init & bit;
-  const std::uint32_t sender_last = f.last_seq[side];
-  bool needed = ((flags & kAck) && std::int32_t(p.ack - f.last_seq[1 - side]) > 0) ||
-                (f.flags & (kFlowGap0 | kFlowGap1));
+  // For the gap tracker: the sender as it was (stored at once: nothing is then kept in
+  // registers across the updates below), and whether this packet acknowledges past what
+  // its peer sent (a jump in its own data is found below, where the sequence numbers are
+  // compared anyway).
+  gaps.sender_known = f.seq_init & bit;
+  gaps.sender_last = f.last_seq[side];
+  bool needed = (std::int32_t(p.ack - f.last_seq[1 - side]) > 0 && (flags & kAck)) |
+                ((f.flags & (kFlowGap0 | kFlowGap1)) != 0);
   if (!(f.seq_init & bit) ||
       ((flags & kSyn) && f.state[side] != kClosed && f.state[side] != kReset)) {
     // init_endpoint(): the first packet (or a new SYN) sets the sequence origin.
@@ -157,16 +158,12 @@ bool tcp_update(Flow& f, int side, const PacketInfo& p, GapCheck& gaps) {
     // nothing after a reset is trusted
   } else if (delta > 0) {
     // Past the highest sequence number by more than this segment: data past a hole.
-    if (std::uint32_t(delta) > seg_len && len > 0) needed = true;
+    needed |= std::uint32_t(delta) > seg_len && len > 0;
     f.last_seq[side] = seq_end;
   } else if (len > 0) {
     scaled_history(f, side, f.rexmits[side], 'T');
   }
   update_state_machine(f, side, p);
-  if (needed) [[unlikely]] {
-    gaps.sender_known = sender_known;
-    gaps.sender_last = sender_last;
-  }
   return needed;
 }
 

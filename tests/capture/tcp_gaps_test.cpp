@@ -5,7 +5,11 @@
 // (-C off: a bad TCP/UDP checksum leaves C/c and the packet is not analysed further).
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <random>
+
 #include "capture/capture_test_util.hpp"
+#include "capture/flow.hpp"
 
 namespace sockscope::testing {
 namespace {
@@ -147,6 +151,54 @@ TEST(ChecksumTest, BadIpv4HeaderChecksumDropsThePacketWhenVerifying) {
   ASSERT_EQ(checked.conversations.size(), 1u);
   EXPECT_EQ(checked.conversations[0].history, "^d");
   EXPECT_EQ(run_with_checksums(b, false).stats.dropped_total(), 0u);
+}
+
+// tcp_update()'s inline path (no SYN/FIN/RST, sender set up) against the general one
+// it short-cuts: random packets on a flow, every field of the flow, the return value
+// and the gap check the same after each.
+TEST(TcpUpdateTest, InlinePathEqualsTheGeneralPath) {
+  using capture_detail::Flow;
+  using capture_detail::GapCheck;
+  std::mt19937 rng(7);
+  const std::uint8_t flag_sets[] = {0x10, 0x18, 0x10, 0x18, 0x00, 0x02, 0x12, 0x11, 0x04, 0x14};
+  std::size_t inline_packets = 0;
+  for (int run = 0; run < 2000; ++run) {
+    Flow a, b;
+    std::memset(&a, 0, sizeof a);
+    a.orig = std::uint8_t(rng() % 2);
+    a.first_ns = 1;
+    std::uint32_t seq[2] = {std::uint32_t(rng()), std::uint32_t(rng())};
+    for (int i = 0; i < 40; ++i) {
+      PacketInfo p;
+      const int side = int(rng() % 2);
+      p.ts_ns = 1 + std::uint64_t(i);
+      p.tcp_flags = flag_sets[rng() % (i < 3 ? 7 : std::size(flag_sets))];
+      p.payload_bytes = rng() % 3 == 0 ? 0 : rng() % 200;
+      p.window = rng() % 8 == 0 ? 0 : 1000;
+      switch (rng() % 6) {
+        case 0: seq[side] -= rng() % 300; break;   // a retransmission
+        case 1: seq[side] += rng() % 3000; break;  // a hole
+        default: break;
+      }
+      p.seq = seq[side];
+      p.ack = seq[1 - side] + (rng() % 5 == 0 ? rng() % 500 : 0);
+      seq[side] += p.payload_bytes;
+      std::memcpy(&b, &a, sizeof a);
+      const bool fast = (p.tcp_flags & 0x07) == 0 && (a.seq_init & (1u << side)) &&
+                        a.state[side] != capture_detail::kInactive;
+      inline_packets += fast;
+      GapCheck ga, gb;
+      const bool ra = capture_detail::tcp_update(a, side, p, ga);
+      const bool rb = capture_detail::tcp_update_general(b, side, p, gb);
+      ASSERT_EQ(ra, rb) << run << " " << i;
+      ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0) << run << " " << i;
+      if (ra) {
+        ASSERT_EQ(ga.sender_known, gb.sender_known);
+        ASSERT_EQ(ga.sender_last, gb.sender_last);
+      }
+    }
+  }
+  EXPECT_GT(inline_packets, 20000u);
 }
 
 }  // namespace
