@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sockscope/capture.hpp"
 #include "sockscope/capture_reader.hpp"
@@ -44,7 +45,10 @@ struct LiveOptions {
 class PcapSource {
  public:
   static std::expected<std::unique_ptr<PcapSource>, Error> open_live(const LiveOptions& options);
-  // A file through libpcap ("-" = stdin), optionally filtered.
+  // A file ("-" = standard input), optionally filtered. pcap, pcapng and compressed
+  // files are read by CaptureReader, each packet filtered with the BPF program compiled
+  // for its own link type (a pcapng's interfaces may have different ones); other
+  // formats by libpcap. kBadSyntax for a filter libpcap cannot compile.
   static std::expected<std::unique_ptr<PcapSource>, Error> open_file(const std::string& path,
                                                                      const std::string& filter);
   ~PcapSource();
@@ -60,9 +64,17 @@ class PcapSource {
   // Packets the kernel dropped (live capture), when libpcap knows.
   std::optional<std::uint64_t> kernel_drops() const;
 
+  struct Program;  // internal: a BPF program compiled for one link type
+
  private:
-  PcapSource() = default;
+  friend void read_pcap(PcapSource&, ConversationTable&, CaptureStats&);
+  PcapSource();
+  bool next_from_reader(RawPacket& out);
+  const Program* program_for(std::uint32_t linktype);
   struct pcap* pcap_ = nullptr;
+  std::unique_ptr<CaptureReader> reader_;  // files our reader takes
+  std::string filter_;
+  std::vector<std::unique_ptr<Program>> programs_;  // compiled per link type, when met
   std::string name_;
   std::optional<Error> error_;
   std::uint32_t linktype_ = 0;

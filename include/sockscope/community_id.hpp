@@ -25,6 +25,11 @@ std::string community_id(const IpAddress& src, const IpAddress& dst, std::uint8_
                          std::uint16_t src_port, std::uint16_t dst_port, bool has_ports,
                          std::uint16_t seed = 0);
 
+// ICMP request/reply types that form one flow (echo 8/0, 128/129, Neighbor
+// Discovery 135/136, ...): true with the counterpart type in *out; false for the
+// one-way types (errors, redirects, ...). `protocol` is 1 (ICMP) or 58 (ICMPv6).
+bool icmp_counterpart(std::uint8_t protocol, std::uint16_t type, std::uint16_t* out);
+
 // For a socket pair. For Transport::kIcmp, first.port is the ICMP type and
 // second.port the code of the packet that was sent from `first`.
 std::string community_id(const SocketPair& pair, std::uint16_t seed = 0);

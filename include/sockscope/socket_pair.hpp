@@ -39,14 +39,15 @@ enum class Evidence : std::uint8_t {
   kAccepted,               // same local endpoint as a listener (host)
   kAutoBound,              // the kernel chose the local port: a client (host)
   kFirstPacket,            // sender of the first packet, port groups agree (captures)
+  kLikelyServerPort,       // a lone reply from a likely server port, as Zeek flips it (captures)
   kWellKnownPort,          // a well-known port against any other
   kRegisteredVsEphemeral,  // a registered port against a dynamic/ephemeral one
   kLowerPortGuess,         // nothing better: the lower port, a guess
 };
 
 // Stable token for machine output: "handshake", "listener", "accepted",
-// "autobound", "first-packet", "well-known-port", "registered-vs-ephemeral",
-// "lower-port-guess".
+// "autobound", "first-packet", "likely-server-port", "well-known-port",
+// "registered-vs-ephemeral", "lower-port-guess".
 std::string_view to_string(Evidence evidence);
 constexpr bool is_guess(Evidence e) { return e == Evidence::kLowerPortGuess; }
 
