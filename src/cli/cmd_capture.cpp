@@ -39,7 +39,30 @@ struct Options {
   double timeout = 60;
   double close_delay = 5;
   std::size_t max_conversations = 0;
+  bool verify_checksums = false;
 };
+
+// "; tunnels opened: vxlan 12, gre 3 (inside not counted: truncated-tunnel 1)", or "".
+std::string tunnels_text(const CaptureStats& stats) {
+  std::string kinds, inner;
+  for (std::size_t k = 1; k < kTunnelKindCount; ++k) {
+    if (stats.tunnelled[k]) {
+      kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", to_string(TunnelKind(k)),
+                           stats.tunnelled[k]);
+    }
+  }
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    if (stats.inner_dropped[i]) {
+      inner += fmt::format("{}{} {}", inner.empty() ? "" : ", ", to_string(DropReason(i)),
+                           stats.inner_dropped[i]);
+    }
+  }
+  std::string s;
+  if (!kinds.empty()) s += "; tunnels opened: " + kinds;
+  if (!inner.empty()) s += " (inside not counted: " + inner + ")";
+  if (stats.bad_checksums) s += fmt::format("; {} bad checksums", stats.bad_checksums);
+  return s;
+}
 
 std::string summary_text(const CaptureStats& stats, const ConversationTable& table) {
   std::string s = fmt::format("{} packets, {} conversations", stats.packets, table.emitted());
@@ -60,6 +83,7 @@ std::string summary_text(const CaptureStats& stats, const ConversationTable& tab
     }
     s += fmt::format("; {} not counted ({})", dropped, reasons);
   }
+  s += tunnels_text(stats);
   if (const auto cut = table.histories_truncated()) {
     s += fmt::format("; {} histories longer than 16 letters, shown cut (history_truncated)", cut);
   }
@@ -171,6 +195,7 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
   }
   options.idle_timeout_ns = std::uint64_t(o.timeout * 1e9);
   options.tcp_close_delay_ns = std::uint64_t(o.close_delay * 1e9);
+  options.verify_checksums = o.verify_checksums;
   if (o.max_conversations) {
     options.max_conversations = o.max_conversations;
   } else {
@@ -335,6 +360,9 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
                   "seconds after a TCP close or reset before a packet on the same pair starts "
                   "a new conversation (default 5, as Zeek's tcp_close_delay)")
       ->type_name("SECONDS");
+  sub->add_flag("--verify-checksums", o->verify_checksums,
+                "check IP, TCP, UDP and ICMP checksums (Zeek's C/c history letters; a bad IPv4 "
+                "header drops the packet); off by default, as in Zeek");
   sub->add_option("--max-conversations", o->max_conversations,
                   "live conversations held at most; the oldest idle ones are emitted early "
                   "(default: a quarter of memory)")

@@ -61,7 +61,8 @@ constexpr char kJsonCounts[] =
     "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
     "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
     "\"history\":\"";
-constexpr char kJsonTail[] = "\",\"community_id\":\"{}\"{}{}}}\n";
+constexpr char kJsonTail[] = "\",\"community_id\":\"{}\"{}{}";
+constexpr char kJsonMissed[] = ",\"missed_bytes\":{}";
 
 }  // namespace
 
@@ -89,6 +90,19 @@ void conversation_json(fmt::memory_buffer& buf, const Conversation& c, std::stri
   put_bounded(buf, kJsonTail, FMT_COMPILE(kJsonTail), std::string_view(c.community_id()),
               c.evicted_early ? ",\"evicted_early\":true" : "",
               c.history_truncated ? ",\"history_truncated\":true" : "");
+  if (c.missed_bytes) put_bounded(buf, kJsonMissed, FMT_COMPILE(kJsonMissed), c.missed_bytes);
+  // The rare fields: a tunnel, an ICMP error.
+  if (c.tunnel.kind != TunnelKind::kNone) {
+    buf.append(std::string_view(",\"tunnel\":"));
+    json_string(buf, to_string(c.tunnel.kind));
+    buf.append(std::string_view(",\"tunnel_parent\":"));
+    json_string(buf, c.tunnel.to_string());
+  }
+  if (c.icmp_error) {
+    buf.append(std::string_view(",\"icmp_error\":"));
+    json_string(buf, c.icmp_error->name());
+  }
+  buf.append(std::string_view("}\n"));
 }
 
 void conversation_csv(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {
@@ -107,8 +121,19 @@ void conversation_csv(fmt::memory_buffer& buf, const Conversation& c, std::strin
                  c.client.payload_bytes, c.server.packets, c.server.ip_bytes,
                  c.server.payload_bytes, to_string(c.conn_state));
   csv_field(buf, c.history);
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE(",{},{},{}\n"), c.community_id(),
-                 c.evicted_early ? "true" : "false", c.history_truncated ? "true" : "false");
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE(",{},{},{},{},"), c.community_id(),
+                 c.evicted_early ? "true" : "false", c.history_truncated ? "true" : "false",
+                 c.missed_bytes);
+  if (c.tunnel.kind != TunnelKind::kNone) {
+    buf.append(to_string(c.tunnel.kind));
+    buf.push_back(',');
+    csv_field(buf, c.tunnel.to_string());
+  } else {
+    buf.push_back(',');
+  }
+  buf.push_back(',');
+  if (c.icmp_error) buf.append(c.icmp_error->name());
+  buf.push_back('\n');
 }
 
 // As in Zeek, duration and the byte sizes are unset ("-") for a conversation of zero
@@ -121,12 +146,7 @@ void conversation_zeek(fmt::memory_buffer& buf, const Conversation& c, std::stri
                  std::string_view(a, c.pair.first.address.format(a)), c.pair.first.port,
                  std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
                  to_string(c.pair.transport));
-  if (service.empty()) {
-    buf.push_back('-');
-  } else {
-    zeek_field(buf, service);
-  }
-  buf.push_back('\t');
+  buf.append(std::string_view("-\t"));  // service: Zeek's is confirmed by content
   if (c.duration_ns() > 0) {
     fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t{}\t{}\t"),
                    seconds_text(c.duration_ns()).view(), c.client.payload_bytes,
@@ -134,14 +154,27 @@ void conversation_zeek(fmt::memory_buffer& buf, const Conversation& c, std::stri
   } else {
     buf.append(std::string_view("-\t-\t-\t"));
   }
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t-\t-\t0\t"), to_string(c.conn_state));
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("{}\t-\t-\t{}\t"), to_string(c.conn_state),
+                 c.missed_bytes);
   if (c.history.empty()) {
     buf.push_back('-');
   } else {
     zeek_field(buf, c.history);
   }
-  fmt::format_to(fmt::appender(buf), FMT_COMPILE("\t{}\t{}\t{}\t{}\t-\t{}\n"), c.client.packets,
-                 c.client.ip_bytes, c.server.packets, c.server.ip_bytes, community_id);
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("\t{}\t{}\t{}\t{}\t"), c.client.packets,
+                 c.client.ip_bytes, c.server.packets, c.server.ip_bytes);
+  if (c.tunnel.kind != TunnelKind::kNone) {
+    zeek_field(buf, c.tunnel.to_string());
+  } else {
+    buf.push_back('-');
+  }
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE("\t{}\t"), community_id);
+  if (service.empty()) {
+    buf.push_back('-');
+  } else {
+    zeek_field(buf, service);
+  }
+  buf.push_back('\n');
 }
 
 namespace {
@@ -169,10 +202,14 @@ const Columns& columns() {
 
 template <class Cell>
 void table_cells(const Naming& naming, const Conversation& c, Cell&& cell) {
-  char text[Endpoint::kMaxTextSize + 8];
+  char text[Endpoint::kMaxTextSize + 48];  // also "udp vlan 16777215 in erspan-iii"
   const std::string_view transport = to_string(c.pair.transport);
-  if (c.vlan) {
-    const char* end = put_digits(put(put(text, transport), std::string_view(" vlan ")), c.vlan);
+  if (c.vlan || c.tunnel.kind != TunnelKind::kNone) {
+    char* end = put(text, transport);
+    if (c.vlan) end = put_digits(put(end, std::string_view(" vlan ")), c.vlan);
+    if (c.tunnel.kind != TunnelKind::kNone) {
+      end = put(put(end, std::string_view(" in ")), to_string(c.tunnel.kind));
+    }
     cell(0, std::string_view(text, std::size_t(end - text)));
   } else {
     cell(0, transport);

@@ -193,7 +193,9 @@ TEST_F(ConversationsCliTest, CsvHasAHeaderAndOneRowPerConversation) {
       "transport,client_address,client_port,client_group,server_address,server_port,"
       "server_group,role_evidence,service,vlan,first,last,duration,"))
       << rows[0];
-  EXPECT_TRUE(rows[0].ends_with(",evicted_early,history_truncated")) << rows[0];
+  EXPECT_TRUE(rows[0].ends_with(
+      ",evicted_early,history_truncated,missed_bytes,tunnel,tunnel_parent,icmp_error"))
+      << rows[0];
   const auto columns = std::count(rows[0].begin(), rows[0].end(), ',');
   for (const auto& row : rows) EXPECT_EQ(std::count(row.begin(), row.end(), ','), columns);
 }
@@ -228,7 +230,8 @@ TEST_F(ConversationsCliTest, ZeekConnLogHeaderMatchesItsColumns) {
       EXPECT_EQ(cells[4], "192.0.2.80");
       EXPECT_EQ(cells[5], "443");
       EXPECT_EQ(cells[6], "tcp");
-      EXPECT_EQ(cells[7], "https");
+      EXPECT_EQ(cells[7], "-");  // Zeek's service is confirmed by content: not inspected
+      EXPECT_EQ(cells.back(), "https");  // port_service: the registry's name for 443
       EXPECT_EQ(cells[8], "0.500000");
       EXPECT_EQ(cells[11], "S1");
       EXPECT_EQ(cells[15], "ShD");

@@ -36,6 +36,17 @@ void conversations(ConversationStore& store) {
     c.history = i % 5 == 0 ? "" : std::string("ShADadFf").substr(0, i % 9);
     c.evicted_early = i % 11 == 0;
     c.history_truncated = i % 13 == 0;
+    c.missed_bytes = i % 9 == 0 ? i * 100ull : 0;
+    if (i % 10 == 0) {
+      c.tunnel.kind = i % 20 == 0 ? TunnelKind::kVxlan : TunnelKind::kGre;
+      c.tunnel.depth = 1;
+      c.tunnel.outer_protocol = i % 20 == 0 ? 17 : 47;
+      c.tunnel.outer_src_port = 54321;
+      c.tunnel.outer_dst_port = 4789;
+      c.tunnel.outer_src[0] = 192;
+      c.tunnel.outer_dst[0] = 198;
+    }
+    if (i % 8 == 0) c.icmp_error = IcmpError{3, 3, false};
     store.push_back(c);
   }
 }
@@ -122,12 +133,12 @@ TEST(ConversationRowsTest, ZeekHeaderIsConnLog) {
   EXPECT_NE(text.find("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
                       "service\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\t"
                       "local_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\t"
-                      "resp_ip_bytes\ttunnel_parents\tcommunity_id\n"),
+                      "resp_ip_bytes\ttunnel_parents\tcommunity_id\tport_service\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\t"
                       "count\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\t"
-                      "count\tset[string]\tstring\n"),
+                      "count\tset[string]\tstring\tstring\n"),
             std::string::npos)
       << text;
 }

@@ -19,8 +19,10 @@ constexpr Field kConversationFields[] = {
      .get =
          [](const void* r, Value& v) {
            const Conversation& c = conv(r);
-           if (c.vlan) return v.owned(fmt::format("{} vlan {}", to_string(c.pair.transport), c.vlan));
-           v.string(to_string(c.pair.transport));
+           std::string text(to_string(c.pair.transport));
+           if (c.vlan) text += fmt::format(" vlan {}", c.vlan);
+           if (c.tunnel.kind != TunnelKind::kNone) text += fmt::format(" in {}", to_string(c.tunnel.kind));
+           v.owned(std::move(text));
          },
      .presence = Presence::kDisplay},
     {.name = "client", .type = Type::kEndpoint, .header = "CLIENT",
@@ -95,6 +97,36 @@ constexpr Field kConversationFields[] = {
      .meaning = "the history had more than the 16 letters kept",
      .get = [](const void* r, Value& v) { v.boolean(conv(r).history_truncated); },
      .presence = Presence::kSparse},
+    {.name = "missed_bytes", .type = Type::kCount, .unit = Unit::kBytes,
+     .meaning = "TCP sequence space acknowledged but never captured (content gaps, as Zeek's)",
+     .get = [](const void* r, Value& v) { v.count(conv(r).missed_bytes); },
+     .presence = Presence::kSparse},
+    {.name = "tunnel", .meaning = "the tunnel it came in: vxlan, geneve, gre, teredo, ...",
+     .get =
+         [](const void* r, Value& v) {
+           const Tunnel& t = conv(r).tunnel;
+           if (t.kind == TunnelKind::kNone) return v.null();
+           v.string(to_string(t.kind));
+         },
+     .presence = Presence::kOptional},
+    {.name = "tunnel_parent",
+     .meaning = "the tunnel's outer packet, e.g. \"vxlan udp 192.0.2.1:54321 -> 192.0.2.2:4789\"",
+     .get =
+         [](const void* r, Value& v) {
+           const Tunnel& t = conv(r).tunnel;
+           if (t.kind == TunnelKind::kNone) return v.null();
+           v.owned(t.to_string());
+         },
+     .presence = Presence::kOptional},
+    {.name = "icmp_error",
+     .meaning = "an ICMP error that quoted it, e.g. port-unreachable (not counted as a reply)",
+     .get =
+         [](const void* r, Value& v) {
+           const auto& e = conv(r).icmp_error;
+           if (!e) return v.null();
+           v.string(e->name());
+         },
+     .presence = Presence::kOptional},
 };
 
 constexpr std::string_view kConversationTable[] = {
@@ -119,9 +151,10 @@ constexpr Field kZeekFields[] = {
     {.name = "proto", .meaning = "tcp, udp, icmp, ...",
      .get = [](const void* r, Value& v) { v.string(to_string(conv(r).pair.transport)); },
      .zeek_type = "enum"},
-    {.name = "service", .meaning = "the registry's name for the responder port",
-     .get = [](const void* r, Value& v) { v.string_or_null(row(r).service); },
-     .presence = Presence::kNullable},
+    {.name = "service",
+     .meaning = "unset: Zeek's service is a protocol confirmed by content, which sockscope "
+                "does not inspect (the registry's name is port_service)",
+     .get = [](const void*, Value& v) { v.null(); }, .presence = Presence::kNullable},
     {.name = "duration", .type = Type::kDuration, .meaning = "unset for zero duration",
      .get =
          [](const void* r, Value& v) {
@@ -152,8 +185,8 @@ constexpr Field kZeekFields[] = {
     {.name = "local_resp", .type = Type::kBool, .meaning = "unset",
      .get = [](const void*, Value& v) { v.null(); }, .presence = Presence::kNullable},
     {.name = "missed_bytes", .type = Type::kCount, .unit = Unit::kBytes,
-     .meaning = "bytes missed in content gaps (not tracked: 0)",
-     .get = [](const void*, Value& v) { v.count(0); }},
+     .meaning = "bytes missed in content gaps, from TCP sequence gaps as Zeek counts them",
+     .get = [](const void* r, Value& v) { v.count(conv(r).missed_bytes); }},
     {.name = "history", .meaning = "Zeek's history letters",
      .get = [](const void* r, Value& v) { v.string_or_null(conv(r).history); },
      .presence = Presence::kNullable},
@@ -165,11 +198,19 @@ constexpr Field kZeekFields[] = {
      .get = [](const void* r, Value& v) { v.count(conv(r).server.packets); }},
     {.name = "resp_ip_bytes", .type = Type::kCount, .unit = Unit::kBytes, .meaning = "IP bytes",
      .get = [](const void* r, Value& v) { v.count(conv(r).server.ip_bytes); }},
-    {.name = "tunnel_parents", .type = Type::kStrings, .meaning = "unset",
-     .get = [](const void*, Value& v) { v.null(); }, .presence = Presence::kNullable,
-     .zeek_type = "set[string]"},
+    {.name = "tunnel_parents", .meaning = "the tunnel's outer packet (Zeek gives the outer uid)",
+     .get =
+         [](const void* r, Value& v) {
+           const Tunnel& t = conv(r).tunnel;
+           if (t.kind == TunnelKind::kNone) return v.null();
+           v.owned(t.to_string());
+         },
+     .presence = Presence::kNullable, .zeek_type = "set[string]"},
     {.name = "community_id", .meaning = "Community ID v1",
      .get = [](const void* r, Value& v) { v.string(row(r).community_id()); }},
+    {.name = "port_service", .meaning = "the registry's name for the responder port (a hint)",
+     .get = [](const void* r, Value& v) { v.string_or_null(row(r).service); },
+     .presence = Presence::kNullable},
 };
 
 const ConversationGroup& grp(const void* r) { return as<ConversationGroup>(r); }
