@@ -26,7 +26,17 @@ std::vector<std::string_view> hidden_fields(const Context& ctx, const HostOption
                   {"processes", "owner_missing", "owner_missing_reason", "owners_shown"});
   }
   if (ctx.human() && !all_netns) hidden.push_back("netns");
+  if (o.numeric) hidden.push_back("service");
   return hidden;
+}
+
+output::WriterOptions writer_options(Context& ctx, const HostOptions& o, bool watch,
+                                     bool all_netns) {
+  output::WriterOptions wo{.host_ephemeral = ctx.host_range(), .style = ctx.style};
+  wo.hidden = hidden_fields(ctx, o, watch, all_netns);
+  wo.header_once = watch;
+  wo.no_header = o.no_header;
+  return wo;
 }
 
 const Naming& naming_for(Context& ctx, const HostOptions& o) {
@@ -38,8 +48,8 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
   if (!filter) return kExitUsage;
   const Naming& naming = naming_for(ctx, o);
   HostScan scan(filter->scan, naming, ctx.reporter());
-  auto out = ctx.writer({&output::kSocketKind}, true,
-                        hidden_fields(ctx, o, false, filter->scan.all_namespaces));
+  output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind},
+                           writer_options(ctx, o, false, filter->scan.all_namespaces));
   std::size_t shown = 0;
   auto done = scan.run([&](const HostRow& row) {
     if (!filter->matches(naming, row)) return;
@@ -120,10 +130,8 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   ::sigaction(SIGTERM, &sa, nullptr);
   const Naming& naming = naming_for(ctx, o);
   HostScan scan(filter->scan, naming, ctx.reporter());
-  output::WriterOptions wo{.host_ephemeral = ctx.host_range(), .style = ctx.style};
-  wo.hidden = hidden_fields(ctx, o, true, filter->scan.all_namespaces);
-  wo.header_once = true;
-  output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind}, std::move(wo));
+  output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind},
+                           writer_options(ctx, o, true, filter->scan.all_namespaces));
   std::vector<NetworkNamespace> namespaces;  // stable storage for the rows' namespaces
   auto emit = [&](const Seen& s, std::string_view event, bool new_listener = false) {
     const HostRow row{{s.record, s.role, s.evidence}, s.service, namespaces[s.netns_index],
@@ -177,6 +185,21 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   return kExitOk;
 }
 
+// ss's letters: the ones with an answer here, and the rest as a clear error.
+void add_ss_letters(CLI::App* sub, HostOptions& o) {
+  sub->add_flag("-a,--all", o.all, "listeners and other sockets (ss -a; already the default)");
+  sub->add_flag("-n,--numeric", o.numeric, "no service names (ss -n; SERVICE left out)");
+  sub->add_flag("-H,--no-header", o.no_header, "no header line (tables and CSV)");
+  sub->add_flag("-4,--ipv4", o.ipv4, "IPv4 sockets only (IPv4-mapped ones are IPv6 sockets)");
+  sub->add_flag("-6,--ipv6", o.ipv6, "IPv6 sockets only");
+  for (const char* letter : {"-x", "-w", "-r", "-Z", "-z", "-K", "-E", "-b", "-M", "-T", "-O"}) {
+    sub->add_flag_function(
+           letter, [&o, letter](std::int64_t) { o.unsupported.emplace_back(letter); },
+           "not supported (ss's option)")
+        ->group("");
+  }
+}
+
 void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
   sub->add_flag("--tcp,-t", o.tcp, "TCP sockets");
   sub->add_flag("--udp,-u", o.udp, "UDP sockets");
@@ -184,21 +207,34 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
                 "SCTP sockets, where the kernel has sctp_diag (a warning says when not)");
   sub->add_flag("--dccp,-d", o.dccp,
                 "DCCP sockets, where the kernel still has DCCP (removed in Linux 6.16)");
+  add_ss_letters(sub, o);
   if (!listen_cmd) {
-    sub->add_option("--state", o.states, "only this state (repeatable): established, listen, "
-                                         "time-wait, syn-sent, syn-recv, close-wait, unconn, ...")
+    sub->add_option("--state", o.states,
+                    "only these states (a list, repeatable): established, listen, time-wait, "
+                    "syn-sent, syn-recv, close-wait, unconn, ..., or ss's groups connected, "
+                    "synchronized, bucket, big")
+        ->type_name("STATES")
         ->transform(keep_literal());
-    sub->add_flag("--listening,-l", o.listening, "listeners only (LISTEN, UDP without a peer)");
   }
-  sub->add_option("--port", o.port, "either side's port");
-  sub->add_option("--local", o.local, "local endpoint, address or CIDR")->transform(keep_literal());
-  sub->add_option("--remote", o.remote, "remote endpoint, address or CIDR")
+  sub->add_flag("--listening,-l", o.listening, "listeners only (LISTEN, UDP without a peer)");
+  sub->add_option("--port", o.ports, "either side's port: a list like 7001,8443,:https,6000-6063")
+      ->type_name("PORTS")
+      ->transform(keep_literal());
+  sub->add_option("--local", o.local, "local endpoints, addresses or CIDR prefixes (a list)")
+      ->type_name("HOSTS")
+      ->transform(keep_literal());
+  sub->add_option("--remote", o.remote, "remote endpoints, addresses or CIDR prefixes (a list)")
+      ->type_name("HOSTS")
       ->transform(keep_literal());
   sub->add_option("--group", o.group, "local port's group: well-known, registered, dynamic")
       ->transform(keep_literal());
-  sub->add_option("--service", o.service, "the registry's name for the server side's port")
+  sub->add_option("--service", o.service,
+                  "a name or alias the registry gives the server side's port")
       ->transform(keep_literal());
   sub->add_option("--process", o.process, "owning process: command name or pid")
+      ->transform(keep_literal());
+  sub->add_option("--user", o.user, "the socket's owner: user name or uid")
+      ->type_name("USER")
       ->transform(keep_literal());
   sub->add_flag("--processes,-p", o.processes, "show owning processes (pid, command, fd)");
   add_owners_from_option(sub, o.owners_from);
@@ -211,6 +247,10 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
       ->expected(0, 1)
       ->default_str("2");
   sub->add_option("--count", o.count, "with --watch: stop after N refreshes");
+  sub->add_option("FILTER", o.words,
+                  "ss's filter expression (state established '( dport = :443 )') or lsof's "
+                  "selections (:443, @10.0.0.1, tcp@[::1]:8080)")
+      ->transform(keep_literal());
 }
 
 }  // namespace

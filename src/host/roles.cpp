@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sockscope/host.hpp"
+#include "sockscope/socket_filter.hpp"
 
 namespace sockscope {
 namespace {
@@ -73,13 +74,15 @@ std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const Sock
                                                 const std::function<void(const HostSocket&)>& sink,
                                                 ListenerIndex* listeners_out) {
   constexpr StateMask kWaiting = state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
-  // Pass 1: everything that waits for peers, whatever the query's states, because
-  // accepted sockets are recognised by their listener. TCP asks for LISTEN only:
-  // any other state bit makes the kernel walk the whole established hash too.
+  // Pass 1: everything that waits for peers, whatever the query's states and
+  // filter, because accepted sockets are recognised by their listener. TCP asks
+  // for LISTEN only: any other state bit makes the kernel walk the whole
+  // established hash too.
   std::vector<SocketRecord> waiting;
   DumpStats first_stats;
   for (Transport t : query.transports) {
     SocketQuery first = query;
+    first.filter.reset();
     first.transports = {t};
     first.states = t == Transport::kTcp ? state_bit(SocketState::kListen) : kWaiting;
     auto stats = source.dump(first, [&](const SocketRecord& r) { waiting.push_back(r); });
@@ -98,6 +101,7 @@ std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const Sock
   total.messages = stats->messages;
   for (const auto& r : waiting) {
     if (!(query.states & state_bit(r.state))) continue;
+    if (query.filter && !query.filter->matches(r)) continue;
     RoleOf role = classify(r, listeners, host_ephemeral);
     ++total.sockets;
     sink(HostSocket{r, role.role, role.evidence});
