@@ -16,7 +16,10 @@
 //   server    same local endpoint as a listener of the same namespace and
 //             transport, or its wildcard address (kAccepted): accepted children,
 //             SYN_RECV, and TIME_WAIT left by the server side;
-//   client    the kernel chose the local port (kAutoBound);
+//   client    the kernel chose the local port (kAutoBound), or the remote
+//             endpoint is a listener's of the same namespace and transport:
+//             both ends are on this host and the other one was accepted
+//             (kPeerListener);
 //   otherwise the port-group rule of SocketPair::role() with the host's
 //   ephemeral range (kWellKnownPort, kRegisteredVsEphemeral, kLowerPortGuess);
 //   unknown   no peer and no listener (nothing to compare).
@@ -68,9 +71,24 @@ class ListenerIndex {
   // Same namespace and transport, and the same local endpoint or a wildcard
   // listener of the same family on the same port.
   bool covers(const SocketRecord& record) const;
+  // The same for the record's remote endpoint: the peer is a local listener's. A
+  // wildcard listener counts only for a remote address known to be this
+  // namespace's: loopback, or one that a listener or socket of add() is bound to.
+  bool covers_peer(const SocketRecord& record) const;
+  // A socket bound to a specific address makes that address one of its namespace's.
+  void add_local_address(const SocketRecord& record);
   std::size_t size() const { return keys_.size(); }
 
  private:
+  struct Local {
+    std::uint64_t netns;
+    IpAddress address;
+    friend bool operator==(const Local&, const Local&) = default;
+  };
+  struct LocalHash {
+    std::size_t operator()(const Local& l) const;
+  };
+  std::unordered_set<Local, LocalHash> local_addresses_;
   struct Key {
     std::uint64_t netns;
     Transport transport;

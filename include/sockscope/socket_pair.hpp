@@ -37,11 +37,12 @@ enum class Evidence : std::uint8_t {
   kWellKnownPort,          // a well-known port against any other
   kRegisteredVsEphemeral,  // a registered port against a dynamic/ephemeral one
   kLowerPortGuess,         // nothing better: the lower port, a guess
+  kPeerListener,           // the peer is a listener's endpoint on this host: a client (host)
 };
 
 // Stable token for machine output: "handshake", "listener", "accepted",
 // "autobound", "first-packet", "well-known-port", "registered-vs-ephemeral",
-// "lower-port-guess".
+// "lower-port-guess", "peer-listener".
 std::string_view to_string(Evidence evidence);
 constexpr bool is_guess(Evidence e) { return e == Evidence::kLowerPortGuess; }
 

@@ -11,6 +11,7 @@
 
 #include "cli/host_filter.hpp"
 #include "output/kinds/host.hpp"
+#include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
 namespace {
@@ -27,6 +28,24 @@ std::vector<std::string_view> hidden_fields(const Context& ctx, const HostOption
   }
   if (ctx.human() && !all_netns) hidden.push_back("netns");
   if (o.numeric) hidden.push_back("service");
+  // ss's letters add what they name; JSON and CSV always had uid and inode.
+  if (!o.extended && !o.processes) hidden.insert(hidden.end(), {"user", "user_shown"});
+  if (!o.extended) hidden.push_back("cookie");
+  if (!o.extended && ctx.human()) hidden.push_back("inode");
+  if (!o.timers) {
+    hidden.insert(hidden.end(), {"timer", "timer_expires_ms", "timer_retrans", "timer_shown"});
+  }
+  if (!o.info) {
+    hidden.insert(hidden.end(), {"rtt_us", "rttvar_us", "rtt_shown", "cwnd", "retransmits",
+                                 "bytes_acked", "bytes_received", "delivery_rate",
+                                 "delivery_shown"});
+  }
+  if (!o.memory) {
+    hidden.insert(hidden.end(),
+                  {"skmem_rmem_alloc", "skmem_rcvbuf", "skmem_wmem_alloc", "skmem_sndbuf",
+                   "skmem_fwd_alloc", "skmem_wmem_queued", "skmem_optmem", "skmem_backlog",
+                   "skmem_drops", "skmem_shown"});
+  }
   return hidden;
 }
 
@@ -62,6 +81,46 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
     return kExitRuntime;
   }
   return shown ? kExitOk : kExitNotFound;
+}
+
+std::string optional_count(const std::optional<std::uint64_t>& n) {
+  return n ? std::to_string(*n) : "?";
+}
+
+// -s: like ss -s, sockets by transport, family and state, then the kernel's counters.
+int run_summary(Context& ctx, const HostOptions& o, bool listen_only) {
+  auto filter = make_filter(ctx, o, listen_only);
+  if (!filter) return kExitUsage;
+  const Naming& naming = naming_for(ctx, o);
+  HostScan scan(filter->scan, naming, ctx.reporter());
+  SocketSummaryBuilder builder;
+  for (Transport t : filter->scan.query.transports) builder.include(t);
+  auto done = scan.run([&](const HostRow& row) {
+    if (filter->matches(naming, row)) builder.add(row.socket.record);
+  });
+  if (!done) {
+    ctx.error(done.error().what());
+    return kExitRuntime;
+  }
+  const std::vector<TransportCount> counts = builder.finish();
+  const KernelSocketCounts k = read_kernel_socket_counts();
+  output::WriterOptions wo{.style = ctx.style};
+  wo.no_header = o.no_header;
+  output::RecordWriter out(ctx.format, ctx.out,
+                           {&output::kTransportSummaryKind, &output::kKernelSocketsKind}, wo);
+  out.note(fmt::format("Total: {} sockets of every family (/proc/net/sockstat)",
+                       optional_count(k.sockets_used)));
+  std::uint64_t established = 0;
+  for (const auto& c : counts) {
+    if (c.transport == Transport::kTcp) established = c.states.of(SocketState::kEstablished);
+  }
+  out.note(fmt::format("TCP:   {} IPv4 + {} IPv6 in use (estab {}, orphaned {}, timewait {})\n",
+                       optional_count(k.tcp_inuse), optional_count(k.tcp6_inuse), established,
+                       optional_count(k.tcp_orphan), optional_count(k.tcp_time_wait)));
+  for (const auto& c : counts) out.write(output::kTransportSummaryKind, output::TransportSummaryRow(c));
+  if (!ctx.human()) out.write(output::kKernelSocketsKind, k);
+  out.finish();
+  return kExitOk;
 }
 
 // --watch: a key per socket; what appeared and disappeared between two views.
@@ -192,6 +251,14 @@ void add_ss_letters(CLI::App* sub, HostOptions& o) {
   sub->add_flag("-H,--no-header", o.no_header, "no header line (tables and CSV)");
   sub->add_flag("-4,--ipv4", o.ipv4, "IPv4 sockets only (IPv4-mapped ones are IPv6 sockets)");
   sub->add_flag("-6,--ipv6", o.ipv6, "IPv6 sockets only");
+  sub->add_flag("-e,--extended", o.extended, "user, inode and the kernel's socket cookie");
+  sub->add_flag("-i,--info", o.info,
+                "TCP's tcp_info: rtt, rttvar, cwnd, retransmits, bytes acked and received, "
+                "delivery rate");
+  sub->add_flag("-o,--options", o.timers, "the kernel's timers (ss -o): keepalive,119min,0");
+  sub->add_flag("-m,--memory", o.memory, "socket memory (ss -m's skmem)");
+  sub->add_flag("-s,--summary", o.summary,
+                "counts by transport, family and state, and the kernel's counters (ss -s)");
   for (const char* letter : {"-x", "-w", "-r", "-Z", "-z", "-K", "-E", "-b", "-M", "-T", "-O"}) {
     sub->add_flag_function(
            letter, [&o, letter](std::int64_t) { o.unsupported.emplace_back(letter); },
@@ -262,6 +329,7 @@ void add_host_commands(CLI::App& app, Context& ctx) {
   add_filter_options(sockets, sockets_opts, false);
   auto* watch_s = sockets->get_option("--watch");
   ctx.on(sockets, [&ctx, watch_s] {
+    if (sockets_opts.summary) return run_summary(ctx, sockets_opts, false);
     if (watch_s->count() > 0) return run_watch(ctx, sockets_opts, false);
     return run_sockets(ctx, sockets_opts, false);
   });
@@ -269,6 +337,7 @@ void add_host_commands(CLI::App& app, Context& ctx) {
   add_filter_options(listen, listen_opts, true);
   auto* watch_l = listen->get_option("--watch");
   ctx.on(listen, [&ctx, watch_l] {
+    if (listen_opts.summary) return run_summary(ctx, listen_opts, true);
     if (watch_l->count() > 0) return run_watch(ctx, listen_opts, true);
     return run_sockets(ctx, listen_opts, true);
   });

@@ -269,6 +269,8 @@ bool query_from_options(Context& ctx, const HostOptions& o, bool listen_only, Ho
     query.ipv4 = o.ipv4;
     query.ipv6 = o.ipv6;
   }
+  query.tcp_info = o.info;
+  query.memory = o.memory;
   if (o.listening || listen_only) {
     query.states &= state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
     f.listeners_only = true;

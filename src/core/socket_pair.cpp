@@ -60,6 +60,7 @@ std::string_view to_string(Evidence evidence) {
     case Evidence::kWellKnownPort: return "well-known-port";
     case Evidence::kRegisteredVsEphemeral: return "registered-vs-ephemeral";
     case Evidence::kLowerPortGuess: return "lower-port-guess";
+    case Evidence::kPeerListener: return "peer-listener";
   }
   return "?";
 }
@@ -184,6 +185,8 @@ std::string explain(const SocketPair& pair, const Role& role,
       return "the local endpoint is also a listener's: accepted connection";
     case Evidence::kAutoBound:
       return "the kernel chose the local port (auto-bound): a client";
+    case Evidence::kPeerListener:
+      return "the peer's endpoint is a listener's on this host: the local side is its client";
     case Evidence::kFirstPacket:
       return "the client sent the first packet and the port groups agree";
     case Evidence::kWellKnownPort:

@@ -11,12 +11,16 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
+#include <linux/tcp.h>
+#include <net/if.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -62,8 +66,8 @@ SocketState state_of(std::uint8_t kernel_state) {
 class NetlinkSource final : public SocketSource {
  public:
   // `side`: a second socket in the same namespace for the parallel half, or null.
-  NetlinkSource(mnl_socket* nl, mnl_socket* side, std::uint64_t netns)
-      : main_{nl, std::vector<char>(kReceiveBuffer)}, netns_(netns) {
+  NetlinkSource(mnl_socket* nl, mnl_socket* side, std::uint64_t netns, bool own_namespace)
+      : main_{nl, std::vector<char>(kReceiveBuffer)}, netns_(netns), own_namespace_(own_namespace) {
     if (side) side_ = std::make_unique<Channel>(Channel{side, std::vector<char>(kReceiveBuffer)});
   }
   ~NetlinkSource() override {
@@ -223,11 +227,16 @@ class NetlinkSource final : public SocketSource {
     nlmsghdr* nlh = mnl_nlmsg_put_header(request.data());
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlh->nlmsg_seq = ++ch.sequence;
+    // Extensions only when asked: each costs the kernel a copy per socket.
+    std::uint8_t ext = 0;
+    if (query.tcp_info) ext |= 1 << (INET_DIAG_INFO - 1);
+    if (query.memory) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
     if (family == AF_UNSPEC) {
       nlh->nlmsg_type = TCPDIAG_GETSOCK;
       auto* req =
           static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
       req->idiag_states = query.states;
+      req->idiag_ext = ext;
     } else {
       nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
       auto* req =
@@ -235,6 +244,7 @@ class NetlinkSource final : public SocketSource {
       req->sdiag_family = std::uint8_t(family);
       req->sdiag_protocol = protocol;
       req->idiag_states = query.states;
+      req->idiag_ext = ext;
     }
     const std::uint16_t answer_type = nlh->nlmsg_type;
     if (!program.empty()) {
@@ -294,6 +304,8 @@ class NetlinkSource final : public SocketSource {
         }
         const auto* m = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(msg));
         fill(rec, *m);
+        if (m->idiag_family == AF_INET6) add_zones(rec);
+        read_attributes(rec, msg, query, *m);
         rec.autobound.reset();
         // Minisockets (TIME_WAIT, SYN_RECV) report userlocks 0: the bit says nothing.
         if (bit && rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv) {
@@ -326,6 +338,94 @@ class NetlinkSource final : public SocketSource {
     rec.inode = m.idiag_inode;
     rec.ifindex = m.id.idiag_if;
     rec.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]} << 32;
+    rec.timer = m.idiag_timer <= 4 ? SocketTimer(m.idiag_timer) : SocketTimer::kNone;
+    rec.timer_retrans = m.idiag_retrans;
+    rec.timer_expires_ms = m.idiag_expires;
+  }
+
+  // A link-local IPv6 address means nothing without its interface: the zone
+  // comes from the socket's bound interface (the scope the kernel reports).
+  void add_zones(SocketRecord& rec) {
+    if (rec.ifindex == 0) return;
+    for (Endpoint* ep : {&rec.local, &rec.remote}) {
+      const auto b = ep->address.bytes();
+      if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
+        ep->address = IpAddress::v6_bytes(b.data(), zone_of(rec.ifindex));
+      }
+    }
+  }
+
+  // The interned zone of an interface: its name in this namespace, its number in
+  // another one (names are per namespace and this process may not be in it).
+  std::uint32_t zone_of(std::uint32_t ifindex) {
+    for (const auto& [index, zone] : zones_) {
+      if (index == ifindex) return zone;
+    }
+    char name[IF_NAMESIZE] = {};
+    const bool named = own_namespace_ && ::if_indextoname(ifindex, name) != nullptr;
+    const std::uint32_t zone =
+        IpAddress::intern_zone(named ? std::string_view(name) : std::to_string(ifindex));
+    zones_.emplace_back(ifindex, zone);
+    return zone;
+  }
+
+  // The attributes after inet_diag_msg: walked only when the record needs one of
+  // them (an IPv6 listener's v6only bit, or extensions the query asked for).
+  static void read_attributes(SocketRecord& rec, const nlmsghdr* msg, const SocketQuery& query,
+                              const inet_diag_msg& m) {
+    rec.v6only.reset();
+    rec.details.reset();
+    const bool waits = rec.state == SocketState::kListen || rec.state == SocketState::kClose;
+    const bool details = (query.tcp_info || query.memory) &&
+                         rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv;
+    if (!(m.idiag_family == AF_INET6 && waits) && !details) return;
+    std::shared_ptr<SocketDetails> d;
+    if (details) d = std::make_shared<SocketDetails>();
+    const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(msg));
+    for (auto* attr =
+             static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(msg, sizeof(inet_diag_msg)));
+         mnl_attr_ok(attr, int(tail - reinterpret_cast<const char*>(attr)));
+         attr = mnl_attr_next(attr)) {
+      const std::size_t len = mnl_attr_get_payload_len(attr);
+      const void* payload = mnl_attr_get_payload(attr);
+      switch (mnl_attr_get_type(attr)) {
+        case INET_DIAG_SKV6ONLY:
+          if (len >= 1) rec.v6only = *static_cast<const std::uint8_t*>(payload) != 0;
+          break;
+        case INET_DIAG_INFO:
+          if (d && rec.transport == Transport::kTcp) d->tcp = tcp_info_of(payload, len);
+          break;
+        case INET_DIAG_SKMEMINFO:
+          if (d) d->memory = memory_of(payload, len);
+          break;
+        default: break;
+      }
+    }
+    if (d && (d->tcp || d->memory)) rec.details = std::move(d);
+  }
+
+  // struct tcp_info grew over the years: fields past what the kernel sent are unknown.
+  static TcpInfo tcp_info_of(const void* payload, std::size_t len) {
+    tcp_info t{};
+    std::memcpy(&t, payload, std::min(len, sizeof t));
+    auto has = [len](std::size_t offset, std::size_t size) { return offset + size <= len; };
+    TcpInfo out;
+    out.rtt_us = t.tcpi_rtt;
+    out.rttvar_us = t.tcpi_rttvar;
+    out.cwnd = t.tcpi_snd_cwnd;
+    out.retransmits = t.tcpi_total_retrans;
+    if (has(offsetof(tcp_info, tcpi_bytes_acked), 8)) out.bytes_acked = t.tcpi_bytes_acked;
+    if (has(offsetof(tcp_info, tcpi_bytes_received), 8)) out.bytes_received = t.tcpi_bytes_received;
+    if (has(offsetof(tcp_info, tcpi_delivery_rate), 8)) out.delivery_rate = t.tcpi_delivery_rate;
+    return out;
+  }
+
+  static SocketMemory memory_of(const void* payload, std::size_t len) {
+    std::uint32_t v[SK_MEMINFO_VARS] = {};
+    std::memcpy(v, payload, std::min(len, sizeof v));
+    return {v[SK_MEMINFO_RMEM_ALLOC], v[SK_MEMINFO_RCVBUF],      v[SK_MEMINFO_WMEM_ALLOC],
+            v[SK_MEMINFO_SNDBUF],     v[SK_MEMINFO_FWD_ALLOC],   v[SK_MEMINFO_WMEM_QUEUED],
+            v[SK_MEMINFO_OPTMEM],     v[SK_MEMINFO_BACKLOG],     v[SK_MEMINFO_DROPS]};
   }
 
   static std::string fmt_what(Transport t, int family) {
@@ -346,6 +446,8 @@ class NetlinkSource final : public SocketSource {
   Channel main_;
   std::unique_ptr<Channel> side_;  // null: the halves go one after the other
   std::uint64_t netns_;
+  bool own_namespace_;  // interface names resolve here
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> zones_;  // ifindex -> interned zone
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
   bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
   std::optional<host_detail::SocketCounts> counts_;  // this dump()'s, once read
@@ -389,7 +491,7 @@ std::expected<std::unique_ptr<SocketSource>, Error> open_netlink_source(int netl
       setsockopt(mnl_socket_get_fd(side), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     }
   }
-  return std::unique_ptr<SocketSource>(new NetlinkSource(nl, side, netns));
+  return std::unique_ptr<SocketSource>(new NetlinkSource(nl, side, netns, netlink_fd < 0));
 }
 
 }  // namespace sockscope

@@ -48,6 +48,18 @@ std::size_t ListenerIndex::KeyHash::operator()(const Key& k) const {
 
 void ListenerIndex::add(const SocketRecord& l) {
   keys_.insert({l.netns, l.transport, {l.local.address.without_zone(), l.local.port}});
+  add_local_address(l);
+}
+
+std::size_t ListenerIndex::LocalHash::operator()(const Local& l) const {
+  std::uint64_t h = l.netns * 0x9E3779B97F4A7C15ull;
+  for (std::uint8_t b : l.address.bytes()) h = (h ^ b) * 0x100000001B3ull;
+  return std::size_t(h ^ (h >> 29));
+}
+
+void ListenerIndex::add_local_address(const SocketRecord& r) {
+  const IpAddress a = r.local.address.without_zone().unmapped();
+  if (!a.is_unspecified()) local_addresses_.insert({r.netns, a});
 }
 
 bool ListenerIndex::covers(const SocketRecord& r) const {
@@ -57,12 +69,30 @@ bool ListenerIndex::covers(const SocketRecord& r) const {
   return keys_.count({r.netns, r.transport, wildcard_of(r.local)}) != 0;
 }
 
+bool ListenerIndex::covers_peer(const SocketRecord& r) const {
+  if (keys_.empty()) return false;
+  const Port port = r.remote.port;
+  auto listens = [&](const IpAddress& address) {
+    return keys_.count({r.netns, r.transport, {address, port}}) != 0;
+  };
+  const IpAddress exact = r.remote.address.without_zone(), a = exact.unmapped();
+  if (listens(exact) || listens(a)) return true;
+  if (!a.is_loopback() && !local_addresses_.count({r.netns, a})) return false;
+  // A wildcard listener: an IPv4 peer (mapped or not) may also have been accepted
+  // by a dual-stack [::] listener.
+  const IpAddress any6 = IpAddress::v6_bytes(kZero16);
+  return a.is_v4() ? listens(IpAddress()) || listens(any6) : listens(any6);
+}
+
 RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
                 std::optional<PortRange> host_ephemeral) {
   if (is_listener(r)) return {LocalRole::kListener, Evidence::kListener};
   if (listeners.covers(r)) return {LocalRole::kServer, Evidence::kAccepted};
   if (r.autobound == true) return {LocalRole::kClient, Evidence::kAutoBound};
   if (r.unconnected()) return {LocalRole::kUnknown, Evidence::kLowerPortGuess};
+  // Both ends on this host: the other end's listener decides this end too (a
+  // client bound by hand to port 80 is no server of 80 when its peer is accepted).
+  if (listeners.covers_peer(r)) return {LocalRole::kClient, Evidence::kPeerListener};
   // Both ports inside the host's ephemeral range give a guess: the core rule
   // ranks the host range with the dynamic group.
   const Role rule = SocketPair{r.transport, r.local, r.remote}.role(host_ephemeral);
@@ -94,7 +124,11 @@ std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const Sock
   ListenerIndex local_index;
   ListenerIndex& listeners = listeners_out ? *listeners_out : local_index;
   for (const auto& r : waiting) {
-    if (is_listener(r)) listeners.add(r);
+    if (is_listener(r)) {
+      listeners.add(r);
+    } else {
+      listeners.add_local_address(r);
+    }
   }
   DumpStats total;
   total.skipped = std::move(stats->skipped);

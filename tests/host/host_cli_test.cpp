@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "host/loopback.hpp"
+#include "support/json_lines.hpp"
 #include "support/run_command.hpp"
 
 namespace sockscope {
@@ -25,19 +26,15 @@ namespace {
 using nlohmann::json;
 using testing::Fd;
 using testing::run_command;
+using testing::json_lines;
 using testing::run_sockscope;
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> v;
-  for (const auto& line : testing::lines(out)) {
-    auto j = json::parse(line, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
-    if (!j.is_discarded()) v.push_back(std::move(j));
+// An endpoint of the JSON; no peer (null) as ss's -n writes it: 0.0.0.0:0 / [::]:0
+// after the ":*" -> ":0" of ss_rows(), the family the local address's.
+std::string ep_text(const json& e, const json& local = nullptr) {
+  if (e.is_null()) {
+    return std::string(local["address"]).find(':') == std::string::npos ? "0.0.0.0:0" : "[::]:0";
   }
-  return v;
-}
-
-std::string ep_text(const json& e) {
   std::string a = e["address"];
   return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" +
          std::to_string(int(e["port"]));
@@ -70,7 +67,7 @@ std::set<std::string> ss_rows(const std::string& args, const std::vector<IpAddre
 std::set<std::string> our_rows(const std::vector<json>& lines, const std::vector<IpAddress>& own) {
   std::set<std::string> rows;
   for (const auto& j : lines) {
-    std::string local = ep_text(j["local"]), peer = ep_text(j["remote"]);
+    std::string local = ep_text(j["local"]), peer = ep_text(j["remote"], j["local"]);
     if (!involves(local, own) && !involves(peer, own)) continue;
     rows.insert(std::string(j["transport"]) + " " + std::string(j["state"]) + " " + local + " " +
                 peer + " " + std::to_string(int(j["recv_q"])) + " " +
@@ -274,7 +271,7 @@ TEST(HostCliTest, WatchReportsANewListener) {
     later = testing::tcp_listen({a, 0});
     later_port = testing::local_of(later.get()).port;
   });
-  auto r = run_sockscope({"listen", "--json", "--local", a.to_string(), "--watch", "0.5",
+  auto r = run_sockscope({"listen", "--json", "-p", "--local", a.to_string(), "--watch", "0.5",
                           "--count", "8"},
                          30);
   opener.join();
@@ -289,6 +286,10 @@ TEST(HostCliTest, WatchReportsANewListener) {
       EXPECT_EQ(j["local"]["port"], later_port);
       EXPECT_EQ(j["role"], "listener");
       EXPECT_EQ(j["new_listener"], true);
+      // -p: the new listener names its process (this one) and descriptor.
+      ASSERT_TRUE(j.contains("processes")) << j;
+      EXPECT_EQ(j["processes"][0]["pid"], ::getpid());
+      EXPECT_EQ(j["processes"][0]["fd"], later.get());
     }
   }
   EXPECT_EQ(initial, 1);
@@ -396,7 +397,7 @@ TEST(HostCliTest, OwnersFromBpfAndProcAgree) {
       EXPECT_EQ(r.err, "") << sources[i];  // no fallback warning, nothing unreadable as root
       for (const auto& j : json_lines(r.out)) {
         const std::string key = std::string(j["transport"]) + " " + std::string(j["state"]) +
-                                " " + ep_text(j["local"]) + " " + ep_text(j["remote"]);
+                                " " + ep_text(j["local"]) + " " + ep_text(j["remote"], j["local"]);
         ASSERT_TRUE(j.contains("processes")) << j;
         by_source[i][key] = j["processes"].dump();
       }

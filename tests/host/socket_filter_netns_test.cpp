@@ -23,6 +23,7 @@
 
 #include <bit>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -456,6 +457,50 @@ TEST_F(SocketFilterNetns, LettersListsAndSelectionsAsSs) {
     EXPECT_FALSE(theirs.empty()) << label;
     EXPECT_TRUE(ours == theirs) << "sockets " << label << difference(ours, theirs);
   }
+}
+
+// sockets -s: the dump's counts by transport, family and state as ss counts the
+// same sockets, and the kernel's counters as the namespace's /proc/net/sockstat says.
+TEST_F(SocketFilterNetns, SummaryCountsAsSs) {
+  auto r = testing::run_command(
+      {"ip", "netns", "exec", scene->name, SOCKSCOPE_BINARY, "--json", "sockets", "-s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ss_count = [&](const std::string& letters, const std::string& expression = "") {
+    std::vector<std::string> argv = {"ip", "netns", "exec", scene->name, "ss", letters};
+    append_words(argv, expression);
+    return testing::lines(testing::run_command(argv).out).size();
+  };
+  auto sockstat = testing::run_command({"ip", "netns", "exec", scene->name, "cat",
+                                        "/proc/net/sockstat"});
+  int transports = 0;
+  for (const auto& line : testing::lines(r.out)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["kind"] == "kernel") {
+      // "TCP: inuse N orphan N tw N alloc N mem N"
+      std::istringstream in(sockstat.out.substr(sockstat.out.find("TCP:")));
+      std::string word;
+      std::map<std::string, std::uint64_t> tcp;
+      in >> word;
+      for (int i = 0; i < 5 && in >> word; ++i) in >> tcp[word];
+      EXPECT_EQ(j["tcp_inuse"], tcp["inuse"]);
+      EXPECT_EQ(j["tcp_time_wait"], tcp["tw"]);
+      EXPECT_EQ(j["tcp_orphan"], tcp["orphan"]);
+      continue;
+    }
+    ++transports;
+    const std::string t = j["transport"];
+    const std::string letter = t == "tcp" ? "-tanH" : "-uanH";
+    EXPECT_EQ(j["total"], ss_count(letter)) << t;
+    EXPECT_EQ(j["ipv4"], ss_count(letter + "4")) << t;
+    EXPECT_EQ(j["ipv6"], ss_count(letter + "6")) << t;
+    EXPECT_EQ(j["states"].value("ESTAB", 0u), ss_count(letter, "state established")) << t;
+    EXPECT_EQ(j["states"].value("UNCONN", 0u), ss_count(letter, "state closed")) << t;
+    if (t == "tcp") {
+      EXPECT_EQ(j["states"]["TIME-WAIT"], ss_count(letter, "state time-wait"));
+      EXPECT_EQ(j["states"]["LISTEN"], ss_count(letter, "state listening"));
+    }
+  }
+  EXPECT_EQ(transports, 2);
 }
 
 // A sock_diag dump of one (family, protocol) carrying `program` alone.

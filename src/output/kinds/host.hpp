@@ -60,6 +60,16 @@ struct OverviewSummaryRow {
 };
 extern const RecordKind kOverviewSummaryKind;
 
+// `sockets -s`: sockets by transport (family and state counts) and the kernel's
+// own counters.
+struct TransportSummaryRow {
+  const TransportCount& count;
+  std::vector<StateCount> states;
+  explicit TransportSummaryRow(const TransportCount& c);
+};
+extern const RecordKind kTransportSummaryKind;
+extern const RecordKind kKernelSocketsKind;  // row: KernelSocketCounts
+
 // `ephemeral`: one destination's use of the pool, and the bind(0) pool.
 struct DestinationRow {
   const DestinationUsage& destination;
