@@ -67,7 +67,11 @@ std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_live(
   const int rc = lib().activate(p);
   if (rc < 0) {
     Error e = pcap_error("interface " + options.interface, lib().geterr(p));
-    if (rc == PCAP_ERROR_PERM_DENIED) e.code = Error::Code::kPermission;
+    if (rc == PCAP_ERROR_PERM_DENIED || e.code == Error::Code::kPermission) {
+      e.code = Error::Code::kPermission;
+      e.message = "interface " + options.interface +
+                  ": live capture needs root or CAP_NET_RAW (libpcap: " + lib().geterr(p) + ")";
+    }
     if (rc == PCAP_ERROR_NO_SUCH_DEVICE) e.message = "no such interface: " + options.interface;
     return std::unexpected(e);
   }

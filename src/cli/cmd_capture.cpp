@@ -124,6 +124,10 @@ extern "C" void stop_live(int) {
 int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optional<GroupBy>& by,
                   ConversationOptions& options) {
   if (o.sample) {
+    if (!o.files.empty()) {
+      ctx.error("give --sample or capture files, not both (" + quote_input(o.files.front()) + ")");
+      return kExitUsage;
+    }
     auto sample = find_sample();
     if (!sample) {
       ctx.error("the sample capture (data/sample.pcapng) is not installed next to this binary");
@@ -146,17 +150,22 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
     ctx.error("give capture files or --interface, not both");
     return kExitUsage;
   }
+  if (o.interface.empty() && (o.count || o.seconds > 0)) {
+    ctx.error(std::string(o.count ? "--count" : "--duration") +
+              " is for live capture: give --interface IF (a file is read to its end)");
+    return kExitUsage;
+  }
   if (!o.by.empty()) {
     auto b = parse_group_by(o.by);
     if (!b) {
-      ctx.error("--by '" + o.by + "': want service, server or client");
+      ctx.error("--by " + quote_input(o.by) + ": want service, server or client");
       return kExitUsage;
     }
     by = *b;
   }
   auto sort = parse_conversation_order(o.sort);
   if (!sort || (*sort == ConversationOrder::kConversations && !by)) {
-    ctx.error("--sort '" + o.sort + "': want bytes, packets, duration or first" +
+    ctx.error("--sort " + quote_input(o.sort) + ": want bytes, packets, duration or first" +
               (by ? " (or conversations with --by)" : ""));
     return kExitUsage;
   }
@@ -184,15 +193,31 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
   return 0;
 }
 
+// What reading the inputs left to say: the exit code when nothing could be read
+// (`fatal`), else the code for inputs that could not be opened while others were
+// read (`partial`, with their names), else 0.
+struct ReadOutcome {
+  int fatal = 0;
+  int partial = 0;
+  std::vector<std::string> unread;
+};
+
 // Packets from the interface or every file into `table`. Failures are reported as
-// they happen; returns the exit code when nothing could be read, else 0.
-int read_inputs(Context& ctx, const Options& o, ConversationTable& table, CaptureStats& stats) {
+// they happen.
+ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table,
+                        CaptureStats& stats) {
   int failures = 0, exit_on_failure = kExitRuntime;
-  auto read_one = [&](std::expected<std::unique_ptr<CaptureInput>, Error> input) {
+  ReadOutcome outcome;
+  auto read_one = [&](std::expected<std::unique_ptr<CaptureInput>, Error> input,
+                      const std::string& name) {
     if (!input) {
       ctx.error(input.error().what());
       ++failures;
-      if (exit_code_of(input.error()) == kExitUsage) exit_on_failure = kExitUsage;
+      const int code = exit_code_of(input.error());
+      if (code == kExitUsage) exit_on_failure = kExitUsage;
+      outcome.partial = std::max(outcome.partial, code == kExitUsage ? int(kExitUsage)
+                                                                       : int(kExitRuntime));
+      outcome.unread.push_back(name);
       return input.error().code == Error::Code::kBadSyntax;  // a bad filter ends the run
     }
     CaptureInput& in = **input;
@@ -222,14 +247,17 @@ int read_inputs(Context& ctx, const Options& o, ConversationTable& table, Captur
                            .filter = o.filter,
                            .max_packets = o.count,
                            .max_seconds = o.seconds};
-    if (read_one(CaptureInput::open_interface(live))) return kExitUsage;
+    if (read_one(CaptureInput::open_interface(live), o.interface)) return {kExitUsage};
   }
   for (const auto& file : o.files) {
-    if (read_one(CaptureInput::open_file(file, o.filter))) return kExitUsage;
+    if (read_one(CaptureInput::open_file(file, o.filter), file)) return {kExitUsage};
   }
   table.finish();
   // Nothing could be read: the errors said why.
-  return failures && stats.packets == 0 ? exit_on_failure : 0;
+  if (failures && stats.packets == 0 && outcome.unread.size() == o.files.size() + !o.interface.empty()) {
+    outcome.fatal = exit_on_failure;
+  }
+  return outcome;
 }
 
 output::ConversationEncoder encoder_for(Format format) {
@@ -264,9 +292,10 @@ int run_conversations(Context& ctx, Options& o) {
     }
   });
   CaptureStats stats;
-  if (const int failed = read_inputs(ctx, o, table, stats)) {
+  const ReadOutcome read = read_inputs(ctx, o, table, stats);
+  if (read.fatal) {
     if (stream) stream->finish();
-    return failed;
+    return read.fatal;
   }
   if (stream) stream->finish();
   if (by) {
@@ -291,10 +320,20 @@ int run_conversations(Context& ctx, Options& o) {
   } else {
     std::fprintf(stderr, "sockscope: %s\n", summary.c_str());
   }
+  if (read.partial) {
+    // The others were read and reported; the run still failed for these.
+    std::string names;
+    for (const auto& n : read.unread) names += (names.empty() ? "" : ", ") + quote_input(n);
+    ctx.error("not read: " + names);
+    return read.partial;
+  }
   return table.emitted() == 0 ? kExitNotFound : kExitOk;
 }
 
 }  // namespace
+
+// Timeouts and durations beyond a year are typing mistakes (and overflow nanoseconds).
+constexpr double kYear = 365.0 * 24 * 3600;
 
 void add_capture_commands(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<Options>();
@@ -313,9 +352,13 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
   sub->add_option("-f,--filter", o->filter, "BPF filter, as tcpdump takes it")
       ->type_name("EXPR")
       ->transform(keep_literal());
-  sub->add_option("-c,--count", o->count, "live: stop after this many packets")->type_name("N");
-  sub->add_option("--duration", o->seconds, "live: stop after this many seconds")
-      ->type_name("SECONDS");
+  sub->add_option("-c,--count", o->count, "live: stop after this many packets")
+      ->type_name("N")
+      ->check(count_at_least(1));
+  sub->add_option("--duration", o->seconds,
+                  "live: stop after this many seconds, whether packets come or not")
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_option("--sort", o->sort,
                   "order: bytes (default), packets, duration, first; with --by also "
                   "conversations. --json/--csv/--zeek stream rows as conversations end unless "
@@ -330,15 +373,18 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
       ->transform(keep_literal());
   sub->add_option("--timeout", o->timeout,
                   "seconds of silence that end a UDP/ICMP/SCTP conversation (default 60)")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_option("--close-delay", o->close_delay,
                   "seconds after a TCP close or reset before a packet on the same pair starts "
                   "a new conversation (default 5, as Zeek's tcp_close_delay)")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_option("--max-conversations", o->max_conversations,
                   "live conversations held at most; the oldest idle ones are emitted early "
                   "(default: a quarter of memory)")
-      ->type_name("N");
+      ->type_name("N")
+      ->check(count_at_least(1));
   sub->add_flag("--sample", o->sample, "read the small sample capture shipped with sockscope");
   ctx.on(sub, [&ctx, o] { return run_conversations(ctx, *o); });
 }

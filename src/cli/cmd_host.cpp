@@ -312,12 +312,30 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
   sub->add_option("--watch", o.watch, "refresh every SECONDS (default 2): print what appeared "
                                       "and disappeared, flag new listeners")
       ->expected(0, 1)
-      ->default_str("2");
-  sub->add_option("--count", o.count, "with --watch: stop after N refreshes");
+      ->default_str("2")
+      ->check(seconds_up_to(86400));
+  sub->add_option("--count", o.count, "with --watch: stop after N refreshes")
+      ->check(count_at_least(0));
   sub->add_option("FILTER", o.words,
                   "ss's filter expression (state established '( dport = :443 )') or lsof's "
                   "selections (:443, @10.0.0.1, tcp@[::1]:8080)")
       ->transform(keep_literal());
+}
+
+// One view, the summary, or --watch's stream.
+int run_host(Context& ctx, CLI::App* sub, const HostOptions& o, bool listen_only) {
+  const bool watch = sub->get_option("--watch")->count() > 0;
+  if (sub->get_option("--count")->count() > 0 && !watch) {
+    ctx.error("--count counts --watch's refreshes: give --watch too");
+    return kExitUsage;
+  }
+  if (o.summary && watch) {
+    ctx.error("-s counts once: it does not go with --watch");
+    return kExitUsage;
+  }
+  if (o.summary) return run_summary(ctx, o, listen_only);
+  if (watch) return run_watch(ctx, o, listen_only);
+  return run_sockets(ctx, o, listen_only);
 }
 
 }  // namespace
@@ -327,20 +345,10 @@ void add_host_commands(CLI::App& app, Context& ctx) {
   auto* sockets = app.add_subcommand(
       "sockets", "this host's TCP and UDP sockets as socket pairs, with roles (like ss -tuan)");
   add_filter_options(sockets, sockets_opts, false);
-  auto* watch_s = sockets->get_option("--watch");
-  ctx.on(sockets, [&ctx, watch_s] {
-    if (sockets_opts.summary) return run_summary(ctx, sockets_opts, false);
-    if (watch_s->count() > 0) return run_watch(ctx, sockets_opts, false);
-    return run_sockets(ctx, sockets_opts, false);
-  });
+  ctx.on(sockets, [&ctx, sockets] { return run_host(ctx, sockets, sockets_opts, false); });
   auto* listen = app.add_subcommand("listen", "what this host serves: listening sockets");
   add_filter_options(listen, listen_opts, true);
-  auto* watch_l = listen->get_option("--watch");
-  ctx.on(listen, [&ctx, watch_l] {
-    if (listen_opts.summary) return run_summary(ctx, listen_opts, true);
-    if (watch_l->count() > 0) return run_watch(ctx, listen_opts, true);
-    return run_sockets(ctx, listen_opts, true);
-  });
+  ctx.on(listen, [&ctx, listen] { return run_host(ctx, listen, listen_opts, true); });
 }
 
 }  // namespace sockscope::cli

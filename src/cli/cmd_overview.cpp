@@ -6,6 +6,7 @@
 #include "cli/context.hpp"
 #include "output/kinds/host.hpp"
 #include "sockscope/host_scan.hpp"
+#include "sockscope/netns.hpp"
 #include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
@@ -64,10 +65,16 @@ int run_overview(Context& ctx) {
                          &output::kOverviewSummaryKind});
   const output::Style& st = ctx.style;
   const auto host = ctx.host_range();
-  const std::string where =
-      ctx.all_netns ? fmt::format("This host, {} network namespace{}", o.namespaces,
-                                  o.namespaces == 1 ? "" : "s")
-                    : std::string("This host");
+  // Inside a namespace (ip netns exec, a container) the overview says which.
+  std::string where = "This host";
+  if (ctx.all_netns) {
+    where = fmt::format("This host, {} network namespace{}", o.namespaces,
+                        o.namespaces == 1 ? "" : "s");
+  } else if (const NetworkNamespace ns = current_network_namespace();
+             !ns.name.empty() || in_init_network_namespace() == false) {
+    // A /run/netns name is never the host's own; an unnamed one differs from PID 1's.
+    where = "Network namespace " + ns.label();
+  }
   out.note(fmt::format(
       "{}{}{}: {} sockets: {} listening, {} accepted/served, {} client, {} unclassified (no "
       "listener, no kernel bit, ports too alike to tell; source {}{})\n",

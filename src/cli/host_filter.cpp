@@ -53,7 +53,7 @@ std::optional<std::optional<SocketFilter>> list_filter(Context& ctx, std::string
   auto f = ports ? SocketFilter::ports(joined, side, ctx.registry(), options)
                  : SocketFilter::hosts(joined, side, ctx.registry(), options);
   if (!f) {
-    ctx.error(fmt::format("{} '{}': {}", option, joined, f.error().what()));
+    ctx.error(fmt::format("{} {}: {}", option, quote_input(joined), f.error().what()));
     return std::nullopt;
   }
   return std::optional<SocketFilter>(std::move(*f));
@@ -72,9 +72,9 @@ std::optional<std::optional<SocketFilter>> state_filter(Context& ctx,
       const std::string item = list.substr(at, end - at);
       if (item.empty() || item.find(' ') != std::string::npos) {
         ctx.error(
-            fmt::format("--state '{}': expected a state or a list like "
+            fmt::format("--state {}: expected a state or a list like "
                         "established,time-wait",
-                        list));
+                        quote_input(list)));
         return std::nullopt;
       }
       words.insert(words.end(), {"state", item});
@@ -83,7 +83,7 @@ std::optional<std::optional<SocketFilter>> state_filter(Context& ctx,
   }
   auto f = SocketFilter::parse(words, ctx.registry(), options);
   if (!f) {
-    ctx.error(fmt::format("--state '{}': {}", words.back(), f.error().message));
+    ctx.error(fmt::format("--state {}: {}", quote_input(words.back()), f.error().message));
     return std::nullopt;
   }
   return std::optional<SocketFilter>(std::move(*f));
@@ -231,7 +231,7 @@ std::optional<std::optional<SocketFilter>> combined_filter(Context& ctx, const H
     if (!f) {
       std::string text;
       for (const auto& w : words.expression) text += (text.empty() ? "" : " ") + w;
-      ctx.error(fmt::format("filter '{}': {}", text, f.error().what()));
+      ctx.error(fmt::format("filter {}: {}", quote_input(text), f.error().what()));
       return std::nullopt;
     }
     join(std::optional<SocketFilter>(std::move(*f)));
@@ -252,7 +252,7 @@ std::optional<std::uint32_t> user_option(Context& ctx, const std::string& text) 
     if (n <= UINT32_MAX) return std::uint32_t(n);
   }
   if (const passwd* pw = ::getpwnam(text.c_str())) return pw->pw_uid;
-  ctx.error(fmt::format("--user '{}': no such user (give a name or a uid)", text));
+  ctx.error(fmt::format("--user {}: no such user (give a name or a uid)", quote_input(text)));
   return std::nullopt;
 }
 
@@ -283,7 +283,7 @@ bool query_from_options(Context& ctx, const HostOptions& o, bool listen_only, Ho
   for (const auto& w : words.selections) {
     auto s = parse_selection(w, ctx.registry(), options);
     if (!s) {
-      ctx.error(fmt::format("selection '{}': {}", w, s.error().what()));
+      ctx.error(fmt::format("selection {}: {}", quote_input(w), s.error().what()));
       return false;
     }
     f.selections.push_back(std::move(*s));
@@ -303,7 +303,7 @@ std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool l
   if (!o.group.empty()) {
     auto g = parse_port_group(o.group);
     if (!g) {
-      ctx.error("--group '" + o.group + "': " + g.error().what());
+      ctx.error("--group " + quote_input(o.group) + ": " + g.error().what());
       return std::nullopt;
     }
     f.group = *g;
@@ -328,7 +328,7 @@ std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool l
 
 std::optional<OwnerSource> owner_source_option(Context& ctx, const std::string& text) {
   auto from = parse_owner_source(text);
-  if (!from) ctx.error("--owners-from '" + text + "': expected auto, bpf or proc");
+  if (!from) ctx.error("--owners-from " + quote_input(text) + ": expected auto, bpf or proc");
   return from;
 }
 

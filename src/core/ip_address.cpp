@@ -81,7 +81,7 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
       if (text[i] != '.') {
         return std::unexpected(Error::at(Code::kBadAddress,
                                          "unexpected character in IPv4 address", base + i,
-                                         text.substr(i, 1)));
+                                         text::char_at(text, i)));
       }
       ++i;
     }
@@ -96,7 +96,7 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
       if (i < text.size() && text[i] != '.') {
         return std::unexpected(Error::at(Code::kBadAddress,
                                          "unexpected character in IPv4 address", base + i,
-                                         text.substr(i, 1)));
+                                         text::char_at(text, i)));
       }
       return std::unexpected(
           Error::at(Code::kBadAddress, "empty octet in IPv4 address", base + i, text));
@@ -136,7 +136,7 @@ std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base
       if (!is_zone_char(name[k])) {
         return std::unexpected(Error::at(Code::kBadAddress,
                                          "unexpected character in IPv6 zone",
-                                         base + pct + 1 + k, name.substr(k, 1)));
+                                         base + pct + 1 + k, text::char_at(name, k)));
       }
     }
     zone = IpAddress::intern_zone(name);
@@ -188,7 +188,7 @@ std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base
       if (i < n) {
         return std::unexpected(Error::at(Code::kBadAddress,
                                          "unexpected character in IPv6 address", base + i,
-                                         text.substr(i, 1)));
+                                         text::char_at(text, i)));
       }
       return std::unexpected(Error::at(Code::kBadAddress, "IPv6 address ends with ':'",
                                        base + i - 1, ":"));
@@ -207,7 +207,7 @@ std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base
     if (text[i] != ':') {
       return std::unexpected(Error::at(Code::kBadAddress,
                                        "unexpected character in IPv6 address", base + i,
-                                       text.substr(i, 1)));
+                                       text::char_at(text, i)));
     }
     ++i;
     if (i < n && text[i] == ':') {

@@ -381,6 +381,17 @@ TEST(HostCliTest, UnprivilegedRunSaysNoPermission) {
     EXPECT_FALSE(j.contains("processes"));
     EXPECT_EQ(j["owner_missing"], "no-permission") << j;
   }
+  // --all-netns as nobody: the namespaces it could not read are named.
+  const std::string ns = "sockscope-unpriv-" + std::to_string(::getpid());
+  if (run_command({"ip", "netns", "add", ns}).exit_code != 0) return;
+  cmd = as_nobody;
+  for (const char* a : {"--all-netns", "listen", "--local", "127.255.255.254"}) cmd.push_back(a);
+  r = run_command(cmd);
+  run_command({"ip", "netns", "del", ns});
+  EXPECT_NE(r.err.find("network namespace " + ns + " skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("network namespaces not readable (permission): "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("pid "), std::string::npos) << r.err;
 }
 
 // --owners-from: the BPF iterator and the /proc walk give the same JSON owners;
