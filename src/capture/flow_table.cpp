@@ -215,7 +215,7 @@ struct ConversationTable::Impl {
     slots[i] = Slot{0, 0};
   }
 
-  void emit_flow(Flow& f, bool early) {
+  Conversation conversation_of(const Flow& f, bool early) const {
     const int o = f.orig, r = 1 - f.orig;
     Conversation c;
     c.pair.transport = f.key.transport();
@@ -240,6 +240,11 @@ struct ConversationTable::Impl {
     c.history = capture_detail::history_text(f);
     c.evicted_early = early;
     c.history_truncated = f.history_full != 0;
+    return c;
+  }
+
+  void emit_flow(Flow& f, bool early) {
+    const Conversation c = conversation_of(f, early);
     if (f.history_full) ++truncated;
     ++emitted;
     if (early) ++evicted;
@@ -587,6 +592,20 @@ void ConversationTable::add_batch(const PacketInfo* packets,
   impl_->add_batch(packets, keys, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
+void ConversationTable::expire(std::uint64_t now_ns) { impl_->sweep(now_ns); }
+void ConversationTable::for_each_open(const Emit& report) const {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+  order.reserve(impl_->live);
+  for (std::uint32_t i = 0; i < impl_->records; ++i) {
+    if (impl_->flow(i).live) order.emplace_back(impl_->flow(i).first_ns, i);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [first, index] : order) {
+    Conversation c = impl_->conversation_of(impl_->flow(index), false);
+    c.open = true;
+    report(c);
+  }
+}
 std::size_t ConversationTable::live() const { return impl_->live; }
 std::size_t ConversationTable::peak_live() const { return impl_->peak; }
 std::uint64_t ConversationTable::emitted() const { return impl_->emitted; }

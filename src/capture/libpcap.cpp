@@ -43,6 +43,8 @@ std::expected<Libpcap, Error> load() {
   resolve(lib.setfilter, "pcap_setfilter");
   resolve(lib.freecode, "pcap_freecode");
   resolve(lib.close, "pcap_close");
+  resolve(lib.setnonblock, "pcap_setnonblock");
+  resolve(lib.get_selectable_fd, "pcap_get_selectable_fd");
   if (!missing.empty()) {
     return std::unexpected(Error{Error::Code::kUnsupported,
                                  "libpcap lacks " + missing + " (too old?)", 0, {}});

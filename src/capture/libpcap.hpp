@@ -30,6 +30,8 @@ struct Libpcap {
   decltype(&::pcap_setfilter) setfilter;
   decltype(&::pcap_freecode) freecode;
   decltype(&::pcap_close) close;
+  decltype(&::pcap_setnonblock) setnonblock;
+  decltype(&::pcap_get_selectable_fd) get_selectable_fd;
 
   // Loads the library once (thread-safe); the error names what is missing.
   static std::expected<const Libpcap*, Error> get();

@@ -39,6 +39,7 @@ struct Options {
   double timeout = 60;
   double close_delay = 5;
   std::size_t max_conversations = 0;
+  double report_every = 0;  // seconds; 0 = only ended conversations
 };
 
 std::string summary_text(const CaptureStats& stats, const ConversationTable& table) {
@@ -116,7 +117,9 @@ std::optional<std::string> find_sample() {
 }
 
 CaptureInput* g_input = nullptr;
+volatile std::sig_atomic_t g_stopped = 0;  // Ctrl-C: an interrupted read is no error
 extern "C" void stop_live(int) {
+  g_stopped = 1;
   if (g_input) g_input->stop();
 }
 
@@ -148,6 +151,16 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
   }
   if (!o.files.empty() && !o.interface.empty()) {
     ctx.error("give capture files or --interface, not both");
+    return kExitUsage;
+  }
+  if (o.report_every > 0 && (ctx.human() || !o.by.empty() || o.sort_given)) {
+    ctx.error("--report-every writes open conversations into a --json, --csv or --zeek "
+              "stream (not with the table, --by or --sort)");
+    return kExitUsage;
+  }
+  if (o.report_every > 0 && o.interface.empty() && o.files != std::vector<std::string>{"-"}) {
+    ctx.error("--report-every is for a live capture (--interface) or a pipe ('-'): a file "
+              "is read in one go");
     return kExitUsage;
   }
   if (o.interface.empty() && (o.count || o.seconds > 0)) {
@@ -193,6 +206,53 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
   return 0;
 }
 
+// Where ended conversations go: the formatting thread (files), straight out and
+// flushed row by row while a live capture or a pipe is read (a reader such as jq
+// sees each conversation as it ends), or collected for sorting.
+struct RowSink {
+  Context& ctx;
+  const Naming& naming;
+  output::ConversationEncoder encode = nullptr;
+  std::optional<output::RowStream> stream;
+  ConversationStore collected;
+  bool direct = false;
+
+  void operator()(const Conversation& c) {
+    if (direct) {
+      encode(ctx.out.buffer(), c, output::service_name(naming, c));
+      ctx.out.flush();
+    } else if (stream) {
+      stream->push(c);
+    } else {
+      collected.push_back(c);
+    }
+  }
+  // From now on straight out (what the thread holds is written first).
+  void go_direct() {
+    if (!encode || direct) return;
+    if (stream) stream->finish();
+    stream.reset();
+    direct = true;
+  }
+};
+
+// A live capture or a pipe: packet by packet, rows out as they end; live capture
+// ends silent conversations by the clock, and --report-every writes the open ones.
+void read_streaming(const Options& o, CaptureInput& in, ConversationTable& table,
+                    CaptureStats& stats, RowSink& rows) {
+  rows.go_direct();
+  const auto every = std::uint64_t(o.report_every * 1e9);
+  std::uint64_t next_report = 0;
+  in.read_streaming(table, stats, [&](std::uint64_t now) {
+    if (in.live()) table.expire(now);
+    if (!every) return;
+    if (next_report && now >= next_report) {
+      table.for_each_open([&](const Conversation& c) { rows(c); });
+    }
+    if (!next_report || now >= next_report) next_report = now + every;
+  });
+}
+
 // What reading the inputs left to say: the exit code when nothing could be read
 // (`fatal`), else the code for inputs that could not be opened while others were
 // read (`partial`, with their names), else 0.
@@ -205,7 +265,7 @@ struct ReadOutcome {
 // Packets from the interface or every file into `table`. Failures are reported as
 // they happen.
 ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table,
-                        CaptureStats& stats) {
+                        CaptureStats& stats, RowSink& rows) {
   int failures = 0, exit_on_failure = kExitRuntime;
   ReadOutcome outcome;
   auto read_one = [&](std::expected<std::unique_ptr<CaptureInput>, Error> input,
@@ -222,18 +282,19 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
     }
     CaptureInput& in = **input;
     Progress progress(in.name(), in.size());
-    if (in.live()) {
+    if (in.streams()) {
+      // Ctrl-C ends the reading; the conversations still open are written after.
       g_input = &in;
       std::signal(SIGINT, stop_live);
       std::signal(SIGTERM, stop_live);
-    }
-    in.read(table, stats, [&](std::uint64_t done) { progress.update(done); });
-    if (in.live()) {
+      read_streaming(o, in, table, stats, rows);
       g_input = nullptr;
       std::signal(SIGINT, SIG_DFL);
       std::signal(SIGTERM, SIG_DFL);
+    } else {
+      in.read(table, stats, [&](std::uint64_t done) { progress.update(done); });
     }
-    if (in.error()) {
+    if (in.error() && !g_stopped) {
       ctx.error(in.error()->what() + (in.live() ? "" : " (results so far are kept)"));
       ++failures;
     }
@@ -250,7 +311,9 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
     if (read_one(CaptureInput::open_interface(live), o.interface)) return {kExitUsage};
   }
   for (const auto& file : o.files) {
-    if (read_one(CaptureInput::open_file(file, o.filter), file)) return {kExitUsage};
+    if (read_one(CaptureInput::open_file(file, o.filter, rows.encode != nullptr), file)) {
+      return {kExitUsage};
+    }
   }
   table.finish();
   // Nothing could be read: the errors said why.
@@ -260,11 +323,11 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
   return outcome;
 }
 
-output::ConversationEncoder encoder_for(Format format) {
+output::ConversationEncoder encoder_for(Format format, bool open_column) {
   switch (format) {
     case Format::kJson: return output::conversation_json;
-    case Format::kCsv: return output::conversation_csv;
-    default: return output::conversation_zeek;
+    case Format::kCsv: return open_column ? output::conversation_csv_open : output::conversation_csv;
+    default: return open_column ? output::conversation_zeek_open : output::conversation_zeek;
   }
 }
 
@@ -278,32 +341,29 @@ int run_conversations(Context& ctx, Options& o) {
   const bool streaming = !by && !ctx.human() && !o.sort_given;
   const output::RecordKind& kind =
       ctx.format == Format::kZeek ? output::kZeekConnKind : output::kConversationKind;
-  auto out = ctx.writer({by ? &output::group_kind(*by) : &kind});
+  const bool open_column = o.report_every > 0;
+  auto out = ctx.writer({by ? &output::group_kind(*by) : &kind}, false,
+                        open_column ? std::vector<std::string_view>{}
+                                    : std::vector<std::string_view>{"open"});
   if (!by) out.begin();  // the header before rows formatted elsewhere
   ctx.out.flush();
-  ConversationStore collected;
-  std::optional<output::RowStream> stream;
-  if (streaming) stream.emplace(naming, encoder_for(ctx.format));
-  ConversationTable table(options, [&](const Conversation& c) {
-    if (stream) {
-      stream->push(c);
-    } else {
-      collected.push_back(c);
-    }
-  });
-  CaptureStats stats;
-  const ReadOutcome read = read_inputs(ctx, o, table, stats);
-  if (read.fatal) {
-    if (stream) stream->finish();
-    return read.fatal;
+  RowSink rows{ctx, naming};
+  if (streaming) {
+    rows.encode = encoder_for(ctx.format, open_column);
+    rows.stream.emplace(naming, rows.encode);
   }
-  if (stream) stream->finish();
+  ConversationTable table(options, [&](const Conversation& c) { rows(c); });
+  CaptureStats stats;
+  const ReadOutcome read = read_inputs(ctx, o, table, stats, rows);
+  if (rows.stream) rows.stream->finish();
+  if (read.fatal) return read.fatal;
+  const ConversationStore& collected = rows.collected;
   if (by) {
     for (const auto& g : group_conversations(collected, *by, naming, order)) {
       out.write(output::group_kind(*by), g);
     }
   } else if (!streaming && !ctx.human()) {
-    const auto encode = encoder_for(ctx.format);
+    const auto encode = encoder_for(ctx.format, open_column);
     for (const Conversation* c : sorted(collected, order)) {
       encode(ctx.out.buffer(), *c, output::service_name(naming, *c));
       ctx.out.maybe_flush();
@@ -385,6 +445,11 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
                   "(default: a quarter of memory)")
       ->type_name("N")
       ->check(count_at_least(1));
+  sub->add_option("--report-every", o->report_every,
+                  "live capture or a pipe ('-') with --json/--csv/--zeek: also write the "
+                  "conversations still open every SECONDS (marked open: the counts so far)")
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_flag("--sample", o->sample, "read the small sample capture shipped with sockscope");
   ctx.on(sub, [&ctx, o] { return run_conversations(ctx, *o); });
 }

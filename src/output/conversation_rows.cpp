@@ -73,10 +73,11 @@ void conversation_json(fmt::memory_buffer& buf, const Conversation& c, std::stri
       to_string(c.conn_state));
   buf.append(counts, p);
   buf.append(c.history);
-  char tail[64 + 32 + 48];  // literals 21, the 30-character ID, both flags 46
-  p = fmt::format_to(tail, FMT_COMPILE("\",\"community_id\":\"{}\"{}{}}}\n"), c.community_id(),
-                     c.evicted_early ? ",\"evicted_early\":true" : "",
-                     c.history_truncated ? ",\"history_truncated\":true" : "");
+  char tail[64 + 32 + 64];  // literals 21, the 30-character ID, the three flags 60
+  p = fmt::format_to(tail, FMT_COMPILE("\",\"community_id\":\"{}\"{}{}{}}}\n"),
+                     c.community_id(), c.evicted_early ? ",\"evicted_early\":true" : "",
+                     c.history_truncated ? ",\"history_truncated\":true" : "",
+                     c.open ? ",\"open\":true" : "");
   buf.append(tail, p);
 }
 
@@ -131,6 +132,21 @@ void conversation_zeek(fmt::memory_buffer& buf, const Conversation& c, std::stri
   }
   fmt::format_to(fmt::appender(buf), FMT_COMPILE("\t{}\t{}\t{}\t{}\t-\t{}\n"), c.client.packets,
                  c.client.ip_bytes, c.server.packets, c.server.ip_bytes, community_id);
+}
+
+// The row without `open`, then the column: the last field, shown with --report-every.
+void conversation_csv_open(fmt::memory_buffer& buf, const Conversation& c,
+                           std::string_view service) {
+  conversation_csv(buf, c, service);
+  buf.resize(buf.size() - 1);
+  buf.append(std::string_view(c.open ? ",true\n" : ",false\n"));
+}
+
+void conversation_zeek_open(fmt::memory_buffer& buf, const Conversation& c,
+                            std::string_view service) {
+  conversation_zeek(buf, c, service);
+  buf.resize(buf.size() - 1);
+  buf.append(std::string_view(c.open ? "\tT\n" : "\tF\n"));
 }
 
 namespace {

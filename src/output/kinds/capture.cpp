@@ -12,6 +12,14 @@ bool stateful(const Conversation& c) {
   return c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp;
 }
 
+// --report-every: a row of a conversation that goes on (the counts so far; it comes
+// again when it ends). Left out of outputs without --report-every.
+constexpr Field kOpenField = {
+    .name = "open", .type = Type::kBool,
+    .meaning = "--report-every: reported while still open (counts so far)",
+    .get = [](const void* r, Value& v) { v.boolean(as<ConversationRow>(r).conversation.open); },
+    .presence = Presence::kSparse};
+
 constexpr Field kConversationFields[] = {
     {.name = "transport", .meaning = "tcp, udp, sctp, dccp or icmp",
      .get = [](const void* r, Value& v) { v.string(to_string(conv(r).pair.transport)); }},
@@ -95,6 +103,7 @@ constexpr Field kConversationFields[] = {
      .meaning = "the history had more than the 16 letters kept",
      .get = [](const void* r, Value& v) { v.boolean(conv(r).history_truncated); },
      .presence = Presence::kSparse},
+    kOpenField,
 };
 
 constexpr std::string_view kConversationTable[] = {
@@ -170,6 +179,7 @@ constexpr Field kZeekFields[] = {
      .zeek_type = "set[string]"},
     {.name = "community_id", .meaning = "Community ID v1",
      .get = [](const void* r, Value& v) { v.string(row(r).community_id()); }},
+    kOpenField,
 };
 
 const ConversationGroup& grp(const void* r) { return as<ConversationGroup>(r); }
