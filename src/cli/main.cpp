@@ -8,11 +8,12 @@
 #include <string_view>
 
 #include "cli/context.hpp"
+#include "cli/generate.hpp"
 #include "sockscope/version.hpp"
 
 namespace {
 
-using sockscope::cli::Context;
+using namespace sockscope::cli;
 
 // Each file of subcommands and the names (and aliases) it registers. Building
 // CLI11's option tree is most of a short run's work (every option is checked
@@ -34,17 +35,20 @@ const Area kAreas[] = {
 
 // The subcommand word: the first argument that is not a global option (or
 // the value of --services). Empty when there is none. Sets `help` when help is
-// asked for before it.
+// asked for before it, or every command is needed (`help`, --generate).
 std::string_view subcommand_word(int argc, char** argv, bool& help) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "-h" || a == "--help" || a == "--help-all") help = true;
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--generate") help = true;
     if (a == "--") return {};
-    if (a == "--services") {
+    if (a == "--services" || a == "--generate") {
       ++i;
       continue;
     }
-    if (a.empty() || a.front() != '-') return a;
+    if (a.empty() || a.front() != '-') {
+      if (a == "help") help = true;
+      return a;
+    }
   }
   return {};
 }
@@ -74,6 +78,56 @@ void add_commands(CLI::App& app, Context& ctx, int argc, char** argv) {
   }
 }
 
+// Every command's --help ends with the global options (they go before or after
+// it); the text is made only when help is printed.
+void add_footers(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    sub->footer(std::function<std::string()>([&app] { return global_options_text(app); }));
+  }
+}
+
+// `sockscope help [COMMAND]`: the same text as COMMAND --help (or --help).
+void add_help_command(CLI::App& app, Context& ctx) {
+  static std::string topic;
+  auto* help = app.add_subcommand("help", "help on sockscope or one command: help sockets");
+  help->add_option("COMMAND", topic, "a command, e.g. sockets");
+  ctx.on(help, [&app, &ctx] {
+    // The formatter directly: App::help() would describe the parsed `help` itself.
+    if (topic.empty()) {
+      std::fputs(app.get_formatter()->make_help(&app, "sockscope", CLI::AppFormatMode::Normal)
+                     .c_str(),
+                 stdout);
+      return int(kExitOk);
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() != "help" && sub->check_name(topic)) {
+        const std::string path = "sockscope " + sub->get_name();
+        std::fputs(sub->get_formatter()->make_help(sub, path, CLI::AppFormatMode::Normal).c_str(),
+                   stdout);
+        return int(kExitOk);
+      }
+    }
+    ctx.error("help: no command named " + quote_input(topic) + " (sockscope help lists them)");
+    return int(kExitUsage);
+  });
+}
+
+// --generate man|bash|zsh: the documents made from the option table (generate.hpp).
+int generate(const CLI::App& app, Context& ctx, const std::string& what) {
+  const std::string version(sockscope::kVersion);
+  if (what == "man") {
+    std::fputs(man_page(app, version).c_str(), stdout);
+  } else if (what == "bash") {
+    std::fputs(bash_completion(app).c_str(), stdout);
+  } else if (what == "zsh") {
+    std::fputs(zsh_completion(app).c_str(), stdout);
+  } else {
+    ctx.error("--generate " + quote_input(what) + ": want man, bash or zsh");
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,7 +137,8 @@ int main(int argc, char** argv) {
       "sockscope: sockets, socket pairs, ports and services, on this host and in captures.\n"
       "With no subcommand: an overview of this host.",
       "sockscope"};
-  app.set_version_flag("--version", std::string("sockscope ") + std::string(sockscope::kVersion));
+  app.set_version_flag("-V,--version",
+                       std::string("sockscope ") + std::string(sockscope::kVersion));
   app.require_subcommand(0, 1);
   app.fallthrough();
   bool json = false, csv = false, zeek = false;
@@ -101,6 +156,11 @@ int main(int argc, char** argv) {
       ->transform(keep_literal());
 
   add_commands(app, ctx, argc, argv);
+  add_help_command(app, ctx);
+  add_footers(app);
+  // `sockscope --generate man|bash|zsh` (the build's step; not an option of the
+  // table it documents): every area is registered for it (subcommand_word).
+  if (argc == 3 && std::string_view(argv[1]) == "--generate") return generate(app, ctx, argv[2]);
 
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;
