@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-command comparison on a host with many sockets: sockscope against ss,
-# netstat and lsof, in the same run, as ratios.
+# netstat and lsof, and the overview against `sockets --tcp -p`, in the same run,
+# as ratios.
 #   bench/host_sockets.sh [BUILD_DIR] [CONNECTIONS...]     (default: build/release 10000 50000)
 # Opens CONNECTIONS loopback TCP connections (both ends, so 2x sockets) spread
 # over processes of <= 9,000 connections (one process may hold 20,000
@@ -34,7 +35,7 @@ measure() {
 
 row() {  # row LABEL WALL RSS ROWS BASE_WALL BASE_RSS
   awk -v l="$1" -v w="$2" -v m="$3" -v r="$4" -v bw="$5" -v bm="$6" 'BEGIN {
-    printf "| %-26s | %8.3f | %9.1f | %7d | %6s | %6s |\n", l, w, m / 1024, r,
+    printf "| %-28s | %8.3f | %9.1f | %7d | %6s | %6s |\n", l, w, m / 1024, r,
       (bw > 0 ? sprintf("%.2f", w / bw) : "-"), (bm > 0 ? sprintf("%.2f", m / bm) : "-") }'
 }
 
@@ -47,8 +48,8 @@ for n in "${COUNTS[@]}"; do
   echo
   echo "### $n connections held ($procs processes); ss -tanH shows $total TCP sockets"
   echo
-  echo "| command                    | wall (s) | peak MiB |    rows | x wall | x mem  |"
-  echo "|----------------------------|---------:|----------:|--------:|-------:|-------:|"
+  echo "| command                      | wall (s) | peak MiB |    rows | x wall | x mem  |"
+  echo "|------------------------------|---------:|----------:|--------:|-------:|-------:|"
   read -r sw sm sr < <(measure ss -tanH)
   read -r pw pm pr < <(measure ss -tanpH)
   read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color)
@@ -65,8 +66,11 @@ for n in "${COUNTS[@]}"; do
   row "sockscope sockets (tcp+udp)" "$w" "$m" "$r" "$sw" "$sm"
   read -r w m r < <(measure netstat -tan)
   row "netstat -tan" "$w" "$m" "$r" "$sw" "$sm"
-  read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p)
-  row "sockscope sockets --tcp -p" "$w" "$m" "$r" "$pw" "$pm"
+  read -r spw spm spr < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p)
+  row "sockscope sockets --tcp -p" "$spw" "$spm" "$spr" "$pw" "$pm"
+  # Issue 19: the overview with owners (the default) costs at most 1.5x `sockets --tcp -p`.
+  read -r ow om or < <(measure "$SOCKSCOPE" --no-color)
+  row "sockscope (overview, owners)" "$ow" "$om" "$or" "$pw" "$pm"
   # Issue 4: the owners' two sources (auto above is the BPF iterator when root).
   read -r w m r < <(measure "$SOCKSCOPE" sockets --tcp --no-color -p --owners-from proc)
   row "  ... -p --owners-from proc" "$w" "$m" "$r" "$pw" "$pm"
@@ -79,5 +83,8 @@ for n in "${COUNTS[@]}"; do
   row "sockscope ... -p --json" "$w" "$m" "$r" "$pw" "$pm"
   echo
   echo "(x wall / x mem: ratio to ss -tanH for the rows above -p, to ss -tanpH for the rows below)"
+  awk -v o="$ow" -v p="$spw" -v om="$om" -v pm="$spm" 'BEGIN {
+    printf "overview / sockets --tcp -p: wall %.2f, memory %.2f (goal: wall <= 1.5)\n",
+      (p > 0 ? o / p : 0), (pm > 0 ? om / pm : 0) }'
   hold_stop
 done

@@ -30,6 +30,7 @@
 
 #include "sockscope/endpoint.hpp"
 #include "sockscope/error.hpp"
+#include "sockscope/netns.hpp"
 #include "sockscope/port.hpp"
 #include "sockscope/process_owners.hpp"
 #include "sockscope/socket_table.hpp"
@@ -50,6 +51,8 @@ struct EphemeralSettings {
   // Reads the sysctls of the calling thread's network namespace.
   static std::expected<EphemeralSettings, Error> read(
       const std::string& proc_sys_ipv4 = "/proc/sys/net/ipv4");
+  // The sysctls of network namespace `ns` (entering another one needs CAP_SYS_ADMIN).
+  static std::expected<EphemeralSettings, Error> read_in(const NetworkNamespace& ns);
   // "8080,9000-9010" (the sysctl's list syntax); empty text is no ports.
   static std::expected<std::bitset<65536>, Error> parse_port_list(std::string_view text);
 };

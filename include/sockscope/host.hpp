@@ -115,6 +115,6 @@ RoleOf classify(const SocketRecord& record, const ListenerIndex& listeners,
 // memory stays proportional to the listeners, not to the table.
 std::expected<DumpStats, Error> dump_with_roles(
     SocketSource& source, const SocketQuery& query, std::optional<PortRange> host_ephemeral,
-    const std::function<void(const HostSocket&)>& sink, ListenerIndex* listeners = nullptr);
+    const std::function<void(const HostSocket&)>& sink);
 
 }  // namespace sockscope

@@ -48,6 +48,9 @@ struct HostScanOptions {
   bool all_namespaces = false;   // every namespace (/proc/*/ns/net, /run/netns): needs root
   bool owners = false;           // resolve owning processes
   OwnerSource owner_source = OwnerSource::kAuto;
+  // Warn through `report` when processes' descriptors cannot be read (not root);
+  // off for callers that say so themselves.
+  bool warn_unreadable_owners = true;
   // The host's ephemeral range for the role rule (EphemeralRange::read_host());
   // without it, the port-group rule alone.
   std::optional<PortRange> host_ephemeral;
@@ -79,7 +82,8 @@ class HostScan {
   // Dumps every namespace asked for and streams its sockets. An error when nothing
   // could be read, or when owners were asked from a source that failed
   // (OwnerSource::kBpf); rows already delivered stay delivered.
-  std::expected<HostScanSummary, Error> run(const std::function<void(const HostRow&)>& sink);
+  using Sink = std::function<void(const HostRow&)>;
+  std::expected<HostScanSummary, Error> run(const Sink& sink);
 
   // The owners of the last run (nullptr before, or without owners).
   const ProcessOwners* owners() const { return owners_ ? &*owners_ : nullptr; }
@@ -91,8 +95,11 @@ class HostScan {
   struct Waiting;
   std::expected<void, Error> start_owners();
   std::expected<void, Error> wait_for_owners();
-  void deliver(const HostSocket& socket, const NetworkNamespace& ns,
-               const std::function<void(const HostRow&)>& sink);
+  void deliver(const HostSocket& socket, const NetworkNamespace& ns, const Sink& sink);
+  void on_socket(const HostSocket& socket, const NetworkNamespace& ns, const Sink& sink);
+  // Waits for the owner scan and delivers the rows that waited for it.
+  void flush_waiting(const Sink& sink);
+  std::expected<std::unique_ptr<SocketSource>, Error> open_source(const NetworkNamespace& ns);
   void report(Severity severity, const std::string& message) const {
     if (report_) report_(severity, message);
   }
@@ -103,6 +110,7 @@ class HostScan {
   std::optional<ProcessOwners> owners_;
   std::optional<PendingOwners> pending_;
   std::vector<Waiting> waiting_;
+  std::optional<Error> owner_error_;  // the owner scan failed during this run
   std::size_t delivered_ = 0;
 };
 

@@ -69,10 +69,6 @@ std::string_view to_string(OwnerMissing why);
 // One human sentence.
 std::string_view explain(OwnerMissing why);
 
-namespace host_detail {
-class TaskFileIterator;
-}
-
 // The user name of a uid (the passwd database), "" when it has none. Looked up
 // once per uid and kept. Thread-safe.
 std::string user_name(std::uint32_t uid);
@@ -127,8 +123,8 @@ class ProcessOwners {
   const std::string& bpf_unused() const { return bpf_unused_; }
 
  private:
-  static ProcessOwners scan_proc(const std::string& proc);
-  static std::expected<ProcessOwners, Error> scan_bpf(const host_detail::TaskFileIterator& it);
+  struct Scanner;  // the /proc walk and the BPF iterator (process_owners.cpp)
+  friend struct Scanner;
   // One descriptor, in any order (its command a view into commands_); index() after the last.
   void add(std::uint64_t inode, const ProcessOwner& owner) {
     inodes_.push_back(inode);

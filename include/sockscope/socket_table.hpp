@@ -5,6 +5,7 @@
 //   for (const SocketRecord& s : table->sockets) {
 //     s.local; s.remote; s.state;      // 127.0.0.1:43512, 127.0.0.1:80, SocketState::kEstablished
 //     s.autobound;                     // true: connect()/bind(0) chose the local port
+//     s.v6only;                        // false on a [::] listener: it accepts IPv4 too
 //     s.inode; s.uid; s.netns;         // owners: see process_owners.hpp
 //   }
 //
@@ -14,7 +15,7 @@
 //
 // Sources (the seam, like leveldb's Env): NETLINK_SOCK_DIAG through libmnl (the
 // fast path, what `ss` uses), the /proc/net/{tcp,tcp6,udp,udp6} text (fallback
-// when netlink is unavailable; no cookie and no autobound bit), and recorded
+// when netlink is unavailable; no cookie, no autobound or v6only bit), and recorded
 // records (tests). All produce the same SocketRecord.
 //
 // What the kernel shows: listening, connected, TIME_WAIT and request (SYN_RECV)
@@ -34,6 +35,10 @@
 // request sockets report userlocks 0, so their bit is unknown (nullopt), as it is
 // for the /proc source. The sink may be called from either thread, never from two
 // at once.
+//
+// V6only: the kernel adds INET_DIAG_SKV6ONLY to every IPv6 socket in LISTEN or
+// CLOSE state without being asked (ss prints such a [::] socket as "*"); the
+// netlink source reads it there.
 //
 // Thread-safety: a SocketSource is used by one thread at a time; records are values.
 #pragma once
@@ -124,6 +129,10 @@ struct SocketRecord {
   SocketState state = SocketState::kClose;
   // Whether the kernel chose the local port; nullopt when the source cannot tell.
   std::optional<bool> autobound;
+  // IPv6 listeners and unconnected UDP sockets: whether IPV6_V6ONLY is set (false:
+  // a wildcard [::] also accepts IPv4, "dual-stack"); nullopt for other sockets and
+  // when the source cannot tell (/proc/net).
+  std::optional<bool> v6only;
   Endpoint local;
   Endpoint remote;            // 0.0.0.0:0 / [::]:0 when unconnected
   std::uint32_t rqueue = 0;   // LISTEN: accept backlog now
@@ -133,9 +142,6 @@ struct SocketRecord {
   std::uint64_t inode = 0;    // 0: no file (TIME_WAIT, request sockets)
   std::uint64_t cookie = 0;   // the kernel's socket cookie; 0 from /proc
   std::uint64_t netns = 0;    // inode of the network namespace (/proc/PID/ns/net)
-  // An IPv6 listener or unconnected socket: whether it takes IPv6 only
-  // (IPV6_V6ONLY; false: a [::] socket also accepts IPv4). nullopt when unknown.
-  std::optional<bool> v6only;
   SocketTimer timer = SocketTimer::kNone;  // the kernel's pending timer (ss -o)
   std::uint8_t timer_retrans = 0;          // retransmissions or probes sent so far
   std::uint32_t timer_expires_ms = 0;      // when the timer fires, from now
@@ -161,6 +167,10 @@ struct SocketQuery {
   // in SocketRecord::details. Off by default: the plain dump stays as fast.
   bool tcp_info = false;
   bool memory = false;
+  // Netlink: split a request over two threads from this many sockets of its
+  // transport (the kernel's counters in /proc/net/sockstat{,6}): below it, a second
+  // thread's start costs more than half the dump (0.3-0.6 ms on an empty table).
+  std::size_t split_from_sockets = 2000;
   // ss's filter (socket_filter.hpp): its states and families narrow the ones
   // above; netlink sends its bytecode ahead of its own and rechecks what the
   // kernel cannot decide, the other sources apply SocketFilter::matches().
@@ -170,6 +180,7 @@ struct SocketQuery {
 struct DumpStats {
   std::size_t sockets = 0;
   std::size_t messages = 0;  // netlink messages or /proc lines
+  std::size_t split_requests = 0;  // netlink requests split over two threads
   // Parts the kernel did not answer, e.g. "sctp over IPv6: sock_diag has no handler
   // (module sctp_diag not loaded)". The rest of the dump is still delivered.
   std::vector<Error> skipped;

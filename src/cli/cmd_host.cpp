@@ -1,15 +1,11 @@
 // Subcommands over this host's live sockets: sockets, listen, and their --watch.
-#include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <signal.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <unordered_map>
 
 #include "cli/host_filter.hpp"
+#include "cli/watch.hpp"
 #include "output/kinds/host.hpp"
 #include "sockscope/overview.hpp"
 
@@ -167,26 +163,12 @@ struct Seen {
 };
 using WatchMap = std::unordered_map<WatchKey, Seen, WatchKeyHash>;
 
-std::atomic<bool> g_interrupted{false};
-void on_sigint(int) { g_interrupted = true; }
-
-// Sleeps in short steps so that Ctrl-C ends promptly; false when interrupted.
-bool pause(double seconds) {
-  for (double slept = 0; slept < seconds && !g_interrupted; slept += 0.1) {
-    ::poll(nullptr, 0, int(std::min(100.0, (seconds - slept) * 1000)));
-  }
-  return !g_interrupted;
-}
-
 int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   auto filter = make_filter(ctx, o, listen_only);
   if (!filter) return kExitUsage;
   if (o.count == 0) return kExitOk;
   const double interval = o.watch > 0 ? o.watch : 2.0;
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  watch::catch_interrupts();
   const Naming& naming = naming_for(ctx, o);
   HostScan scan(filter->scan, naming, ctx.reporter());
   output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind},
@@ -219,8 +201,7 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
                            interval));
       for (const auto& [k, s] : current) emit(s, "");
     } else {
-      const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-      const std::string stamp = fmt::format("-- {:%H:%M:%S}", fmt::localtime(now));
+      const std::string stamp = watch::stamp();
       bool stamped = false;
       auto change = [&](const Seen& s, std::string_view event, bool new_listener) {
         if (!stamped) out.note(stamp);
@@ -238,7 +219,7 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
     out.flush();
     previous = std::move(current);
     if (o.count >= 0 && view == o.count) break;
-    if (!pause(interval)) break;
+    if (!watch::pause(interval)) break;
   }
   out.finish();
   return kExitOk;

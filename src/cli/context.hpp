@@ -117,7 +117,19 @@ void add_ephemeral_commands(CLI::App& app, Context& ctx);
 void add_host_commands(CLI::App& app, Context& ctx);
 void add_capture_commands(CLI::App& app, Context& ctx);
 
+// The overview's options (`sockscope` with no subcommand), on the top-level app.
+struct OverviewFlags {
+  bool processes = false;     // -p: accepted; owners are shown by default
+  bool no_processes = false;
+  double watch = -1;          // --watch [SECONDS]
+  int count = -1;             // --count N
+  std::vector<CLI::Option*> options;  // all of the above: misplaced when a subcommand runs
+  CLI::Option* watch_option = nullptr;
+
+  bool watching() const { return watch_option && watch_option->count() > 0; }
+};
+void add_overview_options(CLI::App& app, OverviewFlags& flags);
 // `sockscope` with no subcommand: the host overview (cmd_overview.cpp).
-int run_overview(Context& ctx);
+int run_overview(Context& ctx, const OverviewFlags& flags);
 
 }  // namespace sockscope::cli

@@ -2,6 +2,7 @@
 // subcommand registered by each cmd_*.cpp file, and maps failures to exit codes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
@@ -33,15 +34,24 @@ const Area kAreas[] = {
     {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
 };
 
-// The subcommand word: the first argument that is not a global option (or
-// the value of --services). Empty when there is none. Sets `help` when help is
-// asked for before it, or every command is needed (`help`, --generate).
+bool is_number(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+// The subcommand word: the first argument that is not a global option (or the
+// value of --services, --watch or --count). Empty when there is none. Sets `help`
+// when help is asked for before it, or every command is needed (`help`, --generate).
 std::string_view subcommand_word(int argc, char** argv, bool& help) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "-h" || a == "--help" || a == "--help-all" || a == "--generate") help = true;
     if (a == "--") return {};
     if (a == "--services" || a == "--generate") {
+      ++i;
+      continue;
+    }
+    // The overview's --watch SECONDS and --count N.
+    if ((a == "--watch" || a == "--count") && i + 1 < argc && is_number(argv[i + 1])) {
       ++i;
       continue;
     }
@@ -155,6 +165,8 @@ int main(int argc, char** argv) {
       ->type_name("FILE")
       ->transform(keep_literal());
 
+  OverviewFlags overview;
+  add_overview_options(app, overview);
   add_commands(app, ctx, argc, argv);
   add_help_command(app, ctx);
   add_footers(app);
@@ -190,7 +202,20 @@ int main(int argc, char** argv) {
                       std::getenv("NO_COLOR") == nullptr && ::isatty(STDOUT_FILENO);
 
   for (const auto& [sub, run] : ctx.handlers()) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    // The overview's options reach the top level from a subcommand that lacks them
+    // (CLI11's fallthrough), or stand before the subcommand: either way, unused.
+    for (const CLI::Option* o : overview.options) {
+      if (o->count() == 0) continue;
+      std::string names = o->get_name(false, true);
+      std::replace(names.begin(), names.end(), ',', '/');
+      std::fprintf(stderr,
+                   "sockscope: %s is an option of the overview (sockscope without a "
+                   "subcommand), not of %s; a subcommand's options follow its name\n",
+                   names.c_str(), sub->get_name().c_str());
+      return kExitUsage;
+    }
+    return run();
   }
-  return run_overview(ctx);
+  return run_overview(ctx, overview);
 }

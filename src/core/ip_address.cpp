@@ -120,131 +120,130 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
   return {};
 }
 
-std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base) {
-  std::uint32_t zone = 0;
-  if (auto pct = text.find('%'); pct != std::string_view::npos) {
-    std::string_view name = text.substr(pct + 1);
-    if (name.empty()) {
-      return std::unexpected(
-          Error::at(Code::kBadAddress, "empty IPv6 zone after '%'", base + pct, "%"));
-    }
-    if (name.size() > IpAddress::kMaxZoneSize) {
-      return std::unexpected(Error::at(Code::kBadAddress, "IPv6 zone name too long",
-                                       base + pct + 1, name));
-    }
-    for (std::size_t k = 0; k < name.size(); ++k) {
-      if (!is_zone_char(name[k])) {
-        return std::unexpected(Error::at(Code::kBadAddress,
-                                         "unexpected character in IPv6 zone",
-                                         base + pct + 1 + k, text::char_at(name, k)));
-      }
-    }
-    zone = IpAddress::intern_zone(name);
-    text = text.substr(0, pct);
+// Strips "%zone" from `text` and interns the zone's name; 0 when there is none.
+std::expected<std::uint32_t, Error> parse_zone(std::string_view& text, std::size_t base) {
+  const auto pct = text.find('%');
+  if (pct == std::string_view::npos) return 0;
+  const std::string_view name = text.substr(pct + 1);
+  if (name.empty()) {
+    return std::unexpected(
+        Error::at(Code::kBadAddress, "empty IPv6 zone after '%'", base + pct, "%"));
   }
+  if (name.size() > IpAddress::kMaxZoneSize) {
+    return std::unexpected(
+        Error::at(Code::kBadAddress, "IPv6 zone name too long", base + pct + 1, name));
+  }
+  for (std::size_t k = 0; k < name.size(); ++k) {
+    if (!is_zone_char(name[k])) {
+      return std::unexpected(Error::at(Code::kBadAddress, "unexpected character in IPv6 zone",
+                                       base + pct + 1 + k, text::char_at(name, k)));
+    }
+  }
+  text = text.substr(0, pct);
+  return IpAddress::intern_zone(name);
+}
 
-  std::uint8_t bytes[16] = {};
-  std::uint16_t groups[8] = {};
-  int count = 0;         // groups written
-  int gap_at = -1;       // index in groups[] where "::" stands
-  bool has_v4 = false;
+// The groups of an IPv6 address as written: up to 8, and where "::" stands.
+struct Groups {
+  std::uint16_t value[8] = {};
+  int count = 0;    // groups written
+  int gap_at = -1;  // index in value[] where "::" stands
+};
+
+// After one group at `start` whose hex digits end at `i`: an embedded dotted quad
+// (the last two groups) when a '.' follows. Returns true when it was one.
+std::expected<bool, Error> take_dotted_quad(std::string_view text, std::size_t base,
+                                            std::size_t start, std::size_t i, Groups& g) {
+  if (i >= text.size() || text[i] != '.') return false;
+  // Embedded dotted quad: must be last and leave room for 2 groups.
+  if (g.count > 6 || (g.gap_at >= 0 && g.count > 5)) {
+    return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
+                                     base + start, text.substr(start)));
+  }
+  std::uint8_t quad[4];
+  if (auto r = parse_dotted_quad(text.substr(start), base + start, quad); !r) {
+    return std::unexpected(r.error());
+  }
+  g.value[g.count++] = std::uint16_t(quad[0] << 8 | quad[1]);
+  g.value[g.count++] = std::uint16_t(quad[2] << 8 | quad[3]);
+  return true;
+}
+
+// Reads the hex groups, ':' and "::" of `text` (the zone already gone).
+std::expected<Groups, Error> parse_groups(std::string_view text, std::size_t base) {
+  Groups g;
   std::size_t i = 0;
   const std::size_t n = text.size();
-
   if (n >= 2 && text[0] == ':' && text[1] == ':') {
-    gap_at = 0;
+    g.gap_at = 0;
     i = 2;
   } else if (n >= 1 && text[0] == ':') {
     return std::unexpected(Error::at(Code::kBadAddress,
                                      "IPv6 address cannot start with a single ':'", base, ":"));
   }
+  auto bad = [&](std::string_view what, std::size_t at, std::string_view fragment) {
+    return std::unexpected(Error::at(Code::kBadAddress, std::string(what), base + at, fragment));
+  };
   while (i < n) {
-    std::size_t start = i;
+    const std::size_t start = i;
     unsigned value = 0;
     while (i < n) {
-      std::uint8_t digit = kHexValue[static_cast<unsigned char>(text[i])];
+      const std::uint8_t digit = kHexValue[static_cast<unsigned char>(text[i])];
       if (digit > 15) break;
       value = value << 4 | digit;
       ++i;
     }
-    std::size_t len = i - start;
-    if (i < n && text[i] == '.') {
-      // Embedded dotted quad: must be last and leave room for 2 groups.
-      if (count > 6 || (gap_at >= 0 && count > 5)) {
-        return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
-                                         base + start, text.substr(start)));
-      }
-      std::uint8_t quad[4];
-      if (auto r = parse_dotted_quad(text.substr(start), base + start, quad); !r) {
-        return std::unexpected(r.error());
-      }
-      groups[count++] = std::uint16_t(quad[0] << 8 | quad[1]);
-      groups[count++] = std::uint16_t(quad[2] << 8 | quad[3]);
-      has_v4 = true;
-      i = n;
-      break;
-    }
+    const std::size_t len = i - start;
+    auto quad = take_dotted_quad(text, base, start, i, g);
+    if (!quad) return std::unexpected(quad.error());
+    if (*quad) return g;
     if (len == 0) {
-      if (i < n) {
-        return std::unexpected(Error::at(Code::kBadAddress,
-                                         "unexpected character in IPv6 address", base + i,
-                                         text::char_at(text, i)));
-      }
-      return std::unexpected(Error::at(Code::kBadAddress, "IPv6 address ends with ':'",
-                                       base + i - 1, ":"));
+      if (i < n) return bad("unexpected character in IPv6 address", i, text.substr(i, 1));
+      return bad("IPv6 address ends with ':'", i - 1, ":");
     }
     if (len > 4) {
-      return std::unexpected(Error::at(Code::kBadAddress,
-                                       "IPv6 group longer than 4 hex digits", base + start,
-                                       text.substr(start, len)));
+      return bad("IPv6 group longer than 4 hex digits", start, text.substr(start, len));
     }
-    if (count == 8) {
-      return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
-                                       base + start, text.substr(start)));
-    }
-    groups[count++] = static_cast<std::uint16_t>(value);
+    if (g.count == 8) return bad("too many groups in IPv6 address", start, text.substr(start));
+    g.value[g.count++] = static_cast<std::uint16_t>(value);
     if (i == n) break;
-    if (text[i] != ':') {
-      return std::unexpected(Error::at(Code::kBadAddress,
-                                       "unexpected character in IPv6 address", base + i,
-                                       text::char_at(text, i)));
-    }
+    if (text[i] != ':') return bad("unexpected character in IPv6 address", i, text.substr(i, 1));
     ++i;
     if (i < n && text[i] == ':') {
-      if (gap_at >= 0) {
-        return std::unexpected(Error::at(Code::kBadAddress,
-                                         "'::' may appear only once in an IPv6 address",
-                                         base + i - 1, "::"));
-      }
-      gap_at = count;
+      if (g.gap_at >= 0) return bad("'::' may appear only once in an IPv6 address", i - 1, "::");
+      g.gap_at = g.count;
       ++i;
     } else if (i == n) {
-      return std::unexpected(Error::at(Code::kBadAddress, "IPv6 address ends with ':'",
-                                       base + i - 1, ":"));
+      return bad("IPv6 address ends with ':'", i - 1, ":");
     }
   }
-  (void)has_v4;
-  if (gap_at < 0 && count != 8) {
-    return std::unexpected(Error::at(Code::kBadAddress,
-                                     "IPv6 address needs 8 groups or '::'", base, text));
+  return g;
+}
+
+std::expected<IpAddress, Error> parse_v6(std::string_view text, std::size_t base) {
+  auto zone = parse_zone(text, base);
+  if (!zone) return std::unexpected(zone.error());
+  auto g = parse_groups(text, base);
+  if (!g) return std::unexpected(g.error());
+  if (g->gap_at < 0 && g->count != 8) {
+    return std::unexpected(
+        Error::at(Code::kBadAddress, "IPv6 address needs 8 groups or '::'", base, text));
   }
-  if (gap_at >= 0 && count > 7) {
-    return std::unexpected(Error::at(Code::kBadAddress, "too many groups in IPv6 address",
-                                     base, text));
+  if (g->gap_at >= 0 && g->count > 7) {
+    return std::unexpected(
+        Error::at(Code::kBadAddress, "too many groups in IPv6 address", base, text));
   }
+  // The groups after "::" go to the end; the gap is zeros.
   std::uint16_t full[8] = {};
-  if (gap_at < 0) {
-    std::copy(groups, groups + 8, full);
-  } else {
-    std::copy(groups, groups + gap_at, full);
-    int tail = count - gap_at;
-    std::copy(groups + gap_at, groups + count, full + 8 - tail);
+  const int head = g->gap_at < 0 ? g->count : g->gap_at;
+  std::copy(g->value, g->value + head, full);
+  std::copy(g->value + head, g->value + g->count, full + 8 - (g->count - head));
+  std::uint8_t bytes[16];
+  for (int k = 0; k < 8; ++k) {
+    bytes[2 * k] = std::uint8_t(full[k] >> 8);
+    bytes[2 * k + 1] = std::uint8_t(full[k]);
   }
-  for (int g = 0; g < 8; ++g) {
-    bytes[2 * g] = std::uint8_t(full[g] >> 8);
-    bytes[2 * g + 1] = std::uint8_t(full[g]);
-  }
-  return IpAddress::v6_bytes(bytes, zone);
+  return IpAddress::v6_bytes(bytes, *zone);
 }
 
 }  // namespace

@@ -76,11 +76,4 @@ std::vector<inet_diag_bc_op> diag_program(DumpPart part);
 std::optional<std::vector<std::uint8_t>> compose(std::span<const std::uint8_t> user,
                                                  std::span<const inet_diag_bc_op> tail);
 
-// The netlink source's split, for tests: the socket count (this namespace's, of the
-// transport, from /proc/net/sockstat{,6}) from which a dump is split over two
-// threads (a second thread's start costs more than half a small dump: 0.3-0.6 ms
-// on an empty UDP table), and how many split dumps have completed.
-inline std::atomic<std::size_t> split_from_sockets{2000};
-inline std::atomic<std::size_t> split_dumps_done{0};
-
 }  // namespace sockscope::host_detail

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/text.hpp"
+#include "host/netns_enter.hpp"
 #include "sockscope/socket_pair.hpp"
 
 namespace sockscope {
@@ -83,112 +84,157 @@ std::expected<EphemeralSettings, Error> EphemeralSettings::read(
   return s;
 }
 
-EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
-                                  const EphemeralSettings& settings, std::size_t keep_inodes) {
-  EphemeralReport report;
-  report.settings = settings;
-  report.sockets_seen = sockets.size();
-  const PortRange range = settings.range;
-  auto in_pool = [&](Port p) { return range.contains(p) && !settings.reserved[p]; };
+std::expected<EphemeralSettings, Error> EphemeralSettings::read_in(const NetworkNamespace& ns) {
+  std::expected<EphemeralSettings, Error> settings;
+  auto entered = host_detail::in_namespace(ns, [&] { settings = read(); });
+  if (!entered) return std::unexpected(entered.error());
+  if (!settings) {
+    Error e = settings.error();
+    e.message = "network namespace " + ns.label() + ": " + e.message;
+    return std::unexpected(e);
+  }
+  return settings;
+}
+
+namespace {
+
+// One analysis: the ports bind() holds, then usage per destination.
+class Analysis {
+ public:
+  Analysis(std::span<const PortUse> sockets, const EphemeralSettings& settings)
+      : sockets_(sockets), settings_(settings) {
+    report_.settings = settings;
+    report_.sockets_seen = sockets.size();
+  }
+
+  EphemeralReport run(std::size_t keep_inodes) {
+    find_held_ports();
+    count_tcp();
+    count_udp();
+    std::sort(report_.destinations.begin(), report_.destinations.end(), fuller);
+    if (keep_inodes > 0) keep_inodes_of_fullest(keep_inodes);
+    return std::move(report_);
+  }
+
+ private:
+  bool in_pool(Port p) const { return settings_.range.contains(p) && !settings_.reserved[p]; }
 
   // Ports owned by explicit bind(): listeners, and connected sockets whose port
   // the kernel did not choose (bind-before-connect, accepted children).
-  std::bitset<65536> listener_ports, held, any_tcp;
-  for (const PortUse& s : sockets) {
-    if (s.transport == Transport::kTcp && s.listening) listener_ports.set(s.local.port);
-  }
-  for (const PortUse& s : sockets) {
-    if (s.transport != Transport::kTcp) continue;
-    any_tcp.set(s.local.port);
-    if (s.listening) {
-      held.set(s.local.port);
-    } else if (!s.time_wait) {
-      if (!s.autobound) report.autobound_known = false;
-      bool explicit_port = s.autobound ? !*s.autobound : listener_ports[s.local.port];
-      if (explicit_port) held.set(s.local.port);
+  void find_held_ports() {
+    std::bitset<65536> listener_ports, any_tcp;
+    for (const PortUse& s : sockets_) {
+      if (s.transport == Transport::kTcp && s.listening) listener_ports.set(s.local.port);
     }
-  }
-  const std::uint32_t usable = settings.usable();
-  for (std::uint32_t p = range.first; p <= range.last; ++p) {
-    if (!settings.reserved[p]) {
-      report.bind_held += held[p];
-      report.bind_pool.used += any_tcp[p];
+    for (const PortUse& s : sockets_) {
+      if (s.transport != Transport::kTcp) continue;
+      any_tcp.set(s.local.port);
+      if (s.listening) {
+        held_.set(s.local.port);
+      } else if (!s.time_wait) {
+        if (!s.autobound) report_.autobound_known = false;
+        const bool explicit_port = s.autobound ? !*s.autobound : listener_ports[s.local.port];
+        if (explicit_port) held_.set(s.local.port);
+      }
     }
+    const PortRange range = settings_.range;
+    for (std::uint32_t p = range.first; p <= range.last; ++p) {
+      if (!settings_.reserved[p]) {
+        report_.bind_held += held_[p];
+        report_.bind_pool.used += any_tcp[p];
+      }
+    }
+    report_.bind_pool.capacity = settings_.usable();
   }
-  report.bind_pool.capacity = usable;
-  const std::uint32_t tcp_capacity = usable - report.bind_held;
 
-  std::unordered_map<DestinationKey, std::size_t, DestinationKeyHash> index;
-  auto entry = [&](const DestinationKey& key) -> DestinationUsage& {
-    auto [it, inserted] = index.try_emplace(key, report.destinations.size());
+  DestinationUsage& entry(const DestinationKey& key) {
+    auto [it, inserted] = index_.try_emplace(key, report_.destinations.size());
     if (inserted) {
       DestinationUsage d;
       d.transport = key.transport;
       d.local_address = key.local;
       d.remote = key.remote;
-      d.capacity = key.transport == Transport::kTcp ? tcp_capacity : usable;
-      report.destinations.push_back(std::move(d));
+      const std::uint32_t usable = settings_.usable();
+      d.capacity = key.transport == Transport::kTcp ? usable - report_.bind_held : usable;
+      report_.destinations.push_back(std::move(d));
     }
-    return report.destinations[it->second];
-  };
+    return report_.destinations[it->second];
+  }
 
-  // TCP: one socket pair per local port toward a destination (ehash keeps
-  // pairs unique), so counting sockets counts ports.
-  for (const PortUse& s : sockets) {
-    if (s.transport != Transport::kTcp || s.listening) continue;
-    if (!in_pool(s.local.port) || held[s.local.port]) continue;
-    DestinationUsage& d = entry({Transport::kTcp, s.local.address, s.remote});
-    ++d.used;
-    d.time_wait += s.time_wait;
+  // TCP: one socket pair per local port toward a destination (ehash keeps pairs
+  // unique), so counting sockets counts ports.
+  void count_tcp() {
+    for (const PortUse& s : sockets_) {
+      if (s.transport != Transport::kTcp || s.listening) continue;
+      if (!in_pool(s.local.port) || held_[s.local.port]) continue;
+      DestinationUsage& d = entry({Transport::kTcp, s.local.address, s.remote});
+      ++d.used;
+      d.time_wait += s.time_wait;
+    }
   }
 
   // UDP: a port is taken for a local address when a socket holds it on that
   // address or on the wildcard address of the same family.
-  struct UdpPorts {
-    std::bitset<65536> ports;
-  };
-  std::unordered_map<DestinationKey, UdpPorts, DestinationKeyHash> udp;
-  std::bitset<65536> wildcard_v4, wildcard_v6;
-  for (const PortUse& s : sockets) {
-    if (s.transport != Transport::kUdp || !in_pool(s.local.port)) continue;
-    if (s.local.address.is_unspecified()) {
-      (s.local.address.is_v4() ? wildcard_v4 : wildcard_v6).set(s.local.port);
+  void count_udp() {
+    struct UdpPorts {
+      std::bitset<65536> ports;
+    };
+    std::unordered_map<DestinationKey, UdpPorts, DestinationKeyHash> udp;
+    std::bitset<65536> wildcard_v4, wildcard_v6;
+    for (const PortUse& s : sockets_) {
+      if (s.transport != Transport::kUdp || !in_pool(s.local.port)) continue;
+      if (s.local.address.is_unspecified()) {
+        (s.local.address.is_v4() ? wildcard_v4 : wildcard_v6).set(s.local.port);
+      }
+      udp[{Transport::kUdp, s.local.address, {}}].ports.set(s.local.port);
     }
-    udp[{Transport::kUdp, s.local.address, {}}].ports.set(s.local.port);
-  }
-  for (auto& [key, ports] : udp) {
-    const auto& wildcard = key.local.is_v4() ? wildcard_v4 : wildcard_v6;
-    DestinationUsage& d = entry(key);
-    d.used = std::uint32_t((ports.ports | wildcard).count());
+    for (auto& [key, ports] : udp) {
+      const auto& wildcard = key.local.is_v4() ? wildcard_v4 : wildcard_v6;
+      entry(key).used = std::uint32_t((ports.ports | wildcard).count());
+    }
   }
 
-  std::sort(report.destinations.begin(), report.destinations.end(),
-            [](const DestinationUsage& a, const DestinationUsage& b) {
-              double ua = a.utilization(), ub = b.utilization();
-              if (ua != ub) return ua > ub;
-              if (a.used != b.used) return a.used > b.used;
-              if (a.transport != b.transport) return a.transport < b.transport;
-              if (a.local_address != b.local_address) return a.local_address < b.local_address;
-              return a.remote < b.remote;
-            });
+  static bool fuller(const DestinationUsage& a, const DestinationUsage& b) {
+    const double ua = a.utilization(), ub = b.utilization();
+    if (ua != ub) return ua > ub;
+    if (a.used != b.used) return a.used > b.used;
+    if (a.transport != b.transport) return a.transport < b.transport;
+    if (a.local_address != b.local_address) return a.local_address < b.local_address;
+    return a.remote < b.remote;
+  }
 
-  // Second pass: the sockets behind the fullest destinations.
-  if (keep_inodes > 0) {
+  // The sockets behind the fullest destinations, so that their owners can be named.
+  void keep_inodes_of_fullest(std::size_t keep) {
     std::unordered_map<DestinationKey, std::size_t, DestinationKeyHash> top;
-    for (std::size_t k = 0; k < std::min(keep_inodes, report.destinations.size()); ++k) {
-      const auto& d = report.destinations[k];
+    for (std::size_t k = 0; k < std::min(keep, report_.destinations.size()); ++k) {
+      const auto& d = report_.destinations[k];
       top.emplace(DestinationKey{d.transport, d.local_address, d.remote}, k);
     }
-    for (const PortUse& s : sockets) {
+    for (const PortUse& s : sockets_) {
       if (s.inode == 0 || s.listening || !in_pool(s.local.port)) continue;
       DestinationKey key{s.transport, s.local.address, s.remote};
-      if (s.transport == Transport::kUdp) key.remote = {};
-      else if (held[s.local.port]) continue;
+      if (s.transport == Transport::kUdp) {
+        key.remote = {};
+      } else if (held_[s.local.port]) {
+        continue;
+      }
       auto it = top.find(key);
-      if (it != top.end()) report.destinations[it->second].inodes.push_back(s.inode);
+      if (it != top.end()) report_.destinations[it->second].inodes.push_back(s.inode);
     }
   }
-  return report;
+
+  std::span<const PortUse> sockets_;
+  const EphemeralSettings& settings_;
+  EphemeralReport report_;
+  std::bitset<65536> held_;
+  std::unordered_map<DestinationKey, std::size_t, DestinationKeyHash> index_;
+};
+
+}  // namespace
+
+EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
+                                  const EphemeralSettings& settings, std::size_t keep_inodes) {
+  return Analysis(sockets, settings).run(keep_inodes);
 }
 
 PortUse PortUse::of(const SocketRecord& s) {

@@ -41,7 +41,7 @@ std::expected<void, Error> HostScan::wait_for_owners() {
     report(Severity::kWarning, "owners from /proc (slower): no BPF iterator: " +
                                    owners_->bpf_unused());
   }
-  if (owners_->denied() > 0) {
+  if (owners_->denied() > 0 && options_.warn_unreadable_owners) {
     report(Severity::kWarning,
            std::to_string(owners_->denied()) +
                " processes' descriptors are not readable (not root): their sockets show "
@@ -50,8 +50,7 @@ std::expected<void, Error> HostScan::wait_for_owners() {
   return {};
 }
 
-void HostScan::deliver(const HostSocket& socket, const NetworkNamespace& ns,
-                       const std::function<void(const HostRow&)>& sink) {
+void HostScan::deliver(const HostSocket& socket, const NetworkNamespace& ns, const Sink& sink) {
   HostRow row{socket, naming_.service(socket.record.transport, socket.server_port(),
                                       socket.evidence),
               ns};
@@ -64,8 +63,48 @@ void HostScan::deliver(const HostSocket& socket, const NetworkNamespace& ns,
   sink(row);
 }
 
-std::expected<HostScanSummary, Error> HostScan::run(
-    const std::function<void(const HostRow&)>& sink) {
+// While the owner scan runs, rows wait so that the dump and the scan overlap; at
+// most kMaxWaiting (2 MiB of address space, touched only as rows come), then the
+// dump waits for the scan.
+constexpr std::size_t kMaxWaiting = 16384;
+
+void HostScan::on_socket(const HostSocket& s, const NetworkNamespace& ns, const Sink& sink) {
+  if (owner_error_) return;
+  if (options_.owners && !owners_) {
+    if (!pending_->ready() && waiting_.size() < kMaxWaiting) {
+      // Room for all that may wait, at once: growing by doubling copied the rows
+      // and touched about three times their memory.
+      if (waiting_.capacity() == 0) waiting_.reserve(kMaxWaiting);
+      waiting_.push_back({s.record, s.role, s.evidence, &ns});
+      return;
+    }
+    flush_waiting(sink);
+    if (owner_error_) return;
+  }
+  deliver(s, ns, sink);
+}
+
+void HostScan::flush_waiting(const Sink& sink) {
+  if (auto done = wait_for_owners(); !done && !owner_error_) owner_error_ = done.error();
+  if (!owner_error_) {
+    for (const auto& w : waiting_) deliver(HostSocket{w.record, w.role, w.evidence}, *w.netns, sink);
+  }
+  waiting_.clear();
+  waiting_.shrink_to_fit();
+}
+
+std::expected<std::unique_ptr<SocketSource>, Error> HostScan::open_source(
+    const NetworkNamespace& ns) {
+  if (!ns.current) return open_socket_source_in(ns);
+  std::string why;
+  auto opened = open_socket_source(&why);
+  if (opened && !why.empty()) {
+    report(Severity::kWarning, "netlink unavailable (" + why + "); reading /proc/net instead");
+  }
+  return opened;
+}
+
+std::expected<HostScanSummary, Error> HostScan::run(const Sink& sink) {
   std::vector<NetworkNamespace> namespaces;
   if (options_.all_namespaces) {
     std::vector<Error> warnings;
@@ -77,64 +116,26 @@ std::expected<HostScanSummary, Error> HostScan::run(
   if (options_.owners) {
     if (auto started = start_owners(); !started) return std::unexpected(started.error());
   }
-  // While the owner scan runs, rows wait here so that the dump and the scan
-  // overlap; at most kMaxWaiting (2 MiB of address space, touched only as rows
-  // come), then the dump waits for the scan.
-  constexpr std::size_t kMaxWaiting = 16384;
-  std::optional<Error> owner_error;
-  auto flush_waiting = [&] {
-    if (waiting_.empty()) return;
-    if (auto done = wait_for_owners(); !done) owner_error = done.error();
-    if (!owner_error) {
-      for (const auto& w : waiting_) deliver(HostSocket{w.record, w.role, w.evidence}, *w.netns, sink);
-    }
-    waiting_.clear();
-    waiting_.shrink_to_fit();
-  };
   delivered_ = 0;
+  owner_error_.reset();
   HostScanSummary summary;
   std::optional<Error> first_error;
   for (const auto& ns : namespaces) {
-    std::unique_ptr<SocketSource> source;
-    if (ns.current) {
-      std::string why;
-      auto opened = open_socket_source(&why);
-      if (!opened) {
-        report(Severity::kError, opened.error().what());
-        if (!first_error) first_error = opened.error();
-        continue;
-      }
-      if (!why.empty()) {
-        report(Severity::kWarning, "netlink unavailable (" + why + "); reading /proc/net instead");
-      }
-      source = std::move(*opened);
-    } else {
-      auto opened = open_socket_source_in(ns);
-      if (!opened) {
+    auto source = open_source(ns);
+    if (!source) {
+      // This namespace failing is an error; another one that cannot be entered is skipped.
+      if (ns.current) {
+        report(Severity::kError, source.error().what());
+        if (!first_error) first_error = source.error();
+      } else {
         report(Severity::kWarning,
-               "network namespace " + ns.label() + " skipped: " + opened.error().what());
-        continue;
+               "network namespace " + ns.label() + " skipped: " + source.error().what());
       }
-      source = std::move(*opened);
+      continue;
     }
-    summary.source = std::string(source->name());
-    auto stats = dump_with_roles(*source, options_.query, options_.host_ephemeral,
-                                 [&](const HostSocket& s) {
-      if (owner_error) return;
-      if (options_.owners && !owners_) {
-        if (!pending_->ready() && waiting_.size() < kMaxWaiting) {
-          // Room for all that may wait, at once: growing by doubling copied the
-          // rows and touched about three times their memory.
-          if (waiting_.capacity() == 0) waiting_.reserve(kMaxWaiting);
-          waiting_.push_back({s.record, s.role, s.evidence, &ns});
-          return;
-        }
-        flush_waiting();
-        if (auto done = wait_for_owners(); !done) owner_error = done.error();
-        if (owner_error) return;
-      }
-      deliver(s, ns, sink);
-    });
+    summary.source = std::string((*source)->name());
+    auto stats = dump_with_roles(**source, options_.query, options_.host_ephemeral,
+                                 [&](const HostSocket& s) { on_socket(s, ns, sink); });
     if (!stats) {
       const Error e{stats.error().code,
                     "network namespace " + ns.label() + ": " + stats.error().what()};
@@ -145,11 +146,8 @@ std::expected<HostScanSummary, Error> HostScan::run(
     for (const auto& skipped : stats->skipped) report(Severity::kWarning, skipped.what());
     ++summary.namespaces;
   }
-  flush_waiting();
-  if (options_.owners && !owner_error) {
-    if (auto done = wait_for_owners(); !done) owner_error = done.error();
-  }
-  if (owner_error) return std::unexpected(*owner_error);
+  if (!waiting_.empty() || (options_.owners && !owners_)) flush_waiting(sink);
+  if (owner_error_) return std::unexpected(*owner_error_);
   if (summary.namespaces == 0) {
     return std::unexpected(first_error ? *first_error
                                        : Error::io("no network namespace could be read"));

@@ -57,6 +57,10 @@ Error os_error(std::string what, int err) {
   return e;
 }
 
+// The kernel's TCP_LISTEN and TCP_CLOSE (include/net/tcp_states.h): the states in
+// which it reports INET_DIAG_SKV6ONLY.
+constexpr std::uint8_t kTcpListen = 10, kTcpClose = 7;
+
 SocketState state_of(std::uint8_t kernel_state) {
   if (kernel_state == 12) return SocketState::kSynRecv;  // TCP_NEW_SYN_RECV
   if (kernel_state >= 1 && kernel_state <= 11) return SocketState(kernel_state);
@@ -164,7 +168,7 @@ class NetlinkSource final : public SocketSource {
     const bool walks_table =
         t != Transport::kTcp || (query.states & ~state_bit(SocketState::kListen)) != 0;
     if (side_ && filters && walks_table && split_ok_ &&
-        sockets_of(t) >= host_detail::split_from_sockets) {
+        sockets_of(t) >= query.split_from_sockets) {
       const std::size_t before = stats.sockets;
       auto done = dump_split(t, family, query, sink, stats);
       if (done || stats.sockets != before || main_.refused != EINVAL) return done;
@@ -212,7 +216,7 @@ class NetlinkSource final : public SocketSource {
       main_.refused = side_->refused;
       return side_done;
     }
-    ++host_detail::split_dumps_done;
+    ++stats.split_requests;
     return {};
   }
 

@@ -1,4 +1,5 @@
-// Finding network namespaces and opening a sock_diag socket inside one.
+// Finding network namespaces, and opening a sock_diag socket (or doing other
+// work) inside one.
 #include "sockscope/netns.hpp"
 
 #include <dirent.h>
@@ -14,6 +15,8 @@
 #include <cstring>
 #include <map>
 #include <thread>
+
+#include "host/netns_enter.hpp"
 
 namespace sockscope {
 namespace {
@@ -119,14 +122,16 @@ NetworkNamespace current_network_namespace(const std::string& run_netns) {
   return ns;
 }
 
-std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
-    const NetworkNamespace& ns) {
-  if (ns.current) return open_netlink_source();
-  int sock = -1;
+namespace host_detail {
+
+std::expected<void, Error> in_namespace(const NetworkNamespace& ns,
+                                        const std::function<void()>& work) {
+  if (ns.current) {
+    work();
+    return {};
+  }
   int err = 0;
   std::string step;
-  // setns() changes only the calling thread's namespace: do it in a thread that
-  // ends right after, so the rest of the program stays where it was.
   std::thread helper([&] {
     int nsfd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (nsfd < 0) {
@@ -141,16 +146,26 @@ std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
       return;
     }
     ::close(nsfd);
-    sock = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (sock < 0) {
-      err = errno;
-      step = "NETLINK_SOCK_DIAG socket in " + ns.label();
-    }
+    work();
   });
   helper.join();
-  if (sock < 0) {
-    return std::unexpected(Error::os(step, err));
-  }
+  if (err != 0) return std::unexpected(Error::os(step, err));
+  return {};
+}
+
+}  // namespace host_detail
+
+std::expected<std::unique_ptr<SocketSource>, Error> open_socket_source_in(
+    const NetworkNamespace& ns) {
+  if (ns.current) return open_netlink_source();
+  int sock = -1;
+  int err = 0;
+  auto entered = host_detail::in_namespace(ns, [&] {
+    sock = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (sock < 0) err = errno;
+  });
+  if (!entered) return std::unexpected(entered.error());
+  if (sock < 0) return std::unexpected(Error::os("NETLINK_SOCK_DIAG socket in " + ns.label(), err));
   return open_netlink_source(sock, ns.inode);
 }
 

@@ -120,7 +120,12 @@ std::string_view explain(OwnerMissing why) {
   return "";
 }
 
-ProcessOwners ProcessOwners::scan_proc(const std::string& proc) {
+struct ProcessOwners::Scanner {
+  static ProcessOwners proc(const std::string& proc);
+  static std::expected<ProcessOwners, Error> bpf(const host_detail::TaskFileIterator& it);
+};
+
+ProcessOwners ProcessOwners::Scanner::proc(const std::string& proc) {
   ProcessOwners out;
   out.euid_ = ::geteuid();
   out.netns_ = current_netns();
@@ -244,7 +249,7 @@ std::size_t ProcessOwners::slot_of(std::uint64_t inode) const {
   return i;
 }
 
-std::expected<ProcessOwners, Error> ProcessOwners::scan_bpf(
+std::expected<ProcessOwners, Error> ProcessOwners::Scanner::bpf(
     const host_detail::TaskFileIterator& it) {
   ProcessOwners out;
   out.from_bpf_ = true;
@@ -286,7 +291,7 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
   using Result = std::expected<ProcessOwners, Error>;
   auto with_proc = [proc](std::string bpf_unused) {
     return PendingOwners(std::async(std::launch::async, [proc, why = std::move(bpf_unused)] {
-      ProcessOwners out = scan_proc(proc);
+      ProcessOwners out = Scanner::proc(proc);
       out.bpf_unused_ = why;
       return Result(std::move(out));
     }));
@@ -307,12 +312,12 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
     return PendingOwners(std::async(std::launch::async, [proc]() -> Result {
       std::string why;
       if (auto it = host_detail::prepare_task_file_iterator()) {
-        if (auto owners = scan_bpf(*it)) return owners;
+        if (auto owners = Scanner::bpf(*it)) return owners;
         else why = owners.error().what();
       } else {
         why = it.error().what();
       }
-      ProcessOwners out = scan_proc(proc);
+      ProcessOwners out = Scanner::proc(proc);
       out.bpf_unused_ = std::move(why);
       return out;
     }));
@@ -322,7 +327,7 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
   if (!iterator) return std::unexpected(bpf_error(iterator.error()));
   return PendingOwners(std::async(
       std::launch::async, [it = std::move(*iterator), bpf_error]() -> Result {
-        auto owners = scan_bpf(it);
+        auto owners = Scanner::bpf(it);
         if (!owners) return std::unexpected(bpf_error(owners.error()));
         return owners;
       }));

@@ -101,8 +101,7 @@ RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
 
 std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const SocketQuery& query,
                                                 std::optional<PortRange> host_ephemeral,
-                                                const std::function<void(const HostSocket&)>& sink,
-                                                ListenerIndex* listeners_out) {
+                                                const std::function<void(const HostSocket&)>& sink) {
   constexpr StateMask kWaiting = state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
   // Pass 1: everything that waits for peers, whatever the query's states and
   // filter, because accepted sockets are recognised by their listener. TCP asks
@@ -121,8 +120,7 @@ std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const Sock
     for (auto& e : stats->skipped) first_stats.skipped.push_back(std::move(e));
   }
   auto* stats = &first_stats;
-  ListenerIndex local_index;
-  ListenerIndex& listeners = listeners_out ? *listeners_out : local_index;
+  ListenerIndex listeners;
   for (const auto& r : waiting) {
     if (is_listener(r)) {
       listeners.add(r);

@@ -32,53 +32,64 @@ std::string_view service_name(const Naming& naming, const Conversation& c) {
   return s ? s->name : std::string_view{};
 }
 
+namespace {
+
+// The most bytes an argument formats to: a text's own size, at most 20 digits.
+std::size_t bound_of(std::string_view s) { return s.size(); }
+std::size_t bound_of(const char* s) { return std::strlen(s); }
+std::size_t bound_of(std::uint64_t) { return 20; }
+
+// Formats into room the writer reserves from the pattern's length and the
+// arguments' bounds (straight stores, no capacity test per piece as through
+// fmt::appender, and no hand-counted buffer that a new field could overflow).
+template <std::size_t N, class Compiled, class... Args>
+void put_bounded(fmt::memory_buffer& buf, const char (&)[N], const Compiled& format,
+                 const Args&... args) {
+  const std::size_t at = buf.size();
+  buf.resize(at + N + (bound_of(args) + ... + 0));
+  char* end = fmt::format_to(buf.data() + at, format, args...);
+  buf.resize(std::size_t(end - buf.data()));
+}
+
+constexpr char kJsonHead[] =
+    "{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
+    "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
+    "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":";
+constexpr char kJsonVlan[] = ",\"vlan\":{}";
+constexpr char kJsonCounts[] =
+    ",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
+    "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
+    "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
+    "\"history\":\"";
+constexpr char kJsonTail[] = "\",\"community_id\":\"{}\"{}{}{}}}\n";
+
+}  // namespace
+
 // Every string in a JSON line but the service name is a fixed token, an address or
-// a Community ID, which never need escaping.
-// The fixed parts of a row are formatted into stack buffers of a size that bounds
-// them (straight stores, no capacity test per piece as through fmt::appender) and
-// appended in one piece each; the history and service, whose sizes a caller's
-// Conversation does not bound, are appended as they are.
+// a Community ID, which never need escaping; the history's letters neither.
 void conversation_json(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {
-  // Literals 131, transport 4, evidence 23 at most, each address, port and group.
-  char head[192 + 32 + 2 * (IpAddress::kMaxTextSize + 5 + 10)];
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
-  const char* end = fmt::format_to(
-      head,
-      FMT_COMPILE("{{\"transport\":\"{}\",\"client\":{{\"address\":\"{}\",\"port\":{},"
-                  "\"group\":\"{}\"}},\"server\":{{\"address\":\"{}\",\"port\":{},"
-                  "\"group\":\"{}\"}},\"role_evidence\":\"{}\",\"service\":"),
-      to_string(c.pair.transport), std::string_view(a, c.pair.first.address.format(a)),
-      c.pair.first.port, to_string(c.pair.first.group()),
-      std::string_view(b, c.pair.second.address.format(b)), c.pair.second.port,
-      to_string(c.pair.second.group()), to_string(c.evidence));
-  buf.append(head, end);
+  put_bounded(buf, kJsonHead, FMT_COMPILE(kJsonHead), to_string(c.pair.transport),
+              std::string_view(a, c.pair.first.address.format(a)), std::uint64_t(c.pair.first.port),
+              to_string(c.pair.first.group()),
+              std::string_view(b, c.pair.second.address.format(b)),
+              std::uint64_t(c.pair.second.port), to_string(c.pair.second.group()),
+              to_string(c.evidence));
   if (service.empty()) {
     buf.append(std::string_view("null"));
   } else {
     json_string(buf, service);
   }
-  // Literals 181 with the vlan's, vlan 10, three times of 18, six counters of 20, state.
-  char counts[256 + 10 + 3 * 32 + 6 * 20 + 8];
-  char* p = counts;
-  if (c.vlan) p = fmt::format_to(p, FMT_COMPILE(",\"vlan\":{}"), c.vlan);
-  p = fmt::format_to(
-      p,
-      FMT_COMPILE(",\"first\":{},\"last\":{},\"duration\":{},\"client_packets\":{},"
-                  "\"client_bytes\":{},\"client_payload_bytes\":{},\"server_packets\":{},"
-                  "\"server_bytes\":{},\"server_payload_bytes\":{},\"conn_state\":\"{}\","
-                  "\"history\":\""),
-      seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
-      seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
-      c.client.payload_bytes, c.server.packets, c.server.ip_bytes, c.server.payload_bytes,
-      to_string(c.conn_state));
-  buf.append(counts, p);
+  if (c.vlan) put_bounded(buf, kJsonVlan, FMT_COMPILE(kJsonVlan), std::uint64_t(c.vlan));
+  put_bounded(buf, kJsonCounts, FMT_COMPILE(kJsonCounts), seconds_text(c.first_ns).view(),
+              seconds_text(c.last_ns).view(), seconds_text(c.duration_ns()).view(),
+              c.client.packets, c.client.ip_bytes, c.client.payload_bytes, c.server.packets,
+              c.server.ip_bytes, c.server.payload_bytes, to_string(c.conn_state));
   buf.append(c.history);
-  char tail[64 + 32 + 64];  // literals 21, the 30-character ID, the three flags 60
-  p = fmt::format_to(tail, FMT_COMPILE("\",\"community_id\":\"{}\"{}{}{}}}\n"),
-                     c.community_id(), c.evicted_early ? ",\"evicted_early\":true" : "",
-                     c.history_truncated ? ",\"history_truncated\":true" : "",
-                     c.open ? ",\"open\":true" : "");
-  buf.append(tail, p);
+  put_bounded(buf, kJsonTail, FMT_COMPILE(kJsonTail), std::string_view(c.community_id()),
+              c.evicted_early ? ",\"evicted_early\":true" : "",
+              c.history_truncated ? ",\"history_truncated\":true" : "",
+              c.open ? ",\"open\":true" : "");
 }
 
 void conversation_csv(fmt::memory_buffer& buf, const Conversation& c, std::string_view service) {

@@ -4,62 +4,23 @@
 // destination port still has room, that an explicit bind() lowers capacity,
 // and that bind(0) exhaustion is reported as such.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "support/run_command.hpp"
+#include "support/test_netns.hpp"
 
 namespace sockscope::testing {
 namespace {
 
 using nlohmann::json;
-
-// A network namespace of the test's own, removed afterwards.
-class TestNetns {
- public:
-  TestNetns() : name_("sockscope-eph-" + std::to_string(getpid())) {
-    run_command({"ip", "netns", "del", name_});
-    auto add = run_command({"ip", "netns", "add", name_});
-    if (add.exit_code != 0) {
-      why_not_ = "cannot create a network namespace (" + add.err + ")";
-      return;
-    }
-    run_command({"ip", "-n", name_, "link", "set", "lo", "up"});
-    fd_ = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) why_not_ = "cannot open /run/netns/" + name_;
-  }
-  ~TestNetns() {
-    if (fd_ >= 0) close(fd_);
-    run_command({"ip", "netns", "del", name_});
-  }
-  const std::string& why_not() const { return why_not_; }
-  const std::string& name() const { return name_; }
-
-  // Runs fn on a thread that has entered the namespace: sockets it creates live there.
-  void run(const std::function<void()>& fn) {
-    std::thread worker([&] {
-      ASSERT_EQ(setns(fd_, CLONE_NEWNET), 0) << std::strerror(errno);
-      fn();
-    });
-    worker.join();
-  }
-
- private:
-  std::string name_;
-  std::string why_not_;
-  int fd_ = -1;
-};
 
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in a{};
@@ -124,7 +85,7 @@ Report sockscope_ephemeral(const std::string& netns) {
 }
 
 TEST(EphemeralKernelTest, ConnectFailsExactlyWhenReportedFull) {
-  TestNetns ns;
+  TestNetns ns("sockscope-eph-");
   if (!ns.why_not().empty()) GTEST_SKIP() << ns.why_not();
   std::vector<int> fds;
   ns.run([&] {
@@ -220,7 +181,7 @@ TEST(EphemeralKernelTest, ConnectFailsExactlyWhenReportedFull) {
 }
 
 TEST(EphemeralKernelTest, BindZeroPoolExhaustionIsReported) {
-  TestNetns ns;
+  TestNetns ns("sockscope-eph-");
   if (!ns.why_not().empty()) GTEST_SKIP() << ns.why_not();
   std::vector<int> fds;
   ns.run([&] {

@@ -207,6 +207,8 @@ struct Fixture {
 Fixture open_sockets() {
   Fixture f;
   auto& held = f.held;
+  // First: the port lies in the range the autobound clients below draw from.
+  held.push_back(tcp_listen("127.0.0.1", kInRangeListener));
   const int web = tcp_listen("127.0.0.1", 8000);
   held.push_back(web);
   f.autobound.push_back(leave_time_wait(web, "127.0.0.1", 8000));
@@ -221,7 +223,6 @@ Fixture open_sockets() {
   held.push_back(tcp_accept(dual));
   held.push_back(tcp_connect("::1", 5432, "::1", 50004));
   held.push_back(tcp_accept(dual));
-  held.push_back(tcp_listen("127.0.0.1", kInRangeListener));
   held.push_back(tcp_listen("0.0.0.0", 22));
   const int http = tcp_listen("127.0.0.1", 80);
   held.push_back(http);

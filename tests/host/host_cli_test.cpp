@@ -25,8 +25,8 @@ namespace {
 
 using nlohmann::json;
 using testing::Fd;
-using testing::run_command;
 using testing::json_lines;
+using testing::run_command;
 using testing::run_sockscope;
 
 // An endpoint of the JSON; no peer (null) as ss's -n writes it: 0.0.0.0:0 / [::]:0

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace sockscope::testing {
@@ -37,6 +38,16 @@ socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss) {
   std::memcpy(&sin6->sin6_addr, ep.address.bytes().data(), 16);
   return sizeof *sin6;
 }
+
+namespace {
+
+void set_v6only(int fd, std::optional<bool> v6only) {
+  if (!v6only) return;
+  const int on = *v6only ? 1 : 0;
+  check(::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0, "IPV6_V6ONLY");
+}
+
+}  // namespace
 
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) {
@@ -76,13 +87,24 @@ Endpoint local_of(int fd) {
   return ep;
 }
 
-Fd tcp_listen(const Endpoint& at) {
+Fd tcp_listen(const Endpoint& at, int backlog, std::optional<bool> v6only) {
   Fd fd(::socket(family_of(at), SOCK_STREAM | SOCK_CLOEXEC, 0));
   check(fd.get() >= 0, "socket");
+  set_v6only(fd.get(), v6only);
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(at, ss);
   check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");
-  check(::listen(fd.get(), 64) == 0, "listen");
+  check(::listen(fd.get(), backlog) == 0, "listen");
+  return fd;
+}
+
+Fd tcp_connect_started(const Endpoint& to) {
+  Fd fd(::socket(family_of(to), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  check(fd.get() >= 0, "socket");
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(to, ss);
+  const int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  check(r == 0 || errno == EINPROGRESS, "connect");
   return fd;
 }
 
@@ -105,9 +127,10 @@ Fd tcp_accept(int listener) {
   return fd;
 }
 
-Fd udp_bind(const Endpoint& at) {
+Fd udp_bind(const Endpoint& at, std::optional<bool> v6only) {
   Fd fd(::socket(family_of(at), SOCK_DGRAM | SOCK_CLOEXEC, 0));
   check(fd.get() >= 0, "socket");
+  set_v6only(fd.get(), v6only);
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(at, ss);
   check(::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0, "bind");

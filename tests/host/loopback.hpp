@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,12 +46,15 @@ socklen_t to_sockaddr(const Endpoint& ep, sockaddr_storage& ss);
 // The socket's local endpoint (getsockname).
 Endpoint local_of(int fd);
 
-// socket + optional bind (port 0 = kernel chooses) + listen; aborts the test on failure.
-Fd tcp_listen(const Endpoint& at);
+// socket + bind (port 0 = kernel chooses) + listen(backlog); an IPv6 socket gets
+// IPV6_V6ONLY set to `v6only` when given. Failures fail the test.
+Fd tcp_listen(const Endpoint& at, int backlog = 64, std::optional<bool> v6only = std::nullopt);
 // connect() from an unbound socket (autobound), or after bind() to `from`.
 Fd tcp_connect(const Endpoint& to, const Endpoint* from = nullptr);
+// A non-blocking connect() that does not wait for the handshake (EINPROGRESS).
+Fd tcp_connect_started(const Endpoint& to);
 Fd tcp_accept(int listener);
-Fd udp_bind(const Endpoint& at);
+Fd udp_bind(const Endpoint& at, std::optional<bool> v6only = std::nullopt);
 // A UDP socket connect()ed to `to` (autobound local port).
 Fd udp_connect(const Endpoint& to);
 

@@ -232,14 +232,20 @@ class SocketFilterNetns : public ::testing::Test {
     return f ? *f : SocketFilter();
   }
 
+  // `split_from`: SocketQuery::split_from_sockets; `splits` (when given) gets how
+  // many requests were split over two threads.
   static std::vector<SocketRecord> dump(SocketSource& source, const SocketFilter* filter,
-                                        bool autobound = true) {
+                                        bool autobound = true,
+                                        std::size_t split_from = SocketQuery{}.split_from_sockets,
+                                        std::size_t* splits = nullptr) {
     SocketQuery q;
     q.autobound = autobound;
+    q.split_from_sockets = split_from;
     if (filter) q.filter = std::make_shared<const SocketFilter>(*filter);
     std::vector<SocketRecord> out;
     auto stats = source.dump(q, [&](const SocketRecord& r) { out.push_back(r); });
     EXPECT_TRUE(stats) << (stats ? "" : stats.error().what());
+    if (stats && splits) *splits = stats->split_requests;
     return out;
   }
 
@@ -539,19 +545,17 @@ TEST_F(SocketFilterNetns, EverySourceGivesWhatMatchesAccepts) {
   const auto all = dump(**source, nullptr);
   auto recorded = open_recorded_source(all);
   auto proc = open_proc_source();
-  const std::size_t split_from = host_detail::split_from_sockets;
   for (const auto& text : kExpressions) {
     const SocketFilter f = parse(text);
     Keys want;
     for (const auto& r : all) {
       if (f.matches(r)) want.insert(testing::key_of(r));
     }
-    host_detail::split_from_sockets = 0;  // the balanced halves on two threads
-    const std::size_t splits = host_detail::split_dumps_done;
-    EXPECT_EQ(keys(dump(**source, &f)), want) << "split halves: " << text;
-    EXPECT_GT(host_detail::split_dumps_done, splits);
-    host_detail::split_from_sockets = SIZE_MAX;  // AUTO, then NOT AUTO
-    EXPECT_EQ(keys(dump(**source, &f)), want) << "plain halves: " << text;
+    std::size_t splits = 0;  // the balanced halves on two threads
+    EXPECT_EQ(keys(dump(**source, &f, true, 0, &splits)), want) << "split halves: " << text;
+    EXPECT_GT(splits, 0u);
+    // AUTO, then NOT AUTO.
+    EXPECT_EQ(keys(dump(**source, &f, true, SIZE_MAX)), want) << "plain halves: " << text;
     // Without the bit: one request, the user's program alone.
     EXPECT_EQ(keys(dump(**source, &f, false)), want) << "no halves: " << text;
     // /proc has no bit: `autobound` is the port range there (ss on /proc does the same).
@@ -560,7 +564,6 @@ TEST_F(SocketFilterNetns, EverySourceGivesWhatMatchesAccepts) {
     }
     EXPECT_EQ(keys(dump(*recorded, &f)), want) << "recorded: " << text;
   }
-  host_detail::split_from_sockets = split_from;
 }
 
 // A zone is the socket's bound interface: in the kernel (S_COND and DEV_COND)

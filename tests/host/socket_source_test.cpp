@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "host/diag_bytecode.hpp"
@@ -209,22 +210,22 @@ TEST(SocketSourceTest, SplitHalvesGiveEveryAutoboundBit) {
   auto source = open_netlink_source();
   ASSERT_TRUE(source) << source.error().what();
   ParityScene scene(160);
-  // Split however few sockets this host has (the default waits for 2,000).
-  const std::size_t threshold = host_detail::split_from_sockets.exchange(0);
-  const std::size_t splits = host_detail::split_dumps_done;
   std::map<std::string, bool> seen;
   std::set<std::pair<bool, bool>> kinds;  // (parity, autobound) covered
   SocketQuery q;
   q.transports = {Transport::kTcp};
-  for (const auto& r : dump(**source, q)) {
+  q.split_from_sockets = 0;  // split however few sockets this host has
+  std::vector<SocketRecord> records;
+  auto stats = (*source)->dump(q, [&](const SocketRecord& r) { records.push_back(r); });
+  ASSERT_TRUE(stats) << stats.error().what();
+  EXPECT_GT(stats->split_requests, 0u) << "the dump was not split";
+  for (const auto& r : records) {
     if (!scene.mine(r.local, r.remote)) continue;
     const std::string key = testing::key_of(r);
     ASSERT_TRUE(r.autobound.has_value()) << key;
     EXPECT_TRUE(seen.emplace(key, *r.autobound).second) << "twice: " << key;
     kinds.insert({host_detail::split_parity(r.local.port, r.remote.port), *r.autobound});
   }
-  host_detail::split_from_sockets = threshold;
-  EXPECT_GT(host_detail::split_dumps_done, splits) << "the dump was not split";
   EXPECT_EQ(seen, scene.autobound);
   EXPECT_EQ(kinds.size(), 4u) << "the scene must hold every (parity, autobound) pair";
 }
@@ -254,18 +255,19 @@ TEST(SocketSourceTest, SmallDumpsStayOnOneThreadWithTheSameBits) {
   auto source = open_netlink_source();
   ASSERT_TRUE(source) << source.error().what();
   ParityScene scene(180);
-  const std::size_t threshold = host_detail::split_from_sockets.exchange(SIZE_MAX);
-  const std::size_t splits = host_detail::split_dumps_done;
   std::map<std::string, bool> seen;
   SocketQuery q;
   q.transports = {Transport::kTcp};
-  for (const auto& r : dump(**source, q)) {
+  q.split_from_sockets = SIZE_MAX;
+  std::vector<SocketRecord> records;
+  auto stats = (*source)->dump(q, [&](const SocketRecord& r) { records.push_back(r); });
+  ASSERT_TRUE(stats) << stats.error().what();
+  EXPECT_EQ(stats->split_requests, 0u);
+  for (const auto& r : records) {
     if (!scene.mine(r.local, r.remote)) continue;
     ASSERT_TRUE(r.autobound.has_value()) << testing::key_of(r);
     seen[testing::key_of(r)] = *r.autobound;
   }
-  host_detail::split_from_sockets = threshold;
-  EXPECT_EQ(host_detail::split_dumps_done, splits);
   EXPECT_EQ(seen, scene.autobound);
 }
 
@@ -352,6 +354,58 @@ TEST(SocketSourceTest, ProcTextAgreesWithNetlink) {
     EXPECT_EQ(p.netns, r.netns) << key;
     EXPECT_FALSE(p.autobound.has_value()) << key;  // the text has no such column
     EXPECT_EQ(p.cookie, 0u);
+  }
+}
+
+// IPV6_V6ONLY as the socket itself answers getsockopt(): the kernel's
+// INET_DIAG_SKV6ONLY for IPv6 listeners and unconnected UDP, nothing for IPv4 or
+// connected sockets, and nothing from the /proc text (it has no such column).
+TEST(SocketSourceTest, V6onlyIsWhatTheSocketSays) {
+  auto netlink = open_netlink_source();
+  ASSERT_TRUE(netlink) << netlink.error().what();
+  const IpAddress any6 = *IpAddress::parse("::");
+  Fd dual = testing::tcp_listen({any6, 0}, 8, false);
+  Fd v6only = testing::tcp_listen({any6, 0}, 8, true);
+  Fd default_v6 = testing::tcp_listen({testing::v6_loopback(), 0});
+  Fd udp_dual = testing::udp_bind({any6, 0}, false);
+  Fd v4 = testing::tcp_listen({testing::own_v4(60), 0});
+  const Port dual_port = testing::local_of(dual.get()).port;
+  Fd client = testing::tcp_connect({testing::v6_loopback(), dual_port});
+  Fd accepted = testing::tcp_accept(dual.get());
+  auto socket_says = [](const Fd& fd) {
+    int on = -1;
+    socklen_t len = sizeof on;
+    EXPECT_EQ(::getsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, &len), 0);
+    return on != 0;
+  };
+  struct Want {
+    const Fd* fd;
+    Transport transport;
+    std::optional<bool> v6only;
+  };
+  const Want wants[] = {{&dual, Transport::kTcp, socket_says(dual)},
+                        {&v6only, Transport::kTcp, socket_says(v6only)},
+                        {&default_v6, Transport::kTcp, socket_says(default_v6)},
+                        {&udp_dual, Transport::kUdp, socket_says(udp_dual)},
+                        {&v4, Transport::kTcp, std::nullopt},
+                        {&client, Transport::kTcp, std::nullopt}};
+  EXPECT_EQ(wants[0].v6only, false);
+  EXPECT_EQ(wants[1].v6only, true);
+  for (bool from_proc : {false, true}) {
+    auto proc = open_proc_source();
+    auto all = dump(from_proc ? *proc : **netlink);
+    for (const Want& w : wants) {
+      const Endpoint local = testing::local_of(w.fd->get());
+      int found = 0;
+      for (const SocketRecord& r : all) {
+        if (r.transport != w.transport || r.local != local) continue;
+        if (w.fd == &client && r.remote.port != dual_port) continue;
+        ++found;
+        EXPECT_EQ(r.v6only, from_proc ? std::nullopt : w.v6only)
+            << testing::key_of(r) << (from_proc ? " (/proc)" : " (netlink)");
+      }
+      EXPECT_EQ(found, 1) << local.to_string();
+    }
   }
 }
 

@@ -4,24 +4,15 @@
 
 #include <set>
 
-#include "output/kinds/capture.hpp"
-#include "output/kinds/host.hpp"
-#include "output/kinds/model.hpp"
-#include "output/kinds/registry.hpp"
+#include "output/kinds/all.hpp"
 #include "output/writer.hpp"
 
 namespace sockscope::output {
 namespace {
 
-const RecordKind* const kKinds[] = {
-    &kEndpointKind, &kPairKind,        &kGroupKind,         &kEphemeralRangeKind,
-    &kAssignmentKind, &kSocketKind,    &kProcessKind,       &kServedKind,
-    &kRemoteServiceKind, &kOverviewSummaryKind, &kDestinationKind, &kProcessShareKind,
-    &kBindPoolKind, &kConversationKind, &kZeekConnKind,     &kByServiceKind,
-    &kByServerKind, &kByClientKind};
 
 TEST(SchemaTest, DeclarationsAreSound) {
-  for (const RecordKind* kind : kKinds) {
+  for (const RecordKind* kind : all_kinds()) {
     std::set<std::string_view> names;
     std::vector<const Field*> machine;
     for (const Field& f : kind->fields) {

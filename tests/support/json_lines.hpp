@@ -1,4 +1,5 @@
-// JSON Lines output of the real CLI, parsed for assertions (nlohmann::json).
+// JSON Lines output of the real `sockscope`, parsed for the CLI tests: one value
+// per line; a line that is not JSON fails the test (and is left out).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +12,6 @@
 
 namespace sockscope::testing {
 
-// One object per line; a line that is not JSON fails the test and is left out.
 inline std::vector<nlohmann::json> json_lines(const std::string& out) {
   std::vector<nlohmann::json> v;
   for (const auto& line : lines(out)) {

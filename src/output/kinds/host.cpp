@@ -115,22 +115,25 @@ constexpr Field memory_field(std::string_view name, std::string_view meaning) {
           .get = memory_count<kField>, .presence = Presence::kNullable};
 }
 
+// A process holding a socket, from the scan (ProcessOwner) or copied (SocketOwner).
+template <class Owner>
 constexpr Field kProcessFields[] = {
     {.name = "pid", .type = Type::kInteger, .meaning = "process id",
-     .get = [](const void* r, Value& v) { v.integer(as<ProcessOwner>(r).pid); }},
+     .get = [](const void* r, Value& v) { v.integer(as<Owner>(r).pid); }},
     {.name = "command", .meaning = "the command (/proc/PID/comm, 15 characters at most)",
-     .get = [](const void* r, Value& v) { v.string(as<ProcessOwner>(r).command); }},
+     .get = [](const void* r, Value& v) { v.string(as<Owner>(r).command); }},
     {.name = "fd", .type = Type::kInteger, .meaning = "the descriptor holding the socket",
-     .get = [](const void* r, Value& v) { v.integer(as<ProcessOwner>(r).fd); }},
+     .get = [](const void* r, Value& v) { v.integer(as<Owner>(r).fd); }},
     {.name = "cmdline",
      .meaning = "the full command line (/proc/PID/cmdline, arguments joined by blanks); "
                 "null when unreadable",
-     .get = [](const void* r, Value& v) { cmdline_of(as<ProcessOwner>(r).pid, v); },
+     .get = [](const void* r, Value& v) { cmdline_of(as<Owner>(r).pid, v); },
      .presence = Presence::kNullable},
 };
 
+template <class Owner>
 void process_text(const void* r, std::string& out) {
-  const auto& o = as<ProcessOwner>(r);
+  const auto& o = as<Owner>(r);
   append_owner(out, o.command, o.pid);
   out += ":fd";
   out += fmt::format_int(o.fd).c_str();
@@ -386,7 +389,7 @@ constexpr Field kSocketFields[] = {
            }
            for (const ProcessOwner& o : row.owners) {
              if (!text.empty()) text += ',';
-             process_text(&o, text);
+             process_text<ProcessOwner>(&o, text);
            }
            v.owned(std::move(text));
          },
@@ -442,7 +445,7 @@ void owners_cell(TableRow& out, const HostRow& row) {
   for (std::size_t i = 0; i < row.owners.size(); ++i) {
     item.clear();
     if (i) item.push_back(',');
-    process_text(&row.owners[i], item);
+    process_text<ProcessOwner>(&row.owners[i], item);
     out.put(has_control(item) ? terminal_safe(item) : item);
   }
   out.end_cell();
@@ -502,116 +505,6 @@ constexpr std::string_view kSocketTable[] = {
     "remote_shown", "role_shown",  "service",     "netns",       "user_shown",     "inode",
     "cookie",      "timer_shown",  "rtt_shown",   "cwnd",        "retransmits",    "bytes_acked",
     "bytes_received", "delivery_shown", "skmem_shown", "owners_shown", "change"};
-
-// The overview. Served ports and remote services share their port fields.
-template <class Row>
-constexpr Field kServiceShown = {
-    .name = "service_shown", .header = Row::kServiceHeader, .meaning = "the service name or -",
-    .get =
-        [](const void* r, Value& v) {
-          const Service* s = as<Row>(r).service;
-          v.string(s ? s->name : "-");
-        },
-    .presence = Presence::kDisplay};
-template <class Row>
-constexpr Field kPortTransport = {
-    .name = "transport", .meaning = "tcp, udp, sctp or dccp",
-    .get = [](const void* r, Value& v) { v.string(to_string(as<Row>(r).transport)); }};
-template <class Row>
-constexpr Field kPortNumber = {
-    .name = "port", .type = Type::kPort, .meaning = Row::kPortMeaning,
-    .get = [](const void* r, Value& v) { v.count(as<Row>(r).port); }};
-template <class Row>
-constexpr Field kPortShown = {
-    .name = "port_shown", .header = "PORT", .meaning = "port/transport",
-    .get =
-        [](const void* r, Value& v) {
-          const auto& row = as<Row>(r);
-          v.owned(fmt::format("{}/{}", row.port, to_string(row.transport)));
-        },
-    .presence = Presence::kDisplay, .align = Align::kRight};
-template <class Row>
-constexpr Field kPortGroup = {
-    .name = "group", .header = "GROUP", .meaning = "the port's IANA group",
-    .get = [](const void* r, Value& v) { v.string(to_string(group_of(as<Row>(r).port))); }};
-template <class Row>
-constexpr Field kPortService = {
-    .name = "service", .meaning = "the registry's name for the port (a hint), or null",
-    .get =
-        [](const void* r, Value& v) {
-          const Service* s = as<Row>(r).service;
-          null_or(v, s, [&] { v.string(s->name); });
-        },
-    .presence = Presence::kNullable};
-template <class Row>
-constexpr Field kConnections = {
-    .name = "connections", .type = Type::kCounts, .unit = Unit::kConnections,
-    .header = "CONNECTIONS", .meaning = Row::kConnectionsMeaning,
-    .get = [](const void* r, Value& v) { v.counts(as<Row>(r).connections); }};
-
-constexpr Field kServedFields[] = {
-    {.name = "kind", .meaning = "\"listener\", or \"served\": accepted connections, no listener now",
-     .get = [](const void* r, Value& v) { v.string(as<ServedRow>(r).listening ? "listener" : "served"); }},
-    kServiceShown<ServedRow>,
-    kPortTransport<ServedRow>,
-    kPortNumber<ServedRow>,
-    kPortShown<ServedRow>,
-    kPortGroup<ServedRow>,
-    kPortService<ServedRow>,
-    {.name = "addresses", .type = Type::kStrings,
-     .meaning = "where it listens (another namespace's: \"ADDRESS in NS\")",
-     .get = [](const void* r, Value& v) { v.strings(as<ServedRow>(r).addresses); }},
-    {.name = "listening_on", .header = "LISTENING ON", .meaning = "the addresses",
-     .get =
-         [](const void* r, Value& v) {
-           const auto& p = as<ServedRow>(r);
-           if (!p.listening) return v.string("(no listener now)");
-           std::string text;
-           for (const auto& a : p.addresses) text += (text.empty() ? "" : ", ") + a;
-           v.owned(std::move(text));
-         },
-     .presence = Presence::kDisplay},
-    kConnections<ServedRow>,
-};
-
-constexpr Field kRemoteFields[] = {
-    {.name = "kind", .meaning = "\"remote_service\"",
-     .get = [](const void*, Value& v) { v.string("remote_service"); }},
-    kServiceShown<RemoteRow>,
-    kPortTransport<RemoteRow>,
-    kPortNumber<RemoteRow>,
-    kPortShown<RemoteRow>,
-    kPortGroup<RemoteRow>,
-    kPortService<RemoteRow>,
-    {.name = "remote_hosts", .type = Type::kCount, .unit = Unit::kHosts, .header = "HOSTS",
-     .meaning = "distinct remote addresses",
-     .get = [](const void* r, Value& v) { v.count(as<RemoteRow>(r).hosts); }},
-    kConnections<RemoteRow>,
-};
-
-const HostOverview& ov(const void* r) { return as<OverviewSummaryRow>(r).overview; }
-
-constexpr Field kSummaryFields[] = {
-    {.name = "kind", .meaning = "\"summary\"",
-     .get = [](const void*, Value& v) { v.string("summary"); }},
-    {.name = "sockets", .type = Type::kCount, .unit = Unit::kSockets, .meaning = "sockets seen",
-     .get = [](const void* r, Value& v) { v.count(ov(r).sockets); }},
-    {.name = "listeners", .type = Type::kCount, .unit = Unit::kSockets, .meaning = "listening",
-     .get = [](const void* r, Value& v) { v.count(ov(r).listeners); }},
-    {.name = "server_side", .type = Type::kCount, .unit = Unit::kSockets,
-     .meaning = "accepted/served connections",
-     .get = [](const void* r, Value& v) { v.count(ov(r).server_side); }},
-    {.name = "client_side", .type = Type::kCount, .unit = Unit::kSockets,
-     .meaning = "client connections",
-     .get = [](const void* r, Value& v) { v.count(ov(r).client_side); }},
-    {.name = "unknown", .type = Type::kCount, .unit = Unit::kSockets,
-     .meaning = "unclassified: no listener, no kernel bit, ports too alike to tell",
-     .get = [](const void* r, Value& v) { v.count(ov(r).unknown); }},
-    {.name = "network_namespaces", .type = Type::kCount, .meaning = "namespaces read",
-     .get = [](const void* r, Value& v) { v.count(ov(r).namespaces); }},
-    {.name = "source", .meaning = "netlink, /proc/net or recorded",
-     .get = [](const void* r, Value& v) { v.string(as<OverviewSummaryRow>(r).source); }},
-};
 
 // sockets -s.
 const TransportCount& tcount(const void* r) { return as<TransportSummaryRow>(r).count; }
@@ -679,7 +572,7 @@ constexpr Field kShareFields[] = {
     {.name = "command", .meaning = "the command",
      .get = [](const void* r, Value& v) { v.string(as<ProcessShare>(r).command); }},
     {.name = "sockets", .type = Type::kCount, .unit = Unit::kSockets,
-     .meaning = "of the destination's sockets",
+     .meaning = "how many of the sockets in question (a destination's, a service's) it holds",
      .get = [](const void* r, Value& v) { v.count(as<ProcessShare>(r).sockets); }},
 };
 
@@ -783,13 +676,10 @@ TransportSummaryRow::TransportSummaryRow(const TransportCount& c) : count(c) {
   for (const auto& [state, n] : c.states.nonzero()) states.push_back({to_string(state), n});
 }
 
-PortRow::PortRow(Transport t, Port p, const Service* s, const StateCounts& counts)
-    : transport(t), port(p), service(s) {
-  for (const auto& [state, n] : counts.nonzero()) connections.push_back({to_string(state), n});
-}
-
-const RecordKind kProcessKind{"process", kProcessFields, "a process holding a socket", {},
-                              process_text};
+const RecordKind kProcessKind{"process", kProcessFields<ProcessOwner>,
+                              "a process holding a socket", {}, process_text<ProcessOwner>};
+const RecordKind kSocketOwnerKind{"process", kProcessFields<SocketOwner>,
+                                  "a process holding a socket", {}, process_text<SocketOwner>};
 const RecordKind kSocketKind{"socket",         kSocketFields,
                              "one live socket (`sockets`, `listen`, --watch)",
                              kSocketTable,     nullptr,
@@ -798,13 +688,8 @@ const RecordKind kTransportSummaryKind{"transport_summary", kTransportSummaryFie
                                        "sockets of one transport (`sockets -s`)"};
 const RecordKind kKernelSocketsKind{"kernel_sockets", kKernelSocketsFields,
                                     "the kernel's socket counters (`sockets -s`)"};
-const RecordKind kServedKind{"served_port", kServedFields,
-                             "a port this host serves (the overview)"};
-const RecordKind kRemoteServiceKind{"remote_service", kRemoteFields,
-                                    "a remote service this host talks to (the overview)"};
-const RecordKind kOverviewSummaryKind{"summary", kSummaryFields, "the overview's totals"};
 const RecordKind kProcessShareKind{"process_share", kShareFields,
-                                   "a process holding some of a destination's ports", {},
+                                   "a process and how many of the sockets in question it holds", {},
                                    share_text};
 const RecordKind kDestinationKind{"destination", kDestinationFields,
                                   "ephemeral-port use toward one destination (`ephemeral`)",
