@@ -240,12 +240,6 @@ void add_ss_letters(CLI::App* sub, HostOptions& o) {
   sub->add_flag("-m,--memory", o.memory, "socket memory (ss -m's skmem)");
   sub->add_flag("-s,--summary", o.summary,
                 "counts by transport, family and state, and the kernel's counters (ss -s)");
-  for (const char* letter : {"-x", "-w", "-r", "-Z", "-z", "-K", "-E", "-b", "-M", "-T", "-O"}) {
-    sub->add_flag_function(
-           letter, [&o, letter](std::int64_t) { o.unsupported.emplace_back(letter); },
-           "not supported (ss's option)")
-        ->group("");
-  }
 }
 
 void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
@@ -321,15 +315,19 @@ int run_host(Context& ctx, CLI::App* sub, const HostOptions& o, bool listen_only
 
 }  // namespace
 
-void add_host_commands(CLI::App& app, Context& ctx) {
-  static HostOptions sockets_opts, listen_opts;
+void add_sockets_command(CLI::App& app, Context& ctx) {
+  static HostOptions o;
   auto* sockets = app.add_subcommand(
       "sockets", "this host's TCP and UDP sockets as socket pairs, with roles (like ss -tuan)");
-  add_filter_options(sockets, sockets_opts, false);
-  ctx.on(sockets, [&ctx, sockets] { return run_host(ctx, sockets, sockets_opts, false); });
+  add_filter_options(sockets, o, false);
+  ctx.on(sockets, [&ctx, sockets] { return run_host(ctx, sockets, o, false); });
+}
+
+void add_listen_command(CLI::App& app, Context& ctx) {
+  static HostOptions o;
   auto* listen = app.add_subcommand("listen", "what this host serves: listening sockets");
-  add_filter_options(listen, listen_opts, true);
-  ctx.on(listen, [&ctx, listen] { return run_host(ctx, listen, listen_opts, true); });
+  add_filter_options(listen, o, true);
+  ctx.on(listen, [&ctx, listen] { return run_host(ctx, listen, o, true); });
 }
 
 }  // namespace sockscope::cli

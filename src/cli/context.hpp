@@ -114,7 +114,8 @@ int exit_code_of(const Error& e);
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_registry_commands(CLI::App& app, Context& ctx);
 void add_ephemeral_commands(CLI::App& app, Context& ctx);
-void add_host_commands(CLI::App& app, Context& ctx);
+void add_sockets_command(CLI::App& app, Context& ctx);
+void add_listen_command(CLI::App& app, Context& ctx);
 void add_capture_commands(CLI::App& app, Context& ctx);
 
 // The overview's options (`sockscope` with no subcommand), on the top-level app.

@@ -275,6 +275,10 @@ bool query_from_options(Context& ctx, const HostOptions& o, bool listen_only, Ho
     query.states &= state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
     f.listeners_only = true;
   }
+  if (o.words.empty() && o.states.empty() && o.ports.empty() && o.local.empty() &&
+      o.remote.empty()) {
+    return true;  // no filter: the plain dump
+  }
   const SocketFilterOptions options = host_filter_options(query.transports);
   const Words words = split_words(o.words);
   auto filter = combined_filter(ctx, o, words, options);
@@ -293,11 +297,16 @@ bool query_from_options(Context& ctx, const HostOptions& o, bool listen_only, Ho
 
 }  // namespace
 
-std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only) {
-  if (!o.unsupported.empty()) {
-    ctx.error(unsupported_text(o.unsupported.front()));
-    return std::nullopt;
+std::optional<std::string> unsupported_ss_letter(std::string_view arg) {
+  constexpr std::string_view kLetters = "xwrZzKEbMTO";
+  if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-') return std::nullopt;
+  for (char c : arg.substr(1)) {
+    if (kLetters.find(c) != std::string_view::npos) return unsupported_text(std::string("-") + c);
   }
+  return std::nullopt;
+}
+
+std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only) {
   HostFilter f;
   if (!query_from_options(ctx, o, listen_only, f)) return std::nullopt;
   if (!o.group.empty()) {

@@ -61,6 +61,12 @@ struct HostFilter {
   bool matches(const Naming& naming, const HostRow& row) const;
 };
 
+// ss's letters sockscope has no answer for (-x unix sockets, -w raw, -K kill, ...):
+// the error line for an argument that holds one, alone or in a bundle ("-tw"), or
+// nullopt. main() checks the arguments of `sockets` and `listen` with it before
+// parsing: eleven more options would make every run's registration slower.
+std::optional<std::string> unsupported_ss_letter(std::string_view arg);
+
 // Checks the options (one error line and nullopt when one is bad). `listen_only`: the
 // `listen` command.
 std::optional<HostFilter> make_filter(Context& ctx, const HostOptions& o, bool listen_only);

@@ -10,6 +10,7 @@
 
 #include "cli/context.hpp"
 #include "cli/generate.hpp"
+#include "cli/host_filter.hpp"
 #include "sockscope/version.hpp"
 
 namespace {
@@ -30,7 +31,8 @@ const Area kAreas[] = {
     {sockscope::cli::add_model_commands, {"endpoint", "pair", "groups"}},
     {sockscope::cli::add_registry_commands, {"port", "service", "search"}},
     {sockscope::cli::add_ephemeral_commands, {"ephemeral"}},
-    {sockscope::cli::add_host_commands, {"sockets", "listen"}},
+    {sockscope::cli::add_sockets_command, {"sockets"}},
+    {sockscope::cli::add_listen_command, {"listen"}},
     {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
 };
 
@@ -66,6 +68,8 @@ std::string_view subcommand_word(int argc, char** argv, bool& help) {
 // Registers the area that defines `word`, or every area (in help order) when
 // the word is unknown or help is asked for without one. A run without a
 // subcommand (the overview, --version) needs none.
+void add_help_command(CLI::App& app, Context& ctx);
+
 void add_commands(CLI::App& app, Context& ctx, int argc, char** argv) {
   bool help = false;
   const std::string_view word = subcommand_word(argc, argv, help);
@@ -86,6 +90,9 @@ void add_commands(CLI::App& app, Context& ctx, int argc, char** argv) {
   for (const Area& area : kAreas) {
     if (&area != chosen) area.add(app, ctx);
   }
+  // `help` is listed by --help and taken as a word (which asks for every area);
+  // other runs skip building it.
+  if (help) add_help_command(app, ctx);
 }
 
 // Every command's --help ends with the global options (they go before or after
@@ -94,6 +101,26 @@ void add_footers(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->footer(std::function<std::string()>([&app] { return global_options_text(app); }));
   }
+}
+
+// `sockets` and `listen` with one of ss's letters sockscope has no answer for
+// (-x, -w, ...): its own message (host_filter.hpp), exit 2; else 0.
+int check_ss_letters(Context& ctx, int argc, char** argv) {
+  bool help = false;
+  const std::string_view word = subcommand_word(argc, argv, help);
+  if (word != "sockets" && word != "listen") return 0;
+  bool after = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") break;
+    if (after) {
+      if (auto message = unsupported_ss_letter(argv[i])) {
+        ctx.error(*message);
+        return kExitUsage;
+      }
+    }
+    after = after || std::string_view(argv[i]) == word;
+  }
+  return 0;
 }
 
 // `sockscope help [COMMAND]`: the same text as COMMAND --help (or --help).
@@ -168,11 +195,12 @@ int main(int argc, char** argv) {
   OverviewFlags overview;
   add_overview_options(app, overview);
   add_commands(app, ctx, argc, argv);
-  add_help_command(app, ctx);
   add_footers(app);
   // `sockscope --generate man|bash|zsh` (the build's step; not an option of the
   // table it documents): every area is registered for it (subcommand_word).
   if (argc == 3 && std::string_view(argv[1]) == "--generate") return generate(app, ctx, argv[2]);
+
+  if (const int bad = check_ss_letters(ctx, argc, argv)) return bad;
 
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;

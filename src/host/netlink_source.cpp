@@ -60,6 +60,8 @@ Error os_error(std::string what, int err) {
 // The kernel's TCP_LISTEN and TCP_CLOSE (include/net/tcp_states.h): the states in
 // which it reports INET_DIAG_SKV6ONLY.
 constexpr std::uint8_t kTcpListen = 10, kTcpClose = 7;
+// TIME_WAIT and the request minisockets (SYN_RECV, NEW_SYN_RECV) carry no extensions.
+constexpr std::uint8_t kTcpTimeWait = 6, kTcpSynRecv = 3, kTcpNewSynRecv = 12;
 
 SocketState state_of(std::uint8_t kernel_state) {
   if (kernel_state == 12) return SocketState::kSynRecv;  // TCP_NEW_SYN_RECV
@@ -235,6 +237,7 @@ class NetlinkSource final : public SocketSource {
     std::uint8_t ext = 0;
     if (query.tcp_info) ext |= 1 << (INET_DIAG_INFO - 1);
     if (query.memory) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
+    const bool details = ext != 0;
     if (family == AF_UNSPEC) {
       nlh->nlmsg_type = TCPDIAG_GETSOCK;
       auto* req =
@@ -308,8 +311,17 @@ class NetlinkSource final : public SocketSource {
         }
         const auto* m = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(msg));
         fill(rec, *m);
-        if (m->idiag_family == AF_INET6) add_zones(rec);
-        read_attributes(rec, msg, query, *m);
+        if (m->idiag_family == AF_INET6 && rec.ifindex) add_zones(rec);
+        // The attributes only when the record needs one: an IPv6 listener's v6only
+        // bit, or the extensions asked for (the plain dump stays a plain loop).
+        rec.v6only.reset();
+        if (rec.details) rec.details.reset();
+        if ((m->idiag_family == AF_INET6 &&
+             (m->idiag_state == kTcpListen || m->idiag_state == kTcpClose)) ||
+            (details && m->idiag_state != kTcpTimeWait && m->idiag_state != kTcpSynRecv &&
+             m->idiag_state != kTcpNewSynRecv)) {
+          read_attributes(rec, msg, details);
+        }
         rec.autobound.reset();
         // Minisockets (TIME_WAIT, SYN_RECV) report userlocks 0: the bit says nothing.
         if (bit && rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv) {
@@ -373,16 +385,10 @@ class NetlinkSource final : public SocketSource {
     return zone;
   }
 
-  // The attributes after inet_diag_msg: walked only when the record needs one of
-  // them (an IPv6 listener's v6only bit, or extensions the query asked for).
-  static void read_attributes(SocketRecord& rec, const nlmsghdr* msg, const SocketQuery& query,
-                              const inet_diag_msg& m) {
-    rec.v6only.reset();
-    rec.details.reset();
-    const bool waits = rec.state == SocketState::kListen || rec.state == SocketState::kClose;
-    const bool details = (query.tcp_info || query.memory) &&
-                         rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv;
-    if (!(m.idiag_family == AF_INET6 && waits) && !details) return;
+  // The attributes after inet_diag_msg: INET_DIAG_SKV6ONLY (which the kernel adds
+  // unasked to IPv6 sockets in LISTEN or CLOSE state) and, when `details`, the
+  // extensions the query asked for.
+  static void read_attributes(SocketRecord& rec, const nlmsghdr* msg, bool details) {
     std::shared_ptr<SocketDetails> d;
     if (details) d = std::make_shared<SocketDetails>();
     const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(msg));
