@@ -379,8 +379,11 @@ class NetlinkSource final : public SocketSource {
     }
     char name[IF_NAMESIZE] = {};
     const bool named = own_namespace_ && ::if_indextoname(ifindex, name) != nullptr;
+    static constexpr std::uint8_t kAny[16] = {};
     const std::uint32_t zone =
-        IpAddress::intern_zone(named ? std::string_view(name) : std::to_string(ifindex));
+        IpAddress::v6_bytes(kAny)
+            .with_zone(named ? std::string_view(name) : std::string_view(std::to_string(ifindex)))
+            .zone_id();
     zones_.emplace_back(ifindex, zone);
     return zone;
   }
