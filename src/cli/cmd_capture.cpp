@@ -123,6 +123,26 @@ extern "C" void stop_live(int) {
   if (g_input) g_input->stop();
 }
 
+// The options that only live capture and pipes take; exit code or 0.
+int check_live_options(Context& ctx, const Options& o) {
+  if (o.report_every > 0 && (ctx.human() || !o.by.empty() || o.sort_given)) {
+    ctx.error("--report-every writes open conversations into a --json, --csv or --zeek "
+              "stream (not with the table, --by or --sort)");
+    return kExitUsage;
+  }
+  if (o.report_every > 0 && o.interface.empty() && o.files != std::vector<std::string>{"-"}) {
+    ctx.error("--report-every is for a live capture (--interface) or a pipe ('-'): a file "
+              "is read in one go");
+    return kExitUsage;
+  }
+  if (o.interface.empty() && (o.count || o.seconds > 0)) {
+    ctx.error(std::string(o.count ? "--count" : "--duration") +
+              " is for live capture: give --interface IF (a file is read to its end)");
+    return kExitUsage;
+  }
+  return 0;
+}
+
 // Checks the options; fills `order`, `by` and the table's options. Exit code or 0.
 int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optional<GroupBy>& by,
                   ConversationOptions& options) {
@@ -153,21 +173,7 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
     ctx.error("give capture files or --interface, not both");
     return kExitUsage;
   }
-  if (o.report_every > 0 && (ctx.human() || !o.by.empty() || o.sort_given)) {
-    ctx.error("--report-every writes open conversations into a --json, --csv or --zeek "
-              "stream (not with the table, --by or --sort)");
-    return kExitUsage;
-  }
-  if (o.report_every > 0 && o.interface.empty() && o.files != std::vector<std::string>{"-"}) {
-    ctx.error("--report-every is for a live capture (--interface) or a pipe ('-'): a file "
-              "is read in one go");
-    return kExitUsage;
-  }
-  if (o.interface.empty() && (o.count || o.seconds > 0)) {
-    ctx.error(std::string(o.count ? "--count" : "--duration") +
-              " is for live capture: give --interface IF (a file is read to its end)");
-    return kExitUsage;
-  }
+  if (const int bad = check_live_options(ctx, o)) return bad;
   if (!o.by.empty()) {
     auto b = parse_group_by(o.by);
     if (!b) {

@@ -222,22 +222,17 @@ class NetlinkSource final : public SocketSource {
     return {};
   }
 
-  std::expected<void, Error> dump_one(Channel& ch, Transport transport, int family,
-                                      const SocketQuery& query, DumpPart part,
-                                      const SocketSink& sink, DumpStats& stats, std::mutex* turn) {
-    const auto protocol = ip_protocol(transport, Family::kV4);
-    const std::string what = fmt_what(transport, family);
-    ch.refused = 0;
-    const auto [program, check] = program_for(transport, part);
-    std::vector<char> request(MNL_SOCKET_BUFFER_SIZE + program.size());
+  // The request's header: TCPDIAG_GETSOCK for TCP over both families (AF_UNSPEC),
+  // else SOCK_DIAG_BY_FAMILY, with the states and the extensions asked for (only
+  // then: each costs the kernel a copy per socket).
+  static nlmsghdr* put_request(std::vector<char>& request, unsigned sequence, int family,
+                               std::uint8_t protocol, const SocketQuery& query) {
     nlmsghdr* nlh = mnl_nlmsg_put_header(request.data());
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++ch.sequence;
-    // Extensions only when asked: each costs the kernel a copy per socket.
+    nlh->nlmsg_seq = sequence;
     std::uint8_t ext = 0;
     if (query.tcp_info) ext |= 1 << (INET_DIAG_INFO - 1);
     if (query.memory) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
-    const bool details = ext != 0;
     if (family == AF_UNSPEC) {
       nlh->nlmsg_type = TCPDIAG_GETSOCK;
       auto* req =
@@ -253,6 +248,19 @@ class NetlinkSource final : public SocketSource {
       req->idiag_states = query.states;
       req->idiag_ext = ext;
     }
+    return nlh;
+  }
+
+  std::expected<void, Error> dump_one(Channel& ch, Transport transport, int family,
+                                      const SocketQuery& query, DumpPart part,
+                                      const SocketSink& sink, DumpStats& stats, std::mutex* turn) {
+    const auto protocol = ip_protocol(transport, Family::kV4);
+    const std::string what = fmt_what(transport, family);
+    ch.refused = 0;
+    const auto [program, check] = program_for(transport, part);
+    std::vector<char> request(MNL_SOCKET_BUFFER_SIZE + program.size());
+    nlmsghdr* nlh = put_request(request, ++ch.sequence, family, protocol, query);
+    const bool details = query.tcp_info || query.memory;
     const std::uint16_t answer_type = nlh->nlmsg_type;
     if (!program.empty()) {
       if (nlh->nlmsg_len + MNL_ATTR_HDRLEN + program.size() > request.size()) {
@@ -316,12 +324,7 @@ class NetlinkSource final : public SocketSource {
         // bit, or the extensions asked for (the plain dump stays a plain loop).
         rec.v6only.reset();
         if (rec.details) rec.details.reset();
-        if ((m->idiag_family == AF_INET6 &&
-             (m->idiag_state == kTcpListen || m->idiag_state == kTcpClose)) ||
-            (details && m->idiag_state != kTcpTimeWait && m->idiag_state != kTcpSynRecv &&
-             m->idiag_state != kTcpNewSynRecv)) {
-          read_attributes(rec, msg, details);
-        }
+        if (has_attributes(*m, details)) read_attributes(rec, msg, details);
         rec.autobound.reset();
         // Minisockets (TIME_WAIT, SYN_RECV) report userlocks 0: the bit says nothing.
         if (bit && rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv) {
@@ -386,6 +389,15 @@ class NetlinkSource final : public SocketSource {
             .zone_id();
     zones_.emplace_back(ifindex, zone);
     return zone;
+  }
+
+  // Whether a message carries an attribute the record wants: INET_DIAG_SKV6ONLY
+  // (IPv6 listeners and unconnected sockets) or, when `details`, the extensions
+  // (full sockets: not TIME_WAIT or request minisockets).
+  static bool has_attributes(const inet_diag_msg& m, bool details) {
+    const std::uint8_t st = m.idiag_state;
+    if (m.idiag_family == AF_INET6 && (st == kTcpListen || st == kTcpClose)) return true;
+    return details && st != kTcpTimeWait && st != kTcpSynRecv && st != kTcpNewSynRecv;
   }
 
   // The attributes after inet_diag_msg: INET_DIAG_SKV6ONLY (which the kernel adds
