@@ -182,6 +182,9 @@ struct Conversation {
   // The history has more letters than the 16 kept (retransmission and zero-window
   // letters past the first ones, on both sides): `history` holds the first 16.
   bool history_truncated = false;
+  // Reported while it still goes on (ConversationTable::for_each_open): the counts
+  // so far; the same conversation is emitted again when it ends.
+  bool open = false;
   // The first ICMP error that quoted a packet of this conversation (TCP, UDP, SCTP, DCCP).
   std::optional<IcmpError> icmp_error;
   std::uint64_t duration_ns() const { return last_ns - first_ns; }
@@ -256,6 +259,13 @@ class ConversationTable {
                  const Tunnel* tunnels, std::size_t n);
   // Emits every conversation still held (call once, at the end).
   void finish();
+  // Ends the conversations that have been silent past their timeout at `now_ns`
+  // (nanoseconds since the Unix epoch): live capture calls it with the clock, so a
+  // conversation ends on time even when no later packet comes.
+  void expire(std::uint64_t now_ns);
+  // Each conversation still held as it stands now, marked `open`, without ending
+  // it (Zeek's open-connections reports), oldest first.
+  void for_each_open(const Emit& report) const;
   const ConversationOptions& options() const;
 
   std::size_t live() const;                   // conversations held now

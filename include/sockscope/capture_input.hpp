@@ -41,8 +41,11 @@ namespace sockscope {
 
 class CaptureInput {
  public:
+  // `stream`: a pipe ("-" on a FIFO) is read through libpcap packet by packet
+  // (read_streaming()) so that conversations come out as they end; without it our
+  // own reader takes it in large blocks (faster, but rows wait for the block).
   static std::expected<std::unique_ptr<CaptureInput>, Error> open_file(
-      const std::string& path, const std::string& filter = {});
+      const std::string& path, const std::string& filter = {}, bool stream = false);
   static std::expected<std::unique_ptr<CaptureInput>, Error> open_interface(
       const LiveOptions& options);
   ~CaptureInput();
@@ -53,7 +56,14 @@ class CaptureInput {
   // `progress` is called now and then with the bytes read so far (files).
   void read(ConversationTable& table, CaptureStats& stats,
             const std::function<void(std::uint64_t)>& progress = {});
-  // Ends read() soon (live capture); safe to call from a signal handler.
+  // For live capture and pipes (streams()): packet by packet, each conversation
+  // emitted as soon as it ends, and `tick(now_ns)` about every `tick_ms` of wall
+  // clock, also while no packet comes (live capture ends silent conversations
+  // there). Other inputs are read as read() reads them.
+  void read_streaming(ConversationTable& table, CaptureStats& stats,
+                      const std::function<void(std::uint64_t now_ns)>& tick, int tick_ms = 100);
+  bool streams() const { return live_ || piped_; }
+  // Ends read() soon (live capture, pipes); safe to call from a signal handler.
   void stop();
 
   // What ended the reading early (a damaged file, a failing interface); the
@@ -70,6 +80,7 @@ class CaptureInput {
   std::unique_ptr<CaptureReader> reader_;
   std::unique_ptr<PcapSource> pcap_;
   bool live_ = false;
+  bool piped_ = false;  // "-" on a pipe, through libpcap
 };
 
 }  // namespace sockscope

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,10 @@ class PcapSource {
 
   // The next packet; false at the end, on stop(), at a limit or on an error.
   bool next(RawPacket& out);
+  // The same, but a live source also returns when no packet came for `idle_ms`:
+  // then true with `idle` set and no packet (a quiet interface still reaches its
+  // deadline, and the caller can act on the clock).
+  bool next_or_idle(RawPacket& out, bool& idle, int idle_ms = 100);
   // Ends next() soon; safe to call from a signal handler.
   void stop();
   const std::optional<Error>& error() const { return error_; }
@@ -81,10 +86,17 @@ class PcapSource {
   bool live_ = false;
   std::uint64_t max_packets_ = 0, count_ = 0;
   std::uint64_t deadline_ns_ = 0;
+  int fd_ = -1;  // live: the descriptor to wait on (the handle is non-blocking)
   std::atomic<bool> stopped_{false};
 };
 
 // Reads every packet of `source` into `table`, counting in `stats`.
 void read_pcap(PcapSource& source, ConversationTable& table, CaptureStats& stats);
+// The same packet by packet (no batch held back: a conversation is emitted as soon
+// as it ends), for live capture and pipes. `tick(now_ns)` runs about every
+// `tick_ms` of wall-clock time, also while no packet comes (live capture ends
+// silent conversations there: ConversationTable::expire).
+void read_pcap_streaming(PcapSource& source, ConversationTable& table, CaptureStats& stats,
+                         const std::function<void(std::uint64_t now_ns)>& tick, int tick_ms = 100);
 
 }  // namespace sockscope

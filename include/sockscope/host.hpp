@@ -19,7 +19,10 @@
 //   server    same local endpoint as a listener of the same namespace and
 //             transport, or its wildcard address (kAccepted): accepted children,
 //             SYN_RECV, and TIME_WAIT left by the server side;
-//   client    the kernel chose the local port (kAutoBound);
+//   client    the kernel chose the local port (kAutoBound), or the remote
+//             endpoint is a listener's of the same namespace and transport:
+//             both ends are on this host and the other one was accepted
+//             (kPeerListener);
 //   otherwise the port-group rule of SocketPair::role() with the host's
 //   ephemeral range (kWellKnownPort, kRegisteredVsEphemeral, kLowerPortGuess);
 //   unknown   no peer and no listener (nothing to compare).

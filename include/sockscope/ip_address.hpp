@@ -62,6 +62,10 @@ class IpAddress {
   std::uint32_t zone_id() const { return zone_; }
   std::string_view zone() const;  // "" when none
   IpAddress without_zone() const;
+  // The same IPv6 address with zone `name` (an interface name or number, as after
+  // '%'), e.g. a link-local socket's bound interface. An IPv4 address is returned
+  // unchanged (zones are IPv6's).
+  IpAddress with_zone(std::string_view name) const;
 
   bool is_unspecified() const;  // 0.0.0.0 or ::
   bool is_loopback() const;     // 127.0.0.0/8 or ::1

@@ -58,6 +58,10 @@ class Naming {
   }
   // The registry's primary name for the port, whatever the evidence.
   const Service* registered(Transport transport, Port port) const;
+  // Whether `name` (case-insensitive) is any name or alias the registry gives the
+  // port on this transport (local labels, IANA's names, names in common use): what
+  // a --service filter matches, so "postgres" finds 5432 named "postgresql".
+  bool answers_to(Transport transport, Port port, std::string_view name) const;
 
   const NamingOptions& options() const { return options_; }
 

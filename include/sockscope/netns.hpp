@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct NetworkNamespace {
   // The name, or "net:[INODE]" like the nsfs link text.
   std::string label() const;
 };
+
+// Whether the calling thread is in PID 1's network namespace (the host's, outside
+// containers); nullopt when /proc/1/ns/net cannot be read.
+std::optional<bool> in_init_network_namespace(const std::string& proc = "/proc");
 
 // Every reachable namespace, the current one first, then by inode. Unreadable
 // entries are skipped and counted in `warnings` (one per kind, not per process).

@@ -190,4 +190,33 @@ class OverviewBuilder {
   HostOverview totals_;
 };
 
+// `sockets -s`, like ss -s: the dump's sockets counted by transport, family and
+// state, and the kernel's own counters for the namespace (/proc/net/sockstat),
+// which also count what a dump does not show (orphans, every family's sockets).
+struct TransportCount {
+  Transport transport = Transport::kTcp;
+  std::uint64_t ipv4 = 0, ipv6 = 0;  // by the socket's family (IPv4-mapped: IPv6)
+  StateCounts states;
+};
+struct KernelSocketCounts {
+  std::optional<std::uint64_t> sockets_used;  // every family, unix sockets too
+  std::optional<std::uint64_t> tcp_inuse, tcp6_inuse, tcp_orphan, tcp_time_wait, tcp_alloc;
+  std::optional<std::uint64_t> tcp_memory_pages, udp_inuse, udp6_inuse, udp_memory_pages;
+  std::optional<std::uint64_t> raw_inuse, raw6_inuse, frag_inuse, frag6_inuse;
+};
+// The calling thread's namespace; a counter the kernel does not report stays nullopt.
+KernelSocketCounts read_kernel_socket_counts();
+
+class SocketSummaryBuilder {
+ public:
+  // A transport listed even when no socket of it comes (zero counts, as ss -s).
+  void include(Transport t) { counts_[t].transport = t; }
+  void add(const SocketRecord& record);
+  // One entry per transport seen, in Transport order.
+  std::vector<TransportCount> finish() const;
+
+ private:
+  std::map<Transport, TransportCount> counts_;
+};
+
 }  // namespace sockscope

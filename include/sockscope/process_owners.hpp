@@ -72,6 +72,14 @@ std::string_view to_string(OwnerMissing why);
 // One human sentence.
 std::string_view explain(OwnerMissing why);
 
+// The user name of a uid (the passwd database), "" when it has none. Looked up
+// once per uid and kept. Thread-safe.
+std::string user_name(std::uint32_t uid);
+// A process's full command line (/proc/PID/cmdline with its arguments joined by
+// blanks; control characters kept, for the writers to escape), nullopt when it
+// cannot be read (gone, or a kernel thread's empty one).
+std::optional<std::string> command_line(int pid, const std::string& proc = "/proc");
+
 // Where owners come from: kAuto = BPF when possible, else /proc.
 enum class OwnerSource : std::uint8_t { kAuto, kBpf, kProc };
 // "auto", "bpf", "proc".

@@ -42,6 +42,7 @@
 #include <expected>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,6 +129,10 @@ class Registry {
   // The first non-alias name for port/transport (local labels first); nullptr if none.
   // O(1). This is the `service` column of the socket and conversation views.
   const Service* primary(Port port, Transport transport) const;
+  // Names in common use that neither IANA nor services(5) list ("dns" for 53/domain),
+  // source "common", each an alias of IANA's name: by_port(), by_name() and search()
+  // include them after the others.
+  static std::span<const Service> common_names();
   // Every name for port/transport, in precedence order (see above).
   std::vector<const Service*> by_port(Port port, Transport transport) const;
   // by_port() plus the port's group, status and IANA's note.

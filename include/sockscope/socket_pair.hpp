@@ -13,7 +13,9 @@
 //             << '\n';  // direction-free
 //   // => 1 1
 //
-// Accepted text: "[tcp|udp|sctp|dccp|icmp] A, B", "A -> B", "A <-> B".
+// Accepted text: "[tcp|udp|sctp|dccp|icmp] A, B", "A -> B", "A <-> B", and ss's
+// "A B". ICMP pairs carry the message type and code where ports would be
+// ("icmp 10.0.0.1:8 -> 10.0.0.2:0": echo request, code 0), as conversations do.
 #pragma once
 
 #include <cstdint>
@@ -43,13 +45,22 @@ enum class Evidence : std::uint8_t {
   kWellKnownPort,          // a well-known port against any other
   kRegisteredVsEphemeral,  // a registered port against a dynamic/ephemeral one
   kLowerPortGuess,         // nothing better: the lower port, a guess
+  kPeerListener,           // the peer is a listener's endpoint on this host: a client (host)
+  kIcmpType,               // ICMP: a request's sender is the client, a reply's the server
 };
 
 // Stable token for machine output: "handshake", "listener", "accepted",
 // "autobound", "first-packet", "likely-server-port", "well-known-port",
-// "registered-vs-ephemeral", "lower-port-guess".
+// "registered-vs-ephemeral", "lower-port-guess", "peer-listener", "icmp-type".
 std::string_view to_string(Evidence evidence);
 constexpr bool is_guess(Evidence e) { return e == Evidence::kLowerPortGuess; }
+
+// ICMP messages by what they do (RFC 792, RFC 4443): a request is sent by a
+// client, a reply by a server; errors and the rest are neither.
+enum class IcmpKind : std::uint8_t { kRequest, kReply, kError, kOther };
+IcmpKind icmp_kind(std::uint8_t type, Family family);
+// "echo request", "destination unreachable", ...; "" for a type not listed.
+std::string_view icmp_type_name(std::uint8_t type, Family family);
 
 struct Role {
   Side client = Side::kFirst;

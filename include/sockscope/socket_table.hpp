@@ -95,6 +95,41 @@ using StateMask = std::uint32_t;
 constexpr StateMask state_bit(SocketState s) { return StateMask{1} << unsigned(s); }
 inline constexpr StateMask kAllStates = 0xfff & ~StateMask{1};  // states 1..11
 
+// The kernel's timer of a socket (inet_diag_msg's idiag_timer), as ss -o names it.
+enum class SocketTimer : std::uint8_t {
+  kNone = 0,
+  kRetransmit = 1,  // ss "on"
+  kKeepalive = 2,
+  kTimeWait = 3,
+  kProbe = 4,       // zero-window probe, ss "persist"
+};
+// "off", "on", "keepalive", "timewait", "persist" (ss's words).
+std::string_view to_string(SocketTimer timer);
+
+// TCP's own counters (struct tcp_info, INET_DIAG_INFO), as ss -i shows a part of
+// them. A field the kernel's tcp_info is too old to carry is nullopt.
+struct TcpInfo {
+  std::uint32_t rtt_us = 0;     // smoothed round-trip time
+  std::uint32_t rttvar_us = 0;  // its mean deviation
+  std::uint32_t cwnd = 0;       // congestion window, segments
+  std::uint32_t retransmits = 0;  // segments retransmitted over the connection's life
+  std::optional<std::uint64_t> bytes_acked;     // Linux 4.1
+  std::optional<std::uint64_t> bytes_received;  // Linux 4.1
+  std::optional<std::uint64_t> delivery_rate;   // bytes per second, Linux 4.9
+};
+
+// The socket's memory (INET_DIAG_SKMEMINFO: ss -m's skmem), bytes.
+struct SocketMemory {
+  std::uint32_t rmem_alloc = 0, rcvbuf = 0, wmem_alloc = 0, sndbuf = 0, fwd_alloc = 0;
+  std::uint32_t wmem_queued = 0, optmem = 0, backlog = 0, drops = 0;
+};
+
+// What the netlink source adds when SocketQuery asks for it (ss -i, -m).
+struct SocketDetails {
+  std::optional<TcpInfo> tcp;          // TCP sockets other than TIME-WAIT and requests
+  std::optional<SocketMemory> memory;  // full sockets
+};
+
 struct SocketRecord {
   Transport transport = Transport::kTcp;
   SocketState state = SocketState::kClose;
@@ -113,6 +148,11 @@ struct SocketRecord {
   std::uint64_t inode = 0;    // 0: no file (TIME_WAIT, request sockets)
   std::uint64_t cookie = 0;   // the kernel's socket cookie; 0 from /proc
   std::uint64_t netns = 0;    // inode of the network namespace (/proc/PID/ns/net)
+  SocketTimer timer = SocketTimer::kNone;  // the kernel's pending timer (ss -o)
+  std::uint8_t timer_retrans = 0;          // retransmissions or probes sent so far
+  std::uint32_t timer_expires_ms = 0;      // when the timer fires, from now
+  // tcp_info and memory when the query asked for them (shared: records are copied).
+  std::shared_ptr<const SocketDetails> details;
 
   bool listening() const { return state == SocketState::kListen; }
   // A UDP socket with no peer, or a TCP listener: something that waits for others.
@@ -129,6 +169,10 @@ struct SocketQuery {
   // Learn the autobound bit (netlink: from which of two filtered requests
   // returned the socket).
   bool autobound = true;
+  // Ask the kernel for tcp_info (ss -i) and socket memory (ss -m): netlink only,
+  // in SocketRecord::details. Off by default: the plain dump stays as fast.
+  bool tcp_info = false;
+  bool memory = false;
   // Netlink: split a request over two threads from this many sockets of its
   // transport (the kernel's counters in /proc/net/sockstat{,6}): below it, a second
   // thread's start costs more than half the dump (0.3-0.6 ms on an empty table).

@@ -2,6 +2,7 @@
 // and live capture.
 #include "sockscope/capture_input.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,10 +11,21 @@ namespace sockscope {
 
 CaptureInput::~CaptureInput() = default;
 
+namespace {
+
+// Standard input is a pipe or socket (not a file redirected in).
+bool stdin_is_pipe() {
+  struct stat st;
+  return ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+}  // namespace
+
 std::expected<std::unique_ptr<CaptureInput>, Error> CaptureInput::open_file(
-    const std::string& path, const std::string& filter) {
+    const std::string& path, const std::string& filter, bool stream) {
   std::unique_ptr<CaptureInput> in(new CaptureInput());
-  if (filter.empty()) {
+  in->piped_ = stream && path == "-" && stdin_is_pipe();
+  if (filter.empty() && !in->piped_) {
     auto reader = CaptureReader::open(path);
     if (reader) {
       in->reader_ = std::move(*reader);
@@ -54,6 +66,13 @@ void CaptureInput::read(ConversationTable& table, CaptureStats& stats,
   } else {
     read_pcap(*pcap_, table, stats);
   }
+}
+
+void CaptureInput::read_streaming(ConversationTable& table, CaptureStats& stats,
+                                  const std::function<void(std::uint64_t now_ns)>& tick,
+                                  int tick_ms) {
+  if (!pcap_ || !streams()) return read(table, stats);
+  read_pcap_streaming(*pcap_, table, stats, tick, tick_ms);
 }
 
 void CaptureInput::stop() {

@@ -217,7 +217,9 @@ struct ConversationTable::Impl {
     slots[i] = Slot{0, 0};
   }
 
-  void emit_flow(std::uint32_t index, bool early) {
+  // The conversation of the flow at `index` as it stands (emit_flow() and the
+  // open reports of for_each_open()).
+  Conversation conversation_of(std::uint32_t index, bool early) {
     Flow& f = flow(index);
     const int o = f.orig, r = 1 - f.orig;
     Conversation c;
@@ -246,8 +248,14 @@ struct ConversationTable::Impl {
     c.history_truncated = f.history_full != 0;
     if (const capture_detail::FlowExtra* x = extras.find(f, index)) {
       c.missed_bytes = x->missed_bytes;
-      extras.erase(f, index);
     }
+    return c;
+  }
+
+  void emit_flow(std::uint32_t index, bool early) {
+    Flow& f = flow(index);
+    const Conversation c = conversation_of(index, early);
+    if (extras.find(f, index)) extras.erase(f, index);
     if (f.history_full) ++truncated;
     ++emitted;
     if (early) ++evicted;
@@ -685,6 +693,20 @@ void ConversationTable::add_batch(const PacketInfo* packets,
   impl_->add_batch(packets, keys, tunnels, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
+void ConversationTable::expire(std::uint64_t now_ns) { impl_->sweep(now_ns); }
+void ConversationTable::for_each_open(const Emit& report) const {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+  order.reserve(impl_->live);
+  for (std::uint32_t i = 0; i < impl_->records; ++i) {
+    if (impl_->flow(i).live) order.emplace_back(impl_->flow(i).first_ns, i);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [first, index] : order) {
+    Conversation c = impl_->conversation_of(index, false);
+    c.open = true;
+    report(c);
+  }
+}
 const ConversationOptions& ConversationTable::options() const { return impl_->options; }
 std::size_t ConversationTable::live() const { return impl_->live; }
 std::size_t ConversationTable::peak_live() const { return impl_->peak; }

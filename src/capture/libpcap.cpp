@@ -46,6 +46,8 @@ std::expected<Libpcap, Error> load() {
   resolve(lib.open_dead, "pcap_open_dead");
   resolve(lib.offline_filter, "pcap_offline_filter");
   resolve(lib.close, "pcap_close");
+  resolve(lib.setnonblock, "pcap_setnonblock");
+  resolve(lib.get_selectable_fd, "pcap_get_selectable_fd");
   if (!missing.empty()) {
     return std::unexpected(
         Error{Error::Code::kUnsupported, "libpcap lacks " + missing + " (too old?)", 0, {}});

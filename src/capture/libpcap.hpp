@@ -32,6 +32,8 @@ struct Libpcap {
   decltype(&::pcap_open_dead) open_dead;
   decltype(&::pcap_offline_filter) offline_filter;
   decltype(&::pcap_close) close;
+  decltype(&::pcap_setnonblock) setnonblock;
+  decltype(&::pcap_get_selectable_fd) get_selectable_fd;
 
   // Loads the library once (thread-safe); the error names what is missing.
   static std::expected<const Libpcap*, Error> get();

@@ -2,7 +2,9 @@
 // filters for the files it takes (compiled per link type, run by pcap_offline_filter).
 // libpcap is loaded on first use (capture/libpcap.hpp), not linked.
 #include <pcap/pcap.h>
+#include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -145,12 +147,20 @@ std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_live(
   const int rc = lib().activate(p);
   if (rc < 0) {
     Error e = pcap_error("interface " + options.interface, lib().geterr(p));
-    if (rc == PCAP_ERROR_PERM_DENIED) e.code = Error::Code::kPermission;
+    if (rc == PCAP_ERROR_PERM_DENIED || e.code == Error::Code::kPermission) {
+      e.code = Error::Code::kPermission;
+      e.message = "interface " + options.interface +
+                  ": live capture needs root or CAP_NET_RAW (libpcap: " + lib().geterr(p) + ")";
+    }
     if (rc == PCAP_ERROR_NO_SUCH_DEVICE) e.message = "no such interface: " + options.interface;
     return std::unexpected(e);
   }
   if (auto ok = apply_filter(p, options.filter, s->name_); !ok) return std::unexpected(ok.error());
   s->linktype_ = std::uint32_t(lib().datalink(p));
+  // Non-blocking, waited on with poll(): with TPACKET_V3 a blocking read returns
+  // only once a packet has come, whatever the timeout, so a quiet interface would
+  // never reach --duration's deadline.
+  if (lib().setnonblock(p, 1, err) == 0) s->fd_ = lib().get_selectable_fd(p);
   s->max_packets_ = options.max_packets;
   if (options.max_seconds > 0) {
     s->deadline_ns_ = now_ns() + std::uint64_t(options.max_seconds * 1e9);
@@ -188,6 +198,16 @@ std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_file(const st
 
 bool PcapSource::next(RawPacket& out) {
   if (reader_) return next_from_reader(out);
+  bool idle = false;
+  while (next_or_idle(out, idle)) {
+    if (!idle) return true;
+  }
+  return false;
+}
+
+bool PcapSource::next_or_idle(RawPacket& out, bool& idle, int idle_ms) {
+  idle = false;
+  if (reader_) return next_from_reader(out);
   for (;;) {
     if (stopped_.load(std::memory_order_relaxed)) return false;
     if (max_packets_ && count_ >= max_packets_) return false;
@@ -206,7 +226,22 @@ bool PcapSource::next(RawPacket& out) {
       out.data = data;
       return true;
     }
-    if (rc == 0) continue;  // timeout: check stop and deadlines
+    if (rc == 0) {
+      if (fd_ < 0) continue;  // a blocking handle's timeout: check stop and deadlines
+      // Nothing now: wait for the descriptor, at most idle_ms, never past the deadline.
+      int wait_ms = idle_ms;
+      if (deadline_ns_) {
+        const std::uint64_t now = now_ns();
+        const std::uint64_t left = deadline_ns_ > now ? deadline_ns_ - now : 0;
+        wait_ms = int(std::min<std::uint64_t>(std::uint64_t(idle_ms), left / 1'000'000 + 1));
+      }
+      pollfd pfd{fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, wait_ms) == 0) {
+        idle = true;
+        return true;
+      }
+      continue;  // readable, interrupted (stop()), or an error next_ex will report
+    }
     if (rc == PCAP_ERROR_BREAK) return false;
     if (rc == PCAP_ERROR) error_ = pcap_error(name_, lib().geterr(pcap_));
     return false;
@@ -231,6 +266,39 @@ void read_pcap(PcapSource& source, ConversationTable& table, CaptureStats& stats
     return;
   }
   capture_detail::feed_table(source, table, stats, [] {});
+}
+
+void read_pcap_streaming(PcapSource& source, ConversationTable& table, CaptureStats& stats,
+                         const std::function<void(std::uint64_t now_ns)>& tick, int tick_ms) {
+  const capture_detail::TableCounters before(table);
+  auto wall_ns = [] {
+    return std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+  };
+  const std::uint64_t every = std::uint64_t(tick_ms) * 1'000'000;
+  std::uint64_t next_tick = wall_ns() + every;
+  RawPacket raw;
+  PacketInfo packet;
+  DropReason why;
+  bool idle = false;
+  while (source.next_or_idle(raw, idle, tick_ms)) {
+    if (!idle) {
+      ++stats.packets;
+      stats.wire_bytes += raw.wire_len;
+      if (capture_detail::decode_common(raw, packet) || decode_packet(raw, packet, why)) {
+        ++stats.decoded;
+        table.add(packet);
+      } else {
+        ++stats.dropped[std::size_t(why)];
+      }
+    }
+    if (const std::uint64_t now = wall_ns(); now >= next_tick) {
+      tick(now);
+      next_tick = now + every;
+    }
+  }
+  before.add_run(table, stats);
 }
 
 }  // namespace sockscope

@@ -40,6 +40,7 @@ struct Options {
   double close_delay = 5;
   std::size_t max_conversations = 0;
   bool verify_checksums = false;
+  double report_every = 0;  // seconds; 0 = only ended conversations
 };
 
 // "; tunnels opened: vxlan 12, gre 3 (inside not counted: truncated-tunnel 1)", or "".
@@ -140,14 +141,40 @@ std::optional<std::string> find_sample() {
 }
 
 CaptureInput* g_input = nullptr;
+volatile std::sig_atomic_t g_stopped = 0;  // Ctrl-C: an interrupted read is no error
 extern "C" void stop_live(int) {
+  g_stopped = 1;
   if (g_input) g_input->stop();
+}
+
+// The options that only live capture and pipes take; exit code or 0.
+int check_live_options(Context& ctx, const Options& o) {
+  if (o.report_every > 0 && (ctx.human() || !o.by.empty() || o.sort_given)) {
+    ctx.error("--report-every writes open conversations into a --json, --csv or --zeek "
+              "stream (not with the table, --by or --sort)");
+    return kExitUsage;
+  }
+  if (o.report_every > 0 && o.interface.empty() && o.files != std::vector<std::string>{"-"}) {
+    ctx.error("--report-every is for a live capture (--interface) or a pipe ('-'): a file "
+              "is read in one go");
+    return kExitUsage;
+  }
+  if (o.interface.empty() && (o.count || o.seconds > 0)) {
+    ctx.error(std::string(o.count ? "--count" : "--duration") +
+              " is for live capture: give --interface IF (a file is read to its end)");
+    return kExitUsage;
+  }
+  return 0;
 }
 
 // Checks the options; fills `order`, `by` and the table's options. Exit code or 0.
 int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optional<GroupBy>& by,
                   ConversationOptions& options) {
   if (o.sample) {
+    if (!o.files.empty()) {
+      ctx.error("give --sample or capture files, not both (" + quote_input(o.files.front()) + ")");
+      return kExitUsage;
+    }
     auto sample = find_sample();
     if (!sample) {
       ctx.error("the sample capture (data/sample.pcapng) is not installed next to this binary");
@@ -170,17 +197,18 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
     ctx.error("give capture files or --interface, not both");
     return kExitUsage;
   }
+  if (const int bad = check_live_options(ctx, o)) return bad;
   if (!o.by.empty()) {
     auto b = parse_group_by(o.by);
     if (!b) {
-      ctx.error("--by '" + o.by + "': want service, server or client");
+      ctx.error("--by " + quote_input(o.by) + ": want service, server or client");
       return kExitUsage;
     }
     by = *b;
   }
   auto sort = parse_conversation_order(o.sort);
   if (!sort || (*sort == ConversationOrder::kConversations && !by)) {
-    ctx.error("--sort '" + o.sort + "': want bytes, packets, duration or first" +
+    ctx.error("--sort " + quote_input(o.sort) + ": want bytes, packets, duration or first" +
               (by ? " (or conversations with --by)" : ""));
     return kExitUsage;
   }
@@ -209,31 +237,95 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
   return 0;
 }
 
+// Where ended conversations go: the formatting thread (files), straight out and
+// flushed row by row while a live capture or a pipe is read (a reader such as jq
+// sees each conversation as it ends), or collected for sorting.
+struct RowSink {
+  Context& ctx;
+  const Naming& naming;
+  output::ConversationEncoder encode = nullptr;
+  std::optional<output::RowStream> stream;
+  ConversationStore collected;
+  bool direct = false;
+
+  void operator()(const Conversation& c) {
+    if (direct) {
+      encode(ctx.out.buffer(), c, output::service_name(naming, c));
+      ctx.out.flush();
+    } else if (stream) {
+      stream->push(c);
+    } else {
+      collected.push_back(c);
+    }
+  }
+  // From now on straight out (what the thread holds is written first).
+  void go_direct() {
+    if (!encode || direct) return;
+    if (stream) stream->finish();
+    stream.reset();
+    direct = true;
+  }
+};
+
+// A live capture or a pipe: packet by packet, rows out as they end; live capture
+// ends silent conversations by the clock, and --report-every writes the open ones.
+void read_streaming(const Options& o, CaptureInput& in, ConversationTable& table,
+                    CaptureStats& stats, RowSink& rows) {
+  rows.go_direct();
+  const auto every = std::uint64_t(o.report_every * 1e9);
+  std::uint64_t next_report = 0;
+  in.read_streaming(table, stats, [&](std::uint64_t now) {
+    if (in.live()) table.expire(now);
+    if (!every) return;
+    if (next_report && now >= next_report) {
+      table.for_each_open([&](const Conversation& c) { rows(c); });
+    }
+    if (!next_report || now >= next_report) next_report = now + every;
+  });
+}
+
+// What reading the inputs left to say: the exit code when nothing could be read
+// (`fatal`), else the code for inputs that could not be opened while others were
+// read (`partial`, with their names), else 0.
+struct ReadOutcome {
+  int fatal = 0;
+  int partial = 0;
+  std::vector<std::string> unread;
+};
+
 // Packets from the interface or every file into `table`. Failures are reported as
-// they happen; returns the exit code when nothing could be read, else 0.
-int read_inputs(Context& ctx, const Options& o, ConversationTable& table, CaptureStats& stats) {
+// they happen.
+ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table,
+                        CaptureStats& stats, RowSink& rows) {
   int failures = 0, exit_on_failure = kExitRuntime;
-  auto read_one = [&](std::expected<std::unique_ptr<CaptureInput>, Error> input) {
+  ReadOutcome outcome;
+  auto read_one = [&](std::expected<std::unique_ptr<CaptureInput>, Error> input,
+                      const std::string& name) {
     if (!input) {
       ctx.error(input.error().what());
       ++failures;
-      if (exit_code_of(input.error()) == kExitUsage) exit_on_failure = kExitUsage;
+      const int code = exit_code_of(input.error());
+      if (code == kExitUsage) exit_on_failure = kExitUsage;
+      outcome.partial = std::max(outcome.partial, code == kExitUsage ? int(kExitUsage)
+                                                                       : int(kExitRuntime));
+      outcome.unread.push_back(name);
       return input.error().code == Error::Code::kBadSyntax;  // a bad filter ends the run
     }
     CaptureInput& in = **input;
     Progress progress(in.name(), in.size());
-    if (in.live()) {
+    if (in.streams()) {
+      // Ctrl-C ends the reading; the conversations still open are written after.
       g_input = &in;
       std::signal(SIGINT, stop_live);
       std::signal(SIGTERM, stop_live);
-    }
-    in.read(table, stats, [&](std::uint64_t done) { progress.update(done); });
-    if (in.live()) {
+      read_streaming(o, in, table, stats, rows);
       g_input = nullptr;
       std::signal(SIGINT, SIG_DFL);
       std::signal(SIGTERM, SIG_DFL);
+    } else {
+      in.read(table, stats, [&](std::uint64_t done) { progress.update(done); });
     }
-    if (in.error()) {
+    if (in.error() && !g_stopped) {
       ctx.error(in.error()->what() + (in.live() ? "" : " (results so far are kept)"));
       ++failures;
     }
@@ -247,21 +339,26 @@ int read_inputs(Context& ctx, const Options& o, ConversationTable& table, Captur
                            .filter = o.filter,
                            .max_packets = o.count,
                            .max_seconds = o.seconds};
-    if (read_one(CaptureInput::open_interface(live))) return kExitUsage;
+    if (read_one(CaptureInput::open_interface(live), o.interface)) return {kExitUsage};
   }
   for (const auto& file : o.files) {
-    if (read_one(CaptureInput::open_file(file, o.filter))) return kExitUsage;
+    if (read_one(CaptureInput::open_file(file, o.filter, rows.encode != nullptr), file)) {
+      return {kExitUsage};
+    }
   }
   table.finish();
   // Nothing could be read: the errors said why.
-  return failures && stats.packets == 0 ? exit_on_failure : 0;
+  if (failures && stats.packets == 0 && outcome.unread.size() == o.files.size() + !o.interface.empty()) {
+    outcome.fatal = exit_on_failure;
+  }
+  return outcome;
 }
 
-output::ConversationEncoder encoder_for(Format format) {
+output::ConversationEncoder encoder_for(Format format, bool open_column) {
   switch (format) {
     case Format::kJson: return output::conversation_json;
-    case Format::kCsv: return output::conversation_csv;
-    default: return output::conversation_zeek;
+    case Format::kCsv: return open_column ? output::conversation_csv_open : output::conversation_csv;
+    default: return open_column ? output::conversation_zeek_open : output::conversation_zeek;
   }
 }
 
@@ -275,31 +372,29 @@ int run_conversations(Context& ctx, Options& o) {
   const bool streaming = !by && !ctx.human() && !o.sort_given;
   const output::RecordKind& kind =
       ctx.format == Format::kZeek ? output::kZeekConnKind : output::kConversationKind;
-  auto out = ctx.writer({by ? &output::group_kind(*by) : &kind});
+  const bool open_column = o.report_every > 0;
+  auto out = ctx.writer({by ? &output::group_kind(*by) : &kind}, false,
+                        open_column ? std::vector<std::string_view>{}
+                                    : std::vector<std::string_view>{"open"});
   if (!by) out.begin();  // the header before rows formatted elsewhere
   ctx.out.flush();
-  ConversationStore collected;
-  std::optional<output::RowStream> stream;
-  if (streaming) stream.emplace(naming, encoder_for(ctx.format));
-  ConversationTable table(options, [&](const Conversation& c) {
-    if (stream) {
-      stream->push(c);
-    } else {
-      collected.push_back(c);
-    }
-  });
-  CaptureStats stats;
-  if (const int failed = read_inputs(ctx, o, table, stats)) {
-    if (stream) stream->finish();
-    return failed;
+  RowSink rows{ctx, naming};
+  if (streaming) {
+    rows.encode = encoder_for(ctx.format, open_column);
+    rows.stream.emplace(naming, rows.encode);
   }
-  if (stream) stream->finish();
+  ConversationTable table(options, [&](const Conversation& c) { rows(c); });
+  CaptureStats stats;
+  const ReadOutcome read = read_inputs(ctx, o, table, stats, rows);
+  if (rows.stream) rows.stream->finish();
+  if (read.fatal) return read.fatal;
+  const ConversationStore& collected = rows.collected;
   if (by) {
     for (const auto& g : group_conversations(collected, *by, naming, order)) {
       out.write(output::group_kind(*by), g);
     }
   } else if (!streaming && !ctx.human()) {
-    const auto encode = encoder_for(ctx.format);
+    const auto encode = encoder_for(ctx.format, open_column);
     for (const Conversation* c : sorted(collected, order)) {
       encode(ctx.out.buffer(), *c, output::service_name(naming, *c));
       ctx.out.maybe_flush();
@@ -316,10 +411,20 @@ int run_conversations(Context& ctx, Options& o) {
   } else {
     std::fprintf(stderr, "sockscope: %s\n", summary.c_str());
   }
+  if (read.partial) {
+    // The others were read and reported; the run still failed for these.
+    std::string names;
+    for (const auto& n : read.unread) names += (names.empty() ? "" : ", ") + quote_input(n);
+    ctx.error("not read: " + names);
+    return read.partial;
+  }
   return table.emitted() == 0 ? kExitNotFound : kExitOk;
 }
 
 }  // namespace
+
+// Timeouts and durations beyond a year are typing mistakes (and overflow nanoseconds).
+constexpr double kYear = 365.0 * 24 * 3600;
 
 void add_capture_commands(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<Options>();
@@ -338,9 +443,13 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
   sub->add_option("-f,--filter", o->filter, "BPF filter, as tcpdump takes it")
       ->type_name("EXPR")
       ->transform(keep_literal());
-  sub->add_option("-c,--count", o->count, "live: stop after this many packets")->type_name("N");
-  sub->add_option("--duration", o->seconds, "live: stop after this many seconds")
-      ->type_name("SECONDS");
+  sub->add_option("-c,--count", o->count, "live: stop after this many packets")
+      ->type_name("N")
+      ->check(count_at_least(1));
+  sub->add_option("--duration", o->seconds,
+                  "live: stop after this many seconds, whether packets come or not")
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_option("--sort", o->sort,
                   "order: bytes (default), packets, duration, first; with --by also "
                   "conversations. --json/--csv/--zeek stream rows as conversations end unless "
@@ -355,18 +464,26 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
       ->transform(keep_literal());
   sub->add_option("--timeout", o->timeout,
                   "seconds of silence that end a UDP/ICMP/SCTP conversation (default 60)")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_option("--close-delay", o->close_delay,
                   "seconds after a TCP close or reset before a packet on the same pair starts "
                   "a new conversation (default 5, as Zeek's tcp_close_delay)")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_flag("--verify-checksums", o->verify_checksums,
                 "check IP, TCP, UDP and ICMP checksums (Zeek's C/c history letters; a bad IPv4 "
                 "header drops the packet); off by default, as in Zeek");
   sub->add_option("--max-conversations", o->max_conversations,
                   "live conversations held at most; the oldest idle ones are emitted early "
                   "(default: a quarter of memory)")
-      ->type_name("N");
+      ->type_name("N")
+      ->check(count_at_least(1));
+  sub->add_option("--report-every", o->report_every,
+                  "live capture or a pipe ('-') with --json/--csv/--zeek: also write the "
+                  "conversations still open every SECONDS (marked open: the counts so far)")
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(kYear));
   sub->add_flag("--sample", o->sample, "read the small sample capture shipped with sockscope");
   ctx.on(sub, [&ctx, o] { return run_conversations(ctx, *o); });
 }

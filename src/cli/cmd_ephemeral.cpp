@@ -51,39 +51,61 @@ void write_settings(Context& ctx, output::RecordWriter& out, const EphemeralRepo
                        r.bind_pool.used, r.bind_pool.capacity, r.bind_pool.free()));
 }
 
-// Warning and error lines for full destinations and the bind(0) pool.
-void write_warnings(Context& ctx, output::RecordWriter& out, const EphemeralReport& report) {
-  const output::Style& st = ctx.style;
+std::string destination_text(const DestinationUsage& d) {
+  return fmt::format("{} {} -> {}", to_string(d.transport), d.local_address.to_string(),
+                     d.transport == Transport::kUdp ? "(any, per local address)"
+                                                    : d.remote.to_string());
+}
+
+// Warning and error lines for full destinations and the bind(0) pool, on stderr
+// as every command's warnings are (a table on stdout stays a table).
+void write_warnings(Context& ctx, const EphemeralReport& report) {
   for (const auto& d : report.destinations) {
     const int pct = percent(d.utilization());
     if (pct < 80) break;
-    const std::string what =
-        fmt::format("{} {} -> {}", to_string(d.transport), d.local_address.to_string(),
-                    d.transport == Transport::kUdp ? "(any, per local address)"
-                                                   : d.remote.to_string());
+    const std::string what = destination_text(d);
     if (!d.exhausted()) {
-      out.note(fmt::format("{}warning{}: {} is {}% used ({} of {} ports)", st.yellow(), st.reset(),
-                           what, pct, d.used, d.capacity));
+      ctx.warn(fmt::format("{} is {}% used ({} of {} ports)", what, pct, d.used, d.capacity));
       continue;
     }
     const bool tcp = d.transport == Transport::kTcp;
-    out.note(fmt::format("{}error{}: {} uses all {} ports: {} will fail with {}{}", st.red(),
-                         st.reset(), what, d.capacity,
-                         tcp ? "connect() to this destination" : "binding a new port on this address",
-                         tcp ? "EADDRNOTAVAIL" : "EADDRINUSE",
-                         d.time_wait && report.settings.tcp_tw_reuse > 0
-                             ? " (unless a TIME_WAIT pair can be reused, tcp_tw_reuse)"
-                             : ""));
+    ctx.error(fmt::format("{} uses all {} ports: {} will fail with {}{}", what, d.capacity,
+                          tcp ? "connect() to this destination"
+                              : "binding a new port on this address",
+                          tcp ? "EADDRNOTAVAIL" : "EADDRINUSE",
+                          d.time_wait && report.settings.tcp_tw_reuse > 0
+                              ? " (unless a TIME_WAIT pair can be reused, tcp_tw_reuse)"
+                              : ""));
   }
   if (report.bind_pool.free() == 0) {
-    out.note(fmt::format("{}error{}: the bind(0) pool is empty: bind() to port 0 will fail with "
-                         "EADDRINUSE (connect() without bind() may still find ports per "
-                         "destination)",
-                         st.red(), st.reset()));
+    ctx.error("the bind(0) pool is empty: bind() to port 0 will fail with EADDRINUSE (connect() "
+              "without bind() may still find ports per destination)");
   } else if (percent(report.bind_pool.utilization()) >= 80) {
-    out.note(fmt::format("{}warning{}: the bind(0) pool is {}% used", st.yellow(), st.reset(),
-                         percent(report.bind_pool.utilization())));
+    ctx.warn(fmt::format("the bind(0) pool is {}% used", percent(report.bind_pool.utilization())));
   }
+}
+
+// --threshold: whether anything reached it; each that did is named on stderr.
+bool threshold_crossed(Context& ctx, const EphemeralReport& report, double threshold) {
+  if (threshold < 0) return false;
+  constexpr std::size_t kNamed = 10;
+  std::size_t crossed = 0;
+  for (const auto& d : report.destinations) {
+    const double pct = d.utilization() * 100.0;
+    if (pct < threshold) continue;  // fullest first, but keep counting ties
+    if (++crossed <= kNamed) {
+      ctx.error(fmt::format("threshold {}% reached: {} is {}% used ({} of {} ports)", threshold,
+                            destination_text(d), percent(d.utilization()), d.used, d.capacity));
+    }
+  }
+  if (crossed > kNamed) ctx.error(fmt::format("threshold reached by {} more", crossed - kNamed));
+  if (report.bind_pool.utilization() * 100.0 >= threshold) {
+    ++crossed;
+    ctx.error(fmt::format("threshold {}% reached: the bind(0) pool is {}% used ({} of {} ports)",
+                          threshold, percent(report.bind_pool.utilization()),
+                          report.bind_pool.used, report.bind_pool.capacity));
+  }
+  return crossed > 0;
 }
 
 int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
@@ -97,12 +119,9 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   }
   const EphemeralReport& report = scan->report;
   const std::size_t rows = std::min(shown, report.destinations.size());
-  bool crossed = opt.threshold >= 0 && report.bind_pool.utilization() * 100.0 >= opt.threshold;
   bool need_owners = opt.processes;
-  for (std::size_t i = 0; i < report.destinations.size(); ++i) {
-    const double u = report.destinations[i].utilization();
-    if (opt.threshold >= 0 && u * 100.0 >= opt.threshold) crossed = true;
-    if (i < rows && u >= kWarnUtilization) need_owners = true;
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (report.destinations[i].utilization() >= kWarnUtilization) need_owners = true;
   }
   std::optional<ProcessOwners> owners;
   std::vector<std::vector<ProcessShare>> shares(rows);
@@ -133,20 +152,18 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
                          report.destinations.size() - rows));
   }
   if (!ctx.human()) out.write(output::kBindPoolKind, output::BindPoolRow{report});
-  // Warnings and errors go with the table (stdout) so they stay next to their rows.
-  write_warnings(ctx, out, report);
+  out.finish();
+  write_warnings(ctx, report);
   if (owners && owners->denied() > 0) {
-    out.note(fmt::format(
-        "note: {} processes could not be read (not root): their sockets show no owner",
-        owners->denied()));
+    ctx.warn(fmt::format("{} processes could not be read (not root): their sockets show no owner",
+                         owners->denied()));
   }
   if (!report.autobound_known) {
-    out.note(fmt::format("note: the socket source ({}) cannot tell which ports bind() chose; "
+    ctx.warn(fmt::format("the socket source ({}) cannot tell which ports bind() chose; "
                          "accepted sockets were recognised by their listener's port",
                          scan->source));
   }
-  out.finish();
-  return crossed ? kExitThreshold : kExitOk;
+  return threshold_crossed(ctx, report, opt.threshold) ? kExitThreshold : kExitOk;
 }
 
 }  // namespace
@@ -158,8 +175,10 @@ void add_ephemeral_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--threshold", opt.threshold,
                   "exit 4 when a destination (or the bind(0) pool) is at least PCT% used")
       ->type_name("PCT")
-      ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--top", opt.top, "destinations shown (default 20)")->type_name("N");
+      ->transform(percentage());
+  cmd->add_option("--top", opt.top, "destinations shown (default 20)")
+      ->type_name("N")
+      ->check(count_at_least(1));
   cmd->add_flag("--all", opt.all, "show every destination");
   cmd->add_flag("-p,--processes", opt.processes,
                 "name the processes holding the ports (automatic at 80% and above)");

@@ -7,6 +7,7 @@
 #include "cli/host_filter.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/host.hpp"
+#include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
 namespace {
@@ -22,7 +23,35 @@ std::vector<std::string_view> hidden_fields(const Context& ctx, const HostOption
                   {"processes", "owner_missing", "owner_missing_reason", "owners_shown"});
   }
   if (ctx.human() && !all_netns) hidden.push_back("netns");
+  if (o.numeric) hidden.push_back("service");
+  // ss's letters add what they name; JSON and CSV always had uid and inode.
+  if (!o.extended && !o.processes) hidden.insert(hidden.end(), {"user", "user_shown"});
+  if (!o.extended) hidden.push_back("cookie");
+  if (!o.extended && ctx.human()) hidden.push_back("inode");
+  if (!o.timers) {
+    hidden.insert(hidden.end(), {"timer", "timer_expires_ms", "timer_retrans", "timer_shown"});
+  }
+  if (!o.info) {
+    hidden.insert(hidden.end(), {"rtt_us", "rttvar_us", "rtt_shown", "cwnd", "retransmits",
+                                 "bytes_acked", "bytes_received", "delivery_rate",
+                                 "delivery_shown"});
+  }
+  if (!o.memory) {
+    hidden.insert(hidden.end(),
+                  {"skmem_rmem_alloc", "skmem_rcvbuf", "skmem_wmem_alloc", "skmem_sndbuf",
+                   "skmem_fwd_alloc", "skmem_wmem_queued", "skmem_optmem", "skmem_backlog",
+                   "skmem_drops", "skmem_shown"});
+  }
   return hidden;
+}
+
+output::WriterOptions writer_options(Context& ctx, const HostOptions& o, bool watch,
+                                     bool all_netns) {
+  output::WriterOptions wo{.host_ephemeral = ctx.host_range(), .style = ctx.style};
+  wo.hidden = hidden_fields(ctx, o, watch, all_netns);
+  wo.header_once = watch;
+  wo.no_header = o.no_header;
+  return wo;
 }
 
 const Naming& naming_for(Context& ctx, const HostOptions& o) {
@@ -34,8 +63,8 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
   if (!filter) return kExitUsage;
   const Naming& naming = naming_for(ctx, o);
   HostScan scan(filter->scan, naming, ctx.reporter());
-  auto out = ctx.writer({&output::kSocketKind}, true,
-                        hidden_fields(ctx, o, false, filter->scan.all_namespaces));
+  output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind},
+                           writer_options(ctx, o, false, filter->scan.all_namespaces));
   std::size_t shown = 0;
   auto done = scan.run([&](const HostRow& row) {
     if (!filter->matches(naming, row)) return;
@@ -48,6 +77,46 @@ int run_sockets(Context& ctx, const HostOptions& o, bool listen_only) {
     return kExitRuntime;
   }
   return shown ? kExitOk : kExitNotFound;
+}
+
+std::string optional_count(const std::optional<std::uint64_t>& n) {
+  return n ? std::to_string(*n) : "?";
+}
+
+// -s: like ss -s, sockets by transport, family and state, then the kernel's counters.
+int run_summary(Context& ctx, const HostOptions& o, bool listen_only) {
+  auto filter = make_filter(ctx, o, listen_only);
+  if (!filter) return kExitUsage;
+  const Naming& naming = naming_for(ctx, o);
+  HostScan scan(filter->scan, naming, ctx.reporter());
+  SocketSummaryBuilder builder;
+  for (Transport t : filter->scan.query.transports) builder.include(t);
+  auto done = scan.run([&](const HostRow& row) {
+    if (filter->matches(naming, row)) builder.add(row.socket.record);
+  });
+  if (!done) {
+    ctx.error(done.error().what());
+    return kExitRuntime;
+  }
+  const std::vector<TransportCount> counts = builder.finish();
+  const KernelSocketCounts k = read_kernel_socket_counts();
+  output::WriterOptions wo{.style = ctx.style};
+  wo.no_header = o.no_header;
+  output::RecordWriter out(ctx.format, ctx.out,
+                           {&output::kTransportSummaryKind, &output::kKernelSocketsKind}, wo);
+  out.note(fmt::format("Total: {} sockets of every family (/proc/net/sockstat)",
+                       optional_count(k.sockets_used)));
+  std::uint64_t established = 0;
+  for (const auto& c : counts) {
+    if (c.transport == Transport::kTcp) established = c.states.of(SocketState::kEstablished);
+  }
+  out.note(fmt::format("TCP:   {} IPv4 + {} IPv6 in use (estab {}, orphaned {}, timewait {})\n",
+                       optional_count(k.tcp_inuse), optional_count(k.tcp6_inuse), established,
+                       optional_count(k.tcp_orphan), optional_count(k.tcp_time_wait)));
+  for (const auto& c : counts) out.write(output::kTransportSummaryKind, output::TransportSummaryRow(c));
+  if (!ctx.human()) out.write(output::kKernelSocketsKind, k);
+  out.finish();
+  return kExitOk;
 }
 
 // --watch: a key per socket; what appeared and disappeared between two views.
@@ -102,10 +171,8 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   watch::catch_interrupts();
   const Naming& naming = naming_for(ctx, o);
   HostScan scan(filter->scan, naming, ctx.reporter());
-  output::WriterOptions wo{.host_ephemeral = ctx.host_range(), .style = ctx.style};
-  wo.hidden = hidden_fields(ctx, o, true, filter->scan.all_namespaces);
-  wo.header_once = true;
-  output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind}, std::move(wo));
+  output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind},
+                           writer_options(ctx, o, true, filter->scan.all_namespaces));
   std::vector<NetworkNamespace> namespaces;  // stable storage for the rows' namespaces
   auto emit = [&](const Seen& s, std::string_view event, bool new_listener = false) {
     const HostRow row{{s.record, s.role, s.evidence}, s.service, namespaces[s.netns_index],
@@ -158,6 +225,23 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   return kExitOk;
 }
 
+// ss's letters: the ones with an answer here, and the rest as a clear error.
+void add_ss_letters(CLI::App* sub, HostOptions& o) {
+  sub->add_flag("-a,--all", o.all, "listeners and other sockets (ss -a; already the default)");
+  sub->add_flag("-n,--numeric", o.numeric, "no service names (ss -n; SERVICE left out)");
+  sub->add_flag("-H,--no-header", o.no_header, "no header line (tables and CSV)");
+  sub->add_flag("-4,--ipv4", o.ipv4, "IPv4 sockets only (IPv4-mapped ones are IPv6 sockets)");
+  sub->add_flag("-6,--ipv6", o.ipv6, "IPv6 sockets only");
+  sub->add_flag("-e,--extended", o.extended, "user, inode and the kernel's socket cookie");
+  sub->add_flag("-i,--info", o.info,
+                "TCP's tcp_info: rtt, rttvar, cwnd, retransmits, bytes acked and received, "
+                "delivery rate");
+  sub->add_flag("-o,--options", o.timers, "the kernel's timers (ss -o): keepalive,119min,0");
+  sub->add_flag("-m,--memory", o.memory, "socket memory (ss -m's skmem)");
+  sub->add_flag("-s,--summary", o.summary,
+                "counts by transport, family and state, and the kernel's counters (ss -s)");
+}
+
 void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
   sub->add_flag("--tcp,-t", o.tcp, "TCP sockets");
   sub->add_flag("--udp,-u", o.udp, "UDP sockets");
@@ -165,21 +249,34 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
                 "SCTP sockets, where the kernel has sctp_diag (a warning says when not)");
   sub->add_flag("--dccp,-d", o.dccp,
                 "DCCP sockets, where the kernel still has DCCP (removed in Linux 6.16)");
+  add_ss_letters(sub, o);
   if (!listen_cmd) {
-    sub->add_option("--state", o.states, "only this state (repeatable): established, listen, "
-                                         "time-wait, syn-sent, syn-recv, close-wait, unconn, ...")
+    sub->add_option("--state", o.states,
+                    "only these states (a list, repeatable): established, listen, time-wait, "
+                    "syn-sent, syn-recv, close-wait, unconn, ..., or ss's groups connected, "
+                    "synchronized, bucket, big")
+        ->type_name("STATES")
         ->transform(keep_literal());
-    sub->add_flag("--listening,-l", o.listening, "listeners only (LISTEN, UDP without a peer)");
   }
-  sub->add_option("--port", o.port, "either side's port");
-  sub->add_option("--local", o.local, "local endpoint, address or CIDR")->transform(keep_literal());
-  sub->add_option("--remote", o.remote, "remote endpoint, address or CIDR")
+  sub->add_flag("--listening,-l", o.listening, "listeners only (LISTEN, UDP without a peer)");
+  sub->add_option("--port", o.ports, "either side's port: a list like 7001,8443,:https,6000-6063")
+      ->type_name("PORTS")
+      ->transform(keep_literal());
+  sub->add_option("--local", o.local, "local endpoints, addresses or CIDR prefixes (a list)")
+      ->type_name("HOSTS")
+      ->transform(keep_literal());
+  sub->add_option("--remote", o.remote, "remote endpoints, addresses or CIDR prefixes (a list)")
+      ->type_name("HOSTS")
       ->transform(keep_literal());
   sub->add_option("--group", o.group, "local port's group: well-known, registered, dynamic")
       ->transform(keep_literal());
-  sub->add_option("--service", o.service, "the registry's name for the server side's port")
+  sub->add_option("--service", o.service,
+                  "a name or alias the registry gives the server side's port")
       ->transform(keep_literal());
   sub->add_option("--process", o.process, "owning process: command name or pid")
+      ->transform(keep_literal());
+  sub->add_option("--user", o.user, "the socket's owner: user name or uid")
+      ->type_name("USER")
       ->transform(keep_literal());
   sub->add_flag("--processes,-p", o.processes, "show owning processes (pid, command, fd)");
   add_owners_from_option(sub, o.owners_from);
@@ -190,29 +287,47 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
   sub->add_option("--watch", o.watch, "refresh every SECONDS (default 2): print what appeared "
                                       "and disappeared, flag new listeners")
       ->expected(0, 1)
-      ->default_str("2");
-  sub->add_option("--count", o.count, "with --watch: stop after N refreshes");
+      ->default_str("2")
+      ->check(seconds_up_to(86400));
+  sub->add_option("--count", o.count, "with --watch: stop after N refreshes")
+      ->check(count_at_least(0));
+  sub->add_option("FILTER", o.words,
+                  "ss's filter expression (state established '( dport = :443 )') or lsof's "
+                  "selections (:443, @10.0.0.1, tcp@[::1]:8080)")
+      ->transform(keep_literal());
+}
+
+// One view, the summary, or --watch's stream.
+int run_host(Context& ctx, CLI::App* sub, const HostOptions& o, bool listen_only) {
+  const bool watch = sub->get_option("--watch")->count() > 0;
+  if (sub->get_option("--count")->count() > 0 && !watch) {
+    ctx.error("--count counts --watch's refreshes: give --watch too");
+    return kExitUsage;
+  }
+  if (o.summary && watch) {
+    ctx.error("-s counts once: it does not go with --watch");
+    return kExitUsage;
+  }
+  if (o.summary) return run_summary(ctx, o, listen_only);
+  if (watch) return run_watch(ctx, o, listen_only);
+  return run_sockets(ctx, o, listen_only);
 }
 
 }  // namespace
 
-void add_host_commands(CLI::App& app, Context& ctx) {
-  static HostOptions sockets_opts, listen_opts;
+void add_sockets_command(CLI::App& app, Context& ctx) {
+  static HostOptions o;
   auto* sockets = app.add_subcommand(
       "sockets", "this host's TCP and UDP sockets as socket pairs, with roles (like ss -tuan)");
-  add_filter_options(sockets, sockets_opts, false);
-  auto* watch_s = sockets->get_option("--watch");
-  ctx.on(sockets, [&ctx, watch_s] {
-    if (watch_s->count() > 0) return run_watch(ctx, sockets_opts, false);
-    return run_sockets(ctx, sockets_opts, false);
-  });
+  add_filter_options(sockets, o, false);
+  ctx.on(sockets, [&ctx, sockets] { return run_host(ctx, sockets, o, false); });
+}
+
+void add_listen_command(CLI::App& app, Context& ctx) {
+  static HostOptions o;
   auto* listen = app.add_subcommand("listen", "what this host serves: listening sockets");
-  add_filter_options(listen, listen_opts, true);
-  auto* watch_l = listen->get_option("--watch");
-  ctx.on(listen, [&ctx, watch_l] {
-    if (watch_l->count() > 0) return run_watch(ctx, listen_opts, true);
-    return run_sockets(ctx, listen_opts, true);
-  });
+  add_filter_options(listen, o, true);
+  ctx.on(listen, [&ctx, listen] { return run_host(ctx, listen, o, true); });
 }
 
 }  // namespace sockscope::cli

@@ -18,7 +18,7 @@ int run_endpoint(Context& ctx, const std::vector<std::string>& inputs) {
   for (const auto& input : inputs) {
     auto ep = Endpoint::parse(input);
     if (!ep) {
-      ctx.error("endpoint '" + input + "': " + ep.error().what());
+      ctx.error("endpoint " + quote_input(input) + ": " + ep.error().what());
       exit_code = kExitUsage;
       continue;
     }
@@ -44,10 +44,23 @@ void explain_pair(Context& ctx, const output::PairRow& row) {
   auto out = fmt::appender(ctx.out.buffer());
   fmt::format_to(out, "{}socket pair{}   {}\n", s.bold(), s.reset(), pair.to_string());
   fmt::format_to(out, "transport     {}\n", to_string(pair.transport));
-  fmt::format_to(out, "client        {}{}{}  (port {}: {})\n", s.cyan(), client.to_string(),
-                 s.reset(), client.port, group_text(client.port, host));
-  fmt::format_to(out, "server        {}{}{}  (port {}: {})\n", s.green(), server.to_string(),
-                 s.reset(), server.port, group_text(server.port, host));
+  if (pair.transport == Transport::kIcmp) {
+    // No ports: the message's type and code stand where ports would.
+    const auto type = std::uint8_t(pair.first.port);
+    const std::string_view name = icmp_type_name(type, pair.first.address.family());
+    fmt::format_to(out, "message       ICMP type {}{}{}{}, code {}, from {}\n", type,
+                   name.empty() ? "" : " (", name, name.empty() ? "" : ")", pair.second.port,
+                   pair.first.address.to_string());
+    fmt::format_to(out, "client        {}{}{}\n", s.cyan(), client.address.to_string(),
+                   s.reset());
+    fmt::format_to(out, "server        {}{}{}\n", s.green(), server.address.to_string(),
+                   s.reset());
+  } else {
+    fmt::format_to(out, "client        {}{}{}  (port {}: {})\n", s.cyan(), client.to_string(),
+                   s.reset(), client.port, group_text(client.port, host));
+    fmt::format_to(out, "server        {}{}{}  (port {}: {})\n", s.green(), server.to_string(),
+                   s.reset(), server.port, group_text(server.port, host));
+  }
   if (service) {
     fmt::format_to(out, "service       {} ({}'s name for {}/{}: what usually runs there)\n",
                    output::terminal_safe(service->name),
@@ -70,7 +83,7 @@ int run_pair(Context& ctx, const std::vector<std::string>& inputs) {
   for (const auto& input : inputs) {
     auto pair = SocketPair::parse(input);
     if (!pair) {
-      ctx.error("pair '" + input + "': " + pair.error().what());
+      ctx.error("pair " + quote_input(input) + ": " + pair.error().what());
       exit_code = kExitUsage;
       continue;
     }

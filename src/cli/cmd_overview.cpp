@@ -11,6 +11,7 @@
 #include "cli/watch.hpp"
 #include "output/kinds/overview.hpp"
 #include "sockscope/host_scan.hpp"
+#include "sockscope/netns.hpp"
 #include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
@@ -78,13 +79,25 @@ void write_remote(Context& ctx, output::RecordWriter& out, const HostOverview& o
   }
 }
 
+// "This host", or inside a namespace (ip netns exec, a container) which one.
+std::string where_text(const Context& ctx, const HostOverview& o) {
+  if (ctx.all_netns) {
+    return fmt::format("This host, {} network namespace{}", o.namespaces,
+                       o.namespaces == 1 ? "" : "s");
+  }
+  // A /run/netns name is never the host's own; an unnamed one differs from PID 1's.
+  const NetworkNamespace ns = current_network_namespace();
+  if (!ns.name.empty() || in_init_network_namespace() == false) {
+    return "Network namespace " + ns.label();
+  }
+  return "This host";
+}
+
 void write_snapshot(Context& ctx, output::RecordWriter& out, const Snapshot& s) {
   const HostOverview& o = s.overview;
   const output::Style& st = ctx.style;
   const auto host = ctx.host_range();
-  const std::string where = ctx.all_netns ? fmt::format("This host, {} network namespace{}",
-                                                        o.namespaces, o.namespaces == 1 ? "" : "s")
-                                          : std::string("This host");
+  const std::string where = where_text(ctx, o);
   out.note(fmt::format(
       "{}{}{}: {} sockets: {} listening, {} accepted/served, {} client, {} unclassified (no "
       "listener, no kernel bit, ports too alike to tell; source {}{})\n",

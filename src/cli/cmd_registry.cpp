@@ -168,7 +168,7 @@ int run_port(Context& ctx, const std::vector<std::string>& inputs) {
   for (const auto& input : inputs) {
     auto q = parse_port_query(input);
     if (!q) {
-      ctx.error("port '" + input + "': " + q.error().what());
+      ctx.error("port " + quote_input(input) + ": " + q.error().what());
       exit_code = kExitUsage;
       continue;
     }
@@ -188,7 +188,20 @@ int run_port(Context& ctx, const std::vector<std::string>& inputs) {
   return exit_code;
 }
 
+// An empty name or search is a usage error, never "nothing found".
+bool all_given(Context& ctx, std::string_view command, const std::vector<std::string>& words) {
+  for (const auto& w : words) {
+    if (w.find_first_not_of(" \t") == std::string::npos) {
+      ctx.error(fmt::format("{}: an empty {} (give a name, e.g. sockscope {} ssh)", command,
+                            command == "service" ? "name" : "word", command));
+      return false;
+    }
+  }
+  return true;
+}
+
 int run_service(Context& ctx, const std::vector<std::string>& names) {
+  if (!all_given(ctx, "service", names)) return kExitUsage;
   const Registry& reg = ctx.registry();
   Rows rows(ctx);
   bool missed = false;
@@ -196,7 +209,9 @@ int run_service(Context& ctx, const std::vector<std::string>& names) {
     auto services = reg.by_name(name);
     for (const Service* s : services) rows.add(*s, name);
     if (services.empty()) {
-      rows.note(fmt::format("no service named '{}' (try: sockscope search {})", name, name), true);
+      rows.note(fmt::format("no service named {} (try: sockscope search {})", quote_input(name),
+                            output::shortened(name, kQuotedBytes)),
+                true);
       missed = true;
     }
   }
@@ -205,6 +220,7 @@ int run_service(Context& ctx, const std::vector<std::string>& names) {
 }
 
 int run_search(Context& ctx, const std::vector<std::string>& words) {
+  if (!all_given(ctx, "search", words)) return kExitUsage;
   std::string query;
   for (const auto& w : words) query += (query.empty() ? "" : " ") + w;
   const Registry& reg = ctx.registry();
@@ -212,7 +228,8 @@ int run_search(Context& ctx, const std::vector<std::string>& words) {
   auto hits = reg.search(query);
   for (const auto& hit : hits) rows.add(*hit.service, query, hit.rank);
   if (hits.empty()) {
-    rows.note(fmt::format("nothing in the registry's names or descriptions matches '{}'", query),
+    rows.note(fmt::format("nothing in the registry's names or descriptions matches {}",
+                          quote_input(query)),
               true);
   }
   rows.finish();

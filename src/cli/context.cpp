@@ -1,8 +1,12 @@
 #include "cli/context.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
+#include <sstream>
 
 #include "output/text.hpp"
 
@@ -15,6 +19,62 @@ CLI::Validator keep_literal() {
         return std::string();
       },
       "", "literal");
+}
+
+namespace {
+
+// The whole text as a number (no trailing characters), else nullopt.
+template <class T>
+std::optional<T> number_of(const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || p != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+std::string number_text(double n) {
+  std::ostringstream out;
+  out << std::setprecision(10) << n;
+  return out.str();
+}
+
+}  // namespace
+
+CLI::Validator seconds_up_to(double max) {
+  return CLI::Validator(
+      [max](std::string& value) -> std::string {
+        const auto n = number_of<double>(value);
+        if (n && std::isfinite(*n) && *n > 0 && *n <= max) return {};
+        return "want a number of seconds above 0 and at most " + number_text(max) + ", not " +
+               value;
+      },
+      "SECONDS", "seconds");
+}
+
+CLI::Validator count_at_least(long long min) {
+  return CLI::Validator(
+      [min](std::string& value) -> std::string {
+        const auto n = number_of<long long>(value);
+        if (n && *n >= min) return {};
+        return "want a whole number of at least " + std::to_string(min) + ", not " + value;
+      },
+      "N", "count");
+}
+
+CLI::Validator percentage() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::string text = value;
+        if (!text.empty() && text.back() == '%') text.pop_back();
+        const auto n = number_of<double>(text);
+        if (!n || !(*n >= 0 && *n <= 100)) {
+          return "want a number 0-100 (a percentage: 80 or 80%), not " + value;
+        }
+        value = text;
+        return {};
+      },
+      "PCT", "percentage");
 }
 
 int exit_code_of(const Error& e) {
@@ -86,15 +146,19 @@ output::RecordWriter Context::writer(std::vector<const output::RecordKind*> kind
   return output::RecordWriter(format, out, std::move(kinds), std::move(options));
 }
 
+std::string quote_input(std::string_view input) {
+  return "'" + output::shortened(input, kQuotedBytes) + "'";
+}
+
 void Context::error(std::string_view message) {
   out.flush();
-  const std::string text = output::terminal_safe(message);
+  const std::string text = output::utf8_safe(message);
   std::fprintf(stderr, "sockscope: %s\n", text.c_str());
 }
 
 void Context::warn(std::string_view message) {
   out.flush();
-  const std::string text = output::terminal_safe(message);
+  const std::string text = output::utf8_safe(message);
   std::fprintf(stderr, "sockscope: warning: %s\n", text.c_str());
 }
 

@@ -66,8 +66,8 @@ class Context {
                               bool host_ephemeral_fields = false,
                               std::vector<std::string_view> hidden = {});
 
-  // "sockscope: <message>" on stderr, control characters escaped (stdout is
-  // flushed first so the order holds).
+  // "sockscope: <message>" on stderr, one line of valid UTF-8: control
+  // characters and invalid bytes escaped (stdout is flushed first so the order holds).
   void error(std::string_view message);
   void warn(std::string_view message);
   // Reports a library's warning or error as error() or warn() do.
@@ -93,6 +93,19 @@ class Context {
 inline constexpr char kLiteralMark = '\x1f';
 CLI::Validator keep_literal();
 
+// Option values checked when parsed (exit 2 with the option named, never used
+// silently): a number of seconds > 0 and at most `max` (finite: not inf, not
+// nan); an integer count of at least `min`; a percentage 0-100, "80" or "80%"
+// (the '%' is taken off).
+CLI::Validator seconds_up_to(double max);
+CLI::Validator count_at_least(long long min);
+CLI::Validator percentage();
+
+// An input echoed in an error line: in quotes, cut after kQuotedBytes with "..."
+// (a 5,000-character argument stays one readable line).
+inline constexpr std::size_t kQuotedBytes = 64;
+std::string quote_input(std::string_view input);
+
 // The exit code for a library error: bad input (syntax, not a capture) is a usage
 // error, the rest a runtime failure.
 int exit_code_of(const Error& e);
@@ -101,7 +114,8 @@ int exit_code_of(const Error& e);
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_registry_commands(CLI::App& app, Context& ctx);
 void add_ephemeral_commands(CLI::App& app, Context& ctx);
-void add_host_commands(CLI::App& app, Context& ctx);
+void add_sockets_command(CLI::App& app, Context& ctx);
+void add_listen_command(CLI::App& app, Context& ctx);
 void add_capture_commands(CLI::App& app, Context& ctx);
 
 // The overview's options (`sockscope` with no subcommand), on the top-level app.

@@ -1,5 +1,8 @@
-// The options of `sockets` and `listen`, checked once, as a kernel query (transports
-// and states go to the kernel) plus a predicate per socket for the rest.
+// The options and filter words of `sockets` and `listen`, checked once, as a
+// kernel query (transports, families, and ss's filter expression, which the
+// netlink source runs as inet_diag bytecode) plus a predicate per socket for
+// what the kernel cannot test (owners, users, groups, service names, lsof's
+// selections).
 #pragma once
 
 #include <optional>
@@ -8,6 +11,7 @@
 
 #include "cli/context.hpp"
 #include "sockscope/host_scan.hpp"
+#include "sockscope/socket_filter.hpp"
 
 namespace sockscope::cli {
 
@@ -15,39 +19,53 @@ namespace sockscope::cli {
 struct HostOptions {
   bool tcp = false, udp = false, sctp = false, dccp = false, listening = false, processes = false;
   bool all_netns = false, ephemeral_names = false;
-  std::vector<std::string> states;
-  int port = -1;
-  std::string local, remote, group, service, process;
+  // ss's letters: -a (already the default), -n, -H, -4, -6, -e, -i, -o, -m, -s.
+  bool all = false, numeric = false, no_header = false, ipv4 = false, ipv6 = false;
+  bool extended = false, info = false, timers = false, memory = false, summary = false;
+  std::vector<std::string> unsupported;           // ss's letters sockscope has no answer for
+  std::vector<std::string> states;                // --state, each a list
+  std::vector<std::string> ports, local, remote;  // lists, repeatable
+  std::string group, service, process, user;
+  std::vector<std::string> words;  // ss's filter expression and lsof's selections
   std::string owners_from = "auto";
   double watch = -1;
   int count = -1;
 };
 
-// --local/--remote: an endpoint, an address or a CIDR prefix.
-struct AddressMatch {
-  std::optional<Endpoint> endpoint;
-  std::optional<IpPrefix> prefix;
+// lsof's -i selection written as a filter word: [46][PROTOCOL][@HOST][:PORTS],
+// e.g. ":443", "@10.0.0.1", "@[::1]:8080", "tcp:443", "udp@127.0.0.1:53".
+struct Selection {
+  std::optional<Transport> transport;
+  std::optional<Family> family;
+  std::optional<SocketFilter> filter;  // the host and ports, on either side
 
-  bool matches(const Endpoint& ep) const {
-    const IpAddress a = ep.address.unmapped();
-    if (endpoint) return ep.port == endpoint->port && a == endpoint->address.unmapped();
-    return prefix->contains(a);
-  }
+  bool matches(const SocketRecord& r) const;
 };
+// Whether `word` is written as lsof's selection rather than ss's filter language.
+bool is_selection(std::string_view word);
+std::expected<Selection, Error> parse_selection(std::string_view word, const Registry& names,
+                                                const SocketFilterOptions& options);
 
 struct HostFilter {
-  HostScanOptions scan;  // the query, owners, namespaces
+  HostScanOptions scan;  // the query (with the filter), owners, namespaces
   bool listeners_only = false;
-  std::optional<Port> port;
-  std::optional<AddressMatch> local, remote;
   std::optional<PortGroup> group;
   std::string service;
   std::optional<int> pid;
   std::string command;
+  std::optional<std::uint32_t> uid;
+  std::vector<Selection> selections;  // any of them (lsof ORs its -i selections)
 
-  // Whether a socket passes every filter (owners were resolved when a filter needs them).
+  // Whether a socket passes what the kernel did not test (owners were resolved
+  // when a filter needs them).
   bool matches(const Naming& naming, const HostRow& row) const;
 };
+
+// ss's letters sockscope has no answer for (-x unix sockets, -w raw, -K kill, ...):
+// the error line for an argument that holds one, alone or in a bundle ("-tw"), or
+// nullopt. main() checks the arguments of `sockets` and `listen` with it before
+// parsing: eleven more options would make every run's registration slower.
+std::optional<std::string> unsupported_ss_letter(std::string_view arg);
 
 // Checks the options (one error line and nullopt when one is bad). `listen_only`: the
 // `listen` command.

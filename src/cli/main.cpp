@@ -9,11 +9,13 @@
 #include <string_view>
 
 #include "cli/context.hpp"
+#include "cli/generate.hpp"
+#include "cli/host_filter.hpp"
 #include "sockscope/version.hpp"
 
 namespace {
 
-using sockscope::cli::Context;
+using namespace sockscope::cli;
 
 // Each file of subcommands and the names (and aliases) it registers. Building
 // CLI11's option tree is most of a short run's work (every option is checked
@@ -29,7 +31,8 @@ const Area kAreas[] = {
     {sockscope::cli::add_model_commands, {"endpoint", "pair", "groups"}},
     {sockscope::cli::add_registry_commands, {"port", "service", "search"}},
     {sockscope::cli::add_ephemeral_commands, {"ephemeral"}},
-    {sockscope::cli::add_host_commands, {"sockets", "listen"}},
+    {sockscope::cli::add_sockets_command, {"sockets"}},
+    {sockscope::cli::add_listen_command, {"listen"}},
     {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
 };
 
@@ -39,13 +42,13 @@ bool is_number(std::string_view s) {
 
 // The subcommand word: the first argument that is not a global option (or the
 // value of --services, --watch or --count). Empty when there is none. Sets `help`
-// when help is asked for before it.
+// when help is asked for before it, or every command is needed (`help`, --generate).
 std::string_view subcommand_word(int argc, char** argv, bool& help) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "-h" || a == "--help" || a == "--help-all") help = true;
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--generate") help = true;
     if (a == "--") return {};
-    if (a == "--services") {
+    if (a == "--services" || a == "--generate") {
       ++i;
       continue;
     }
@@ -54,7 +57,10 @@ std::string_view subcommand_word(int argc, char** argv, bool& help) {
       ++i;
       continue;
     }
-    if (a.empty() || a.front() != '-') return a;
+    if (a.empty() || a.front() != '-') {
+      if (a == "help") help = true;
+      return a;
+    }
   }
   return {};
 }
@@ -62,6 +68,8 @@ std::string_view subcommand_word(int argc, char** argv, bool& help) {
 // Registers the area that defines `word`, or every area (in help order) when
 // the word is unknown or help is asked for without one. A run without a
 // subcommand (the overview, --version) needs none.
+void add_help_command(CLI::App& app, Context& ctx);
+
 void add_commands(CLI::App& app, Context& ctx, int argc, char** argv) {
   bool help = false;
   const std::string_view word = subcommand_word(argc, argv, help);
@@ -82,6 +90,79 @@ void add_commands(CLI::App& app, Context& ctx, int argc, char** argv) {
   for (const Area& area : kAreas) {
     if (&area != chosen) area.add(app, ctx);
   }
+  // `help` is listed by --help and taken as a word (which asks for every area);
+  // other runs skip building it.
+  if (help) add_help_command(app, ctx);
+}
+
+// Every command's --help ends with the global options (they go before or after
+// it); the text is made only when help is printed.
+void add_footers(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    sub->footer(std::function<std::string()>([&app] { return global_options_text(app); }));
+  }
+}
+
+// `sockets` and `listen` with one of ss's letters sockscope has no answer for
+// (-x, -w, ...): its own message (host_filter.hpp), exit 2; else 0.
+int check_ss_letters(Context& ctx, int argc, char** argv) {
+  bool help = false;
+  const std::string_view word = subcommand_word(argc, argv, help);
+  if (word != "sockets" && word != "listen") return 0;
+  bool after = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") break;
+    if (after) {
+      if (auto message = unsupported_ss_letter(argv[i])) {
+        ctx.error(*message);
+        return kExitUsage;
+      }
+    }
+    after = after || std::string_view(argv[i]) == word;
+  }
+  return 0;
+}
+
+// `sockscope help [COMMAND]`: the same text as COMMAND --help (or --help).
+void add_help_command(CLI::App& app, Context& ctx) {
+  static std::string topic;
+  auto* help = app.add_subcommand("help", "help on sockscope or one command: help sockets");
+  help->add_option("COMMAND", topic, "a command, e.g. sockets");
+  ctx.on(help, [&app, &ctx] {
+    // The formatter directly: App::help() would describe the parsed `help` itself.
+    if (topic.empty()) {
+      std::fputs(app.get_formatter()->make_help(&app, "sockscope", CLI::AppFormatMode::Normal)
+                     .c_str(),
+                 stdout);
+      return int(kExitOk);
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() != "help" && sub->check_name(topic)) {
+        const std::string path = "sockscope " + sub->get_name();
+        std::fputs(sub->get_formatter()->make_help(sub, path, CLI::AppFormatMode::Normal).c_str(),
+                   stdout);
+        return int(kExitOk);
+      }
+    }
+    ctx.error("help: no command named " + quote_input(topic) + " (sockscope help lists them)");
+    return int(kExitUsage);
+  });
+}
+
+// --generate man|bash|zsh: the documents made from the option table (generate.hpp).
+int generate(const CLI::App& app, Context& ctx, const std::string& what) {
+  const std::string version(sockscope::kVersion);
+  if (what == "man") {
+    std::fputs(man_page(app, version).c_str(), stdout);
+  } else if (what == "bash") {
+    std::fputs(bash_completion(app).c_str(), stdout);
+  } else if (what == "zsh") {
+    std::fputs(zsh_completion(app).c_str(), stdout);
+  } else {
+    ctx.error("--generate " + quote_input(what) + ": want man, bash or zsh");
+    return kExitUsage;
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -93,7 +174,8 @@ int main(int argc, char** argv) {
       "sockscope: sockets, socket pairs, ports and services, on this host and in captures.\n"
       "With no subcommand: an overview of this host.",
       "sockscope"};
-  app.set_version_flag("--version", std::string("sockscope ") + std::string(sockscope::kVersion));
+  app.set_version_flag("-V,--version",
+                       std::string("sockscope ") + std::string(sockscope::kVersion));
   app.require_subcommand(0, 1);
   app.fallthrough();
   bool json = false, csv = false, zeek = false;
@@ -113,6 +195,12 @@ int main(int argc, char** argv) {
   OverviewFlags overview;
   add_overview_options(app, overview);
   add_commands(app, ctx, argc, argv);
+  add_footers(app);
+  // `sockscope --generate man|bash|zsh` (the build's step; not an option of the
+  // table it documents): every area is registered for it (subcommand_word).
+  if (argc == 3 && std::string_view(argv[1]) == "--generate") return generate(app, ctx, argv[2]);
+
+  if (const int bad = check_ss_letters(ctx, argc, argv)) return bad;
 
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;

@@ -10,7 +10,17 @@ std::string Error::what() const {
   out.reserve(message.size() + fragment.size() + 24);
   out.append(message);
   if (column != 0) out.append(" at column ").append(std::to_string(column));
-  if (!fragment.empty()) out.append(": '").append(fragment).append("'");
+  if (!fragment.empty()) {
+    // A long fragment (the rest of a 5,000-character input) is cut, at a
+    // character boundary, so that the line stays readable.
+    constexpr std::size_t kMaxFragment = 64;
+    std::size_t cut = fragment.size();
+    if (cut > kMaxFragment) {
+      cut = kMaxFragment;
+      while (cut > 0 && (static_cast<unsigned char>(fragment[cut]) & 0xc0) == 0x80) --cut;
+    }
+    out.append(": '").append(fragment, 0, cut).append(cut < fragment.size() ? "...'" : "'");
+  }
   return out;
 }
 

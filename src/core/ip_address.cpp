@@ -94,7 +94,7 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
       if (text[i] != '.') {
         return std::unexpected(Error::at(Code::kBadAddress,
                                          "unexpected character in IPv4 address", base + i,
-                                         text.substr(i, 1)));
+                                         text::char_at(text, i)));
       }
       ++i;
     }
@@ -109,7 +109,7 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
       if (i < text.size() && text[i] != '.') {
         return std::unexpected(Error::at(Code::kBadAddress,
                                          "unexpected character in IPv4 address", base + i,
-                                         text.substr(i, 1)));
+                                         text::char_at(text, i)));
       }
       return std::unexpected(
           Error::at(Code::kBadAddress, "empty octet in IPv4 address", base + i, text));
@@ -149,7 +149,7 @@ std::expected<std::uint32_t, Error> parse_zone(std::string_view& text, std::size
   for (std::size_t k = 0; k < name.size(); ++k) {
     if (!is_zone_char(name[k])) {
       return std::unexpected(Error::at(Code::kBadAddress, "unexpected character in IPv6 zone",
-                                       base + pct + 1 + k, name.substr(k, 1)));
+                                       base + pct + 1 + k, text::char_at(name, k)));
     }
   }
   text = text.substr(0, pct);
@@ -329,6 +329,12 @@ std::string_view IpAddress::zone() const {
   ZoneTable& t = zones();
   std::lock_guard lock(t.mu);
   return t.names[zone_ - 1];
+}
+
+IpAddress IpAddress::with_zone(std::string_view name) const {
+  IpAddress a = *this;
+  if (is_v6() && !name.empty()) a.zone_ = intern_zone(name);
+  return a;
 }
 
 IpAddress IpAddress::without_zone() const {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/text.hpp"
+
 namespace sockscope {
 namespace {
 
@@ -50,6 +52,64 @@ std::string describe_port(Port port, const std::optional<PortRange>& host_epheme
 
 }  // namespace
 
+namespace {
+
+struct IcmpTypeName {
+  std::uint8_t type;
+  Family family;
+  IcmpKind kind;
+  std::string_view name;
+};
+constexpr IcmpTypeName kIcmpTypes[] = {
+    {0, Family::kV4, IcmpKind::kReply, "echo reply"},
+    {3, Family::kV4, IcmpKind::kError, "destination unreachable"},
+    {4, Family::kV4, IcmpKind::kError, "source quench"},
+    {5, Family::kV4, IcmpKind::kError, "redirect"},
+    {8, Family::kV4, IcmpKind::kRequest, "echo request"},
+    {9, Family::kV4, IcmpKind::kReply, "router advertisement"},
+    {10, Family::kV4, IcmpKind::kRequest, "router solicitation"},
+    {11, Family::kV4, IcmpKind::kError, "time exceeded"},
+    {12, Family::kV4, IcmpKind::kError, "parameter problem"},
+    {13, Family::kV4, IcmpKind::kRequest, "timestamp request"},
+    {14, Family::kV4, IcmpKind::kReply, "timestamp reply"},
+    {15, Family::kV4, IcmpKind::kRequest, "information request"},
+    {16, Family::kV4, IcmpKind::kReply, "information reply"},
+    {17, Family::kV4, IcmpKind::kRequest, "address mask request"},
+    {18, Family::kV4, IcmpKind::kReply, "address mask reply"},
+    {1, Family::kV6, IcmpKind::kError, "destination unreachable"},
+    {2, Family::kV6, IcmpKind::kError, "packet too big"},
+    {3, Family::kV6, IcmpKind::kError, "time exceeded"},
+    {4, Family::kV6, IcmpKind::kError, "parameter problem"},
+    {128, Family::kV6, IcmpKind::kRequest, "echo request"},
+    {129, Family::kV6, IcmpKind::kReply, "echo reply"},
+    {130, Family::kV6, IcmpKind::kRequest, "multicast listener query"},
+    {131, Family::kV6, IcmpKind::kReply, "multicast listener report"},
+    {133, Family::kV6, IcmpKind::kRequest, "router solicitation"},
+    {134, Family::kV6, IcmpKind::kReply, "router advertisement"},
+    {135, Family::kV6, IcmpKind::kRequest, "neighbor solicitation"},
+    {136, Family::kV6, IcmpKind::kReply, "neighbor advertisement"},
+    {137, Family::kV6, IcmpKind::kError, "redirect"},
+};
+
+const IcmpTypeName* icmp_type(std::uint8_t type, Family family) {
+  for (const auto& t : kIcmpTypes) {
+    if (t.type == type && t.family == family) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+IcmpKind icmp_kind(std::uint8_t type, Family family) {
+  const IcmpTypeName* t = icmp_type(type, family);
+  return t ? t->kind : IcmpKind::kOther;
+}
+
+std::string_view icmp_type_name(std::uint8_t type, Family family) {
+  const IcmpTypeName* t = icmp_type(type, family);
+  return t ? t->name : std::string_view();
+}
+
 std::string_view to_string(Evidence evidence) {
   switch (evidence) {
     case Evidence::kHandshake: return "handshake";
@@ -61,6 +121,8 @@ std::string_view to_string(Evidence evidence) {
     case Evidence::kWellKnownPort: return "well-known-port";
     case Evidence::kRegisteredVsEphemeral: return "registered-vs-ephemeral";
     case Evidence::kLowerPortGuess: return "lower-port-guess";
+    case Evidence::kPeerListener: return "peer-listener";
+    case Evidence::kIcmpType: return "icmp-type";
   }
   return "?";
 }
@@ -78,6 +140,13 @@ std::expected<SocketPair, Error> SocketPair::parse(std::string_view text) {
   if (is_alpha(text[i])) {
     std::size_t end = i;
     while (end < n && is_alnum(text[end])) ++end;
+    if (end < n && text[end] == ':' && parse_transport(text.substr(i, end - i), i)) {
+      return std::unexpected(Error::at(Code::kBadSyntax,
+                                       "the transport is a word of its own: write it with a "
+                                       "blank before the endpoints ('" +
+                                           std::string(text.substr(i, end - i)) + " A, B')",
+                                       end + 1, ":"));
+    }
     if (end < n && is_space(text[end])) {
       auto t = parse_transport(text.substr(i, end - i), i);
       if (!t) return std::unexpected(t.error());
@@ -108,9 +177,21 @@ std::expected<SocketPair, Error> SocketPair::parse(std::string_view text) {
       return std::unexpected(Error::at(
           Code::kBadSyntax, "expected a second endpoint after ',', '->' or '<->'", n + 1, ""));
     }
-    return std::unexpected(Error::at(Code::kBadSyntax,
-                                     "expected ',', '->' or '<->' between the endpoints", end + 1,
-                                     text.substr(end, 1)));
+    // ss's form: the two endpoints separated by blanks ("A B").
+    sep = end - i - 1;
+    sep_len = 1;
+    if (!Endpoint::parse(text.substr(end), end)) {
+      return std::unexpected(Error::at(Code::kBadSyntax,
+                                       "expected ',', '->' or '<->' between the endpoints",
+                                       end + 1, text::char_at(text, end)));
+    }
+  }
+  // A third endpoint: say so rather than failing on the second's text.
+  const std::size_t third = std::min(rest.find(',', sep + sep_len), rest.find("->", sep + sep_len));
+  if (third != std::string_view::npos) {
+    return std::unexpected(Error::at(Code::kTrailingGarbage,
+                                     "a socket pair has two endpoints; a third follows",
+                                     i + third + 1, text::char_at(text, i + third)));
   }
   auto trim_range = [&](std::size_t from, std::size_t to) {
     while (from < to && is_space(text[from])) ++from;
@@ -150,9 +231,26 @@ std::uint64_t SocketPair::hash() const {
 }
 
 Role SocketPair::role(std::optional<PortRange> host_ephemeral) const {
+  Role role;
+  if (transport == Transport::kIcmp) {
+    // ICMP has no ports: the first "port" is the type of the first endpoint's
+    // message (as conversations write it). Its sender is the client unless the
+    // message is a reply.
+    const IcmpKind kind = icmp_kind(std::uint8_t(first.port), first.address.family());
+    role.server = kind == IcmpKind::kReply ? Side::kFirst : Side::kSecond;
+    role.client = other(role.server);
+    role.evidence = Evidence::kIcmpType;
+    return role;
+  }
   int r1 = port_rank(first.port, host_ephemeral);
   int r2 = port_rank(second.port, host_ephemeral);
-  Role role;
+  if ((first.port == 0) != (second.port == 0)) {
+    // Port 0 is no port a server waits on: the other one is the guess.
+    role.server = first.port == 0 ? Side::kSecond : Side::kFirst;
+    role.client = other(role.server);
+    role.evidence = Evidence::kLowerPortGuess;
+    return role;
+  }
   if (r1 != r2) {
     role.server = r1 < r2 ? Side::kFirst : Side::kSecond;
     role.evidence =
@@ -180,6 +278,8 @@ std::string explain(const SocketPair& pair, const Role& role,
     case Evidence::kListener: return "the local socket is listening";
     case Evidence::kAccepted: return "the local endpoint is also a listener's: accepted connection";
     case Evidence::kAutoBound: return "the kernel chose the local port (auto-bound): a client";
+    case Evidence::kPeerListener:
+      return "the peer's endpoint is a listener's on this host: the local side is its client";
     case Evidence::kFirstPacket:
       return "the client sent the first packet and the port groups agree";
     case Evidence::kLikelyServerPort:
@@ -189,7 +289,22 @@ std::string explain(const SocketPair& pair, const Role& role,
     case Evidence::kRegisteredVsEphemeral:
       return describe_port(server.port, host_ephemeral) + ", " +
              describe_port(client.port, host_ephemeral) + ": " + s + " is the server's";
+    case Evidence::kIcmpType: {
+      const auto type = std::uint8_t(pair.first.port);
+      const std::string_view name = icmp_type_name(type, pair.first.address.family());
+      const std::string what = "ICMP type " + std::to_string(type) +
+                               (name.empty() ? "" : " (" + std::string(name) + ")");
+      switch (icmp_kind(type, pair.first.address.family())) {
+        case IcmpKind::kRequest: return what + " is a request: its sender is the client";
+        case IcmpKind::kReply: return what + " is a reply: its sender is the server";
+        default:
+          return what + " is neither request nor reply: its sender is taken as the client";
+      }
+    }
     case Evidence::kLowerPortGuess:
+      if (client.port == 0) {
+        return "port 0 is no port a server waits on: guessing " + s + " is the server's";
+      }
       return "no port-group evidence (" + describe_port(server.port, host_ephemeral) + ", " +
              describe_port(client.port, host_ephemeral) + "): guessing the lower port " + s +
              " is the server's";

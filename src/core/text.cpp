@@ -24,7 +24,7 @@ std::expected<unsigned, Error> parse_decimal(std::string_view digits, unsigned m
   if (i == 0) {
     return std::unexpected(Error::at(Code::kBadSyntax,
                                      "expected a number for the " + std::string(what), column,
-                                     digits.substr(0, 1)));
+                                     text::char_at(digits, 0)));
   }
   if (value > max) {
     return std::unexpected(Error::at(Code::kOutOfRange,

@@ -58,6 +58,20 @@ inline char* write_hex16(char* p, std::uint16_t v) {
   return p;
 }
 
+// The character at text[i] for an error's fragment: a multi-byte UTF-8 character
+// whole (its continuation bytes too), never half of one.
+inline std::string_view char_at(std::string_view text, std::size_t i) {
+  if (i >= text.size()) return {};
+  std::size_t n = 1;
+  if (static_cast<unsigned char>(text[i]) >= 0xc0) {
+    while (i + n < text.size() && n < 4 &&
+           (static_cast<unsigned char>(text[i + n]) & 0xc0) == 0x80) {
+      ++n;
+    }
+  }
+  return text.substr(i, n);
+}
+
 // Strict decimal: digits only, no sign, no leading zero, value <= max.
 // `column` is the 1-based column of digits[0]; `what` names the value in errors
 // ("port", "prefix length").

@@ -11,12 +11,16 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
+#include <linux/tcp.h>
+#include <net/if.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -56,6 +60,8 @@ Error os_error(std::string what, int err) {
 // The kernel's TCP_LISTEN and TCP_CLOSE (include/net/tcp_states.h): the states in
 // which it reports INET_DIAG_SKV6ONLY.
 constexpr std::uint8_t kTcpListen = 10, kTcpClose = 7;
+// TIME_WAIT and the request minisockets (SYN_RECV, NEW_SYN_RECV) carry no extensions.
+constexpr std::uint8_t kTcpTimeWait = 6, kTcpSynRecv = 3, kTcpNewSynRecv = 12;
 
 SocketState state_of(std::uint8_t kernel_state) {
   if (kernel_state == 12) return SocketState::kSynRecv;  // TCP_NEW_SYN_RECV
@@ -66,8 +72,8 @@ SocketState state_of(std::uint8_t kernel_state) {
 class NetlinkSource final : public SocketSource {
  public:
   // `side`: a second socket in the same namespace for the parallel half, or null.
-  NetlinkSource(mnl_socket* nl, mnl_socket* side, std::uint64_t netns)
-      : main_{nl, std::vector<char>(kReceiveBuffer)}, netns_(netns) {
+  NetlinkSource(mnl_socket* nl, mnl_socket* side, std::uint64_t netns, bool own_namespace)
+      : main_{nl, std::vector<char>(kReceiveBuffer)}, netns_(netns), own_namespace_(own_namespace) {
     if (side) side_ = std::make_unique<Channel>(Channel{side, std::vector<char>(kReceiveBuffer)});
   }
   ~NetlinkSource() override {
@@ -216,6 +222,35 @@ class NetlinkSource final : public SocketSource {
     return {};
   }
 
+  // The request's header: TCPDIAG_GETSOCK for TCP over both families (AF_UNSPEC),
+  // else SOCK_DIAG_BY_FAMILY, with the states and the extensions asked for (only
+  // then: each costs the kernel a copy per socket).
+  static nlmsghdr* put_request(std::vector<char>& request, unsigned sequence, int family,
+                               std::uint8_t protocol, const SocketQuery& query) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(request.data());
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = sequence;
+    std::uint8_t ext = 0;
+    if (query.tcp_info) ext |= 1 << (INET_DIAG_INFO - 1);
+    if (query.memory) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
+    if (family == AF_UNSPEC) {
+      nlh->nlmsg_type = TCPDIAG_GETSOCK;
+      auto* req =
+          static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
+      req->idiag_states = query.states;
+      req->idiag_ext = ext;
+    } else {
+      nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      auto* req =
+          static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
+      req->sdiag_family = std::uint8_t(family);
+      req->sdiag_protocol = protocol;
+      req->idiag_states = query.states;
+      req->idiag_ext = ext;
+    }
+    return nlh;
+  }
+
   std::expected<void, Error> dump_one(Channel& ch, Transport transport, int family,
                                       const SocketQuery& query, DumpPart part,
                                       const SocketSink& sink, DumpStats& stats, std::mutex* turn) {
@@ -224,22 +259,8 @@ class NetlinkSource final : public SocketSource {
     ch.refused = 0;
     const auto [program, check] = program_for(transport, part);
     std::vector<char> request(MNL_SOCKET_BUFFER_SIZE + program.size());
-    nlmsghdr* nlh = mnl_nlmsg_put_header(request.data());
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++ch.sequence;
-    if (family == AF_UNSPEC) {
-      nlh->nlmsg_type = TCPDIAG_GETSOCK;
-      auto* req =
-          static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req)));
-      req->idiag_states = query.states;
-    } else {
-      nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-      auto* req =
-          static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
-      req->sdiag_family = std::uint8_t(family);
-      req->sdiag_protocol = protocol;
-      req->idiag_states = query.states;
-    }
+    nlmsghdr* nlh = put_request(request, ++ch.sequence, family, protocol, query);
+    const bool details = query.tcp_info || query.memory;
     const std::uint16_t answer_type = nlh->nlmsg_type;
     if (!program.empty()) {
       if (nlh->nlmsg_len + MNL_ATTR_HDRLEN + program.size() > request.size()) {
@@ -298,11 +319,12 @@ class NetlinkSource final : public SocketSource {
         }
         const auto* m = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(msg));
         fill(rec, *m);
+        if (m->idiag_family == AF_INET6 && rec.ifindex) add_zones(rec);
+        // The attributes only when the record needs one: an IPv6 listener's v6only
+        // bit, or the extensions asked for (the plain dump stays a plain loop).
         rec.v6only.reset();
-        if (m->idiag_family == AF_INET6 &&
-            (m->idiag_state == kTcpListen || m->idiag_state == kTcpClose)) {
-          rec.v6only = v6only_of(msg);
-        }
+        if (rec.details) rec.details.reset();
+        if (has_attributes(*m, details)) read_attributes(rec, msg, details);
         rec.autobound.reset();
         // Minisockets (TIME_WAIT, SYN_RECV) report userlocks 0: the bit says nothing.
         if (bit && rec.state != SocketState::kTimeWait && rec.state != SocketState::kSynRecv) {
@@ -335,21 +357,100 @@ class NetlinkSource final : public SocketSource {
     rec.inode = m.idiag_inode;
     rec.ifindex = m.id.idiag_if;
     rec.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]} << 32;
+    rec.timer = m.idiag_timer <= 4 ? SocketTimer(m.idiag_timer) : SocketTimer::kNone;
+    rec.timer_retrans = m.idiag_retrans;
+    rec.timer_expires_ms = m.idiag_expires;
   }
 
-  // INET_DIAG_SKV6ONLY, which the kernel adds unasked to IPv6 sockets in LISTEN or
-  // CLOSE state (inet_diag_msg_attrs_fill); nullopt when it is absent.
-  static std::optional<bool> v6only_of(const nlmsghdr* msg) {
-    const auto* attr =
-        static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(msg, sizeof(inet_diag_msg)));
-    const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(msg));
-    for (; mnl_attr_ok(attr, int(tail - reinterpret_cast<const char*>(attr)));
-         attr = mnl_attr_next(attr)) {
-      if (mnl_attr_get_type(attr) == INET_DIAG_SKV6ONLY && mnl_attr_get_payload_len(attr) >= 1) {
-        return *static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr)) != 0;
+  // A link-local IPv6 address means nothing without its interface: the zone
+  // comes from the socket's bound interface (the scope the kernel reports).
+  void add_zones(SocketRecord& rec) {
+    if (rec.ifindex == 0) return;
+    for (Endpoint* ep : {&rec.local, &rec.remote}) {
+      const auto b = ep->address.bytes();
+      if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
+        ep->address = IpAddress::v6_bytes(b.data(), zone_of(rec.ifindex));
       }
     }
-    return std::nullopt;
+  }
+
+  // The interned zone of an interface: its name in this namespace, its number in
+  // another one (names are per namespace and this process may not be in it).
+  std::uint32_t zone_of(std::uint32_t ifindex) {
+    for (const auto& [index, zone] : zones_) {
+      if (index == ifindex) return zone;
+    }
+    char name[IF_NAMESIZE] = {};
+    const bool named = own_namespace_ && ::if_indextoname(ifindex, name) != nullptr;
+    static constexpr std::uint8_t kAny[16] = {};
+    const std::uint32_t zone =
+        IpAddress::v6_bytes(kAny)
+            .with_zone(named ? std::string_view(name) : std::string_view(std::to_string(ifindex)))
+            .zone_id();
+    zones_.emplace_back(ifindex, zone);
+    return zone;
+  }
+
+  // Whether a message carries an attribute the record wants: INET_DIAG_SKV6ONLY
+  // (IPv6 listeners and unconnected sockets) or, when `details`, the extensions
+  // (full sockets: not TIME_WAIT or request minisockets).
+  static bool has_attributes(const inet_diag_msg& m, bool details) {
+    const std::uint8_t st = m.idiag_state;
+    if (m.idiag_family == AF_INET6 && (st == kTcpListen || st == kTcpClose)) return true;
+    return details && st != kTcpTimeWait && st != kTcpSynRecv && st != kTcpNewSynRecv;
+  }
+
+  // The attributes after inet_diag_msg: INET_DIAG_SKV6ONLY (which the kernel adds
+  // unasked to IPv6 sockets in LISTEN or CLOSE state) and, when `details`, the
+  // extensions the query asked for.
+  static void read_attributes(SocketRecord& rec, const nlmsghdr* msg, bool details) {
+    std::shared_ptr<SocketDetails> d;
+    if (details) d = std::make_shared<SocketDetails>();
+    const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(msg));
+    for (auto* attr =
+             static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(msg, sizeof(inet_diag_msg)));
+         mnl_attr_ok(attr, int(tail - reinterpret_cast<const char*>(attr)));
+         attr = mnl_attr_next(attr)) {
+      const std::size_t len = mnl_attr_get_payload_len(attr);
+      const void* payload = mnl_attr_get_payload(attr);
+      switch (mnl_attr_get_type(attr)) {
+        case INET_DIAG_SKV6ONLY:
+          if (len >= 1) rec.v6only = *static_cast<const std::uint8_t*>(payload) != 0;
+          break;
+        case INET_DIAG_INFO:
+          if (d && rec.transport == Transport::kTcp) d->tcp = tcp_info_of(payload, len);
+          break;
+        case INET_DIAG_SKMEMINFO:
+          if (d) d->memory = memory_of(payload, len);
+          break;
+        default: break;
+      }
+    }
+    if (d && (d->tcp || d->memory)) rec.details = std::move(d);
+  }
+
+  // struct tcp_info grew over the years: fields past what the kernel sent are unknown.
+  static TcpInfo tcp_info_of(const void* payload, std::size_t len) {
+    tcp_info t{};
+    std::memcpy(&t, payload, std::min(len, sizeof t));
+    auto has = [len](std::size_t offset, std::size_t size) { return offset + size <= len; };
+    TcpInfo out;
+    out.rtt_us = t.tcpi_rtt;
+    out.rttvar_us = t.tcpi_rttvar;
+    out.cwnd = t.tcpi_snd_cwnd;
+    out.retransmits = t.tcpi_total_retrans;
+    if (has(offsetof(tcp_info, tcpi_bytes_acked), 8)) out.bytes_acked = t.tcpi_bytes_acked;
+    if (has(offsetof(tcp_info, tcpi_bytes_received), 8)) out.bytes_received = t.tcpi_bytes_received;
+    if (has(offsetof(tcp_info, tcpi_delivery_rate), 8)) out.delivery_rate = t.tcpi_delivery_rate;
+    return out;
+  }
+
+  static SocketMemory memory_of(const void* payload, std::size_t len) {
+    std::uint32_t v[SK_MEMINFO_VARS] = {};
+    std::memcpy(v, payload, std::min(len, sizeof v));
+    return {v[SK_MEMINFO_RMEM_ALLOC], v[SK_MEMINFO_RCVBUF],      v[SK_MEMINFO_WMEM_ALLOC],
+            v[SK_MEMINFO_SNDBUF],     v[SK_MEMINFO_FWD_ALLOC],   v[SK_MEMINFO_WMEM_QUEUED],
+            v[SK_MEMINFO_OPTMEM],     v[SK_MEMINFO_BACKLOG],     v[SK_MEMINFO_DROPS]};
   }
 
   static std::string fmt_what(Transport t, int family) {
@@ -370,6 +471,8 @@ class NetlinkSource final : public SocketSource {
   Channel main_;
   std::unique_ptr<Channel> side_;  // null: the halves go one after the other
   std::uint64_t netns_;
+  bool own_namespace_;  // interface names resolve here
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> zones_;  // ifindex -> interned zone
   bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
   bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
   std::optional<host_detail::SocketCounts> counts_;  // this dump()'s, once read
@@ -413,7 +516,7 @@ std::expected<std::unique_ptr<SocketSource>, Error> open_netlink_source(int netl
       setsockopt(mnl_socket_get_fd(side), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     }
   }
-  return std::unique_ptr<SocketSource>(new NetlinkSource(nl, side, netns));
+  return std::unique_ptr<SocketSource>(new NetlinkSource(nl, side, netns, netlink_fd < 0));
 }
 
 }  // namespace sockscope

@@ -45,13 +45,13 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
                                                       const std::string& run_netns) {
   std::map<std::uint64_t, NetworkNamespace> found;
   const std::uint64_t current = current_netns();
-  std::size_t unreadable = 0;
+  std::vector<std::string> unreadable;  // which references could not be read
   // Named ones first, so their path is the stable /run/netns file.
   each_name(run_netns, [&](const std::string& name) {
     struct stat st;
     std::string path = run_netns + "/" + name;
     if (::stat(path.c_str(), &st) != 0) {
-      ++unreadable;
+      unreadable.push_back(name);
       return;
     }
     auto& ns = found[st.st_ino];
@@ -66,7 +66,7 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
     struct stat st;
     std::string path = proc + "/" + pid + "/ns/net";
     if (::stat(path.c_str(), &st) != 0) {
-      if (errno == EACCES || errno == EPERM) ++unreadable;
+      if (errno == EACCES || errno == EPERM) unreadable.push_back("pid " + pid);
       return;
     }
     auto& ns = found[st.st_ino];
@@ -75,11 +75,19 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
       ns.path = path;
     }
   });
-  if (warnings && unreadable) {
-    Error e = Error::io(std::to_string(unreadable) +
-                        " namespace references under " + proc + " or " + run_netns +
-                        " were not readable (permission); sockets of namespaces reachable only "
-                        "through them are not shown");
+  if (warnings && !unreadable.empty()) {
+    // Named: the /run/netns names, else the processes whose namespace it was.
+    constexpr std::size_t kNamed = 5;
+    std::string which;
+    for (std::size_t i = 0; i < unreadable.size() && i < kNamed; ++i) {
+      which += (i ? ", " : "") + unreadable[i];
+    }
+    if (unreadable.size() > kNamed) {
+      which += " and " + std::to_string(unreadable.size() - kNamed) + " more";
+    }
+    Error e = Error::io("network namespaces not readable (permission): " + which +
+                        " (under " + run_netns + " or " + proc +
+                        "); sockets of namespaces reachable only through them are not shown");
     e.code = Error::Code::kPermission;
     warnings->push_back(std::move(e));
   }
@@ -94,6 +102,12 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
   }
   std::stable_partition(out.begin(), out.end(), [](const NetworkNamespace& n) { return n.current; });
   return out;
+}
+
+std::optional<bool> in_init_network_namespace(const std::string& proc) {
+  struct stat st;
+  if (::stat((proc + "/1/ns/net").c_str(), &st) != 0) return std::nullopt;
+  return std::uint64_t(st.st_ino) == current_netns();
 }
 
 NetworkNamespace current_network_namespace(const std::string& run_netns) {

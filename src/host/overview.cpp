@@ -3,6 +3,9 @@
 #include "sockscope/overview.hpp"
 
 #include <algorithm>
+#include <string>
+
+#include "host/sockstat.hpp"
 
 namespace sockscope {
 namespace {
@@ -186,6 +189,43 @@ HostOverview OverviewBuilder::finish(const ProcessOwners* owners) {
   last_namespace_ = 0;
   totals_ = {};
   return o;
+}
+
+void SocketSummaryBuilder::add(const SocketRecord& r) {
+  TransportCount& c = counts_[r.transport];
+  ++(r.local.address.is_v4() ? c.ipv4 : c.ipv6);
+  c.states.add(r.state);
+}
+
+std::vector<TransportCount> SocketSummaryBuilder::finish() const {
+  std::vector<TransportCount> out;
+  for (const auto& [t, c] : counts_) {
+    out.push_back(c);
+    out.back().transport = t;
+  }
+  return out;
+}
+
+KernelSocketCounts read_kernel_socket_counts() {
+  using host_detail::sockstat_field;
+  const std::string v4 = host_detail::read_small("/proc/net/sockstat");
+  const std::string v6 = host_detail::read_small("/proc/net/sockstat6");
+  KernelSocketCounts k;
+  k.sockets_used = sockstat_field(v4, "sockets:", "used ");
+  k.tcp_inuse = sockstat_field(v4, "TCP:", " inuse ");
+  k.tcp_orphan = sockstat_field(v4, "TCP:", " orphan ");
+  k.tcp_time_wait = sockstat_field(v4, "TCP:", " tw ");
+  k.tcp_alloc = sockstat_field(v4, "TCP:", " alloc ");
+  k.tcp_memory_pages = sockstat_field(v4, "TCP:", " mem ");
+  k.udp_inuse = sockstat_field(v4, "UDP:", " inuse ");
+  k.udp_memory_pages = sockstat_field(v4, "UDP:", " mem ");
+  k.raw_inuse = sockstat_field(v4, "RAW:", " inuse ");
+  k.frag_inuse = sockstat_field(v4, "FRAG:", " inuse ");
+  k.tcp6_inuse = sockstat_field(v6, "TCP6:", " inuse ");
+  k.udp6_inuse = sockstat_field(v6, "UDP6:", " inuse ");
+  k.raw6_inuse = sockstat_field(v6, "RAW6:", " inuse ");
+  k.frag6_inuse = sockstat_field(v6, "FRAG6:", " inuse ");
+  return k;
 }
 
 }  // namespace sockscope

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "sockscope/host.hpp"
+#include "sockscope/socket_filter.hpp"
 
 namespace sockscope {
 namespace {
@@ -30,12 +31,35 @@ class ListenerIndex {
     keys_.insert({listener.netns,
                   listener.transport,
                   {listener.local.address.without_zone(), listener.local.port}});
+    add_local_address(listener);
+  }
+  // A socket bound to a specific address makes that address one of its namespace's.
+  void add_local_address(const SocketRecord& r) {
+    const IpAddress a = r.local.address.without_zone().unmapped();
+    if (!a.is_unspecified()) local_addresses_.insert({r.netns, a});
   }
   // Same namespace and transport, and the same local endpoint or a wildcard
   // listener of the same family on the same port.
   bool covers(const SocketRecord& record) const;
+  // The same for the record's remote endpoint: the peer is a local listener's. A
+  // wildcard listener counts only for a remote address known to be this
+  // namespace's: loopback, or one that a listener or socket of add() is bound to.
+  bool covers_peer(const SocketRecord& record) const;
 
  private:
+  struct Local {
+    std::uint64_t netns;
+    IpAddress address;
+    friend bool operator==(const Local&, const Local&) = default;
+  };
+  struct LocalHash {
+    std::size_t operator()(const Local& l) const {
+      std::uint64_t h = l.netns * 0x9E3779B97F4A7C15ull;
+      for (std::uint8_t b : l.address.bytes()) h = (h ^ b) * 0x100000001B3ull;
+      return std::size_t(h ^ (h >> 29));
+    }
+  };
+  std::unordered_set<Local, LocalHash> local_addresses_;
   struct Key {
     std::uint64_t netns;
     Transport transport;
@@ -62,6 +86,21 @@ bool ListenerIndex::covers(const SocketRecord& r) const {
   return keys_.count({r.netns, r.transport, wildcard_of(r.local)}) != 0;
 }
 
+bool ListenerIndex::covers_peer(const SocketRecord& r) const {
+  if (keys_.empty()) return false;
+  const Port port = r.remote.port;
+  auto listens = [&](const IpAddress& address) {
+    return keys_.count({r.netns, r.transport, {address, port}}) != 0;
+  };
+  const IpAddress exact = r.remote.address.without_zone(), a = exact.unmapped();
+  if (listens(exact) || listens(a)) return true;
+  if (!a.is_loopback() && !local_addresses_.count({r.netns, a})) return false;
+  // A wildcard listener: an IPv4 peer (mapped or not) may also have been accepted
+  // by a dual-stack [::] listener.
+  const IpAddress any6 = IpAddress::v6_bytes(kZero16);
+  return a.is_v4() ? listens(IpAddress()) || listens(any6) : listens(any6);
+}
+
 struct RoleOf {
   LocalRole role;
   Evidence evidence;
@@ -75,6 +114,9 @@ RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
   if (listeners.covers(r)) return {LocalRole::kServer, Evidence::kAccepted};
   if (r.autobound == true) return {LocalRole::kClient, Evidence::kAutoBound};
   if (r.unconnected()) return {LocalRole::kUnknown, Evidence::kLowerPortGuess};
+  // Both ends on this host: the other end's listener decides this end too (a
+  // client bound by hand to port 80 is no server of 80 when its peer is accepted).
+  if (listeners.covers_peer(r)) return {LocalRole::kClient, Evidence::kPeerListener};
   // Both ports inside the host's ephemeral range give a guess: the core rule
   // ranks the host range with the dynamic group.
   const Role rule = SocketPair{r.transport, r.local, r.remote}.role(host_ephemeral);
@@ -103,13 +145,15 @@ std::expected<DumpStats, Error> dump_with_roles(
     SocketSource& source, const SocketQuery& query, std::optional<PortRange> host_ephemeral,
     const std::function<void(const HostSocket&)>& sink) {
   constexpr StateMask kWaiting = state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
-  // Pass 1: everything that waits for peers, whatever the query's states, because
-  // accepted sockets are recognised by their listener. TCP asks for LISTEN only:
-  // any other state bit makes the kernel walk the whole established hash too.
+  // Pass 1: everything that waits for peers, whatever the query's states and
+  // filter, because accepted sockets are recognised by their listener. TCP asks
+  // for LISTEN only: any other state bit makes the kernel walk the whole
+  // established hash too.
   std::vector<SocketRecord> waiting;
   DumpStats first_stats;
   for (Transport t : query.transports) {
     SocketQuery first = query;
+    first.filter.reset();
     first.transports = {t};
     first.states = t == Transport::kTcp ? state_bit(SocketState::kListen) : kWaiting;
     auto stats = source.dump(first, [&](const SocketRecord& r) { waiting.push_back(r); });
@@ -120,13 +164,18 @@ std::expected<DumpStats, Error> dump_with_roles(
   auto* stats = &first_stats;
   ListenerIndex listeners;
   for (const auto& r : waiting) {
-    if (is_listener(r)) listeners.add(r);
+    if (is_listener(r)) {
+      listeners.add(r);
+    } else {
+      listeners.add_local_address(r);
+    }
   }
   DumpStats total;
   total.skipped = std::move(stats->skipped);
   total.messages = stats->messages;
   for (const auto& r : waiting) {
     if (!(query.states & state_bit(r.state))) continue;
+    if (query.filter && !query.filter->matches(r)) continue;
     RoleOf role = classify(r, listeners, host_ephemeral);
     ++total.sockets;
     sink(HostSocket{r, role.role, role.evidence});

@@ -45,6 +45,17 @@ std::string_view to_string(SocketState state) {
   return "UNKNOWN";
 }
 
+std::string_view to_string(SocketTimer timer) {
+  switch (timer) {
+    case SocketTimer::kNone: return "off";
+    case SocketTimer::kRetransmit: return "on";
+    case SocketTimer::kKeepalive: return "keepalive";
+    case SocketTimer::kTimeWait: return "timewait";
+    case SocketTimer::kProbe: return "persist";
+  }
+  return "unknown";
+}
+
 std::expected<SocketState, Error> parse_socket_state(std::string_view text) {
   std::string key(text);
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {

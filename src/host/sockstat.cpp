@@ -7,7 +7,6 @@
 #include <string>
 
 namespace sockscope::host_detail {
-namespace {
 
 // The whole file (these are a few hundred bytes), or "" when unreadable.
 std::string read_small(const char* path) {
@@ -20,8 +19,6 @@ std::string read_small(const char* path) {
   ::close(fd);
   return out;
 }
-
-}  // namespace
 
 std::optional<std::size_t> sockstat_field(std::string_view text, std::string_view line,
                                           std::string_view key) {

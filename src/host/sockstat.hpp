@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace sockscope::host_detail {
@@ -13,6 +14,9 @@ namespace sockscope::host_detail {
 // ("TCP:", " tw " -> 0 in "TCP: inuse 20003 orphan 0 tw 0 alloc ..."), or nullopt.
 std::optional<std::size_t> sockstat_field(std::string_view text, std::string_view line,
                                           std::string_view key);
+
+// A small procfs file whole, "" when unreadable.
+std::string read_small(const char* path);
 
 struct SocketCounts {
   std::optional<std::size_t> all;  // "sockets: used": every family, unix sockets too

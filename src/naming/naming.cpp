@@ -1,5 +1,8 @@
 #include "sockscope/naming.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace sockscope {
 
 const Service* Naming::registered(Transport transport, Port port) const {
@@ -17,6 +20,21 @@ const Service* Naming::service(Transport transport, Port server_port, Evidence e
     return nullptr;
   }
   return registered(transport, server_port);
+}
+
+bool Naming::answers_to(Transport transport, Port port, std::string_view name) const {
+  if (!has_ports(transport)) return false;
+  const auto same = [name](std::string_view other) {
+    return other.size() == name.size() &&
+           std::equal(other.begin(), other.end(), name.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  for (const Service* s : registry_.by_port(port, transport)) {
+    if (same(s->name)) return true;
+  }
+  return false;
 }
 
 }  // namespace sockscope

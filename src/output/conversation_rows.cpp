@@ -102,6 +102,7 @@ void conversation_json(fmt::memory_buffer& buf, const Conversation& c, std::stri
     buf.append(std::string_view(",\"icmp_error\":"));
     json_string(buf, c.icmp_error->name());
   }
+  if (c.open) buf.append(std::string_view(",\"open\":true"));
   buf.append(std::string_view("}\n"));
 }
 
@@ -175,6 +176,21 @@ void conversation_zeek(fmt::memory_buffer& buf, const Conversation& c, std::stri
     zeek_field(buf, service);
   }
   buf.push_back('\n');
+}
+
+// The row without `open`, then the column: the last field, shown with --report-every.
+void conversation_csv_open(fmt::memory_buffer& buf, const Conversation& c,
+                           std::string_view service) {
+  conversation_csv(buf, c, service);
+  buf.resize(buf.size() - 1);
+  buf.append(std::string_view(c.open ? ",true\n" : ",false\n"));
+}
+
+void conversation_zeek_open(fmt::memory_buffer& buf, const Conversation& c,
+                            std::string_view service) {
+  conversation_zeek(buf, c, service);
+  buf.resize(buf.size() - 1);
+  buf.append(std::string_view(c.open ? "\tT\n" : "\tF\n"));
 }
 
 namespace {

@@ -24,6 +24,11 @@ using ConversationEncoder = void (*)(fmt::memory_buffer&, const Conversation&,
 void conversation_json(fmt::memory_buffer& out, const Conversation& c, std::string_view service);
 void conversation_csv(fmt::memory_buffer& out, const Conversation& c, std::string_view service);
 void conversation_zeek(fmt::memory_buffer& out, const Conversation& c, std::string_view service);
+// CSV and Zeek with the `open` column (--report-every; JSON writes it when true).
+void conversation_csv_open(fmt::memory_buffer& out, const Conversation& c,
+                           std::string_view service);
+void conversation_zeek_open(fmt::memory_buffer& out, const Conversation& c,
+                            std::string_view service);
 
 // The service name a conversation is shown with (Naming's rule; thread-safe when
 // the naming's cache is off).

@@ -34,6 +34,10 @@ std::string_view to_string(Unit unit) {
     case Unit::kConversations: return "conversations";
     case Unit::kHosts: return "hosts";
     case Unit::kProcesses: return "processes";
+    case Unit::kMicroseconds: return "microseconds";
+    case Unit::kMilliseconds: return "milliseconds";
+    case Unit::kSegments: return "segments";
+    case Unit::kBytesPerSecond: return "bytes per second";
   }
   return "?";
 }

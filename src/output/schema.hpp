@@ -61,6 +61,10 @@ enum class Unit : std::uint8_t {
   kConversations,
   kHosts,
   kProcesses,
+  kMicroseconds,
+  kMilliseconds,
+  kSegments,
+  kBytesPerSecond,
 };
 
 enum class Presence : std::uint8_t {

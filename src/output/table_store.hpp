@@ -79,7 +79,9 @@ class TableRow {
   TableRow(const TableRow&) = delete;
   TableRow& operator=(const TableRow&) = delete;
 
-  void put(std::string_view s) {
+  // Always inline: with a constant size the copy becomes a few stores, and a
+  // call per piece was a fifth of the 20k-socket table's formatting.
+  [[gnu::always_inline]] void put(std::string_view s) {
     if (s.size() > std::size_t(limit_ - cursor_)) grow(s.size());
     if (!s.empty()) std::memcpy(cursor_, s.data(), s.size());
     cursor_ += s.size();

@@ -114,6 +114,25 @@ bool has_control(std::string_view s) {
   return false;
 }
 
+namespace {
+
+// A byte as \n, \t, \r or \xNN.
+void append_escaped(std::string& out, unsigned char c) {
+  if (c == '\n') {
+    out += "\\n";
+  } else if (c == '\t') {
+    out += "\\t";
+  } else if (c == '\r') {
+    out += "\\r";
+  } else {
+    out += "\\x";
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+}
+
+}  // namespace
+
 std::string terminal_safe(std::string_view s) {
   if (!has_control(s)) return std::string(s);
   std::string out;
@@ -121,19 +140,61 @@ std::string terminal_safe(std::string_view s) {
   for (unsigned char c : s) {
     if (!is_control(c)) {
       out.push_back(char(c));
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
     } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      append_escaped(out, c);
     }
   }
   return out;
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (1-4), or 0 when the bytes
+// there are no valid sequence (a stray continuation, a cut or overlong form,
+// a surrogate, beyond U+10FFFF).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  if (n == 0 || c > 0xf4 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+      (c == 0xf4 && c1 > 0x8f)) {
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string utf8_safe(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n > 1) {
+      out.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(s[i++]);
+    if (n == 1 && !is_control(c)) {
+      out.push_back(char(c));
+    } else {
+      append_escaped(out, c);
+    }
+  }
+  return out;
+}
+
+std::string shortened(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  return std::string(s.substr(0, cut)) + "...";
 }
 
 std::size_t display_width(std::string_view s) {

@@ -28,6 +28,13 @@ bool has_control(std::string_view s);
 // table cell or an error line can neither move the cursor nor break the line.
 std::string terminal_safe(std::string_view s);
 
+// terminal_safe() that also writes bytes that are no valid UTF-8 as \xNN: an error
+// line is one line of valid UTF-8 whatever the input it quotes.
+std::string utf8_safe(std::string_view s);
+// `s` cut to at most `max_bytes` (at a character boundary) with "..." appended
+// when it was longer.
+std::string shortened(std::string_view s, std::size_t max_bytes);
+
 // Columns `s` takes on a terminal: UTF-8 code points (good enough for our cells).
 std::size_t display_width(std::string_view s);
 

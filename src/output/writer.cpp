@@ -197,7 +197,7 @@ RecordWriter::RecordWriter(Format format, Sink& out, std::vector<const RecordKin
     for (const auto& fields : plans_) {
       auto t = std::make_unique<Table>();
       for (const Field* f : fields) {
-        t->width.push_back(display_width(f->header));
+        t->width.push_back(options_.no_header ? 0 : display_width(f->header));
         t->usual_text.push_back(f->table_usual);
         t->usual.push_back(!f->table_usual.empty());
       }
@@ -239,7 +239,7 @@ RecordWriter::~RecordWriter() { finish(); }
 void RecordWriter::start() {
   started_ = true;
   auto& buf = out_.buffer();
-  if (format_ == Format::kCsv) {
+  if (format_ == Format::kCsv && !options_.no_header) {
     for (std::size_t i = 0; i < columns_->names.size(); ++i) {
       if (i) buf.push_back(',');
       csv_field(buf, columns_->names[i]);
@@ -592,7 +592,7 @@ void RecordWriter::render_tables() {
       *p++ = '\n';
       buf.resize(std::size_t(p - buf.data()));
     };
-    if (!t.rendered || !options_.header_once) {
+    if ((!t.rendered || !options_.header_once) && !options_.no_header) {
       append(buf, options_.style.bold());
       std::size_t bytes = 0;
       for (const Field* f : fields) bytes += f->header.size();

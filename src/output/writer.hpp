@@ -50,6 +50,8 @@ struct WriterOptions {
   // Tables: the header once, at the first rendering of a kind (a --watch stream
   // renders the same table again and again); column widths never shrink.
   bool header_once = false;
+  // Tables and CSV without their header line (ss -H).
+  bool no_header = false;
 };
 
 class RecordWriter {

@@ -104,6 +104,19 @@ const Service* Registry::find(std::string_view name, Transport transport) const 
   return index < 0 ? nullptr : &registry::service(std::size_t(index));
 }
 
+std::span<const Service> Registry::common_names() {
+  // Names people use for a port that neither IANA nor netbase lists (IANA calls
+  // 53 "domain"): found by name and by search, shown as aliases of IANA's name.
+  static constexpr std::string_view kCommon = "common";
+  static constexpr Service kNames[] = {
+      {"dns", {53, 53}, Transport::kTcp, "Domain Name System (IANA: domain)", "", "domain",
+       kCommon},
+      {"dns", {53, 53}, Transport::kUdp, "Domain Name System (IANA: domain)", "", "domain",
+       kCommon},
+  };
+  return kNames;
+}
+
 std::vector<const Service*> Registry::by_port(Port port, Transport transport) const {
   std::vector<const Service*> out;
   if (local_ && !local_->labels.empty()) {
@@ -122,6 +135,11 @@ std::vector<const Service*> Registry::by_port(Port port, Transport transport) co
     if (std::find(out.begin(), out.begin() + std::ptrdiff_t(local_count), s) ==
         out.begin() + std::ptrdiff_t(local_count)) {
       out.push_back(s);
+    }
+  }
+  if (!out.empty()) {
+    for (const Service& s : common_names()) {
+      if (s.transport == transport && s.ports.contains(port)) out.push_back(&s);
     }
   }
   return out;
@@ -161,6 +179,9 @@ std::vector<const Service*> Registry::by_name(std::string_view name) const {
     }
     for (std::uint16_t index : registry::records_named(wanted, hash)) {
       add(&registry::service(index));
+    }
+    for (const Service& s : common_names()) {
+      if (registry::iequals(s.name, wanted)) add(&s);
     }
   };
   add_named(name);

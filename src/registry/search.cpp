@@ -50,6 +50,19 @@ std::vector<SearchHit> Registry::search(std::string_view query) const {
     auto rank = rank_of(registry::pool_string(r.name), registry::pool_string(r.description), query);
     if (rank) hits.push_back({&registry::service(i), *rank});
   }
+  for (const Service& s : common_names()) {
+    auto rank = rank_of(s.name, s.description, query);
+    if (!rank) continue;
+    hits.push_back({&s, *rank});
+    // "dns" is what people call IANA's "domain": its rows come with it.
+    if (*rank == SearchRank::kExactName) {
+      for (const Service* target : by_name(s.alias_of)) {
+        const bool seen = std::any_of(hits.begin(), hits.end(),
+                                      [&](const SearchHit& h) { return h.service == target; });
+        if (!seen) hits.push_back({target, *rank});
+      }
+    }
+  }
   // Best rank first; then by name, port, transport; local before IANA on ties.
   std::stable_sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
     if (a.rank != b.rank) return a.rank < b.rank;

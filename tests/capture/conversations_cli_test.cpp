@@ -376,6 +376,29 @@ TEST(ConversationsCliErrors, BadInputAndNoInput) {
   EXPECT_NE(filter.exit_code, 0);
 }
 
+// Live capture as an ordinary user: one line saying what it needs, exit 3.
+TEST(ConversationsCliErrors, LiveCaptureWithoutPermissionSaysWhatItNeeds) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
+  auto r = run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        SOCKSCOPE_BINARY, "conv", "-i", "lo", "--duration", "1"});
+  if (r.exit_code == 126 || r.exit_code == 127) GTEST_SKIP() << "cannot run as nobody: " << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("interface lo: live capture needs root or CAP_NET_RAW"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+}
+
+// Several files, one missing: the others are read and reported, the missing one
+// named and the run fails (exit 3), rather than a silent success.
+TEST_F(ConversationsCliTest, OneMissingFileAmongSeveralFailsTheRun) {
+  auto r = run_sockscope({"--json", "conv", path_, "/nonexistent/x.pcap"});
+  EXPECT_EQ(r.exit_code, 3);
+  auto alone = run_sockscope({"--json", "conv", path_});
+  EXPECT_EQ(r.out, alone.out) << "the readable file's conversations are all there";
+  EXPECT_NE(r.err.find("not read: '/nonexistent/x.pcap'"), std::string::npos) << r.err;
+}
+
 TEST(ConversationsCliSample, ShippedSampleIsReadable) {
   auto r = run_sockscope({"--json", "conv", "--sample"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -13,6 +13,43 @@ namespace {
 
 using nlohmann::json;
 
+// Whether `text` is valid UTF-8, by iconv (an independent decoder).
+bool valid_utf8(const std::string& text) {
+  return run_command({"iconv", "-f", "UTF-8", "-t", "UTF-8"}, 10, text).exit_code == 0;
+}
+
+// Every error line is one line of valid UTF-8, whatever the input echoed in it:
+// newlines escaped, long inputs cut with "...", multi-byte characters whole,
+// bytes that are no UTF-8 escaped.
+TEST(CliModelTest, ErrorLinesAreOneLineOfValidUtf8) {
+  const std::string long_input = "1.2.3.4:" + std::string(5000, '7');
+  const std::vector<std::vector<std::string>> cases = {
+      {"endpoint", "1.2.3.4:80\n"},
+      {"endpoint", long_input},
+      {"pair", "10.0.0.1:1, " + std::string(5000, 'x')},
+      {"port", "\xc3\xa9"},               // é
+      {"port", "\xe2\x82\xac80"},        // €80
+      {"endpoint", "\xff\xfe:80"},        // no UTF-8 at all
+      {"endpoint", "1.2.3.4:8\xc3"},      // a cut sequence at the end
+      {"sockets", "--local", "10.0.0.1\r\n\x1b[2J"},
+  };
+  for (const auto& args : cases) {
+    auto r = run_sockscope(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back();
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(valid_utf8(r.err)) << r.err;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+    EXPECT_LT(r.err.size(), 400u) << "a 5,000-character input is cut";
+  }
+  // A multi-byte character is quoted whole, never half of it.
+  auto r = run_sockscope({"port", "\xc3\xa9"});
+  EXPECT_NE(r.err.find("at column 1: '\xc3\xa9'"), std::string::npos) << r.err;
+  r = run_sockscope({"endpoint", long_input});
+  EXPECT_NE(r.err.find("'1.2.3.4:777"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("...'"), std::string::npos) << r.err;
+}
+
 TEST(CliModelTest, SeedPairExplainsInTable) {
   auto r = run_sockscope({"pair", "192.168.1.5:1099, 192.168.1.7:80"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -8,6 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+# The man page and completion scripts are installed with the binary.
+for doc in share/man/man1/sockscope.1 share/bash-completion/completions/sockscope \
+           share/zsh/site-functions/_sockscope; do
+  [ -s "$work/prefix/$doc" ] || { echo "not installed: $doc" >&2; exit 1; }
+done
 cmake -S "$here/project" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 out=$("$work/cmake-build/consumer")

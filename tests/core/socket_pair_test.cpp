@@ -26,6 +26,8 @@ TEST(SocketPairTest, AcceptedForms) {
       "192.168.1.5:1099 -> 192.168.1.7:80", "192.168.1.5:1099->192.168.1.7:80",
       "192.168.1.5:1099 <-> 192.168.1.7:80", "tcp 192.168.1.5:1099, 192.168.1.7:80",
       "TCP  192.168.1.5:1099 -> 192.168.1.7:80", "  192.168.1.5:1099 , 192.168.1.7:80  ",
+      "192.168.1.5:1099 192.168.1.7:80",  // ss's columns
+      "tcp 192.168.1.5:1099   192.168.1.7:80",
   };
   for (const char* f : forms) {
     auto pair = SocketPair::parse(f);
@@ -55,6 +57,11 @@ TEST(SocketPairTest, Errors) {
       {"192.168.1.5:1099, 192.168.1.7:70000", Error::Code::kOutOfRange, 31},
       {"1.2.3.4:1, [::1]:2", Error::Code::kMixedFamilies, 12},
       {"1.2.3.4:1 => 5.6.7.8:2", Error::Code::kBadSyntax, 11},
+      // Three endpoints: the third is named, not the second blamed.
+      {"10.0.0.1:1, 10.0.0.2:2, 10.0.0.3:3", Error::Code::kTrailingGarbage, 23},
+      {"10.0.0.1:1 -> 10.0.0.2:2 -> 10.0.0.3:3", Error::Code::kTrailingGarbage, 26},
+      // The transport glued on with ':' (not an IPv6 address wanting brackets).
+      {"tcp:10.0.0.1:1099, 10.0.0.2:80", Error::Code::kBadSyntax, 4},
   };
   for (const auto& b : bad) {
     auto p = SocketPair::parse(b.input);
@@ -112,7 +119,7 @@ TEST(SocketPairTest, RoleRuleTable) {
       {61000, 33000, true, Side::kSecond, Evidence::kLowerPortGuess},  // both ephemeral
       {32772, 49919, true, Side::kFirst, Evidence::kLowerPortGuess},   // host range vs dynamic
       {32772, 49919, false, Side::kFirst, Evidence::kRegisteredVsEphemeral},  // IANA only
-      {0, 65535, false, Side::kFirst, Evidence::kWellKnownPort},
+      {0, 65535, false, Side::kSecond, Evidence::kLowerPortGuess},  // port 0 serves nothing
   };
   for (const auto& c : cases) {
     SocketPair p{Transport::kTcp, {*IpAddress::parse("10.0.0.1"), c.a},
@@ -122,6 +129,43 @@ TEST(SocketPairTest, RoleRuleTable) {
     EXPECT_EQ(r.client, other(c.server)) << c.a << " vs " << c.b;
     EXPECT_EQ(r.evidence, c.evidence) << c.a << " vs " << c.b;
   }
+}
+
+// Port 0 is never the server: no server waits on it, whatever the groups say.
+TEST(SocketPairTest, PortZeroIsNeverTheServer) {
+  for (const char* text : {"10.0.0.1:0, 10.0.0.2:5", "10.0.0.2:5, 10.0.0.1:0",
+                           "10.0.0.1:0, 10.0.0.2:40000", "10.0.0.1:0, 10.0.0.2:8080"}) {
+    auto p = *SocketPair::parse(text);
+    const Role r = p.role(PortRange{32768, 60999});
+    EXPECT_NE(p.endpoint(r.server).port, 0) << text;
+    EXPECT_EQ(p.endpoint(r.client).port, 0) << text;
+  }
+}
+
+// ICMP pairs carry type and code: RFC 792/4443 say who asks and who answers.
+TEST(SocketPairTest, IcmpRolesByMessageType) {
+  struct Case {
+    const char* text;
+    const char* client;
+    std::string_view explained;
+  } cases[] = {
+      {"icmp 10.0.0.1:8 -> 10.0.0.2:0", "10.0.0.1", "ICMP type 8 (echo request) is a request"},
+      {"icmp 10.0.0.2:0 -> 10.0.0.1:0", "10.0.0.1", "ICMP type 0 (echo reply) is a reply"},
+      {"icmp 10.0.0.1:13, 10.0.0.2:0", "10.0.0.1", "(timestamp request)"},
+      {"icmp [2001:db8::1]:128 -> [2001:db8::2]:0", "2001:db8::1", "(echo request)"},
+      {"icmp [2001:db8::2]:129 -> [2001:db8::1]:0", "2001:db8::1", "(echo reply)"},
+      {"icmp 10.0.0.9:3 -> 10.0.0.1:1", "10.0.0.9", "(destination unreachable) is neither"},
+  };
+  for (const auto& c : cases) {
+    auto p = *SocketPair::parse(c.text);
+    const Role r = p.role();
+    EXPECT_EQ(r.evidence, Evidence::kIcmpType) << c.text;
+    EXPECT_EQ(p.endpoint(r.client).address.to_string(), c.client) << c.text;
+    EXPECT_NE(explain(p, r, std::nullopt).find(c.explained), std::string::npos)
+        << c.text << ": " << explain(p, r, std::nullopt);
+  }
+  EXPECT_EQ(icmp_type_name(8, Family::kV4), "echo request");
+  EXPECT_EQ(icmp_type_name(8, Family::kV6), "");  // not an ICMPv6 type
 }
 
 TEST(SocketPairTest, ExplainsHostRange) {

@@ -54,6 +54,7 @@ int connect_to(std::uint16_t port) {
 
 struct Report {
   int exit_code = -1;
+  std::string err;  // warnings and errors: stderr, never among the records
   std::vector<json> destinations;
   json bind_pool;
   const json* find(const std::string& remote) const {
@@ -73,6 +74,7 @@ Report sockscope_ephemeral(const std::string& netns) {
                         "--all", "--threshold", "100"});
   Report rep;
   rep.exit_code = r.exit_code;
+  rep.err = r.err;
   for (const auto& line : lines(r.out)) {
     json j = json::parse(line);
     if (j["kind"] == "destination") rep.destinations.push_back(j);
@@ -130,6 +132,17 @@ TEST(EphemeralKernelTest, ConnectFailsExactlyWhenReportedFull) {
         EXPECT_EQ((*d)["used"], 99);
         EXPECT_EQ((*d)["utilization_pct"].get<double>(), 100.0);
         EXPECT_EQ(full.exit_code, 4);  // --threshold 100 crossed
+        // ... and says by whom, on stderr with the exhaustion error.
+        EXPECT_NE(full.err.find("threshold 100% reached: tcp 127.0.0.1 -> 127.0.0.1:5000 is "
+                                "100% used (99 of 99 ports)"),
+                  std::string::npos)
+            << full.err;
+        EXPECT_NE(full.err.find("127.0.0.1:5000 uses all 99 ports"), std::string::npos);
+        // The table keeps to stdout; the error line goes to stderr.
+        auto table = run_command({"ip", "netns", "exec", ns.name(), SOCKSCOPE_BINARY,
+                                  "ephemeral"});
+        EXPECT_EQ(table.out.find("EADDRNOTAVAIL"), std::string::npos) << table.out;
+        EXPECT_NE(table.err.find("EADDRNOTAVAIL"), std::string::npos) << table.err;
         // The other destination port of the same server still has every port.
         const json* other = full.find("127.0.0.1:5001");
         if (other) EXPECT_EQ((*other)["used"], 0);

@@ -20,7 +20,8 @@
 #     names them) -> 4xxxx, the same width, so tables stay aligned;
 #   - on a line where such a port was masked, its Community ID -> 1:<community-id>;
 #   - the fixture's pid (in "PID/golden_fixture:fdN", "golden_fixture[PID]",
-#     JSON "pid") -> PID; socket inodes (JSON "inode", the CSV inode column; 0
+#     JSON "pid") -> PID; its command line (JSON "cmdline", the binary's path) ->
+#     golden_fixture; socket inodes (JSON "inode", the CSV inode column; 0
 #     stays) -> INODE; net:[INODE] labels; the namespace's name -> sockscope-golden;
 #   - --watch's snapshot times ("-- 14:02:07 every", JSON "time") -> HH:MM:SS, TIME;
 #   - with the sort flag: rows that come in the kernel's hash order are sorted.
@@ -145,6 +146,7 @@ host_sed() {
   printf 's|golden_fixture\\[%s\\]|golden_fixture[PID]|g\n' "$fixture_pid"
   printf 's|"pid":%s,"command":"golden_fixture"|"pid":PID,"command":"golden_fixture"|g\n' \
     "$fixture_pid"
+  printf 's|"cmdline":"[^"]*golden_fixture"|"cmdline":"golden_fixture"|g\n'
   printf 's|"inode":[1-9][0-9]*|"inode":INODE|g\n'
   printf 's|net:\\[[0-9]*\\]|net:[INODE]|g\n'
   # --watch: the time of each snapshot

@@ -29,7 +29,12 @@ using testing::json_lines;
 using testing::run_command;
 using testing::run_sockscope;
 
-std::string ep_text(const json& e) {
+// An endpoint of the JSON; no peer (null) as ss's -n writes it: 0.0.0.0:0 / [::]:0
+// after the ":*" -> ":0" of ss_rows(), the family the local address's.
+std::string ep_text(const json& e, const json& local = nullptr) {
+  if (e.is_null()) {
+    return std::string(local["address"]).find(':') == std::string::npos ? "0.0.0.0:0" : "[::]:0";
+  }
   std::string a = e["address"];
   return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" +
          std::to_string(int(e["port"]));
@@ -62,7 +67,7 @@ std::set<std::string> ss_rows(const std::string& args, const std::vector<IpAddre
 std::set<std::string> our_rows(const std::vector<json>& lines, const std::vector<IpAddress>& own) {
   std::set<std::string> rows;
   for (const auto& j : lines) {
-    std::string local = ep_text(j["local"]), peer = ep_text(j["remote"]);
+    std::string local = ep_text(j["local"]), peer = ep_text(j["remote"], j["local"]);
     if (!involves(local, own) && !involves(peer, own)) continue;
     rows.insert(std::string(j["transport"]) + " " + std::string(j["state"]) + " " + local + " " +
                 peer + " " + std::to_string(int(j["recv_q"])) + " " +
@@ -266,7 +271,7 @@ TEST(HostCliTest, WatchReportsANewListener) {
     later = testing::tcp_listen({a, 0});
     later_port = testing::local_of(later.get()).port;
   });
-  auto r = run_sockscope({"listen", "--json", "--local", a.to_string(), "--watch", "0.5",
+  auto r = run_sockscope({"listen", "--json", "-p", "--local", a.to_string(), "--watch", "0.5",
                           "--count", "8"},
                          30);
   opener.join();
@@ -281,6 +286,10 @@ TEST(HostCliTest, WatchReportsANewListener) {
       EXPECT_EQ(j["local"]["port"], later_port);
       EXPECT_EQ(j["role"], "listener");
       EXPECT_EQ(j["new_listener"], true);
+      // -p: the new listener names its process (this one) and descriptor.
+      ASSERT_TRUE(j.contains("processes")) << j;
+      EXPECT_EQ(j["processes"][0]["pid"], ::getpid());
+      EXPECT_EQ(j["processes"][0]["fd"], later.get());
     }
   }
   EXPECT_EQ(initial, 1);
@@ -372,6 +381,17 @@ TEST(HostCliTest, UnprivilegedRunSaysNoPermission) {
     EXPECT_FALSE(j.contains("processes"));
     EXPECT_EQ(j["owner_missing"], "no-permission") << j;
   }
+  // --all-netns as nobody: the namespaces it could not read are named.
+  const std::string ns = "sockscope-unpriv-" + std::to_string(::getpid());
+  if (run_command({"ip", "netns", "add", ns}).exit_code != 0) return;
+  cmd = as_nobody;
+  for (const char* a : {"--all-netns", "listen", "--local", "127.255.255.254"}) cmd.push_back(a);
+  r = run_command(cmd);
+  run_command({"ip", "netns", "del", ns});
+  EXPECT_NE(r.err.find("network namespace " + ns + " skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("network namespaces not readable (permission): "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("pid "), std::string::npos) << r.err;
 }
 
 // --owners-from: the BPF iterator and the /proc walk give the same JSON owners;
@@ -388,7 +408,7 @@ TEST(HostCliTest, OwnersFromBpfAndProcAgree) {
       EXPECT_EQ(r.err, "") << sources[i];  // no fallback warning, nothing unreadable as root
       for (const auto& j : json_lines(r.out)) {
         const std::string key = std::string(j["transport"]) + " " + std::string(j["state"]) +
-                                " " + ep_text(j["local"]) + " " + ep_text(j["remote"]);
+                                " " + ep_text(j["local"]) + " " + ep_text(j["remote"], j["local"]);
         ASSERT_TRUE(j.contains("processes")) << j;
         by_source[i][key] = j["processes"].dump();
       }

@@ -93,8 +93,9 @@ TEST(RolesTest, RealSocketsGetTheKernelsEvidence) {
          Evidence::kAccepted);
   expect("tcp ESTAB " + auto_local.to_string() + " " + srv.to_string(), LocalRole::kClient,
          Evidence::kAutoBound);
+  // Its peer is a listener's endpoint of this namespace: that decides it.
   expect("tcp ESTAB " + fixed_from.to_string() + " " + srv.to_string(), LocalRole::kClient,
-         Evidence::kRegisteredVsEphemeral);
+         Evidence::kPeerListener);
   expect("tcp ESTAB " + srv.to_string() + " " + fixed_from.to_string(), LocalRole::kServer,
          Evidence::kAccepted);
   expect("udp UNCONN " + srv.to_string() + any, LocalRole::kListener, Evidence::kListener);
@@ -108,6 +109,37 @@ TEST(RolesTest, RealSocketsGetTheKernelsEvidence) {
   seen = roles_involving(server);
   expect("tcp TIME-WAIT " + srv.to_string() + " " + auto_local.to_string(), LocalRole::kServer,
          Evidence::kAccepted);
+}
+
+// Both ends on this host: a client bound by hand to port 80, connected to a
+// listener on a port of the ephemeral range. The port rule alone would call the
+// client a server of 80 (well-known-port) while its peer is an accepted server.
+TEST(RolesTest, BothEndsLocalTheListenerDecides) {
+  const IpAddress a = testing::own_v4(52);
+  Fd listener = testing::tcp_listen({a, 0});  // the kernel's choice: in the ephemeral range
+  const Endpoint srv = testing::local_of(listener.get());
+  const Endpoint from{a, 80};
+  Fd client = testing::tcp_connect(srv, &from);
+  Fd accepted = testing::tcp_accept(listener.get());
+  const auto seen = roles_involving(a);
+  auto role_of = [&](const std::string& key) {
+    auto it = seen.find(key);
+    EXPECT_NE(it, seen.end()) << key;
+    return it == seen.end() ? std::pair(LocalRole::kUnknown, Evidence::kLowerPortGuess)
+                            : std::pair(it->second.role, it->second.evidence);
+  };
+  EXPECT_EQ(role_of("tcp ESTAB " + from.to_string() + " " + srv.to_string()),
+            std::pair(LocalRole::kClient, Evidence::kPeerListener));
+  EXPECT_EQ(role_of("tcp ESTAB " + srv.to_string() + " " + from.to_string()),
+            std::pair(LocalRole::kServer, Evidence::kAccepted));
+  // The client's TIME-WAIT after it closes first: still the listener's client.
+  client.reset();
+  accepted.reset();
+  const auto after = roles_involving(a);
+  auto tw = after.find("tcp TIME-WAIT " + from.to_string() + " " + srv.to_string());
+  ASSERT_NE(tw, after.end());
+  EXPECT_EQ(tw->second.role, LocalRole::kClient);
+  EXPECT_EQ(tw->second.evidence, Evidence::kPeerListener);
 }
 
 SocketRecord rec(Transport t, SocketState s, const char* local, const char* remote,
@@ -165,6 +197,44 @@ TEST(RolesTest, RecordedRulesOrderWildcardsAndNamespaces) {
   };
   EXPECT_EQ(got, want);
   EXPECT_EQ(server_ports, (std::vector<Port>{8080, 53, 0, 8080, 8080, 40002, 443, 50000, 32772, 53}));
+}
+
+// The peer's listener decides only where the peer address is this namespace's:
+// loopback, an address a listener or socket is bound to, or a listener's exact one.
+TEST(RolesTest, RecordedPeerListenerNeedsALocalAddress) {
+  using T = Transport;
+  using S = SocketState;
+  std::vector<SocketRecord> records = {
+      rec(T::kTcp, S::kListen, "0.0.0.0:5000", "0.0.0.0:0", false),
+      rec(T::kTcp, S::kListen, "[::]:8443", "[::]:0", false),
+      rec(T::kTcp, S::kListen, "10.0.0.3:7000", "0.0.0.0:0", false),
+      rec(T::kUdp, S::kClose, "10.0.0.2:7", "0.0.0.0:0", false),  // makes 10.0.0.2 local
+      rec(T::kTcp, S::kEstablished, "10.0.0.1:6000", "10.0.0.9:5000", std::nullopt),
+      rec(T::kTcp, S::kEstablished, "10.0.0.1:6001", "10.0.0.2:5000", std::nullopt),
+      rec(T::kTcp, S::kEstablished, "127.0.0.1:2000", "127.0.0.1:8443", std::nullopt),
+      rec(T::kTcp, S::kEstablished, "[::1]:2001", "[::ffff:127.0.0.1]:5000", std::nullopt),
+      rec(T::kTcp, S::kEstablished, "10.0.0.1:6002", "10.0.0.3:7000", std::nullopt),
+      rec(T::kTcp, S::kEstablished, "127.0.0.1:2002", "127.0.0.1:5000", std::nullopt, 2),
+      rec(T::kUdp, S::kEstablished, "127.0.0.1:2003", "127.0.0.1:5000", std::nullopt),
+  };
+  auto source = open_recorded_source(records, 1);
+  std::vector<std::pair<LocalRole, Evidence>> got;
+  auto stats = dump_with_roles(*source, {}, PortRange{32768, 60999}, [&](const HostSocket& s) {
+    if (!s.record.unconnected()) got.push_back({s.role, s.evidence});
+  });
+  ASSERT_TRUE(stats);
+  const std::vector<std::pair<LocalRole, Evidence>> want = {
+      // a remote host's 5000: the wildcard listener here says nothing about it, so
+      // the port rule guesses (the lower port, 5000, the server's)
+      {LocalRole::kClient, Evidence::kLowerPortGuess},
+      {LocalRole::kClient, Evidence::kPeerListener},  // 10.0.0.2 is bound here
+      {LocalRole::kClient, Evidence::kPeerListener},  // IPv4 peer of the dual-stack [::]:8443
+      {LocalRole::kClient, Evidence::kPeerListener},  // mapped loopback peer of 0.0.0.0:5000
+      {LocalRole::kClient, Evidence::kPeerListener},  // a listener's exact address
+      {LocalRole::kServer, Evidence::kLowerPortGuess},  // namespace 2 has no listener
+      {LocalRole::kServer, Evidence::kLowerPortGuess},  // UDP: no UDP listener on 5000
+  };
+  EXPECT_EQ(got, want);
 }
 
 TEST(OwnersTest, OwnSocketsAreOursWithTheirDescriptor) {

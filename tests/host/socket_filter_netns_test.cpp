@@ -8,7 +8,8 @@
 //     only bytecode() returns exactly the records matches(r, kKernel) accepts.
 //   - Every source with the filter returns exactly what matches() accepts.
 //   - ss itself: `ss -tuanH EXPR` inside the namespace shows exactly the
-//     (transport, state, local, remote) set sockscope returns.
+//     (transport, state, local, remote) set sockscope returns, from the library
+//     and from the command (`sockscope --json sockets EXPR`).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -22,7 +23,10 @@
 
 #include <bit>
 #include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "host/diag_bytecode.hpp"
 #include "host/loopback.hpp"
@@ -274,16 +278,20 @@ std::string ss_endpoint(std::string text) {
   return e ? e->to_string() : text;
 }
 
-// ss leaves out the State column when one state is asked for: `only_state` names it.
-Keys ss_keys(const std::string& ns, const std::string& expression, std::string_view only_state) {
-  // One word per argument, as a shell would pass them: ss takes `state` only as a word.
-  std::vector<std::string> argv = {"ip", "netns", "exec", ns, "ss", "-tuanH"};
+void append_words(std::vector<std::string>& argv, const std::string& expression) {
   std::size_t at = 0;
   while ((at = expression.find_first_not_of(' ', at)) != std::string::npos) {
     const std::size_t end = std::min(expression.find(' ', at), expression.size());
     argv.push_back(expression.substr(at, end - at));
     at = end;
   }
+}
+
+// ss leaves out the State column when one state is asked for: `only_state` names it.
+Keys ss_keys(const std::string& ns, const std::string& expression, std::string_view only_state) {
+    // One word per argument, as a shell would pass them: ss takes `state` only as a word.
+  std::vector<std::string> argv = {"ip", "netns", "exec", ns, "ss", "-tuanH"};
+  append_words(argv, expression);
   auto r = testing::run_command(argv);
   EXPECT_EQ(r.exit_code, 0) << expression << ": " << r.err;
   Keys out;
@@ -342,6 +350,163 @@ TEST_F(SocketFilterNetns, SameSetsAsSs) {
       EXPECT_GE(theirs.size(), 1000u);
     }
   }
+}
+
+// An endpoint of the command's JSON; a socket without a peer has none ("remote":
+// null), which ss writes as the unspecified address of the local one's family.
+std::string json_endpoint(const nlohmann::json& e, const nlohmann::json& local) {
+  if (e.is_null()) {
+    return std::string(local["address"]).find(':') == std::string::npos ? "0.0.0.0:0" : "[::]:0";
+  }
+  const std::string a = e["address"];
+  return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" +
+         std::to_string(int(e["port"]));
+}
+
+// `sockscope --json sockets EXPR` run in the namespace, as (transport, state, local, remote).
+Keys command_keys(const std::string& ns, const std::string& expression,
+                  const std::vector<std::string>& options = {}) {
+  std::vector<std::string> argv = {"ip", "netns", "exec", ns, SOCKSCOPE_BINARY, "--json",
+                                   "sockets"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  append_words(argv, expression);
+  auto r = testing::run_command(argv);
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << expression << ": " << r.err;
+  Keys out;
+  for (const auto& line : testing::lines(r.out)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) {
+      ADD_FAILURE() << "not JSON: " << line;
+      continue;
+    }
+    out.insert(std::string(j["transport"]) + " " + std::string(j["state"]) + " " +
+               json_endpoint(j["local"], j["local"]) + " " + json_endpoint(j["remote"], j["local"]));
+  }
+  return out;
+}
+
+// The command, not only the library: its words reach the filter as ss's do, and
+// its second pass (listeners for the roles) does not change the set.
+TEST_F(SocketFilterNetns, CommandGivesSameSetsAsSs) {
+  ASSERT_GE(kExpressions.size(), 30u);
+  for (const auto& text : kExpressions) {
+    const SocketFilter f = parse(text);
+    const StateMask states = f.states();
+    const bool single = states != 0 && (states & (states - 1)) == 0;
+    const std::string_view only =
+        single ? to_string(SocketState(std::countr_zero(states))) : std::string_view();
+    const Keys theirs = ss_keys(scene->name, text, only);
+    const Keys ours = command_keys(scene->name, text);
+    EXPECT_TRUE(ours == theirs) << "expression: " << text << difference(ours, theirs);
+    if (text.empty()) {
+      EXPECT_GE(ours.size(), 1000u);
+    }
+  }
+}
+
+// ss's letters and bundles, the list options and lsof's selections, each against
+// the ss command line that means the same.
+TEST_F(SocketFilterNetns, LettersListsAndSelectionsAsSs) {
+  struct Case {
+    std::vector<std::string> ours;
+    std::string ss_letters;  // replaces -tuanH
+    std::string ss_expression;
+    std::string_view only_state = {};
+  };
+  const std::vector<Case> cases = {
+      {{"-tln"}, "-tlnH", ""},
+      {{"-ua"}, "-uanH", ""},
+      {{"-t", "-4"}, "-tan4H", ""},
+      {{"-6u"}, "-uan6H", ""},
+      {{"--state", "time-wait,fin-wait-2"}, "-tuanH", "state time-wait state fin-wait-2"},
+      {{"--state", "connected", "-t"}, "-tanH", "state connected"},
+      {{"--port", "80,8443"}, "-tuanH",
+       "( sport = :80 or dport = :80 or sport = :8443 or dport = :8443 )"},
+      {{"--port", "2000-2009"}, "-tuanH",
+       "( sport >= :2000 and sport <= :2009 ) or ( dport >= :2000 and dport <= :2009 )"},
+      {{"--local", "127.0.0.3,[::1]:8080"}, "-tuanH", "src 127.0.0.3 or src [::1]:8080"},
+      {{"--remote", "127.0.0.0/24", "--port", ":https"}, "-tuanH",
+       "dst 127.0.0.0/24 and ( sport = :443 or dport = :443 )"},
+      {{":8080"}, "-tuanH", "sport = :8080 or dport = :8080"},
+      {{"tcp@127.0.0.2:443"}, "-tanH", "src 127.0.0.2:443 or dst 127.0.0.2:443"},
+      {{"udp@[::1]"}, "-uanH", "src [::1] or dst [::1]"},
+      {{"6tcp:8443"}, "-tan6H", "sport = :8443 or dport = :8443"},
+      {{"state", "established", ":22"}, "-tuanH", "state established ( sport = :22 or dport = :22 )",
+       "ESTAB"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {"ip", "netns", "exec", scene->name, "ss", c.ss_letters};
+    const std::string ss_words = c.ss_expression;
+    Keys theirs;
+    {
+      // ss_keys() runs -tuanH; other letters are run here the same way.
+      std::vector<std::string> args = argv;
+      append_words(args, ss_words);
+      auto r = testing::run_command(args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      // ss leaves out the Netid column for one transport and State for one state.
+      const bool tcp = c.ss_letters.find('t') != std::string::npos;
+      const bool udp = c.ss_letters.find('u') != std::string::npos;
+      for (const auto& line : testing::lines(r.out)) {
+        std::istringstream in(line);
+        std::string netid = tcp && !udp ? "tcp" : "udp", state, rq, wq, local, remote;
+        if (tcp && udp) in >> netid;
+        if (c.only_state.empty()) in >> state;
+        in >> rq >> wq >> local >> remote;
+        if (!c.only_state.empty()) state = c.only_state;
+        theirs.insert(netid + " " + state + " " + ss_endpoint(local) + " " + ss_endpoint(remote));
+      }
+    }
+    std::string label;
+    for (const auto& w : c.ours) label += w + " ";
+    const Keys ours = command_keys(scene->name, "", c.ours);
+    EXPECT_FALSE(theirs.empty()) << label;
+    EXPECT_TRUE(ours == theirs) << "sockets " << label << difference(ours, theirs);
+  }
+}
+
+// sockets -s: the dump's counts by transport, family and state as ss counts the
+// same sockets, and the kernel's counters as the namespace's /proc/net/sockstat says.
+TEST_F(SocketFilterNetns, SummaryCountsAsSs) {
+  auto r = testing::run_command(
+      {"ip", "netns", "exec", scene->name, SOCKSCOPE_BINARY, "--json", "sockets", "-s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ss_count = [&](const std::string& letters, const std::string& expression = "") {
+    std::vector<std::string> argv = {"ip", "netns", "exec", scene->name, "ss", letters};
+    append_words(argv, expression);
+    return testing::lines(testing::run_command(argv).out).size();
+  };
+  auto sockstat = testing::run_command({"ip", "netns", "exec", scene->name, "cat",
+                                        "/proc/net/sockstat"});
+  int transports = 0;
+  for (const auto& line : testing::lines(r.out)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["kind"] == "kernel") {
+      // "TCP: inuse N orphan N tw N alloc N mem N"
+      std::istringstream in(sockstat.out.substr(sockstat.out.find("TCP:")));
+      std::string word;
+      std::map<std::string, std::uint64_t> tcp;
+      in >> word;
+      for (int i = 0; i < 5 && in >> word; ++i) in >> tcp[word];
+      EXPECT_EQ(j["tcp_inuse"], tcp["inuse"]);
+      EXPECT_EQ(j["tcp_time_wait"], tcp["tw"]);
+      EXPECT_EQ(j["tcp_orphan"], tcp["orphan"]);
+      continue;
+    }
+    ++transports;
+    const std::string t = j["transport"];
+    const std::string letter = t == "tcp" ? "-tanH" : "-uanH";
+    EXPECT_EQ(j["total"], ss_count(letter)) << t;
+    EXPECT_EQ(j["ipv4"], ss_count(letter + "4")) << t;
+    EXPECT_EQ(j["ipv6"], ss_count(letter + "6")) << t;
+    EXPECT_EQ(j["states"].value("ESTAB", 0u), ss_count(letter, "state established")) << t;
+    EXPECT_EQ(j["states"].value("UNCONN", 0u), ss_count(letter, "state closed")) << t;
+    if (t == "tcp") {
+      EXPECT_EQ(j["states"]["TIME-WAIT"], ss_count(letter, "state time-wait"));
+      EXPECT_EQ(j["states"]["LISTEN"], ss_count(letter, "state listening"));
+    }
+  }
+  EXPECT_EQ(transports, 2);
 }
 
 // A sock_diag dump of one (family, protocol) carrying `program` alone.

@@ -47,6 +47,7 @@ void conversations(ConversationStore& store) {
       c.tunnel.outer_dst[0] = 198;
     }
     if (i % 8 == 0) c.icmp_error = IcmpError{3, 3, false};
+    c.open = i % 17 == 0;
     store.push_back(c);
   }
 }
@@ -69,11 +70,12 @@ std::string fast(ConversationEncoder encode, const ConversationStore& all) {
   return std::string(buf.data(), buf.size());
 }
 
-std::string generic(Format format, const RecordKind& kind, const ConversationStore& all) {
+std::string generic(Format format, const RecordKind& kind, const ConversationStore& all,
+                    std::vector<std::string_view> hidden = {}) {
   std::string text;
   {
     Sink sink(text);
-    RecordWriter w(format, sink, {&kind});
+    RecordWriter w(format, sink, {&kind}, WriterOptions{.hidden = std::move(hidden)});
     for (const Conversation& c : all) w.write(kind, ConversationRow{c, service_name(naming(), c)});
     w.finish();
   }
@@ -99,10 +101,16 @@ TEST(ConversationRowsTest, FastJsonCsvAndZeekEqualTheSchemasWriter) {
   ConversationStore all;
   conversations(all);
   EXPECT_EQ(fast(conversation_json, all), generic(Format::kJson, kConversationKind, all));
+  // Without --report-every the `open` column is left out; with it, written.
   EXPECT_EQ(fast(conversation_csv, all),
-            rows_of(generic(Format::kCsv, kConversationKind, all), Format::kCsv));
+            rows_of(generic(Format::kCsv, kConversationKind, all, {"open"}), Format::kCsv));
   EXPECT_EQ(fast(conversation_zeek, all),
+            rows_of(generic(Format::kZeek, kZeekConnKind, all, {"open"}), Format::kZeek));
+  EXPECT_EQ(fast(conversation_csv_open, all),
+            rows_of(generic(Format::kCsv, kConversationKind, all), Format::kCsv));
+  EXPECT_EQ(fast(conversation_zeek_open, all),
             rows_of(generic(Format::kZeek, kZeekConnKind, all), Format::kZeek));
+  EXPECT_NE(fast(conversation_json, all).find(",\"open\":true}"), std::string::npos);
 }
 
 TEST(ConversationRowsTest, FastTableEqualsTheSchemasWriter) {
@@ -128,7 +136,8 @@ TEST(ConversationRowsTest, FastTableEqualsTheSchemasWriter) {
 }
 
 TEST(ConversationRowsTest, ZeekHeaderIsConnLog) {
-  const std::string text = generic(Format::kZeek, kZeekConnKind, ConversationStore());
+  // As `conversations` writes it without --report-every: conn.log's own columns.
+  const std::string text = generic(Format::kZeek, kZeekConnKind, ConversationStore(), {"open"});
   EXPECT_NE(text.find("#path\tconn\n"), std::string::npos);
   EXPECT_NE(text.find("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
                       "service\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\t"

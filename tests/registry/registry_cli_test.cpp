@@ -76,9 +76,13 @@ TEST(RegistryCliTest, PortTableShowsEveryTransport) {
 
 TEST(RegistryCliTest, TransportAndRangeQueries) {
   auto udp = parse_lines(run_sockscope({"--json", "port", "53/udp"}).out);
-  ASSERT_EQ(udp.size(), 1u);
+  ASSERT_EQ(udp.size(), 2u);
   EXPECT_EQ(udp[0]["name"], "domain");
   EXPECT_EQ(udp[0]["transport"], "udp");
+  // The name in common use that IANA does not list, marked as the alias it is.
+  EXPECT_EQ(udp[1]["name"], "dns");
+  EXPECT_EQ(udp[1]["alias_of"], "domain");
+  EXPECT_EQ(udp[1]["source"], "common");
 
   auto r = run_sockscope({"--json", "port", "6000-6010"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -15,7 +15,7 @@ std::span<const RecordKind* const> all_kinds() {
       &kRemoteServiceKind, &kOverviewSummaryKind, &kDestinationKind, &kProcessShareKind,
       &kBindPoolKind,      &kConversationKind,  &kZeekConnKind,      &kByServiceKind,
       &kByServerKind,      &kByClientKind,      &kSocketOwnerKind,   &kRemoteHostKind,
-      &kPressureKind};
+      &kPressureKind,      &kTransportSummaryKind, &kKernelSocketsKind};
   return kKinds;
 }
 

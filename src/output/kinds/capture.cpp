@@ -12,6 +12,14 @@ bool stateful(const Conversation& c) {
   return c.pair.transport == Transport::kTcp || c.pair.transport == Transport::kUdp;
 }
 
+// --report-every: a row of a conversation that goes on (the counts so far; it comes
+// again when it ends). Left out of outputs without --report-every.
+constexpr Field kOpenField = {
+    .name = "open", .type = Type::kBool,
+    .meaning = "--report-every: reported while still open (counts so far)",
+    .get = [](const void* r, Value& v) { v.boolean(as<ConversationRow>(r).conversation.open); },
+    .presence = Presence::kSparse};
+
 constexpr Field kConversationFields[] = {
     {.name = "transport", .meaning = "tcp, udp, sctp, dccp or icmp",
      .get = [](const void* r, Value& v) { v.string(to_string(conv(r).pair.transport)); }},
@@ -127,6 +135,7 @@ constexpr Field kConversationFields[] = {
            v.string(e->name());
          },
      .presence = Presence::kOptional},
+    kOpenField,
 };
 
 constexpr std::string_view kConversationTable[] = {
@@ -211,6 +220,7 @@ constexpr Field kZeekFields[] = {
     {.name = "port_service", .meaning = "the registry's name for the responder port (a hint)",
      .get = [](const void* r, Value& v) { v.string_or_null(row(r).service); },
      .presence = Presence::kNullable},
+    kOpenField,
 };
 
 const ConversationGroup& grp(const void* r) { return as<ConversationGroup>(r); }

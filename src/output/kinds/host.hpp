@@ -24,6 +24,16 @@ extern const RecordKind kProcessKind;
 // The same for a SocketOwner (the overview's copy of an owner).
 extern const RecordKind kSocketOwnerKind;
 
+// `sockets -s`: sockets by transport (family and state counts) and the kernel's
+// own counters.
+struct TransportSummaryRow {
+  const TransportCount& count;
+  std::vector<StateCount> states;
+  explicit TransportSummaryRow(const TransportCount& c);
+};
+extern const RecordKind kTransportSummaryKind;
+extern const RecordKind kKernelSocketsKind;  // row: KernelSocketCounts
+
 // `ephemeral`: one destination's use of the pool, and the bind(0) pool.
 struct DestinationRow {
   const DestinationUsage& destination;
