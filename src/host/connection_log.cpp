@@ -1,0 +1,503 @@
+// ConnectionLog: destroy notifications, re-dump diffs and owner scans joined into
+// one event stream by socket cookie. See connection_log.hpp for the design.
+#include "sockscope/connection_log.hpp"
+
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "host/connection_table.hpp"
+#include "host/destroy_listener.hpp"
+#include "host/netns_enter.hpp"
+
+namespace sockscope {
+
+using host_detail::DiagMessage;
+using host_detail::Live;
+
+std::string_view to_string(ConnectionEventKind kind) {
+  switch (kind) {
+    case ConnectionEventKind::kOpen: return "open";
+    case ConnectionEventKind::kClose: return "close";
+    case ConnectionEventKind::kListen: return "listen";
+    case ConnectionEventKind::kUnlisten: return "unlisten";
+  }
+  return "open";
+}
+
+std::string_view to_string(OwnerEvidence evidence) {
+  switch (evidence) {
+    case OwnerEvidence::kNone: return "none";
+    case OwnerEvidence::kScan: return "scan";
+    case OwnerEvidence::kConnect: return "connect";
+    case OwnerEvidence::kListener: return "listener";
+  }
+  return "none";
+}
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Endpoint endpoint_of(std::uint8_t family, const std::uint8_t* address, Port port) {
+  return {family == AF_INET ? IpAddress::v4_bytes(address) : IpAddress::v6_bytes(address), port};
+}
+
+// Payload each way from the kernel's counters. bytes_acked counts the SYN of
+// the side that sent it and an acknowledged FIN; bytes_sent - bytes_retrans is
+// the payload transmitted once, which bounds what can have been acknowledged,
+// so the smaller of the two is the payload acknowledged, FIN or not.
+// bytes_received counts the peer's FIN, taken off when the close was orderly.
+ConnectionCounters counters_of(const Live& l, const host_detail::TcpCounters& t) {
+  ConnectionCounters c;
+  std::uint64_t acked = t.bytes_acked;
+  if (l.active_open && acked > 0) --acked;
+  const std::uint64_t once = t.bytes_sent >= t.bytes_retrans ? t.bytes_sent - t.bytes_retrans : 0;
+  c.sent_bytes = t.has_bytes_sent ? std::min(acked, once) : acked;
+  c.received_bytes = t.bytes_received;
+  const bool fin = l.fin_received || (!l.reset && t.bytes_received > 0);
+  if (fin && c.received_bytes > 0) --c.received_bytes;
+  c.sent_segments = t.segs_out;
+  c.received_segments = t.segs_in;
+  c.retransmits = t.total_retrans;
+  return c;
+}
+
+}  // namespace
+
+struct ConnectionLog::State {
+  State(ConnectionLogOptions o, const Naming& n, ReportFn r, std::atomic<bool>& s)
+      : options(std::move(o)), naming(n), report(std::move(r)), stop(s) {}
+
+  struct Space {
+    NetworkNamespace ns;
+    host_detail::DestroyListener destroys;
+    std::unique_ptr<SocketSource> source;
+    std::uint64_t drops = 0;  // the kernel's count when last read
+    bool overflowed = false;  // since the last re-dump
+  };
+
+  ConnectionLogOptions options;
+  const Naming& naming;
+  ReportFn report;
+  std::atomic<bool>& stop;
+  std::vector<Space> spaces;
+  std::unordered_map<std::uint64_t, Live> live;
+  host_detail::ListenerMap listeners;
+  host_detail::OwnerSets sets;
+  host_detail::ProcessCache processes;
+  // Cookies closed from a re-dump, with the time: a destroy message that was late
+  // rather than lost must not close them twice.
+  std::unordered_map<std::uint64_t, std::int64_t> recovered;
+  ConnectionLogSummary summary;
+  std::uint32_t generation = 0;
+  const Sink* sink = nullptr;
+  std::vector<ConnectionOwner> owners_scratch;
+  std::int64_t deadline_ns = 0;
+
+  void warn(const std::string& message) const {
+    if (report) report(Severity::kWarning, message);
+  }
+  bool done() const {
+    if (stop.load(std::memory_order_relaxed)) return true;
+    const std::size_t events = summary.opens + summary.closes + summary.listens + summary.unlistens;
+    return options.max_events && events >= options.max_events;
+  }
+
+  std::expected<void, Error> open_spaces();
+  std::expected<void, Error> dump_space(Space& space, bool baseline);
+  void resolve_owners(const std::vector<std::uint64_t>& fresh);
+  void inherit_owner(Live& l);
+  void close_missing(Space& space, std::int64_t now);
+  void on_destroy(Space& space, const DiagMessage& m);
+  void on_unknown_destroy(Space& space, const DiagMessage& m, std::int64_t now);
+  void emit(ConnectionEventKind kind, const Live& l, std::uint64_t cookie, std::int64_t t,
+            const NetworkNamespace& ns, std::optional<ConnectionCounters> counters, bool lost);
+  void forget(std::unordered_map<std::uint64_t, Live>::iterator it);
+  std::expected<void, Error> drain(Space& space);
+  std::expected<void, Error> redump();
+  std::expected<void, Error> loop();
+};
+
+std::expected<void, Error> ConnectionLog::State::open_spaces() {
+  std::vector<NetworkNamespace> namespaces;
+  if (options.all_namespaces) {
+    std::vector<Error> warnings;
+    namespaces = list_network_namespaces(&warnings);
+    for (const auto& w : warnings) warn(w.what());
+  } else {
+    namespaces = {current_network_namespace()};
+  }
+  const host_detail::DestroyOptions d{options.tcp, options.udp, options.ipv4, options.ipv6,
+                                      options.receive_buffer};
+  for (auto& ns : namespaces) {
+    int fd = -1, err = 0;
+    auto entered = host_detail::in_namespace(ns, [&] {
+      fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+      if (fd < 0) err = errno;
+    });
+    std::expected<host_detail::DestroyListener, Error> destroys =
+        !entered ? std::unexpected(entered.error())
+        : fd < 0 ? std::unexpected(Error::os("NETLINK_SOCK_DIAG socket", err))
+                 : host_detail::DestroyListener::open(d, fd);
+    // Joined before the source dumps: nothing falls between snapshot and stream.
+    auto source = destroys ? open_socket_source_in(ns)
+                           : std::expected<std::unique_ptr<SocketSource>, Error>(
+                                 std::unexpected(destroys.error()));
+    if (!source) {
+      if (ns.current) return std::unexpected(source.error());
+      warn("network namespace " + ns.label() + " skipped: " + source.error().what());
+      continue;
+    }
+    summary.receive_buffer = destroys->receive_buffer();
+    summary.receive_buffer_forced = destroys->forced();
+    spaces.push_back({std::move(ns), std::move(*destroys), std::move(*source)});
+  }
+  if (spaces.empty()) return std::unexpected(Error::io("no network namespace could be watched"));
+  return {};
+}
+
+std::expected<void, Error> ConnectionLog::State::dump_space(Space& space, bool baseline) {
+  SocketQuery query;
+  query.transports.clear();
+  if (options.tcp) query.transports.push_back(Transport::kTcp);
+  if (options.udp) query.transports.push_back(Transport::kUdp);
+  query.ipv4 = options.ipv4;
+  query.ipv6 = options.ipv6;
+  std::vector<SocketRecord> records;
+  auto dumped = space.source->dump(query, [&](const SocketRecord& r) { records.push_back(r); });
+  if (!dumped) return std::unexpected(dumped.error());
+  ListenerIndex index;
+  for (const auto& r : records) {
+    if (is_listener(r)) index.add(r);
+  }
+  const std::int64_t now = now_ns();
+  std::vector<std::uint64_t> fresh;
+  for (const SocketRecord& r : records) {
+    const bool remnant = r.state == SocketState::kTimeWait || r.state == SocketState::kSynRecv ||
+                         (r.transport == Transport::kTcp && r.state == SocketState::kClose);
+    auto it = live.find(r.cookie);
+    if (it != live.end()) {
+      Live& l = it->second;
+      l.state = r.state;
+      l.fin_received |= host_detail::implies_fin_received(r.state);
+      // A TIME_WAIT remnant keeps the cookie of the socket it replaced: that
+      // socket is gone, and counts as missing until its destroy message comes.
+      if (r.state == SocketState::kTimeWait) continue;
+      l.seen_in = generation;
+      l.missing_dumps = 0;
+      continue;
+    }
+    if (remnant || recovered.count(r.cookie)) continue;
+    Live& l = live[r.cookie];
+    l.local = r.local;
+    l.remote = r.remote;
+    l.netns = space.ns.inode;
+    l.inode = r.inode;
+    l.uid = r.uid;
+    l.transport = r.transport;
+    l.state = r.state;
+    const RoleOf role = classify(r, index, options.host_ephemeral);
+    l.role = role.role;
+    l.evidence = role.evidence;
+    l.listener = role.role == LocalRole::kListener;
+    l.active_open = !l.listener && role.evidence != Evidence::kAccepted;
+    l.fin_received = host_detail::implies_fin_received(r.state);
+    l.opened_ns = baseline ? 0 : now;
+    l.seen_in = generation;
+    fresh.push_back(r.cookie);
+  }
+  resolve_owners(fresh);
+  if (!baseline) close_missing(space, now);
+  for (std::uint64_t cookie : fresh) {
+    const Live& l = live.at(cookie);
+    if (l.listener) listeners.add(l, cookie);
+    if (baseline && !options.initial_events) continue;
+    emit(l.listener ? ConnectionEventKind::kListen : ConnectionEventKind::kOpen, l, cookie, now,
+         space.ns, std::nullopt, false);
+  }
+  if (baseline) summary.initial_sockets += fresh.size();
+  return {};
+}
+
+void ConnectionLog::State::resolve_owners(const std::vector<std::uint64_t>& fresh) {
+  if (!options.owners || fresh.empty()) return;
+  const bool any_inode = std::any_of(fresh.begin(), fresh.end(),
+                                     [&](std::uint64_t c) { return live.at(c).inode != 0; });
+  std::optional<ProcessOwners> scanned;
+  if (any_inode) {
+    if (auto s = ProcessOwners::scan(options.owner_source))
+      scanned = std::move(*s);
+    else
+      warn(s.error().what());
+    ++summary.owner_scans;
+  }
+  // Listeners first: accepted connections of this batch inherit from them.
+  std::vector<std::uint64_t> order = fresh;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](std::uint64_t c) { return live.at(c).listener; });
+  for (std::uint64_t cookie : order) {
+    Live& l = live.at(cookie);
+    if (l.inode == 0) {
+      l.owner_missing = OwnerMissing::kClosedBeforeScan;  // orphaned: its process closed it
+    } else if (scanned) {
+      std::vector<int> pids;
+      for (const ProcessOwner& o : scanned->of(l.inode)) {
+        pids.push_back(o.pid);
+        processes.get(o.pid, o.command);
+      }
+      l.owner_set = sets.intern(std::move(pids));
+      if (l.owner_set)
+        l.owner_evidence = OwnerEvidence::kScan;
+      else
+        l.owner_missing = scanned->why_missing(record_of(l, cookie));
+    }
+    if (!l.owner_set) inherit_owner(l);
+    if (l.listener) listeners.add(l, cookie);
+  }
+  for (std::uint64_t cookie : order) {
+    const Live& l = live.at(cookie);
+    if (l.listener) listeners.remove(l, cookie);  // dump_space adds them back, once
+  }
+}
+
+// An accepted connection whose own process was not seen: its listener's owner.
+void ConnectionLog::State::inherit_owner(Live& l) {
+  if (l.evidence != Evidence::kAccepted) return;
+  const std::uint64_t from = listeners.find(l.netns, l.transport, l.local);
+  auto it = from ? live.find(from) : live.end();
+  if (it == live.end() || !it->second.owner_set) return;
+  l.owner_set = it->second.owner_set;
+  sets.retain(l.owner_set);
+  l.owner_evidence = OwnerEvidence::kListener;
+  l.owner_missing = OwnerMissing::kNone;
+}
+
+// Live sockets of `space` the last dump did not show: closed without a message
+// we read. After lost messages that is proof at once; otherwise a message may
+// still be on its way, so only when a second dump agrees.
+void ConnectionLog::State::close_missing(Space& space, std::int64_t now) {
+  for (auto it = live.begin(); it != live.end();) {
+    Live& l = it->second;
+    if (l.netns != space.ns.inode || l.seen_in == generation ||
+        (++l.missing_dumps < 2 && !space.overflowed)) {
+      ++it;
+      continue;
+    }
+    const std::uint64_t cookie = it->first;
+    recovered[cookie] = now;
+    ++summary.closes_recovered;
+    emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, cookie, now,
+         space.ns, std::nullopt, true);
+    auto next = std::next(it);
+    forget(it);
+    it = next;
+  }
+}
+
+void ConnectionLog::State::forget(std::unordered_map<std::uint64_t, Live>::iterator it) {
+  if (it->second.listener) listeners.remove(it->second, it->first);
+  sets.release(it->second.owner_set);
+  live.erase(it);
+}
+
+void ConnectionLog::State::on_destroy(Space& space, const DiagMessage& m) {
+  if (m.protocol != IPPROTO_TCP && m.protocol != IPPROTO_UDP) return;
+  auto it = live.find(m.cookie);
+  const std::int64_t now = now_ns();
+  if (it == live.end()) {
+    if (!recovered.count(m.cookie)) on_unknown_destroy(space, m, now);
+    return;
+  }
+  const Live& l = it->second;
+  std::optional<ConnectionCounters> counters;
+  if (m.tcp) counters = counters_of(l, *m.tcp);
+  emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
+       space.ns, counters, false);
+  forget(it);
+}
+
+// A socket that opened and closed between two dumps: what its message says.
+void ConnectionLog::State::on_unknown_destroy(Space& space, const DiagMessage& m,
+                                              std::int64_t now) {
+  Live l;
+  l.transport = m.protocol == IPPROTO_TCP ? Transport::kTcp : Transport::kUdp;
+  if (l.transport == Transport::kTcp && m.sport == 0) return;  // never bound: nothing to log
+  l.local = endpoint_of(m.family, m.src, m.sport);
+  l.remote = endpoint_of(m.family, m.dst, m.dport);
+  l.netns = space.ns.inode;
+  l.state = SocketState::kClose;
+  const SocketRecord r = record_of(l, m.cookie);
+  if (r.unconnected() && (l.transport == Transport::kTcp || !options.host_ephemeral ||
+                          !options.host_ephemeral->contains(l.local.port))) {
+    l.listener = true;
+    l.role = LocalRole::kListener;
+    l.evidence = Evidence::kListener;
+  } else {
+    const RoleOf role = classify(r, listeners.index(), options.host_ephemeral);
+    l.role = role.role;
+    l.evidence = role.evidence;
+  }
+  l.active_open = !l.listener && l.evidence != Evidence::kAccepted;
+  l.owner_missing = OwnerMissing::kClosedBeforeScan;
+  if (options.owners) inherit_owner(l);
+  std::optional<ConnectionCounters> counters;
+  if (m.tcp) counters = counters_of(l, *m.tcp);
+  emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
+       space.ns, counters, false);
+  sets.release(l.owner_set);
+}
+
+void ConnectionLog::State::emit(ConnectionEventKind kind, const Live& l, std::uint64_t cookie,
+                                std::int64_t t, const NetworkNamespace& ns,
+                                std::optional<ConnectionCounters> counters, bool lost) {
+  ConnectionEvent e;
+  e.kind = kind;
+  e.time_ns = t;
+  e.record = record_of(l, cookie);
+  e.role = l.role;
+  e.evidence = l.evidence;
+  e.service = naming.service(l.transport, HostSocket{e.record, l.role, l.evidence}.server_port(),
+                             l.evidence);
+  e.netns = &ns;
+  owners_scratch.clear();
+  if (l.owner_set) {
+    for (int pid : sets.pids(l.owner_set)) {
+      const auto& info = processes.get(pid);
+      owners_scratch.push_back({pid, info.uid, info.command, info.cmdline});
+    }
+  }
+  e.owners = owners_scratch;
+  if (options.owners && owners_scratch.empty()) {
+    e.owner_missing =
+        l.owner_missing == OwnerMissing::kNone ? OwnerMissing::kNoProcess : l.owner_missing;
+    // The scan right after the dump that found it saw no process, and it is gone
+    // within two intervals: it closed before the scan reached it.
+    const auto interval = std::chrono::nanoseconds(options.redump_interval).count();
+    if (e.owner_missing == OwnerMissing::kNoProcess && l.opened_ns &&
+        t - l.opened_ns < 2 * interval && kind == ConnectionEventKind::kClose) {
+      e.owner_missing = OwnerMissing::kClosedBeforeScan;
+    }
+    ++summary.owners_missing[std::size_t(e.owner_missing)];
+  }
+  e.owner_evidence = l.owner_evidence;
+  const bool ends = kind == ConnectionEventKind::kClose || kind == ConnectionEventKind::kUnlisten;
+  if (ends && l.opened_ns) e.duration_ns = t - l.opened_ns;
+  e.counters = counters;
+  e.lost = lost;
+  switch (kind) {
+    case ConnectionEventKind::kOpen: ++summary.opens; break;
+    case ConnectionEventKind::kClose: ++summary.closes; break;
+    case ConnectionEventKind::kListen: ++summary.listens; break;
+    case ConnectionEventKind::kUnlisten: ++summary.unlistens; break;
+  }
+  (*sink)(e);
+}
+
+std::expected<void, Error> ConnectionLog::State::drain(Space& space) {
+  for (int round = 0; round < 64 && !done(); ++round) {
+    auto got = space.destroys.drain([&](const DiagMessage& m) {
+      if (!done()) on_destroy(space, m);
+    });
+    if (!got) return std::unexpected(got.error());
+    if (got->overflowed) space.overflowed = true;
+    if (got->malformed) {
+      summary.events_lost += got->malformed;
+      warn(std::to_string(got->malformed) + " sock_diag datagrams could not be decoded");
+    }
+    if (got->messages == 0) break;
+  }
+  return {};
+}
+
+std::expected<void, Error> ConnectionLog::State::redump() {
+  ++generation;
+  ++summary.redumps;
+  for (Space& space : spaces) {
+    if (space.overflowed) {
+      const std::uint64_t drops = space.destroys.drops();
+      summary.events_lost += drops - space.drops;
+      space.drops = drops;
+    }
+    if (auto d = dump_space(space, false); !d) return d;
+    // What closed during the dump, before the diff's closes are trusted.
+    if (auto d = drain(space); !d) return d;
+    space.overflowed = false;
+  }
+  // Kept for 10 s: a late message comes within milliseconds of the close.
+  const std::int64_t old = now_ns() - 10'000'000'000;
+  std::erase_if(recovered, [&](const auto& kv) { return kv.second < old; });
+  return {};
+}
+
+std::expected<void, Error> ConnectionLog::State::loop() {
+  using Clock = std::chrono::steady_clock;
+  auto next_dump = Clock::now() + options.redump_interval;
+  std::vector<pollfd> fds;
+  for (const Space& s : spaces) fds.push_back({s.destroys.fd(), POLLIN, 0});
+  while (!done()) {
+    if (deadline_ns && now_ns() >= deadline_ns) break;
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_dump - Clock::now());
+    const int timeout = int(std::clamp<std::int64_t>(wait.count(), 0, 100));
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+      return std::unexpected(Error::os("poll", errno));
+    }
+    bool overflow = false;
+    for (Space& space : spaces) {
+      if (auto d = drain(space); !d) return d;
+      overflow |= space.overflowed;
+    }
+    if (overflow || Clock::now() >= next_dump) {
+      if (auto d = redump(); !d) return d;
+      next_dump = Clock::now() + options.redump_interval;
+    }
+  }
+  return {};
+}
+
+ConnectionLog::ConnectionLog(ConnectionLogOptions options, const Naming& naming, ReportFn report)
+    : state_(std::make_unique<State>(std::move(options), naming, std::move(report), stop_)) {}
+
+ConnectionLog::~ConnectionLog() = default;
+
+const ConnectionLogSummary& ConnectionLog::summary() const { return state_->summary; }
+
+std::expected<ConnectionLogSummary, Error> ConnectionLog::run(const Sink& sink,
+                                                              const std::function<void()>& ready) {
+  State& s = *state_;
+  s.sink = &sink;
+  if (auto opened = s.open_spaces(); !opened) return std::unexpected(opened.error());
+  for (auto& space : s.spaces) {
+    if (auto d = s.dump_space(space, true); !d) return std::unexpected(d.error());
+  }
+  s.listeners.rebuild_index(s.live);
+  s.summary.tracer = "off";
+  if (s.options.duration.count() > 0) {
+    s.deadline_ns = now_ns() + std::chrono::nanoseconds(s.options.duration).count();
+  }
+  if (ready) ready();
+  auto looped = s.loop();
+  // The last messages, and the drops, before the summary.
+  for (auto& space : s.spaces) {
+    (void)s.drain(space);
+    const std::uint64_t drops = space.destroys.drops();
+    s.summary.events_lost += drops - space.drops;
+    space.drops = drops;
+  }
+  if (!looped) return std::unexpected(looped.error());
+  return s.summary;
+}
+
+}  // namespace sockscope

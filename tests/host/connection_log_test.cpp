@@ -1,0 +1,221 @@
+// The connection log against real sockets in a namespace the test makes: every
+// connection of a burst exactly once as a close, with the bytes the test's own
+// read() and write() calls moved; owners from the scan and the listener; loss
+// with a forced small queue counted and recovered by the re-dump.
+#include "sockscope/connection_log.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "host/connection_burst.hpp"
+#include "host/loopback.hpp"
+#include "sockscope/community_id.hpp"
+#include "sockscope/registry.hpp"
+#include "support/test_netns.hpp"
+
+namespace sockscope {
+namespace {
+
+using testing::BurstConnection;
+using testing::Fd;
+
+// What the test keeps of an event.
+struct Seen {
+  ConnectionEventKind kind;
+  std::uint64_t cookie;
+  SocketRecord record;
+  LocalRole role;
+  Evidence evidence;
+  std::vector<int> pids;
+  OwnerMissing owner_missing;
+  OwnerEvidence owner_evidence;
+  std::optional<ConnectionCounters> counters;
+  bool lost;
+};
+
+// A log running on its own thread (in the caller's namespace) until finish().
+class Running {
+ public:
+  // `stall`: the sink sleeps this long at the first close (a slow consumer).
+  explicit Running(ConnectionLogOptions options, int stall_ms = 0)
+      : log_(std::move(options), naming_) {
+    std::promise<void> ready;
+    auto started = ready.get_future();
+    thread_ = std::thread([this, &ready, stall_ms] {
+      summary_ = log_.run(
+          [this, stall_ms](const ConnectionEvent& e) {
+            std::vector<int> pids;
+            for (const auto& o : e.owners) pids.push_back(o.pid);
+            std::lock_guard lock(mutex_);
+            events_.push_back({e.kind, e.record.cookie, e.record, e.role, e.evidence,
+                               std::move(pids), e.owner_missing, e.owner_evidence, e.counters,
+                               e.lost});
+            if (e.kind == ConnectionEventKind::kClose && closes_++ == 0 && stall_ms > 0) {
+              ::usleep(unsigned(stall_ms) * 1000);
+            }
+            if (e.kind == ConnectionEventKind::kOpen) ++opens_;
+          },
+          [&ready] { ready.set_value(); });
+      if (!summary_) ready.set_value();
+    });
+    started.wait();
+  }
+  ~Running() { finish(); }
+
+  // Waits (at most 10 s) until `closes` closes arrived, then stops the log.
+  void finish(std::size_t closes = 0) {
+    if (!thread_.joinable()) return;
+    for (int i = 0; i < 1000 && closes_.load() < closes; ++i) ::usleep(10'000);
+    log_.stop();
+    thread_.join();
+  }
+  // Waits (at most 10 s) until `opens` opens arrived.
+  void wait_opens(std::size_t opens) {
+    for (int i = 0; i < 1000 && opens_.load() < opens; ++i) ::usleep(10'000);
+  }
+  const std::expected<ConnectionLogSummary, Error>& summary() const { return summary_; }
+  const std::vector<Seen>& events() const { return events_; }
+
+ private:
+  Registry registry_;
+  Naming naming_{registry_};
+  ConnectionLog log_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<Seen> events_;
+  std::atomic<std::size_t> closes_{0}, opens_{0};
+  std::expected<ConnectionLogSummary, Error> summary_ = std::unexpected(Error::io("not run"));
+};
+
+std::size_t burst_size() {
+  const char* n = std::getenv("SOCKSCOPE_BURST");
+  return n ? std::size_t(std::atoll(n)) : 20000;
+}
+
+// Every connection once as a close, on both sides, with the bytes each moved.
+void expect_every_close(const std::vector<BurstConnection>& burst, const std::vector<Seen>& events,
+                        bool lost_allowed) {
+  std::unordered_map<std::uint64_t, std::vector<const Seen*>> closes;
+  for (const Seen& e : events) {
+    if (e.kind == ConnectionEventKind::kClose) closes[e.cookie].push_back(&e);
+  }
+  std::size_t checked = 0;
+  for (const BurstConnection& c : burst) {
+    for (bool client : {true, false}) {
+      const std::uint64_t cookie = client ? c.client_cookie : c.server_cookie;
+      auto it = closes.find(cookie);
+      ASSERT_NE(it, closes.end()) << (client ? "client " : "server ") << cookie << " never closed";
+      ASSERT_EQ(it->second.size(), 1u)
+          << "cookie " << cookie << " closed more than once; lost: " << it->second[0]->lost << ", "
+          << it->second[1]->lost << "; counters: " << bool(it->second[0]->counters) << ", "
+          << bool(it->second[1]->counters);
+      const Seen& e = *it->second.front();
+      EXPECT_EQ(e.record.local, client ? c.client : c.server);
+      if (e.lost) {
+        EXPECT_TRUE(lost_allowed);
+        EXPECT_FALSE(e.counters);
+        continue;
+      }
+      ASSERT_TRUE(e.counters) << "no counters for " << cookie;
+      EXPECT_EQ(e.counters->sent_bytes, client ? c.client_sent : c.server_sent) << cookie;
+      EXPECT_EQ(e.counters->received_bytes, client ? c.client_received : c.server_received)
+          << cookie;
+      ++checked;
+    }
+  }
+  if (!lost_allowed) EXPECT_EQ(checked, 2 * burst.size());
+}
+
+// Runs `fn` inside a namespace of the test's own, with a listener on
+// 127.0.0.1:8080 (a registered port outside the ephemeral range: the port rule
+// names the clients) and options for a TCP-only log without the tracer.
+void with_server(const std::string& prefix,
+                 const std::function<void(int listener, const Endpoint& server,
+                                          ConnectionLogOptions options)>& fn) {
+  testing::TestNetns ns(prefix);
+  if (!ns.why_not().empty()) GTEST_SKIP() << ns.why_not();
+  ns.run([&] {
+    Fd listener = testing::tcp_listen({*IpAddress::parse("127.0.0.1"), 8080}, 4096);
+    fn(listener.get(), testing::local_of(listener.get()),
+       {.udp = false,
+        .tracer = ConnectionLogOptions::Tracer::kOff,
+        .host_ephemeral = EphemeralRange::read_host()->range});
+  });
+}
+
+TEST(ConnectionLog, BurstEveryConnectionOnceWithItsBytesAndOwners) {
+  with_server("sockscope-clog-",
+              [](int listener, const Endpoint& server, ConnectionLogOptions options) {
+                Running log(options);
+                const auto burst = testing::run_burst(listener, server, burst_size());
+                ASSERT_EQ(burst.size(), burst_size());
+                log.finish(2 * burst.size());
+                ASSERT_TRUE(log.summary()) << log.summary().error().what();
+                EXPECT_EQ(log.summary()->events_lost, 0u);
+                expect_every_close(burst, log.events(), false);
+                // Accepted sockets name the server (this process, the listener's owner);
+                // clients of a registered port against an ephemeral one are clients.
+                std::unordered_map<std::uint64_t, const Seen*> closes;
+                for (const Seen& e : log.events()) {
+                  if (e.kind == ConnectionEventKind::kClose) closes[e.cookie] = &e;
+                }
+                for (const BurstConnection& c : burst) {
+                  const Seen& server_side = *closes.at(c.server_cookie);
+                  EXPECT_EQ(server_side.role, LocalRole::kServer);
+                  EXPECT_EQ(server_side.evidence, Evidence::kAccepted);
+                  ASSERT_EQ(server_side.pids, std::vector<int>{::getpid()});
+                  EXPECT_NE(server_side.owner_evidence, OwnerEvidence::kNone);
+                  const Seen& client_side = *closes.at(c.client_cookie);
+                  EXPECT_EQ(client_side.role, LocalRole::kClient);
+                  // Without the tracer a client that lived between two dumps has no owner.
+                  if (client_side.pids.empty()) {
+                    EXPECT_EQ(client_side.owner_missing, OwnerMissing::kClosedBeforeScan);
+                  } else {
+                    EXPECT_EQ(client_side.pids, std::vector<int>{::getpid()});
+                  }
+                }
+              });
+}
+
+// A queue of a few messages: the kernel drops most closes of a burst; the
+// drops are counted and the re-dump proves every connection gone.
+TEST(ConnectionLog, SmallQueueLossIsCountedAndRecovered) {
+  with_server("sockscope-closs-",
+              [](int listener, const Endpoint& server, ConnectionLogOptions options) {
+                options.receive_buffer = 4096;
+                Running log(options, /*stall_ms=*/300);
+                constexpr std::size_t kConnections = 1000;
+                std::vector<std::pair<Fd, Fd>> open;
+                std::vector<BurstConnection> truth;
+                for (std::size_t i = 0; i < kConnections; ++i) {
+                  Fd c = testing::tcp_connect(server);
+                  Fd s = testing::tcp_accept(listener);
+                  truth.push_back({testing::cookie_of(c.get()), testing::cookie_of(s.get()), 0, 0,
+                                   0, 0, testing::local_of(c.get()), testing::local_of(s.get())});
+                  open.emplace_back(std::move(c), std::move(s));
+                }
+                log.wait_opens(2 * kConnections);  // a re-dump saw them all
+                for (auto& [c, s] : open) c.reset();
+                for (auto& [c, s] : open) s.reset();
+                log.finish(2 * kConnections);
+                ASSERT_TRUE(log.summary()) << log.summary().error().what();
+                EXPECT_GT(log.summary()->events_lost, 0u);
+                EXPECT_GT(log.summary()->closes_recovered, 0u);
+                // Every connection once: with its counters, or marked lost.
+                expect_every_close(truth, log.events(), true);
+                std::size_t lost = 0;
+                for (const Seen& e : log.events()) lost += e.lost;
+                EXPECT_EQ(lost, log.summary()->closes_recovered);
+              });
+}
+
+}  // namespace
+}  // namespace sockscope
