@@ -147,9 +147,12 @@ class ConnectionLog {
   using Sink = std::function<void(const ConnectionEvent&)>;
   // Subscribes, dumps the baseline, then streams events until stop(), the
   // options' count or duration. `ready` runs once the baseline is in place (the
-  // point from which nothing is missed). An error when nothing can be watched.
+  // point from which nothing is missed); `batch_done` after each round that
+  // emitted events, when the kernel's queues are empty (a moment to flush
+  // output). An error when nothing can be watched.
   std::expected<ConnectionLogSummary, Error> run(const Sink& sink,
-                                                 const std::function<void()>& ready = {});
+                                                 const std::function<void()>& ready = {},
+                                                 const std::function<void()>& batch_done = {});
   // Ends run() within a few milliseconds; async-signal-safe.
   void stop() { stop_.store(true, std::memory_order_relaxed); }
   // The current summary (events so far); during run() from the sink only.

@@ -103,16 +103,20 @@ struct ConnectionLog::State {
   ConnectionLogSummary summary;
   std::uint32_t generation = 0;
   const Sink* sink = nullptr;
+  const std::function<void()>* batch_done = nullptr;
+  std::size_t emitted_at_batch = 0;  // events when batch_done last ran
   std::vector<ConnectionOwner> owners_scratch;
   std::int64_t deadline_ns = 0;
 
   void warn(const std::string& message) const {
     if (report) report(Severity::kWarning, message);
   }
+  std::size_t events() const {
+    return summary.opens + summary.closes + summary.listens + summary.unlistens;
+  }
   bool done() const {
     if (stop.load(std::memory_order_relaxed)) return true;
-    const std::size_t events = summary.opens + summary.closes + summary.listens + summary.unlistens;
-    return options.max_events && events >= options.max_events;
+    return options.max_events && events() >= options.max_events;
   }
 
   std::expected<void, Error> open_spaces();
@@ -322,7 +326,7 @@ void ConnectionLog::State::on_destroy(Space& space, const DiagMessage& m) {
   }
   const Live& l = it->second;
   std::optional<ConnectionCounters> counters;
-  if (m.tcp) counters = counters_of(l, *m.tcp);
+  if (m.tcp && !l.listener) counters = counters_of(l, *m.tcp);
   emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
        space.ns, counters, false);
   forget(it);
@@ -353,7 +357,7 @@ void ConnectionLog::State::on_unknown_destroy(Space& space, const DiagMessage& m
   l.owner_missing = OwnerMissing::kClosedBeforeScan;
   if (options.owners) inherit_owner(l);
   std::optional<ConnectionCounters> counters;
-  if (m.tcp) counters = counters_of(l, *m.tcp);
+  if (m.tcp && !l.listener) counters = counters_of(l, *m.tcp);
   emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
        space.ns, counters, false);
   sets.release(l.owner_set);
@@ -463,6 +467,9 @@ std::expected<void, Error> ConnectionLog::State::loop() {
       if (auto d = redump(); !d) return d;
       next_dump = Clock::now() + options.redump_interval;
     }
+    const std::size_t emitted = events();
+    if (batch_done && emitted != emitted_at_batch) (*batch_done)();
+    emitted_at_batch = emitted;
   }
   return {};
 }
@@ -474,10 +481,11 @@ ConnectionLog::~ConnectionLog() = default;
 
 const ConnectionLogSummary& ConnectionLog::summary() const { return state_->summary; }
 
-std::expected<ConnectionLogSummary, Error> ConnectionLog::run(const Sink& sink,
-                                                              const std::function<void()>& ready) {
+std::expected<ConnectionLogSummary, Error> ConnectionLog::run(
+    const Sink& sink, const std::function<void()>& ready, const std::function<void()>& batch_done) {
   State& s = *state_;
   s.sink = &sink;
+  s.batch_done = batch_done ? &batch_done : nullptr;
   if (auto opened = s.open_spaces(); !opened) return std::unexpected(opened.error());
   for (auto& space : s.spaces) {
     if (auto d = s.dump_space(space, true); !d) return std::unexpected(d.error());
