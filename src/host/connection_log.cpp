@@ -2,13 +2,16 @@
 // one event stream by socket cookie. See connection_log.hpp for the design.
 #include "sockscope/connection_log.hpp"
 
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "host/connection_table.hpp"
 #include "host/destroy_listener.hpp"
 #include "host/netns_enter.hpp"
+#include "host/state_tracer.hpp"
 
 namespace sockscope {
 
@@ -101,6 +105,16 @@ struct ConnectionLog::State {
   // rather than lost must not close them twice.
   std::unordered_map<std::uint64_t, std::int64_t> recovered;
   ConnectionLogSummary summary;
+  // The state tracer, when it runs: the process behind each connect() until its
+  // socket is established or gone, and the clock that turns its times into ours.
+  std::optional<host_detail::StateTracer> tracer;
+  struct Connecting {
+    std::uint32_t tgid, uid;
+    char comm[16];
+  };
+  std::unordered_map<std::uint64_t, Connecting> connecting;
+  std::int64_t monotonic_to_real = 0;
+  std::uint64_t ring_lost = 0;  // the tracer's count when last read
   std::uint32_t generation = 0;
   const Sink* sink = nullptr;
   const std::function<void()>* batch_done = nullptr;
@@ -120,9 +134,17 @@ struct ConnectionLog::State {
   }
 
   std::expected<void, Error> open_spaces();
+  std::expected<void, Error> open_tracer();
+  Space* space_of(std::uint64_t netns);
+  bool consume_tracer();
+  void on_change(const host_detail::StateChange& c);
+  void on_established(Space& space, const host_detail::StateChange& c, std::int64_t t);
+  void on_listen(Space& space, const host_detail::StateChange& c, std::int64_t t);
+  void owner_from_connect(Live& l, std::uint64_t cookie);
   std::expected<void, Error> dump_space(Space& space, bool baseline);
   void resolve_owners(const std::vector<std::uint64_t>& fresh);
   void inherit_owner(Live& l);
+  void owner_from_scan(Live& l, std::uint64_t cookie, const ProcessOwners* scanned);
   void close_missing(Space& space, std::int64_t now);
   void on_destroy(Space& space, const DiagMessage& m);
   void on_unknown_destroy(Space& space, const DiagMessage& m, std::int64_t now);
@@ -222,11 +244,14 @@ std::expected<void, Error> ConnectionLog::State::dump_space(Space& space, bool b
     l.seen_in = generation;
     fresh.push_back(r.cookie);
   }
+  for (std::uint64_t cookie : fresh) {
+    const Live& l = live.at(cookie);
+    if (l.listener) listeners.add(l, cookie);
+  }
   resolve_owners(fresh);
   if (!baseline) close_missing(space, now);
   for (std::uint64_t cookie : fresh) {
     const Live& l = live.at(cookie);
-    if (l.listener) listeners.add(l, cookie);
     if (baseline && !options.initial_events) continue;
     emit(l.listener ? ConnectionEventKind::kListen : ConnectionEventKind::kOpen, l, cookie, now,
          space.ns, std::nullopt, false);
@@ -237,14 +262,26 @@ std::expected<void, Error> ConnectionLog::State::dump_space(Space& space, bool b
 
 void ConnectionLog::State::resolve_owners(const std::vector<std::uint64_t>& fresh) {
   if (!options.owners || fresh.empty()) return;
-  const bool any_inode = std::any_of(fresh.begin(), fresh.end(),
-                                     [&](std::uint64_t c) { return live.at(c).inode != 0; });
+  // The tracer saw their connect(): no scan needed for those.
+  for (std::uint64_t cookie : fresh) {
+    Live& l = live.at(cookie);
+    owner_from_connect(l, cookie);
+    if (l.owner_set) {
+      l.active_open = true;
+      l.role = LocalRole::kClient;
+      l.evidence = Evidence::kHandshake;
+    }
+  }
+  const bool any_inode = std::any_of(fresh.begin(), fresh.end(), [&](std::uint64_t c) {
+    return live.at(c).inode != 0 && !live.at(c).owner_set;
+  });
   std::optional<ProcessOwners> scanned;
   if (any_inode) {
-    if (auto s = ProcessOwners::scan(options.owner_source))
+    if (auto s = ProcessOwners::scan(options.owner_source)) {
       scanned = std::move(*s);
-    else
+    } else {
       warn(s.error().what());
+    }
     ++summary.owner_scans;
   }
   // Listeners first: accepted connections of this batch inherit from them.
@@ -253,26 +290,28 @@ void ConnectionLog::State::resolve_owners(const std::vector<std::uint64_t>& fres
                         [&](std::uint64_t c) { return live.at(c).listener; });
   for (std::uint64_t cookie : order) {
     Live& l = live.at(cookie);
-    if (l.inode == 0) {
-      l.owner_missing = OwnerMissing::kClosedBeforeScan;  // orphaned: its process closed it
-    } else if (scanned) {
-      std::vector<int> pids;
-      for (const ProcessOwner& o : scanned->of(l.inode)) {
-        pids.push_back(o.pid);
-        processes.get(o.pid, o.command);
-      }
-      l.owner_set = sets.intern(std::move(pids));
-      if (l.owner_set)
-        l.owner_evidence = OwnerEvidence::kScan;
-      else
-        l.owner_missing = scanned->why_missing(record_of(l, cookie));
-    }
+    if (!l.owner_set) owner_from_scan(l, cookie, scanned ? &*scanned : nullptr);
     if (!l.owner_set) inherit_owner(l);
-    if (l.listener) listeners.add(l, cookie);
   }
-  for (std::uint64_t cookie : order) {
-    const Live& l = live.at(cookie);
-    if (l.listener) listeners.remove(l, cookie);  // dump_space adds them back, once
+}
+
+void ConnectionLog::State::owner_from_scan(Live& l, std::uint64_t cookie,
+                                           const ProcessOwners* scanned) {
+  if (l.inode == 0) {
+    l.owner_missing = OwnerMissing::kClosedBeforeScan;  // orphaned: its process closed it
+    return;
+  }
+  if (!scanned) return;
+  std::vector<int> pids;
+  for (const ProcessOwner& o : scanned->of(l.inode)) {
+    pids.push_back(o.pid);
+    processes.get(o.pid, o.command);
+  }
+  l.owner_set = sets.intern(std::move(pids));
+  if (l.owner_set) {
+    l.owner_evidence = OwnerEvidence::kScan;
+  } else {
+    l.owner_missing = scanned->why_missing(record_of(l, cookie));
   }
 }
 
@@ -318,6 +357,9 @@ void ConnectionLog::State::forget(std::unordered_map<std::uint64_t, Live>::itera
 
 void ConnectionLog::State::on_destroy(Space& space, const DiagMessage& m) {
   if (m.protocol != IPPROTO_TCP && m.protocol != IPPROTO_UDP) return;
+  // The tracer's records of this socket were committed before it was freed:
+  // taken first, they are in order.
+  if (tracer && m.protocol == IPPROTO_TCP) consume_tracer();
   auto it = live.find(m.cookie);
   const std::int64_t now = now_ns();
   if (it == live.end()) {
@@ -330,6 +372,7 @@ void ConnectionLog::State::on_destroy(Space& space, const DiagMessage& m) {
   emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
        space.ns, counters, false);
   forget(it);
+  connecting.erase(m.cookie);
 }
 
 // A socket that opened and closed between two dumps: what its message says.
@@ -355,7 +398,8 @@ void ConnectionLog::State::on_unknown_destroy(Space& space, const DiagMessage& m
   }
   l.active_open = !l.listener && l.evidence != Evidence::kAccepted;
   l.owner_missing = OwnerMissing::kClosedBeforeScan;
-  if (options.owners) inherit_owner(l);
+  owner_from_connect(l, m.cookie);  // a failed connect(), seen by the tracer
+  if (options.owners && !l.owner_set) inherit_owner(l);
   std::optional<ConnectionCounters> counters;
   if (m.tcp && !l.listener) counters = counters_of(l, *m.tcp);
   emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
@@ -426,6 +470,7 @@ std::expected<void, Error> ConnectionLog::State::drain(Space& space) {
 }
 
 std::expected<void, Error> ConnectionLog::State::redump() {
+  consume_tracer();  // connect()s the dump may find
   ++generation;
   ++summary.redumps;
   for (Space& space : spaces) {
@@ -450,6 +495,7 @@ std::expected<void, Error> ConnectionLog::State::loop() {
   auto next_dump = Clock::now() + options.redump_interval;
   std::vector<pollfd> fds;
   for (const Space& s : spaces) fds.push_back({s.destroys.fd(), POLLIN, 0});
+  if (tracer) fds.push_back({tracer->fd(), POLLIN, 0});
   while (!done()) {
     if (deadline_ns && now_ns() >= deadline_ns) break;
     const auto wait =
@@ -458,7 +504,7 @@ std::expected<void, Error> ConnectionLog::State::loop() {
     if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
       return std::unexpected(Error::os("poll", errno));
     }
-    bool overflow = false;
+    bool overflow = consume_tracer();
     for (Space& space : spaces) {
       if (auto d = drain(space); !d) return d;
       overflow |= space.overflowed;
@@ -474,6 +520,157 @@ std::expected<void, Error> ConnectionLog::State::loop() {
   return {};
 }
 
+std::expected<void, Error> ConnectionLog::State::open_tracer() {
+  using Tracer = ConnectionLogOptions::Tracer;
+  if (options.tracer == Tracer::kOff || !options.tcp) {
+    summary.tracer = "off";
+    return {};
+  }
+  auto opened = host_detail::StateTracer::open();
+  if (!opened) {
+    summary.tracer = "off: " + opened.error().what();
+    if (options.tracer == Tracer::kOn) return std::unexpected(opened.error());
+    if (opened.error().code != Error::Code::kPermission) {
+      warn("no state tracer (opens are seen by re-dumps only): " + opened.error().what());
+    }
+    return {};
+  }
+  tracer.emplace(std::move(*opened));
+  summary.tracer = "tracepoint";
+  timespec mono{}, real{};
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  ::clock_gettime(CLOCK_REALTIME, &real);
+  monotonic_to_real = (real.tv_sec - mono.tv_sec) * 1'000'000'000LL + real.tv_nsec - mono.tv_nsec;
+  return {};
+}
+
+ConnectionLog::State::Space* ConnectionLog::State::space_of(std::uint64_t netns) {
+  for (Space& s : spaces) {
+    if (s.ns.inode == netns) return &s;
+  }
+  return nullptr;
+}
+
+// Everything the tracer committed so far; true when the ring lost records
+// (the loop then dumps again at once).
+bool ConnectionLog::State::consume_tracer() {
+  if (!tracer) return false;
+  tracer->consume([&](const host_detail::StateChange& c) {
+    if (!done()) on_change(c);
+  });
+  const std::uint64_t lost = tracer->lost();
+  if (lost == ring_lost) return false;
+  summary.events_lost += lost - ring_lost;
+  ring_lost = lost;
+  return true;
+}
+
+void ConnectionLog::State::on_change(const host_detail::StateChange& c) {
+  Space* space = space_of(c.netns);
+  if (!space || recovered.count(c.cookie)) return;
+  const std::int64_t t = std::int64_t(c.time_ns) + monotonic_to_real;
+  const auto state = SocketState(c.new_state);
+  if (state == SocketState::kSynSent) {
+    Connecting& who = connecting[c.cookie];
+    who.tgid = c.tgid;
+    who.uid = c.uid;
+    std::memcpy(who.comm, c.comm, sizeof who.comm);
+  } else if (state == SocketState::kEstablished) {
+    on_established(*space, c, t);
+  } else if (state == SocketState::kListen) {
+    on_listen(*space, c, t);
+  } else if (auto it = live.find(c.cookie); it != live.end()) {  // CLOSE: the state it left
+    Live& l = it->second;
+    const auto left = SocketState(c.old_state);
+    l.state = left;
+    l.fin_received |= host_detail::implies_fin_received(left) || left == SocketState::kFinWait2;
+    l.reset = left == SocketState::kEstablished || left == SocketState::kSynSent ||
+              left == SocketState::kSynRecv || left == SocketState::kFinWait1;
+  }
+}
+
+static Live live_from_change(const host_detail::StateChange& c, std::uint64_t netns) {
+  Live l;
+  const bool v4 = c.family == AF_INET;
+  std::uint8_t src[16], dst[16];
+  std::memcpy(src, v4 ? reinterpret_cast<const std::uint8_t*>(&c.saddr4) : c.saddr6, 16);
+  std::memcpy(dst, v4 ? reinterpret_cast<const std::uint8_t*>(&c.daddr4) : c.daddr6, 16);
+  l.local = endpoint_of(std::uint8_t(c.family), src, c.sport);
+  l.remote = endpoint_of(std::uint8_t(c.family), dst, Port(ntohs(c.dport)));
+  l.netns = netns;
+  l.transport = Transport::kTcp;
+  l.state = SocketState(c.new_state);
+  l.uid = c.uid;
+  return l;
+}
+
+// The process that called connect() (its socket's SYN_SENT), as the owner.
+void ConnectionLog::State::owner_from_connect(Live& l, std::uint64_t cookie) {
+  auto it = connecting.find(cookie);
+  if (it == connecting.end() || !options.owners) return;
+  const Connecting& who = it->second;
+  processes.get(int(who.tgid), std::string_view(who.comm, ::strnlen(who.comm, sizeof who.comm)),
+                who.uid);
+  l.owner_set = sets.intern({int(who.tgid)});
+  l.owner_evidence = OwnerEvidence::kConnect;
+  l.owner_missing = OwnerMissing::kNone;
+  connecting.erase(it);
+}
+
+void ConnectionLog::State::on_established(Space& space, const host_detail::StateChange& c,
+                                          std::int64_t t) {
+  if (auto it = live.find(c.cookie); it != live.end()) {
+    // A re-dump found it first: the tracer knows better who opened it, and how.
+    Live& l = it->second;
+    if (c.old_state == std::uint8_t(SocketState::kSynSent)) {
+      l.active_open = true;
+      l.role = LocalRole::kClient;
+      l.evidence = Evidence::kHandshake;
+      if (l.owner_evidence != OwnerEvidence::kScan) {
+        sets.release(l.owner_set);
+        l.owner_set = 0;
+        owner_from_connect(l, c.cookie);
+      }
+    }
+    connecting.erase(c.cookie);
+    return;
+  }
+  Live l = live_from_change(c, space.ns.inode);
+  l.opened_ns = t;
+  l.seen_in = generation;
+  if (c.old_state == std::uint8_t(SocketState::kSynSent)) {
+    l.active_open = true;
+    l.role = LocalRole::kClient;
+    l.evidence = Evidence::kHandshake;  // this side sent the SYN
+    owner_from_connect(l, c.cookie);
+  } else {
+    l.role = LocalRole::kServer;
+    l.evidence = Evidence::kAccepted;
+    l.uid = 0;  // softirq context: the current task is not the server
+    if (options.owners) inherit_owner(l);
+  }
+  if (!l.owner_set) l.owner_missing = OwnerMissing::kNoProcess;
+  const Live& stored = live.emplace(c.cookie, l).first->second;
+  emit(ConnectionEventKind::kOpen, stored, c.cookie, t, space.ns, std::nullopt, false);
+}
+
+void ConnectionLog::State::on_listen(Space& space, const host_detail::StateChange& c,
+                                     std::int64_t t) {
+  if (live.count(c.cookie)) return;
+  Live l = live_from_change(c, space.ns.inode);
+  l.opened_ns = t;
+  l.seen_in = generation;
+  l.listener = true;
+  l.role = LocalRole::kListener;
+  l.evidence = Evidence::kListener;
+  connecting[c.cookie] = {c.tgid, c.uid, {}};  // listen() runs in the caller's context
+  std::memcpy(connecting[c.cookie].comm, c.comm, sizeof c.comm);
+  owner_from_connect(l, c.cookie);
+  const Live& stored = live.emplace(c.cookie, l).first->second;
+  listeners.add(stored, c.cookie);
+  emit(ConnectionEventKind::kListen, stored, c.cookie, t, space.ns, std::nullopt, false);
+}
+
 ConnectionLog::ConnectionLog(ConnectionLogOptions options, const Naming& naming, ReportFn report)
     : state_(std::make_unique<State>(std::move(options), naming, std::move(report), stop_)) {}
 
@@ -487,17 +684,19 @@ std::expected<ConnectionLogSummary, Error> ConnectionLog::run(
   s.sink = &sink;
   s.batch_done = batch_done ? &batch_done : nullptr;
   if (auto opened = s.open_spaces(); !opened) return std::unexpected(opened.error());
+  // The tracer before the baseline, as the destroy groups: nothing falls between.
+  if (auto traced = s.open_tracer(); !traced) return std::unexpected(traced.error());
   for (auto& space : s.spaces) {
     if (auto d = s.dump_space(space, true); !d) return std::unexpected(d.error());
   }
   s.listeners.rebuild_index(s.live);
-  s.summary.tracer = "off";
   if (s.options.duration.count() > 0) {
     s.deadline_ns = now_ns() + std::chrono::nanoseconds(s.options.duration).count();
   }
   if (ready) ready();
   auto looped = s.loop();
-  // The last messages, and the drops, before the summary.
+  // The last records and messages, and the drops, before the summary.
+  s.consume_tracer();
   for (auto& space : s.spaces) {
     (void)s.drain(space);
     const std::uint64_t drops = space.destroys.drops();

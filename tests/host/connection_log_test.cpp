@@ -63,8 +63,11 @@ class Running {
             }
             if (e.kind == ConnectionEventKind::kOpen) ++opens_;
           },
-          [&ready] { ready.set_value(); });
-      if (!summary_) ready.set_value();
+          [this, &ready] {
+            started_ = true;
+            ready.set_value();
+          });
+      if (!started_) ready.set_value();
     });
     started.wait();
   }
@@ -82,6 +85,8 @@ class Running {
     for (int i = 0; i < 1000 && opens_.load() < opens; ++i) ::usleep(10'000);
   }
   const std::expected<ConnectionLogSummary, Error>& summary() const { return summary_; }
+  // False when run() failed before it was ready (summary() says why).
+  bool started() const { return started_; }
   const std::vector<Seen>& events() const { return events_; }
 
  private:
@@ -92,6 +97,7 @@ class Running {
   std::mutex mutex_;
   std::vector<Seen> events_;
   std::atomic<std::size_t> closes_{0}, opens_{0};
+  std::atomic<bool> started_{false};
   std::expected<ConnectionLogSummary, Error> summary_ = std::unexpected(Error::io("not run"));
 };
 
@@ -181,6 +187,39 @@ TEST(ConnectionLog, BurstEveryConnectionOnceWithItsBytesAndOwners) {
                   } else {
                     EXPECT_EQ(client_side.pids, std::vector<int>{::getpid()});
                   }
+                }
+              });
+}
+
+// With the state tracer (root, BTF): every connection of the burst also opens
+// once, and the client's pid is known for every one of them from its connect().
+TEST(ConnectionLog, TracerNamesTheClientOfEveryConnection) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the tracer needs root";
+  with_server("sockscope-ctrace-",
+              [](int listener, const Endpoint& server, ConnectionLogOptions options) {
+                options.tracer = ConnectionLogOptions::Tracer::kOn;
+                Running log(options);
+                ASSERT_TRUE(log.started()) << log.summary().error().what();
+                const auto burst = testing::run_burst(listener, server, burst_size() / 4);
+                log.finish(2 * burst.size());
+                ASSERT_TRUE(log.summary()) << log.summary().error().what();
+                EXPECT_EQ(log.summary()->tracer, "tracepoint");
+                EXPECT_EQ(log.summary()->events_lost, 0u);
+                expect_every_close(burst, log.events(), false);
+                std::unordered_map<std::uint64_t, int> opens;
+                std::unordered_map<std::uint64_t, const Seen*> closes;
+                for (const Seen& e : log.events()) {
+                  if (e.kind == ConnectionEventKind::kOpen) ++opens[e.cookie];
+                  if (e.kind == ConnectionEventKind::kClose) closes[e.cookie] = &e;
+                }
+                for (const BurstConnection& c : burst) {
+                  EXPECT_EQ(opens[c.client_cookie], 1);
+                  EXPECT_EQ(opens[c.server_cookie], 1);
+                  const Seen& client = *closes.at(c.client_cookie);
+                  EXPECT_EQ(client.pids, std::vector<int>{::getpid()});
+                  EXPECT_EQ(client.owner_evidence, OwnerEvidence::kConnect);
+                  EXPECT_EQ(client.evidence, Evidence::kHandshake);
+                  EXPECT_EQ(closes.at(c.server_cookie)->pids, std::vector<int>{::getpid()});
                 }
               });
 }
