@@ -111,6 +111,7 @@ struct ConnectionLog::State {
   struct Connecting {
     std::uint32_t tgid, uid;
     char comm[16];
+    std::int64_t since = 0;  // when the SYN was sent
   };
   std::unordered_map<std::uint64_t, Connecting> connecting;
   std::int64_t monotonic_to_real = 0;
@@ -484,9 +485,16 @@ std::expected<void, Error> ConnectionLog::State::redump() {
     if (auto d = drain(space); !d) return d;
     space.overflowed = false;
   }
-  // Kept for 10 s: a late message comes within milliseconds of the close.
+  // Kept for 10 s: a late message comes within milliseconds of the close, and a
+  // connect() is established or refused within its SYN retries (~2 min at most,
+  // but its destroy message removes it; this bounds what a lost message leaves).
   const std::int64_t old = now_ns() - 10'000'000'000;
   std::erase_if(recovered, [&](const auto& kv) { return kv.second < old; });
+  std::erase_if(connecting, [&](const auto& kv) {
+    return kv.second.since < old - 120'000'000'000 && !live.count(kv.first);
+  });
+  // Processes no live socket refers to any more.
+  if (processes.size() > 2 * sets.size() + 256) processes.retain_only(sets);
   return {};
 }
 
@@ -574,6 +582,7 @@ void ConnectionLog::State::on_change(const host_detail::StateChange& c) {
     Connecting& who = connecting[c.cookie];
     who.tgid = c.tgid;
     who.uid = c.uid;
+    who.since = t;
     std::memcpy(who.comm, c.comm, sizeof who.comm);
   } else if (state == SocketState::kEstablished) {
     on_established(*space, c, t);
@@ -663,7 +672,7 @@ void ConnectionLog::State::on_listen(Space& space, const host_detail::StateChang
   l.listener = true;
   l.role = LocalRole::kListener;
   l.evidence = Evidence::kListener;
-  connecting[c.cookie] = {c.tgid, c.uid, {}};  // listen() runs in the caller's context
+  connecting[c.cookie] = {c.tgid, c.uid, {}, t};  // listen() runs in the caller's context
   std::memcpy(connecting[c.cookie].comm, c.comm, sizeof c.comm);
   owner_from_connect(l, c.cookie);
   const Live& stored = live.emplace(c.cookie, l).first->second;

@@ -109,11 +109,9 @@ const ProcessCache::Info& ProcessCache::get(int pid, std::string_view command,
   return infos_.insert_or_assign(pid, std::move(info)).first->second;
 }
 
-void ProcessCache::retain_only(const OwnerSets& sets, const std::vector<std::uint32_t>& live_sets) {
+void ProcessCache::retain_only(const OwnerSets& sets) {
   std::unordered_set<int> keep;
-  for (std::uint32_t s : live_sets) {
-    if (s) keep.insert(sets.pids(s).begin(), sets.pids(s).end());
-  }
+  sets.each_pid([&](int pid) { keep.insert(pid); });
   std::erase_if(infos_, [&](const auto& kv) { return !keep.count(kv.first); });
 }
 

@@ -53,7 +53,14 @@ class OwnerSets {
   void release(std::uint32_t set);
   void retain(std::uint32_t set);
   const std::vector<int>& pids(std::uint32_t set) const { return sets_[set - 1].pids; }
-  std::size_t size() const { return index_.size(); }
+  std::size_t size() const { return index_.size(); }  // sets still referenced
+  // Calls fn(pid) for every pid of every referenced set.
+  template <class Fn>
+  void each_pid(Fn&& fn) const {
+    for (const auto& [pids, id] : index_) {
+      for (int pid : pids) fn(pid);
+    }
+  }
 
  private:
   struct Set {
@@ -78,8 +85,8 @@ class ProcessCache {
   };
   // `command` when known (scan or tracer) saves a read and detects reuse.
   const Info& get(int pid, std::string_view command = {}, std::uint32_t uid_hint = UINT32_MAX);
-  // Forgets every pid not in `keep` (owner sets still referenced).
-  void retain_only(const OwnerSets& sets, const std::vector<std::uint32_t>& live_sets);
+  // Forgets every process no referenced owner set names.
+  void retain_only(const OwnerSets& sets);
   std::size_t size() const { return infos_.size(); }
 
  private:
