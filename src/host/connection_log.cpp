@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <list>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -96,7 +97,7 @@ struct ConnectionLog::State {
   const Naming& naming;
   ReportFn report;
   std::atomic<bool>& stop;
-  std::vector<Space> spaces;
+  std::list<Space> spaces;  // stable addresses: events point at their namespace
   std::unordered_map<std::uint64_t, Live> live;
   host_detail::ListenerMap listeners;
   host_detail::OwnerSets sets;
@@ -134,7 +135,10 @@ struct ConnectionLog::State {
     return options.max_events && events() >= options.max_events;
   }
 
+  std::vector<NetworkNamespace> namespaces_to_watch() const;
+  std::expected<Space*, Error> add_space(NetworkNamespace ns);
   std::expected<void, Error> open_spaces();
+  void refresh_spaces();
   std::expected<void, Error> open_tracer();
   Space* space_of(std::uint64_t netns);
   bool consume_tracer();
@@ -157,42 +161,79 @@ struct ConnectionLog::State {
   std::expected<void, Error> loop();
 };
 
-std::expected<void, Error> ConnectionLog::State::open_spaces() {
-  std::vector<NetworkNamespace> namespaces;
-  if (options.all_namespaces) {
-    std::vector<Error> warnings;
-    namespaces = list_network_namespaces(&warnings);
-    for (const auto& w : warnings) warn(w.what());
-  } else {
-    namespaces = {current_network_namespace()};
-  }
+std::vector<NetworkNamespace> ConnectionLog::State::namespaces_to_watch() const {
+  if (!options.all_namespaces) return {current_network_namespace()};
+  std::vector<Error> warnings;
+  auto namespaces = list_network_namespaces(&warnings);
+  for (const auto& w : warnings) warn(w.what());
+  return namespaces;
+}
+
+// The namespace's destroy listener, joined before its source can dump: nothing
+// falls between the snapshot and the stream.
+std::expected<ConnectionLog::State::Space*, Error> ConnectionLog::State::add_space(
+    NetworkNamespace ns) {
   const host_detail::DestroyOptions d{options.tcp, options.udp, options.ipv4, options.ipv6,
                                       options.receive_buffer};
-  for (auto& ns : namespaces) {
-    int fd = -1, err = 0;
-    auto entered = host_detail::in_namespace(ns, [&] {
-      fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-      if (fd < 0) err = errno;
-    });
-    std::expected<host_detail::DestroyListener, Error> destroys =
-        !entered ? std::unexpected(entered.error())
-        : fd < 0 ? std::unexpected(Error::os("NETLINK_SOCK_DIAG socket", err))
-                 : host_detail::DestroyListener::open(d, fd);
-    // Joined before the source dumps: nothing falls between snapshot and stream.
-    auto source = destroys ? open_socket_source_in(ns)
-                           : std::expected<std::unique_ptr<SocketSource>, Error>(
-                                 std::unexpected(destroys.error()));
-    if (!source) {
-      if (ns.current) return std::unexpected(source.error());
-      warn("network namespace " + ns.label() + " skipped: " + source.error().what());
-      continue;
-    }
-    summary.receive_buffer = destroys->receive_buffer();
-    summary.receive_buffer_forced = destroys->forced();
-    spaces.push_back({std::move(ns), std::move(*destroys), std::move(*source)});
+  int fd = -1, err = 0;
+  auto entered = host_detail::in_namespace(ns, [&] {
+    fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) err = errno;
+  });
+  if (!entered) return std::unexpected(entered.error());
+  if (fd < 0) return std::unexpected(Error::os("NETLINK_SOCK_DIAG socket", err));
+  auto destroys = host_detail::DestroyListener::open(d, fd);
+  if (!destroys) return std::unexpected(destroys.error());
+  auto source = open_socket_source_in(ns);
+  if (!source) return std::unexpected(source.error());
+  summary.receive_buffer = destroys->receive_buffer();
+  summary.receive_buffer_forced = destroys->forced();
+  return &spaces.emplace_back(Space{std::move(ns), std::move(*destroys), std::move(*source)});
+}
+
+std::expected<void, Error> ConnectionLog::State::open_spaces() {
+  for (auto& ns : namespaces_to_watch()) {
+    const bool current = ns.current;
+    const std::string label = ns.label();
+    auto added = add_space(std::move(ns));
+    if (added) continue;
+    if (current) return std::unexpected(added.error());
+    warn("network namespace " + label + " skipped: " + added.error().what());
   }
   if (spaces.empty()) return std::unexpected(Error::io("no network namespace could be watched"));
   return {};
+}
+
+// --all-netns: namespaces that appeared since (a container started) are watched
+// from now on, their sockets as opens; those gone (no process, no name left)
+// are drained and dropped, which also lets the kernel free them.
+void ConnectionLog::State::refresh_spaces() {
+  if (!options.all_namespaces) return;
+  auto listed = namespaces_to_watch();
+  for (auto it = spaces.begin(); it != spaces.end();) {
+    const bool still = it->ns.current || std::any_of(listed.begin(), listed.end(), [&](auto& n) {
+                         return n.inode == it->ns.inode;
+                       });
+    if (still) {
+      ++it;
+      continue;
+    }
+    (void)drain(*it);
+    it->overflowed = true;  // whatever is left closed without a message we can read
+    ++generation;
+    close_missing(*it, now_ns());
+    it = spaces.erase(it);
+  }
+  for (auto& ns : listed) {
+    if (space_of(ns.inode)) continue;
+    const std::string label = ns.label();
+    auto added = add_space(std::move(ns));
+    if (!added) {
+      warn("network namespace " + label + " skipped: " + added.error().what());
+      continue;
+    }
+    if (auto d = dump_space(**added, false); !d) warn(d.error().what());
+  }
 }
 
 std::expected<void, Error> ConnectionLog::State::dump_space(Space& space, bool baseline) {
@@ -502,9 +543,10 @@ std::expected<void, Error> ConnectionLog::State::loop() {
   using Clock = std::chrono::steady_clock;
   auto next_dump = Clock::now() + options.redump_interval;
   std::vector<pollfd> fds;
-  for (const Space& s : spaces) fds.push_back({s.destroys.fd(), POLLIN, 0});
-  if (tracer) fds.push_back({tracer->fd(), POLLIN, 0});
   while (!done()) {
+    fds.clear();
+    for (const Space& s : spaces) fds.push_back({s.destroys.fd(), POLLIN, 0});
+    if (tracer) fds.push_back({tracer->fd(), POLLIN, 0});
     if (deadline_ns && now_ns() >= deadline_ns) break;
     const auto wait =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_dump - Clock::now());
@@ -520,6 +562,7 @@ std::expected<void, Error> ConnectionLog::State::loop() {
     if (overflow || Clock::now() >= next_dump) {
       if (auto d = redump(); !d) return d;
       next_dump = Clock::now() + options.redump_interval;
+      if (summary.redumps % 4 == 0) refresh_spaces();
     }
     const std::size_t emitted = events();
     if (batch_done && emitted != emitted_at_batch) (*batch_done)();

@@ -39,6 +39,7 @@ struct Seen {
   OwnerEvidence owner_evidence;
   std::optional<ConnectionCounters> counters;
   bool lost;
+  std::string netns;  // its name, or net:[INODE]
 };
 
 // A log running on its own thread (in the caller's namespace) until finish().
@@ -57,11 +58,12 @@ class Running {
             std::lock_guard lock(mutex_);
             events_.push_back({e.kind, e.record.cookie, e.record, e.role, e.evidence,
                                std::move(pids), e.owner_missing, e.owner_evidence, e.counters,
-                               e.lost});
+                               e.lost, e.netns ? e.netns->label() : ""});
             if (e.kind == ConnectionEventKind::kClose && closes_++ == 0 && stall_ms > 0) {
               ::usleep(unsigned(stall_ms) * 1000);
             }
             if (e.kind == ConnectionEventKind::kOpen) ++opens_;
+            ++all_;
           },
           [this, &ready] {
             started_ = true;
@@ -80,6 +82,10 @@ class Running {
     log_.stop();
     thread_.join();
   }
+  // Waits (at most 10 s) until `n` events of any kind arrived.
+  void wait_events(std::size_t n) {
+    for (int i = 0; i < 1000 && all_.load() < n; ++i) ::usleep(10'000);
+  }
   // Waits (at most 10 s) until `opens` opens arrived.
   void wait_opens(std::size_t opens) {
     for (int i = 0; i < 1000 && opens_.load() < opens; ++i) ::usleep(10'000);
@@ -88,6 +94,11 @@ class Running {
   // False when run() failed before it was ready (summary() says why).
   bool started() const { return started_; }
   const std::vector<Seen>& events() const { return events_; }
+  // Each event so far, while the log runs.
+  void each(const std::function<void(const Seen&)>& fn) {
+    std::lock_guard lock(mutex_);
+    for (const Seen& e : events_) fn(e);
+  }
 
  private:
   Registry registry_;
@@ -96,7 +107,7 @@ class Running {
   std::thread thread_;
   std::mutex mutex_;
   std::vector<Seen> events_;
-  std::atomic<std::size_t> closes_{0}, opens_{0};
+  std::atomic<std::size_t> closes_{0}, opens_{0}, all_{0};
   std::atomic<bool> started_{false};
   std::expected<ConnectionLogSummary, Error> summary_ = std::unexpected(Error::io("not run"));
 };
@@ -222,6 +233,73 @@ TEST(ConnectionLog, TracerNamesTheClientOfEveryConnection) {
                   EXPECT_EQ(closes.at(c.server_cookie)->pids, std::vector<int>{::getpid()});
                 }
               });
+}
+
+// UDP: a bound socket appears as a listener and ends as unlisten; a connected
+// one opens and closes (no counters: UDP has no tcp_info).
+TEST(ConnectionLog, UdpSocketsAppearAndEnd) {
+  testing::TestNetns ns("sockscope-cudp-");
+  if (!ns.why_not().empty()) GTEST_SKIP() << ns.why_not();
+  ns.run([&] {
+    Running log({.tcp = false,
+                 .tracer = ConnectionLogOptions::Tracer::kOff,
+                 .redump_interval = std::chrono::milliseconds(100),
+                 .host_ephemeral = EphemeralRange::read_host()->range});
+    Fd server = testing::udp_bind({*IpAddress::parse("127.0.0.1"), 5353});
+    const std::uint64_t server_cookie = testing::cookie_of(server.get());
+    log.wait_events(1);  // a re-dump sees the listener
+    Fd client = testing::udp_connect({*IpAddress::parse("127.0.0.1"), 5353});
+    const std::uint64_t client_cookie = testing::cookie_of(client.get());
+    log.wait_opens(1);
+    client.reset();
+    server.reset();
+    log.wait_events(4);
+    log.finish();
+    ASSERT_TRUE(log.summary()) << log.summary().error().what();
+    std::vector<std::pair<ConnectionEventKind, std::uint64_t>> seen;
+    for (const Seen& e : log.events()) {
+      seen.emplace_back(e.kind, e.cookie);
+      EXPECT_FALSE(e.counters);
+      EXPECT_EQ(e.record.transport, Transport::kUdp);
+    }
+    const std::vector<std::pair<ConnectionEventKind, std::uint64_t>> expected = {
+        {ConnectionEventKind::kListen, server_cookie},
+        {ConnectionEventKind::kOpen, client_cookie},
+        {ConnectionEventKind::kClose, client_cookie},
+        {ConnectionEventKind::kUnlisten, server_cookie}};
+    EXPECT_EQ(seen, expected);
+  });
+}
+
+// --all-netns: a namespace made after the log started is watched from the next
+// refresh on, its events tagged with its name.
+TEST(ConnectionLog, AllNamespacesPicksUpANamespaceMadeLater) {
+  if (::geteuid() != 0) GTEST_SKIP() << "entering namespaces needs root";
+  Running log({.udp = false,
+               .all_namespaces = true,
+               .owners = false,
+               .tracer = ConnectionLogOptions::Tracer::kOff,
+               .redump_interval = std::chrono::milliseconds(50)});
+  ASSERT_TRUE(log.started()) << log.summary().error().what();
+  testing::TestNetns ns("sockscope-call-");
+  if (!ns.why_not().empty()) GTEST_SKIP() << ns.why_not();
+  std::vector<BurstConnection> burst;
+  ns.run([&] {
+    Fd listener = testing::tcp_listen({*IpAddress::parse("127.0.0.1"), 8080});
+    ::usleep(600'000);  // a refresh (every 4th re-dump) has found the namespace
+    burst = testing::run_burst(listener.get(), testing::local_of(listener.get()), 20);
+  });
+  ASSERT_EQ(burst.size(), 20u);
+  std::size_t tagged = 0;
+  for (int i = 0; i < 500 && tagged < 40; ++i) {
+    ::usleep(10'000);
+    tagged = 0;
+    log.each([&](const Seen& e) {
+      tagged += e.kind == ConnectionEventKind::kClose && e.netns == ns.name();
+    });
+  }
+  log.finish();
+  EXPECT_EQ(tagged, 40u);  // both sides of every connection, in that namespace
 }
 
 // A queue of a few messages: the kernel drops most closes of a burst; the
