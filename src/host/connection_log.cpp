@@ -644,9 +644,14 @@ void ConnectionLog::State::on_change(const host_detail::StateChange& c) {
 static Live live_from_change(const host_detail::StateChange& c, std::uint64_t netns) {
   Live l;
   const bool v4 = c.family == AF_INET;
-  std::uint8_t src[16], dst[16];
-  std::memcpy(src, v4 ? reinterpret_cast<const std::uint8_t*>(&c.saddr4) : c.saddr6, 16);
-  std::memcpy(dst, v4 ? reinterpret_cast<const std::uint8_t*>(&c.daddr4) : c.daddr6, 16);
+  std::uint8_t src[16] = {}, dst[16] = {};
+  if (v4) {
+    std::memcpy(src, &c.saddr4, 4);
+    std::memcpy(dst, &c.daddr4, 4);
+  } else {
+    std::memcpy(src, c.saddr6, 16);
+    std::memcpy(dst, c.daddr6, 16);
+  }
   l.local = endpoint_of(std::uint8_t(c.family), src, c.sport);
   l.remote = endpoint_of(std::uint8_t(c.family), dst, Port(ntohs(c.dport)));
   l.netns = netns;
