@@ -8,6 +8,10 @@
 #   bench/capture_compare.sh [BUILD_DIR] [FILE]
 # BUILD_DIR defaults to build/release; FILE to /tmp/sockscope-bench.pcap, generated
 # when missing (~1 GB, 10 M packets, 500 k conversations; never commit it).
+# Also, same run: FILE.zst (zstd -3, made when missing) against `zstd -dc` alone, the
+# same traffic inside VXLAN (VXLAN_FILE, default /tmp/sockscope-bench-vxlan.pcap, made
+# when missing by capture_gen --vxlan yes), and with BASE_BUILD=DIR another build's
+# sockscope on FILE (e.g. the commit before a change: the plain path's cost).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
@@ -67,6 +71,24 @@ fi
 if command -v argus >/dev/null; then
   run "argus -r" 1 argus -r "$file" -w "$work/argus.out"
 fi
+if [ -n "${BASE_BUILD:-}" ] && [ -x "$BASE_BUILD/sockscope" ]; then
+  run "base: sockscope conversations (table)" "$runs" "$BASE_BUILD/sockscope" conversations "$file"
+  run "base: sockscope core, no output" "$runs" "$BASE_BUILD/bench/capture_loops" table "$file"
+fi
+if command -v zstd >/dev/null; then
+  [ -s "$file.zst" ] || zstd -q -T2 -3 "$file" -o "$file.zst"
+  cat "$file.zst" >/dev/null
+  run "zstd -dc FILE.zst (decompression alone)" "$runs" zstd -q -dc "$file.zst"
+  run "sockscope conversations FILE.zst" "$runs" "$sockscope" conversations "$file.zst"
+fi
+vxlan=${VXLAN_FILE:-/tmp/sockscope-bench-vxlan.pcap}
+if [ ! -s "$vxlan" ]; then
+  "$gen" --out "$vxlan" --packets 10000000 --conversations 500000 --concurrent 5000 --seed 1 \
+    --vxlan yes
+fi
+cat "$vxlan" >/dev/null
+run "sockscope conversations, all VXLAN" "$runs" "$sockscope" conversations "$vxlan"
+run "sockscope core, all VXLAN" "$runs" "$loops" table "$vxlan"
 if command -v tshark >/dev/null && command -v editcap >/dev/null; then
   editcap -r "$file" "$work/tenth.pcap" 1-1000000 >/dev/null 2>&1
   run "tshark conv (1/10 of the file)" 1 tshark -n -q -r "$work/tenth.pcap" -z conv,tcp \

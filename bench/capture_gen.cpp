@@ -1,6 +1,8 @@
 // Writes a deterministic synthetic capture (see tests/capture/traffic_generator.hpp):
 //   capture_gen --out /tmp/bench.pcap --packets 10000000 --conversations 500000
 //   capture_gen --out data/sample.pcapng --format pcapng --packets 400 --conversations 24
+//   capture_gen --out /tmp/bench-vxlan.pcap --packets 10000000 --conversations 500000 \
+//     --vxlan yes            (the same traffic, each frame inside VXLAN)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +30,9 @@ int main(int argc, char** argv) {
       o.seed = std::strtoull(v, nullptr, 10);
     } else if (k == "--step-ns") {
       o.step_ns = std::strtoull(v, nullptr, 10);
+    } else if (k == "--vxlan") {  // yes: hashed source ports; fixed: one per endpoint pair
+      o.vxlan = std::strcmp(v, "yes") == 0 || std::strcmp(v, "fixed") == 0;
+      o.vxlan_fixed_port = std::strcmp(v, "fixed") == 0;
     } else if (k == "--format") {
       o.format = std::strcmp(v, "pcapng") == 0 ? sockscope::testing::CaptureWriter::kPcapNg
                                                : sockscope::testing::CaptureWriter::kPcapMicro;
@@ -39,7 +44,9 @@ int main(int argc, char** argv) {
   if (out.empty()) {
     std::fprintf(stderr,
                  "usage: capture_gen --out FILE [--packets N] [--conversations N] "
-                 "[--concurrent N] [--snaplen N] [--seed N] [--format pcap|pcapng]\n");
+                 "[--concurrent N] [--snaplen N] [--seed N] [--format pcap|pcapng]\n"
+                 "       [--vxlan yes|fixed]  every frame inside VXLAN (hashed or fixed outer "
+                 "source ports)\n");
     return 2;
   }
   std::FILE* f = std::fopen(out.c_str(), "wb");

@@ -1,11 +1,21 @@
 // sockscope/capture_input.hpp: packets from where the user says, into a
 // ConversationTable: a capture file ("-" = standard input) or a live interface.
 //
-//   auto input = sockscope::CaptureInput::open_file("trace.pcapng");
-//   if (!input) return fail(input.error().what());   // missing, unreadable, not a capture
-//   sockscope::CaptureStats stats;
-//   (*input)->read(table, stats);                    // every packet, counted in stats
-//   if ((*input)->error()) warn((*input)->error()->what());  // e.g. truncated: results kept
+//   #include <iostream>
+//   auto input = CaptureInput::open_file("sample.pcapng", "tcp port 25");  // a BPF filter: libpcap
+//   if (!input) {  // missing, unreadable, not a capture, a bad filter
+//     std::cerr << input.error().what() << '\n';
+//     return 1;
+//   }
+//   std::size_t smtp = 0;
+//   ConversationTable table({}, [&](const Conversation&) { ++smtp; });
+//   CaptureStats stats;
+//   (*input)->read(table, stats);  // every packet, counted in stats
+//   table.finish();
+//   if ((*input)->error()) std::cerr << (*input)->error()->what() << '\n';  // damaged: counts kept
+//   // BPF does not look behind VLAN tags ("vlan and tcp port 25"): 2 more are tagged.
+//   std::cout << stats.packets << " packets, " << smtp << " smtp conversations\n";
+//   // => 68 packets, 5 smtp conversations
 //
 // Files go through sockscope's own pcap/pcapng reader (large read() calls, two
 // threads) unless a BPF filter is asked for or the file is in a format it declines;

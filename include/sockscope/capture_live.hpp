@@ -1,10 +1,20 @@
 // sockscope/capture_live.hpp: packets from libpcap: live interfaces (with a BPF
 // filter) and the capture files our own reader does not handle.
 //
-//   sockscope::LiveOptions live{.interface = "eth0", .filter = "tcp port 443"};
-//   auto source = sockscope::PcapSource::open_live(live);
-//   if (!source) return fail(source.error().what());   // no such device, no permission
-//   sockscope::read_pcap(**source, table, stats);       // until stop() or the limits
+//   #include <iostream>
+//   // Live: an interface, filtered in the kernel (needs CAP_NET_RAW); read_pcap() reads
+//   // it until max_packets, max_seconds or stop().
+//   auto live = PcapSource::open_live({.interface = "lo", .filter = "tcp", .max_packets = 100});
+//   if (!live) std::cerr << live.error().what() << '\n';  // no such device, no permission
+//   // Files too: the formats our own reader declines, or any with a filter.
+//   auto dns = PcapSource::open_file("sample.pcapng", "udp port 53");
+//   if (!dns) return 1;
+//   auto print = [](const Conversation& c) { std::cout << c.pair.to_string() << '\n'; };
+//   ConversationTable table({}, print);
+//   CaptureStats stats;
+//   read_pcap(**dns, table, stats);
+//   table.finish();
+//   std::cout << stats.packets << " packets\n";  // => 57 packets
 //
 // Link with sockscope::capture (libpcap).
 #pragma once
@@ -15,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sockscope/capture.hpp"
 #include "sockscope/capture_reader.hpp"
@@ -34,7 +45,10 @@ struct LiveOptions {
 class PcapSource {
  public:
   static std::expected<std::unique_ptr<PcapSource>, Error> open_live(const LiveOptions& options);
-  // A file through libpcap ("-" = stdin), optionally filtered.
+  // A file ("-" = standard input), optionally filtered. pcap, pcapng and compressed
+  // files are read by CaptureReader, each packet filtered with the BPF program compiled
+  // for its own link type (a pcapng's interfaces may have different ones); other
+  // formats by libpcap. kBadSyntax for a filter libpcap cannot compile.
   static std::expected<std::unique_ptr<PcapSource>, Error> open_file(const std::string& path,
                                                                      const std::string& filter);
   ~PcapSource();
@@ -50,9 +64,17 @@ class PcapSource {
   // Packets the kernel dropped (live capture), when libpcap knows.
   std::optional<std::uint64_t> kernel_drops() const;
 
+  struct Program;  // internal: a BPF program compiled for one link type
+
  private:
-  PcapSource() = default;
+  friend void read_pcap(PcapSource&, ConversationTable&, CaptureStats&);
+  PcapSource();
+  bool next_from_reader(RawPacket& out);
+  const Program* program_for(std::uint32_t linktype);
   struct pcap* pcap_ = nullptr;
+  std::unique_ptr<CaptureReader> reader_;  // files our reader takes
+  std::string filter_;
+  std::vector<std::unique_ptr<Program>> programs_;  // compiled per link type, when met
   std::string name_;
   std::optional<Error> error_;
   std::uint32_t linktype_ = 0;

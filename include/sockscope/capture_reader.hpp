@@ -1,14 +1,18 @@
 // sockscope/capture_reader.hpp: reading pcap and pcapng files fast, and decoding packets.
 //
-//   auto reader = sockscope::CaptureReader::open("trace.pcap");   // or "-" for stdin
-//   if (!reader) return fail(reader.error().what());               // unreadable / not a capture
-//   sockscope::RawPacket raw;
+//   #include <iostream>
+//   auto reader = CaptureReader::open("sample.pcapng");  // or "-" for stdin
+//   if (!reader) return 1;  // reader.error().what(): unreadable, not a capture
+//   std::size_t packets = 0, tcp = 0;
+//   RawPacket raw;
 //   while ((*reader)->next(raw)) {
-//     sockscope::PacketInfo info;
-//     sockscope::DropReason why;
-//     if (sockscope::decode_packet(raw, info, why)) table.add(info);
+//     PacketInfo info;
+//     DropReason why;
+//     ++packets;
+//     if (decode_packet(raw, info, why) && info.transport == Transport::kTcp) ++tcp;
 //   }
-//   if ((*reader)->error()) warn((*reader)->error()->what());      // e.g. truncated file
+//   if ((*reader)->error()) std::cerr << (*reader)->error()->what() << '\n';  // e.g. truncated
+//   std::cout << packets << " packets, " << tcp << " tcp\n";  // => 429 packets, 270 tcp
 //
 // Or all of it at once: read_capture(**reader, table, stats).
 //
@@ -21,6 +25,10 @@
 // The decoder never reads outside the captured bytes: damaged or hostile packets end in
 // a DropReason. Link types: Ethernet (1) with 802.1Q/802.1ad/QinQ tags, BSD null (0)
 // and loop (108), raw IP (12, 14, 101, 228, 229), Linux cooked SLL (113) and SLL2 (276).
+// decode_record() opens tunnels (capture.hpp's TunnelKind: VXLAN, Geneve, GRE and
+// ERSPAN, IP in IP, Teredo, GTP-U, ...) and MPLS, PPPoE and NSH layers, up to
+// kMaxTunnelDepth tunnels deep: a UDP tunnel's record gives its outer packet and the
+// packets inside, each inner one with its Tunnel.
 #pragma once
 
 #include <cstddef>
@@ -55,21 +63,25 @@ struct PacketInfo {
     kNormal,     // addresses, transport and ports are known
     kFragment,   // a later IP fragment: only addresses, protocol and fragment id
     kIcmpError,  // an ICMP error quoting a packet: quoted_* name that packet's pair
+    // Its transport checksum is wrong (DecodeOptions::verify_checksums): as in Zeek only
+    // its pair counts (the C/c history letter), nothing else of it.
+    kBadChecksum,
   };
   std::uint64_t ts_ns = 0;
   Kind kind = Kind::kNormal;
   Family family = Family::kV4;
   Transport transport = Transport::kTcp;
-  std::uint8_t protocol = 0;                // IP protocol number
-  std::uint8_t tcp_flags = 0;               // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
-  bool first_fragment = false;              // offset 0 with more fragments to come
-  bool sctp_init = false;                   // the SCTP packet opens with an INIT chunk
-  std::uint16_t src_port = 0;               // ICMP: the type
-  std::uint16_t dst_port = 0;               // ICMP: the code
-  std::uint16_t icmp_id = 0;                // echo/timestamp identifier (0 for other ICMP types)
-  std::uint16_t window = 0;                 // TCP window
-  std::uint32_t vlan = 0;                   // outer << 12 | inner
-  std::uint32_t ip_bytes = 0;               // IP packet length from the IP header(s)
+  std::uint8_t protocol = 0;    // IP protocol number
+  std::uint8_t tcp_flags = 0;   // FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+  bool first_fragment = false;  // offset 0 with more fragments to come
+  bool sctp_init = false;       // the SCTP packet opens with an INIT chunk
+  bool inner = false;           // inside a tunnel, after the record's outer packet (a UDP tunnel's)
+  std::uint16_t src_port = 0;   // ICMP: the type
+  std::uint16_t dst_port = 0;   // ICMP: the code
+  std::uint16_t icmp_id = 0;    // echo/timestamp identifier (0 for other ICMP types)
+  std::uint16_t window = 0;     // TCP window
+  std::uint32_t vlan = 0;       // outer << 12 | inner
+  std::uint32_t ip_bytes = 0;   // IP packet length from the IP header(s)
   std::uint32_t payload_bytes = 0;          // after the transport header
   std::uint32_t seq = 0, ack = 0;           // TCP
   std::uint32_t fragment_id = 0;            // IPv4 id or IPv6 fragment identification
@@ -78,21 +90,63 @@ struct PacketInfo {
   Transport quoted_transport = Transport::kTcp;
   std::uint8_t quoted_src[16] = {}, quoted_dst[16] = {};
   std::uint16_t quoted_src_port = 0, quoted_dst_port = 0;
+  // Inside a tunnel: its kind (kNone otherwise). The whole Tunnel, outer header and
+  // all, is decode_record()'s `tunnels[i]` for out[i]: kept beside the packets, which
+  // then stay small for the read loop's hand-over, and read only when a tunnelled
+  // packet opens a conversation.
+  TunnelKind tunnel = TunnelKind::kNone;
 
   bool operator==(const PacketInfo&) const = default;  // every field
 };
 
-// Decodes one record. Returns false with `why` set when the packet cannot be counted
-// on a conversation. Never reads past raw.data + raw.caplen.
+// Decodes the outermost packet of one record, without opening tunnels. Returns false
+// with `why` set when the packet cannot be counted on a conversation. Never reads past
+// raw.data + raw.caplen.
 bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why);
+
+struct DecodeOptions {
+  // Check IPv4 header, TCP, UDP and ICMP/ICMPv6 checksums where the packet was captured
+  // whole: a bad IPv4 header drops the record, a bad transport checksum makes the
+  // packet's kind kBadChecksum.
+  bool verify_checksums = false;
+  // Open tunnels (capture.hpp's TunnelKind) and MPLS, PPPoE and NSH layers.
+  bool open_tunnels = true;
+};
+// What decode_record() made of a record: `count` packets written (the outermost
+// first), or none and `why`. With packets written, `inner_dropped` says that a tunnel's
+// inside could not be decoded, and `why` why.
+struct DecodeResult {
+  std::size_t count = 0;
+  bool inner_dropped = false;
+  DropReason why = DropReason::kNotIp;
+  std::uint32_t tunnels = 0;  // bit 1 << TunnelKind for each kind opened
+};
+// Decodes one record into the packets it carries: its own packet, and inside a UDP
+// tunnel the packets it encapsulates; inside an IP-level tunnel (GRE, IP in IP) only
+// the inner packet, the outer header having no ports. `out` (and `tunnels`, when given)
+// have room for kMaxPacketsPerRecord; tunnels[i] is set where out[i].tunnel is not
+// kNone. Never reads past raw.data + raw.caplen.
+inline constexpr std::size_t kMaxPacketsPerRecord = kMaxTunnelDepth + 1;
+DecodeResult decode_record(const RawPacket& raw, PacketInfo* out, const DecodeOptions& options = {},
+                           Tunnel* tunnels = nullptr);
 
 enum class CaptureFormat : std::uint8_t { kPcap, kPcapNg };
 
+// A compressed capture file, recognised by its magic number and read as a stream.
+enum class Compression : std::uint8_t { kNone, kGzip, kZlib, kZstd, kLz4 };
+std::string_view to_string(Compression c);  // "none", "gzip", "zlib", "zstd", "lz4"
+
+namespace capture_detail {
+class Decompressor;
+}
+
 class CaptureReader {
  public:
-  // Opens a file ("-" = standard input) and reads its header. kUnsupported when the
-  // file is not classic pcap or pcapng (libpcap may still read it), kIo when it cannot
-  // be opened, kTruncated when even the header is incomplete.
+  // Opens a file ("-" = standard input) and reads its header. A file compressed with
+  // gzip, zlib, zstd or LZ4 (by magic number, whatever its name) is read through the
+  // decompressor as a stream. kUnsupported when the file is not classic pcap or pcapng
+  // (libpcap may still read it), kIo when it cannot be opened, kTruncated when even the
+  // header is incomplete.
   static std::expected<std::unique_ptr<CaptureReader>, Error> open(const std::string& path);
   // The same over bytes in memory (tests, fuzzing); `bytes` must outlive the reader.
   static std::expected<std::unique_ptr<CaptureReader>, Error> from_memory(
@@ -127,14 +181,19 @@ class CaptureReader {
   const std::optional<Error>& error() const { return error_; }
   CaptureFormat format() const { return format_; }
   const std::string& name() const { return name_; }
-  std::uint64_t offset() const { return consumed_; }  // bytes of the file consumed so far
-  std::uint64_t size() const { return file_size_; }   // 0 when unknown (pipes)
+  Compression compression() const { return compression_; }
+  // Bytes of the capture (decompressed) consumed so far.
+  std::uint64_t offset() const { return consumed_; }
+  // Bytes of the file read so far (compressed, when it is): for progress against size().
+  std::uint64_t input_offset() const;
+  std::uint64_t size() const { return file_size_; }  // 0 when unknown (pipes)
 
  private:
-  CaptureReader() = default;
+  CaptureReader();
   // Ensures `need` bytes at pos_; false at the end of the input.
   bool fill(std::size_t need) { return end_ - pos_ >= need || refill(need); }
   bool refill(std::size_t need);
+  void decompression_failed();
   static constexpr std::uint32_t kMaxRecord = 16u << 20;  // larger records are damage
   bool next_slow(RawPacket& out);
   bool next_pcap(RawPacket& out);
@@ -143,6 +202,7 @@ class CaptureReader {
   bool read_pcapng_interface(const std::uint8_t* block, std::uint32_t length);
   bool fail(Error::Code code, std::string message);
   std::expected<void, Error> read_file_header();
+  std::expected<void, Error> start_decompressing(std::string_view memory);
 
   int fd_ = -1;
   bool own_fd_ = false;
@@ -168,6 +228,8 @@ class CaptureReader {
   std::unique_ptr<Interface[]> interfaces_;
   std::size_t interface_count_ = 0, interface_cap_ = 0;
   std::uint64_t last_ts_ns_ = 0;
+  Compression compression_ = Compression::kNone;
+  std::unique_ptr<capture_detail::Decompressor> decompressor_;
 };
 
 // Reads every record of `reader`, decodes it and feeds `table`; counts go to `stats`.

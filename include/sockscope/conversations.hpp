@@ -1,11 +1,21 @@
 // sockscope/conversations.hpp: collected conversations, their order and their groups.
 //
-//   sockscope::ConversationStore all;
-//   sockscope::ConversationTable table(options, [&](const Conversation& c) { all.push_back(c); });
-//   ... read packets ..., table.finish();
-//   for (const Conversation* c : sorted(all, ConversationOrder::kBytes)) ...   // largest first
-//   auto servers = group_conversations(all, GroupBy::kServer, naming);        // per server socket
-//   servers[0].server;          // 10.0.0.5:443, with conversations, packets, bytes, client hosts
+//   #include <sockscope/capture_input.hpp>
+//   #include <iostream>
+//   ConversationStore all;
+//   ConversationTable table({}, [&](const Conversation& c) { all.push_back(c); });
+//   auto input = CaptureInput::open_file("sample.pcapng");
+//   if (!input) return 1;
+//   CaptureStats stats;
+//   (*input)->read(table, stats);
+//   table.finish();
+//   const Conversation* largest = sorted(all, ConversationOrder::kBytes)[0];  // largest first
+//   std::cout << largest->pair.to_string() << '\n';
+//   // => udp 10.0.0.6:34242, 198.51.100.118:53
+//   Naming naming(Registry::builtin());
+//   auto services = group_conversations(all, GroupBy::kService, naming);  // or kServer, kClient
+//   std::cout << services[0].service << ": " << services[0].conversations << " conversations\n";
+//   // => domain: 6 conversations
 //
 // Hundreds of thousands of conversations arrive on the capture pipeline's busiest
 // thread, so the store keeps them in 2 MB chunks (huge pages where the kernel offers

@@ -1,12 +1,13 @@
 // sockscope/endpoint.hpp: a socket, i.e. an IP address plus a port.
 //
-//   auto ep = sockscope::Endpoint::parse("[2001:db8::1]:443");
-//   ep->to_string();           // "[2001:db8::1]:443"
-//   ep->group();               // PortGroup::kWellKnown
-//   Endpoint::parse("192.168.1.5:70000").error().what();
-//   // "port out of range 0-65535 at column 13: '70000'"
-//   Endpoint::parse("2001:db8::1:443").error().what();
-//   // "IPv6 address with a port needs brackets, e.g. [2001:db8::1]:443 at column 1: ..."
+//   #include <iostream>
+//   auto ep = Endpoint::parse("[2001:db8::1]:443");
+//   std::cout << ep->to_string() << ' ' << to_string(ep->group()) << '\n';
+//   // => [2001:db8::1]:443 well-known
+//   std::cout << Endpoint::parse("192.168.1.5:70000").error().what() << '\n';
+//   // => port out of range 0-65535 at column 13: '70000'
+//   std::cout << Endpoint::parse("::1:443").error().what() << '\n';
+//   // => IPv6 address with a port needs brackets, e.g. [::1]:443 at column 1: '::1:443'
 #pragma once
 
 #include <compare>

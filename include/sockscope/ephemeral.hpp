@@ -1,13 +1,23 @@
 // sockscope/ephemeral.hpp: ephemeral-port use per destination, by the kernel's rules.
 //
-//   auto scan = sockscope::scan_ephemeral();              // this network namespace, all at once
-//   scan->report.destinations[0].utilization();           // the fullest destination
-//   scan->report.bind_pool.free();                        // what bind(port 0) has left
-//   auto owners = sockscope::ProcessOwners::scan();
-//   processes_of(scan->report.destinations[0], owners);   // who holds its ports, most first
+//   #include <iostream>
+//   auto scan = scan_ephemeral();  // this network namespace's sysctls and sockets, streamed
+//   if (!scan) return 1;
+//   const EphemeralReport& report = scan->report;
+//   std::cout << report.bind_pool.free() << " ports left for bind(0)\n";
+//   const ProcessOwners owners = ProcessOwners::scan();
+//   for (const DestinationUsage& d : report.destinations) {  // fullest first
+//     std::cout << d.remote.to_string() << ": " << d.used << " of " << d.capacity << '\n';
+//     for (const ProcessShare& p : processes_of(d, owners))  // who holds its ports, most first
+//       std::cout << "  " << p.pid << ' ' << p.command << ' ' << p.sockets << '\n';
+//   }
 //
-//   // Or from sockets already at hand:
-//   EphemeralReport r = analyze_ephemeral(records, *EphemeralSettings::read());
+//   // Or from sockets already at hand (socket_table.hpp):
+//   auto table = SocketTable::read();
+//   auto settings = EphemeralSettings::read();
+//   if (!table || !settings) return 1;
+//   EphemeralReport again = analyze_ephemeral(table->sockets, *settings);
+//   std::cout << again.settings.range.to_string() << '\n';  // 32768-60999: ip_local_port_range
 //
 // Why per destination: connect() on an unbound TCP socket may reuse a local port
 // as long as the whole socket pair stays unique (RFC 6056 algorithm 4 in
@@ -100,7 +110,6 @@ struct EphemeralReport {
   std::uint32_t bind_held = 0;  // usable ports held by explicit bind() (never lent to connect)
   std::vector<DestinationUsage> destinations;  // TCP then UDP, fullest first
   BindPoolUsage bind_pool;
-  std::size_t sockets_seen = 0;
   bool autobound_known = true;  // false when some sockets lacked the bit (heuristics used)
 };
 

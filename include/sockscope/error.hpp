@@ -4,9 +4,11 @@
 // An Error names what went wrong, where (1-based column, 0 when not applicable)
 // and the offending fragment, so a caller can print one clear line:
 //
-//   auto ep = sockscope::Endpoint::parse("192.168.1.5:70000");
-//   if (!ep) std::cerr << ep.error().what() << "\n";
-//   // -> port out of range 0-65535 at column 13: '70000'
+//   #include <sockscope/endpoint.hpp>
+//   #include <iostream>
+//   auto ep = Endpoint::parse("192.168.1.5:70000");
+//   if (!ep) std::cout << ep.error().what() << '\n';
+//   // => port out of range 0-65535 at column 13: '70000'
 //
 // No exception crosses the library boundary.
 #pragma once

@@ -1,14 +1,17 @@
 // sockscope/host.hpp: this host's sockets as socket pairs, with the role of the
 // local side and the evidence for it.
 //
-//   auto source = sockscope::open_socket_source();
-//   auto range = EphemeralRange::read_host();
-//   dump_with_roles(**source, {}, range->range, [](const HostSocket& s) {
-//     s.record.local;            // 127.0.0.1:5432
-//     s.role;                    // LocalRole::kServer
-//     s.evidence;                // Evidence::kAccepted: same local endpoint as a listener
-//     s.server_port();           // 5432: the port the service is named by
+//   #include <iostream>
+//   auto source = open_socket_source();        // netlink, else /proc/net
+//   auto range = EphemeralRange::read_host();  // for the port-group rule
+//   if (!source || !range) return 1;
+//   auto stats = dump_with_roles(**source, {}, range->range, [](const HostSocket& s) {
+//     std::cout << s.record.local.to_string()       // 127.0.0.1:5432
+//               << ' ' << to_string(s.role)         // server
+//               << ' ' << to_string(s.evidence)     // accepted: same endpoint as a listener
+//               << ' ' << s.server_port() << '\n';  // 5432: the port its service is named by
 //   });
+//   if (!stats) return 1;
 //
 // Roles, strongest evidence first (DESIGN.md, Host):
 //   listener  TCP LISTEN, or a UDP socket with no peer whose port was bound
@@ -29,7 +32,6 @@
 #include <functional>
 #include <optional>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "sockscope/port.hpp"
@@ -56,41 +58,6 @@ struct HostSocket {
   // The pair written local first.
   SocketPair pair() const { return {record.transport, record.local, record.remote}; }
 };
-
-// Whether the record waits for others: TCP LISTEN, or UDP with no peer whose
-// port was not chosen by the kernel (unknown bit counts as a listener).
-bool is_listener(const SocketRecord& record);
-
-// The listening endpoints of one or more namespaces.
-class ListenerIndex {
- public:
-  void add(const SocketRecord& listener);
-  // Same namespace and transport, and the same local endpoint or a wildcard
-  // listener of the same family on the same port.
-  bool covers(const SocketRecord& record) const;
-  std::size_t size() const { return keys_.size(); }
-
- private:
-  struct Key {
-    std::uint64_t netns;
-    Transport transport;
-    Endpoint local;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const;
-  };
-  std::unordered_set<Key, KeyHash> keys_;
-};
-
-struct RoleOf {
-  LocalRole role;
-  Evidence evidence;
-};
-// The role of `record`'s local side. REQUIRES: the index holds every listener
-// of the record's namespace (listeners are classified without it).
-RoleOf classify(const SocketRecord& record, const ListenerIndex& listeners,
-                std::optional<PortRange> host_ephemeral);
 
 // Streams the sockets matching `query` with their roles: a first dump learns the
 // listeners (TCP LISTEN and unconnected UDP), a second streams the rest, so

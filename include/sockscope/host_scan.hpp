@@ -1,19 +1,25 @@
 // sockscope/host_scan.hpp: this host's sockets with roles, service names and owners,
 // in one call, across this network namespace or all of them.
 //
-//   sockscope::Registry registry;                            // IANA + /etc/services ...
-//   sockscope::Naming naming(registry);
-//   auto range = sockscope::EphemeralRange::read_host();   // for the role rule
-//   sockscope::HostScan scan({.owners = true, .host_ephemeral = range->range}, naming);
-//   auto report = scan.run([](const sockscope::HostRow& row) {
-//     row.socket.record.local;        // 127.0.0.1:5432
-//     row.socket.role;                // LocalRole::kListener, with row.socket.evidence
-//     row.service;                    // the registry's name for the server port, or nullptr
-//     row.owners;                     // the processes holding it: pid, command, fd
-//     row.owner_missing;              // or why none (OwnerMissing::kTimeWait, ...)
-//     row.netns.label();              // "blue" or "net:[4026531840]"
+//   #include <iostream>
+//   Registry registry;  // IANA's names; load_services_file() adds local labels
+//   Naming naming(registry);
+//   HostScanOptions options{.owners = true};
+//   if (auto range = EphemeralRange::read_host()) options.host_ephemeral = range->range;
+//   HostScan scan(options, naming);  // a third argument hears of what it skipped
+//   auto report = scan.run([](const HostRow& row) {
+//     std::cout << row.socket.record.local.to_string()                // 127.0.0.1:5432
+//               << ' ' << to_string(row.socket.role)                  // listener
+//               << ' ' << (row.service ? row.service->name : "-")     // postgresql
+//               << ' ' << row.netns.label();                          // net:[4026531840]
+//     for (const ProcessOwner& o : row.owners) std::cout << ' ' << o.pid << '/' << o.command;
+//     if (row.owners.empty()) std::cout << " (" << to_string(row.owner_missing) << ')';
+//     std::cout << '\n';
 //   });
-//   if (!report) fail(report.error().what());   // nothing could be read
+//   if (!report) {  // nothing could be read
+//     std::cerr << report.error().what() << '\n';
+//     return 1;
+//   }
 //
 // The owner scan (a BPF task_file iterator as root, else one pass over /proc/*/fd)
 // runs on a thread of its own while the kernel's dump streams in; rows that arrive
@@ -87,9 +93,6 @@ class HostScan {
 
   // The owners of the last run (nullptr before, or without owners).
   const ProcessOwners* owners() const { return owners_ ? &*owners_ : nullptr; }
-  // The host's ephemeral range in use (nullopt when it could not be read).
-  const std::optional<PortRange>& host_ephemeral() const { return options_.host_ephemeral; }
-  const Naming& naming() const { return naming_; }
 
  private:
   struct Waiting;

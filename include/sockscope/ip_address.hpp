@@ -1,11 +1,13 @@
 // sockscope/ip_address.hpp: IPv4 and IPv6 addresses, strict parsing, RFC 5952 text.
 //
-//   auto a = sockscope::IpAddress::parse("2001:DB8:0:0:0:0:0:1");
-//   a->to_string();                      // "2001:db8::1" (RFC 5952)
-//   IpAddress::parse("1.2.3.04");        // error: leading zero at column 7
-//   IpAddress::parse("fe80::1%eth0")->zone();  // "eth0"
+//   #include <iostream>
+//   auto a = IpAddress::parse("2001:DB8:0:0:0:0:0:1");
+//   std::cout << a->to_string() << '\n';  // => 2001:db8::1
+//   std::cout << IpAddress::parse("1.2.3.04").error().what() << '\n';
+//   // => leading zero in IPv4 octet at column 7: '04'
+//   std::cout << IpAddress::parse("fe80::1%eth0")->zone() << '\n';  // => eth0
 //   auto net = IpPrefix::parse("10.0.0.0/8");
-//   net->contains(*IpAddress::parse("10.1.2.3"));  // true
+//   std::cout << net->contains(*IpAddress::parse("10.1.2.3")) << '\n';  // => 1
 //
 // An IpAddress is a small value (24 bytes): 16 address bytes, the family and a
 // zone id. Zone names are interned process-wide so addresses stay trivially
@@ -36,8 +38,8 @@ class IpAddress {
 
   static IpAddress v4(std::uint32_t host_order);
   static IpAddress v4_bytes(const std::uint8_t* network_order);  // 4 bytes
-  static IpAddress v6_bytes(const std::uint8_t* network_order,   // 16 bytes
-                            std::uint32_t zone_id = 0);
+  // 16 bytes; a zone id is another address's zone_id() (0 = none).
+  static IpAddress v6_bytes(const std::uint8_t* network_order, std::uint32_t zone_id = 0);
 
   // Strict text parsing: dotted quad without leading zeros, or RFC 4291 IPv6
   // (optionally with an embedded dotted quad and a %zone). Errors carry the
@@ -71,9 +73,6 @@ class IpAddress {
   // REQUIRES: out has kMaxTextSize bytes.
   std::size_t format(char* out) const;
   std::string to_string() const;
-
-  // Interns a zone name ("eth0" or "3") and returns its id (never 0).
-  static std::uint32_t intern_zone(std::string_view name);
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b);

@@ -1,11 +1,15 @@
 // sockscope/naming.hpp: which service name a socket pair's server port goes by.
 // One rule for every view (live sockets, captured conversations, explained pairs):
 //
-//   sockscope::Registry registry;                        // IANA + local labels
-//   sockscope::Naming naming(registry, range->range);    // this host's ephemeral range
-//   naming.service(Transport::kTcp, 443, Evidence::kHandshake)->name;   // "https"
-//   naming.service(Transport::kTcp, 40000, Evidence::kLowerPortGuess);  // nullptr
-//   naming.answers_to(Transport::kTcp, 5432, "postgres");               // true (an alias)
+//   #include <iostream>
+//   Registry registry;  // IANA's names; load_services_file() adds local labels
+//   Naming naming(registry);
+//   std::cout << naming.service(Transport::kTcp, 443, Evidence::kHandshake)->name << '\n';
+//   // => https
+//   auto pair = SocketPair::parse("10.0.0.1:40000, 10.0.0.2:40001");  // two client-like ports
+//   Role role = pair->role(PortRange{32768, 60999});                  // Evidence::kLowerPortGuess
+//   std::cout << (naming.service(*pair, role) ? "named" : "no name for a guess") << '\n';
+//   // => no name for a guess
 //
 // The rule: the registry's primary name for the server port (local labels first,
 // then IANA's), unless
@@ -54,11 +58,7 @@ class Naming {
   }
   // The registry's primary name for the port, whatever the evidence.
   const Service* registered(Transport transport, Port port) const;
-  // Whether `name` (case-insensitive) is any name or alias the registry gives the
-  // port on this transport: what a --service filter matches.
-  bool answers_to(Transport transport, Port port, std::string_view name) const;
 
-  const Registry& registry() const { return registry_; }
   const NamingOptions& options() const { return options_; }
 
  private:

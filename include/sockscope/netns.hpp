@@ -1,9 +1,10 @@
 // sockscope/netns.hpp: network namespaces, to see every socket of the host.
 //
+//   #include <iostream>
 //   std::vector<Error> warnings;
 //   for (const NetworkNamespace& ns : list_network_namespaces(&warnings)) {
-//     auto source = open_socket_source_in(ns);   // NETLINK_SOCK_DIAG inside ns
-//     ns.label();                                // "blue" (ip netns name) or "net:[4026532201]"
+//     auto source = open_socket_source_in(ns);  // NETLINK_SOCK_DIAG inside ns (root for others)
+//     std::cout << ns.label() << (source ? "" : ": cannot enter") << '\n';  // net:[4026532201]
 //   }
 //
 // Each namespace has its own socket tables: the same socket pair can exist in

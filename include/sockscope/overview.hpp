@@ -1,18 +1,16 @@
 // sockscope/overview.hpp: what this host serves, whom it talks to, which programs do
 // it, and where it is under pressure, as data.
 //
-//   sockscope::HostScan scan({.owners = true, .host_ephemeral = range}, naming);
-//   sockscope::OverviewBuilder overview;
-//   auto report = scan.run([&](const sockscope::HostRow& row) { overview.add(row); });
-//   sockscope::HostOverview o = overview.finish(scan.owners());
-//   o.served[0];                 // a listening port: addresses, connections by state
-//   o.served[0].processes;       // who listens: {4242, fd 3, "python3"}
-//   o.served[0].accept_queue;    // connections waiting for accept(), of accept_backlog
-//   o.remote[0];                 // the remote service this host talks to most
-//   o.remote[0].top_hosts;       // its busiest remote hosts; .processes: the local programs
-//   o.pressure.ephemeral;        // the fullest ephemeral-port destination, if any
-//   o.pressure.time_wait;        // TIME-WAIT sockets
-//   o.pressure.owners_missing;   // sockets whose owner could not be read, by reason
+//   #include <iostream>
+//   Naming naming(Registry::builtin());
+//   HostScan scan({}, naming);  // host_scan.hpp
+//   OverviewBuilder overview;
+//   if (!scan.run([&](const HostRow& row) { overview.add(row); })) return 1;
+//   HostOverview o = overview.finish();
+//   for (const ServedPort& p : o.served)  // what this host serves: listening ports, ...
+//     std::cout << to_string(p.transport) << ' ' << p.port << ' ' << p.connections.total() << '\n';
+//   for (const RemoteService& r : o.remote)  // whom it talks to: remote services, busiest first
+//     std::cout << to_string(r.transport) << ' ' << r.port << ' ' << r.hosts << " hosts\n";
 //
 // Served ports: every listener's port, and ports with accepted connections (the
 // listener may be gone), keyed by transport and port. Remote services: client

@@ -1,10 +1,12 @@
 // sockscope/port.hpp: ports, IANA port groups, port ranges, ephemeral ranges.
 //
-//   sockscope::group_of(80);                  // PortGroup::kWellKnown
-//   sockscope::to_string(group_of(50000));   // "dynamic"
-//   auto r = PortRange::parse("6000-6063");  // x11's registered range
-//   r->contains(6010);                       // true
-//   auto host = EphemeralRange::read_host(); // e.g. 32768-60999 on Linux
+//   #include <iostream>
+//   std::cout << to_string(group_of(80)) << ' ' << to_string(group_of(50000)) << '\n';
+//   // => well-known dynamic
+//   auto x11 = PortRange::parse("6000-6063");  // x11's registered range
+//   std::cout << x11->contains(6010) << ' ' << x11->size() << '\n';  // => 1 64
+//   auto host = EphemeralRange::read_host();  // e.g. 32768-60999 on Linux
+//   if (host) std::cout << host->range.to_string() << " from " << host->source << '\n';
 //
 // IANA's groups (RFC 6335): well-known 0-1023, registered 1024-49151,
 // dynamic/private 49152-65535. The range the OS draws client ports from is a

@@ -1,10 +1,17 @@
 // sockscope/process_owners.hpp: which processes hold a socket, and why none.
 //
-//   ProcessOwners owners = ProcessOwners::scan();     // one pass over /proc/*/fd
-//   for (const ProcessOwner& o : owners.of(record.inode))
-//     fmt::print("{} {} fd {}\n", o.pid, o.command, o.fd);
-//   if (owners.of(record.inode).empty())
-//     explain(owners.why_missing(record));             // "TIME_WAIT: no process holds it"
+//   #include <iostream>
+//   auto owners = ProcessOwners::scan(OwnerSource::kAuto);  // BPF as root, else /proc/*/fd
+//   if (!owners) return 1;                                  // only OwnerSource::kBpf fails
+//   std::cout << owners->source() << '\n';  // "bpf", or "proc" and bpf_unused() says why
+//   auto table = SocketTable::read({.transports = {Transport::kTcp}});
+//   if (!table) return 1;
+//   for (const SocketRecord& s : table->sockets) {
+//     std::cout << s.local.to_string();
+//     for (const ProcessOwner& o : owners->of(s.inode)) std::cout << ' ' << o.pid << ' ' << o.fd;
+//     if (owners->of(s.inode).empty()) std::cout << ' ' << explain(owners->why_missing(s));
+//     std::cout << '\n';  // 127.0.0.1:8000 TIME_WAIT: ...
+//   }
 //
 // The kernel does not report owners, only the socket's inode; the owner is
 // whoever has a descriptor whose link reads "socket:[INODE]". Walking every
@@ -18,11 +25,7 @@
 // every process's socket descriptors in the kernel (root only, Linux 5.8 or
 // later with BTF; ~0.4 µs per descriptor instead of the ~4.5 µs a readlinkat
 // costs), and the /proc walk above. OwnerSource::kAuto tries BPF and falls back to
-// /proc on any failure, keeping the reason:
-//
-//   auto owners = ProcessOwners::scan(OwnerSource::kAuto);
-//   owners->source();          // "bpf", or "proc"
-//   owners->bpf_unused();      // why not: "loading a BPF iterator needs CAP_BPF and ..."
+// /proc on any failure, keeping the reason (source() and bpf_unused() above).
 //
 // Both see what /proc/PID/fd shows: each process's (thread group leader's)
 // descriptor table, the pid as /proc names it, the command from comm. BPF is

@@ -1,16 +1,22 @@
 // sockscope/socket_filter.hpp: ss's filter language for this host's sockets,
 // run by the kernel (inet_diag bytecode) and in user space with the same result.
 //
-//   std::vector<std::string> words = {"state", "established", "( dport = :443 or sport = :https
-//   )"}; auto f = sockscope::SocketFilter::parse(words, sockscope::Registry::builtin());
-//   f->to_string();  // "state established dport = :443 or sport = :443"
-//   f->states();     // state_bit(kEstablished): the request's idiag_states
-//   SocketQuery q;
-//   q.filter = std::make_shared<const SocketFilter>(*f);  // every source honours it
-//   f->matches(record);                                  // the same answer in user space
-//
-//   SocketFilter::parse("sport = :70000", names, options).error().what();
-//   // "port out of range 0-65535 at column 10: '70000'"
+//   #include <iostream>
+//   #include <memory>
+//   auto f = SocketFilter::parse("state established ( dport = :443 or sport = :https )",
+//                                Registry::builtin(), host_filter_options());
+//   if (!f) return 1;
+//   std::cout << f->to_string() << '\n';
+//   // => state established dport = :443 or sport = :443
+//   SocketQuery query;
+//   query.filter = std::make_shared<const SocketFilter>(*f);  // every source honours it
+//   auto table = SocketTable::read(query);  // netlink: the kernel runs the filter's bytecode
+//   if (!table) return 1;
+//   for (const SocketRecord& s : table->sockets)
+//     if (!f->matches(s)) return 1;  // the same answer in user space
+//   auto bad = SocketFilter::parse("sport = :70000", Registry::builtin(), {});
+//   std::cout << bad.error().what() << '\n';
+//   // => port out of range 0-65535 at column 10: '70000'
 //
 // The language is ss(8)'s: `state NAME|GROUP` and `exclude NAME|GROUP` (also
 // `excl`) first, then an expression of `sport`/`dport` OP PORT, `src`/`dst`
@@ -132,7 +138,6 @@ class SocketFilter {
   // Families the dump is restricted to by inet:/inet6: prefixes (both by default).
   bool ipv4() const;
   bool ipv6() const;
-  bool has_expression() const;
 
   // ss's answer: the state mask and families, then both sides of the expression.
   bool matches(const SocketRecord& r) const;

@@ -1,12 +1,17 @@
 // sockscope/socket_pair.hpp: two sockets plus a transport name one connection.
 //
-//   auto pair = sockscope::SocketPair::parse("192.168.1.5:1099, 192.168.1.7:80");
-//   Role role = pair->role();              // port-group rule, no host knowledge
-//   pair->endpoint(role.client);           // 192.168.1.5:1099
-//   pair->endpoint(role.server);           // 192.168.1.7:80
-//   role.evidence;                         // Evidence::kWellKnownPort
-//   pair->canonical() == reversed.canonical();  // direction-free key
-//   pair->hash();                          // same for both directions
+//   #include <iostream>
+//   auto pair = SocketPair::parse("192.168.1.5:1099, 192.168.1.7:80");
+//   Role role = pair->role();  // the port-group rule, no host knowledge
+//   std::cout << pair->endpoint(role.client).to_string() << '\n';  // => 192.168.1.5:1099
+//   std::cout << pair->endpoint(role.server).to_string() << '\n';  // => 192.168.1.7:80
+//   std::cout << to_string(role.evidence) << '\n';                  // => well-known-port
+//   std::cout << explain(*pair, role) << '\n';
+//   // => port 80 is well-known, port 1099 is registered: 80 is the server's
+//   auto back = SocketPair::parse("192.168.1.7:80 -> 192.168.1.5:1099");
+//   std::cout << (pair->canonical() == back->canonical()) << ' ' << (pair->hash() == back->hash())
+//             << '\n';  // direction-free
+//   // => 1 1
 //
 // Accepted text: "[tcp|udp|sctp|dccp|icmp] A, B", "A -> B", "A <-> B".
 #pragma once
@@ -34,14 +39,15 @@ enum class Evidence : std::uint8_t {
   kAccepted,               // same local endpoint as a listener (host)
   kAutoBound,              // the kernel chose the local port: a client (host)
   kFirstPacket,            // sender of the first packet, port groups agree (captures)
+  kLikelyServerPort,       // a lone reply from a likely server port, as Zeek flips it (captures)
   kWellKnownPort,          // a well-known port against any other
   kRegisteredVsEphemeral,  // a registered port against a dynamic/ephemeral one
   kLowerPortGuess,         // nothing better: the lower port, a guess
 };
 
 // Stable token for machine output: "handshake", "listener", "accepted",
-// "autobound", "first-packet", "well-known-port", "registered-vs-ephemeral",
-// "lower-port-guess".
+// "autobound", "first-packet", "likely-server-port", "well-known-port",
+// "registered-vs-ephemeral", "lower-port-guess".
 std::string_view to_string(Evidence evidence);
 constexpr bool is_guess(Evidence e) { return e == Evidence::kLowerPortGuess; }
 
@@ -80,10 +86,5 @@ struct SocketPair {
 // "port 80 is well-known, port 1099 is registered: 80 is the server".
 std::string explain(const SocketPair& pair, const Role& role,
                     std::optional<PortRange> host_ephemeral = std::nullopt);
-
-// Hash functor for unordered containers keyed by canonical pairs.
-struct SocketPairHash {
-  std::size_t operator()(const SocketPair& p) const { return p.hash(); }
-};
 
 }  // namespace sockscope

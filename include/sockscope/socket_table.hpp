@@ -1,17 +1,23 @@
 // sockscope/socket_table.hpp: this host's sockets as the kernel reports them.
 //
+//   #include <iostream>
 //   // Every TCP socket of this network namespace, TIME_WAIT and SYN_RECV included:
-//   auto table = sockscope::SocketTable::read({.transports = {Transport::kTcp}});
+//   auto table = SocketTable::read({.transports = {Transport::kTcp}});
+//   if (!table) return 1;
 //   for (const SocketRecord& s : table->sockets) {
-//     s.local; s.remote; s.state;      // 127.0.0.1:43512, 127.0.0.1:80, SocketState::kEstablished
-//     s.autobound;                     // true: connect()/bind(0) chose the local port
-//     s.v6only;                        // false on a [::] listener: it accepts IPv4 too
-//     s.inode; s.uid; s.netns;         // owners: see process_owners.hpp
+//     std::cout << s.local.to_string() << ' ' << s.remote.to_string()  // 127.0.0.1:43512 ...:80
+//               << ' ' << to_string(s.state)                            // ESTAB
+//               << ' ' << s.autobound.value_or(false)  // 1: connect() or bind(0) chose the port
+//               << ' ' << s.inode << ' ' << s.uid << '\n';  // owners: see process_owners.hpp
 //   }
 //
 //   // Streaming, no storage: a callback per socket (the record lives for the call only).
-//   auto source = sockscope::open_socket_source();          // netlink, else /proc/net
-//   (*source)->dump(query, [](const SocketRecord& s) { ... });
+//   auto source = open_socket_source();  // netlink, else /proc/net
+//   if (!source) return 1;
+//   std::size_t listening = 0;
+//   auto stats = (*source)->dump({}, [&](const SocketRecord& s) { listening += s.listening(); });
+//   if (!stats) return 1;
+//   std::cout << stats->sockets << " sockets, " << listening << " listening\n";
 //
 // Sources (the seam, like leveldb's Env): NETLINK_SOCK_DIAG through libmnl (the
 // fast path, what `ss` uses), the /proc/net/{tcp,tcp6,udp,udp6} text (fallback

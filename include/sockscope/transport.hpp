@@ -1,8 +1,9 @@
 // sockscope/transport.hpp: the transport protocols of the port registry
 // (tcp, udp, sctp, dccp) plus icmp for captured conversations.
 //
-//   sockscope::parse_transport("UDP");          // Transport::kUdp
-//   sockscope::ip_protocol(Transport::kIcmp, Family::kV6);  // 58
+//   #include <iostream>
+//   std::cout << to_string(*parse_transport("UDP")) << '\n';               // => udp
+//   std::cout << int(ip_protocol(Transport::kIcmp, Family::kV6)) << '\n';  // => 58
 #pragma once
 
 #include <cstdint>

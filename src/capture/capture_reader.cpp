@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "capture/decompress.hpp"
 #include "capture/wire.hpp"
 
 namespace sockscope {
@@ -40,8 +41,45 @@ std::uint64_t units_to_ns(std::uint64_t units, std::uint64_t per_second) {
 
 }  // namespace
 
+CaptureReader::CaptureReader() = default;
+
 CaptureReader::~CaptureReader() {
   if (own_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+std::string_view to_string(Compression c) {
+  switch (c) {
+    case Compression::kNone: return "none";
+    case Compression::kGzip: return "gzip";
+    case Compression::kZlib: return "zlib";
+    case Compression::kZstd: return "zstd";
+    case Compression::kLz4: return "lz4";
+  }
+  return "none";
+}
+
+std::uint64_t CaptureReader::input_offset() const {
+  return decompressor_ ? decompressor_->consumed() : consumed_;
+}
+
+// When the bytes at the start are a compressed stream's magic number: from now on the
+// buffer is filled by its decompressor (the bytes read so far are its first input).
+std::expected<void, Error> CaptureReader::start_decompressing(std::string_view memory) {
+  compression_ = capture_detail::detect_compression(buf_ + pos_, end_ - pos_);
+  if (compression_ == Compression::kNone) return {};
+  const std::string_view prefix(reinterpret_cast<const char*>(buf_ + pos_), end_ - pos_);
+  decompressor_ = capture_detail::Decompressor::make(compression_, fd_, memory, prefix);
+  if (!decompressor_->error().empty()) {
+    return std::unexpected(Error{Error::Code::kIo, name_ + ": " + decompressor_->error(), 0, {}});
+  }
+  if (!storage_) {  // memory: the decompressed bytes need a buffer of their own
+    storage_.reset(new std::uint8_t[kBufferSize]);
+    cap_ = kBufferSize;
+  }
+  buf_ = storage_.get();
+  pos_ = end_ = 0;
+  eof_ = false;
+  return {};
 }
 
 std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::open(const std::string& path) {
@@ -69,6 +107,9 @@ std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::open(const s
   r->storage_.reset(new std::uint8_t[kBufferSize]);
   r->buf_ = r->storage_.get();
   r->cap_ = kBufferSize;
+  r->fill(4);  // the magic number: a capture's or a compressor's
+  if (r->error_) return std::unexpected(*r->error_);
+  if (auto ok = r->start_decompressing({}); !ok) return std::unexpected(ok.error());
   if (auto ok = r->read_file_header(); !ok) return std::unexpected(ok.error());
   return r;
 }
@@ -81,12 +122,13 @@ std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::from_memory(
   r->cap_ = r->end_ = bytes.size();
   r->eof_ = true;
   r->file_size_ = bytes.size();
+  if (auto ok = r->start_decompressing(bytes); !ok) return std::unexpected(ok.error());
   if (auto ok = r->read_file_header(); !ok) return std::unexpected(ok.error());
   return r;
 }
 
 bool CaptureReader::refill(std::size_t need) {
-  if (eof_ || !storage_) return false;
+  if (eof_ || !storage_ || error_) return false;
   if (need > cap_) {  // a record larger than the buffer: grow it (bounded by kMaxRecord)
     std::size_t cap = cap_;
     while (cap < need) cap *= 2;
@@ -103,6 +145,16 @@ bool CaptureReader::refill(std::size_t need) {
     pos_ = 0;
   }
   while (end_ - pos_ < need) {
+    if (decompressor_) {
+      const std::ptrdiff_t n = decompressor_->read(storage_.get() + end_, cap_ - end_);
+      if (n <= 0) {
+        eof_ = true;
+        if (n < 0) decompression_failed();
+        return false;
+      }
+      end_ += std::size_t(n);
+      continue;
+    }
     ssize_t n = ::read(fd_, storage_.get() + end_, cap_ - end_);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -119,8 +171,23 @@ bool CaptureReader::refill(std::size_t need) {
   return true;
 }
 
+void CaptureReader::decompression_failed() {
+  const bool cut = decompressor_->truncated();
+  error_ =
+      Error{cut ? Error::Code::kTruncated : Error::Code::kBadSyntax,
+            name_ + ": " + std::string(to_string(compression_)) + " " + decompressor_->error() +
+                " (at compressed byte " + std::to_string(decompressor_->consumed()) +
+                ", capture byte " + std::to_string(consumed_ + (end_ - pos_)) + ")",
+            0,
+            {}};
+  plain_pcap_ = false;
+}
+
 bool CaptureReader::fail(Error::Code code, std::string message) {
   plain_pcap_ = false;
+  if (compression_ != Compression::kNone) {  // byte offsets are the decompressed data's
+    message += " of the " + std::string(to_string(compression_)) + "-decompressed data";
+  }
   if (!error_) error_ = Error{code, name_ + ": " + std::move(message), 0, {}};
   return false;
 }

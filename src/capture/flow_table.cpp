@@ -17,7 +17,10 @@
 #include <vector>
 
 #include "capture/flow.hpp"
+#include "capture/likely_server_ports.hpp"
+#include "capture/tcp_gaps.hpp"
 #include "core/radix_sort.hpp"
+#include "sockscope/community_id.hpp"
 
 namespace sockscope {
 
@@ -86,41 +89,34 @@ struct FragmentEntry {
   std::uint8_t side;
 };
 
-// ICMP request/reply types that form one conversation (the Community ID spec's pairs):
-// the request type names the class.
-std::uint8_t icmp_class(bool v6, std::uint8_t type, bool* is_reply) {
-  struct Pair {
-    std::uint8_t request, reply;
-  };
-  static constexpr Pair kV4[] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
-  static constexpr Pair kV6[] = {{128, 129}, {133, 134}, {135, 136},
-                                 {130, 131}, {139, 140}, {144, 145}};
-  *is_reply = false;
-  const auto find = [&](const auto& table) -> std::uint8_t {
-    for (const Pair& p : table) {
-      if (type == p.request) return p.request;
-      if (type == p.reply) {
-        *is_reply = true;
-        return p.request;
-      }
-    }
-    return type;
-  };
-  return v6 ? find(kV6) : find(kV4);
-}
-
 IpAddress address_of(const std::uint8_t* bytes, std::uint8_t family) {
   return family == 4 ? IpAddress::v4_bytes(bytes) : IpAddress::v6_bytes(bytes);
 }
 
 }  // namespace
 
+// ICMP as Zeek keys it: the client "port" is the type, the server "port" the
+// counterpart type for request/reply types (echo 8/0, 128/129, Neighbor Discovery
+// 135/136, ...), where a request and its reply share one canonical key; one-way types
+// (errors, redirects, ...) keep the code as the server "port" and a key that keeps the
+// direction (the sender is side 0), as Zeek's is_one_way tuples do. The echo identifier
+// is not part of the key (it is not in Zeek's either).
 void capture_detail::prepare_icmp_key(const PacketInfo& p, PreparedKey& out) {
-  bool is_reply;
-  const std::uint8_t cls = icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
-  out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, 0, 0, p.vlan);
-  out.key.w[4] = cls | std::uint64_t(p.icmp_id) << 16 | std::uint64_t(p.vlan) << 32;
+  const std::uint8_t protocol = p.family == Family::kV6 ? 58 : 1;
+  std::uint16_t counterpart;
+  if (icmp_counterpart(protocol, p.src_port, &counterpart)) {
+    out.side =
+        make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port, counterpart, p.vlan);
+    return;
+  }
+  std::memcpy(out.key.w, p.src, 16);
+  std::memcpy(out.key.w + 2, p.dst, 16);
+  out.key.w[4] =
+      std::uint64_t(p.src_port) | std::uint64_t(p.dst_port) << 16 | std::uint64_t(p.vlan) << 32;
+  out.key.w[5] = std::uint64_t(std::uint8_t(p.transport)) | std::uint64_t(std::uint8_t(p.family))
+                                                                << 8;
   seal(out.key);
+  out.side = 0;
 }
 
 struct ConversationTable::Impl {
@@ -139,6 +135,12 @@ struct ConversationTable::Impl {
   std::uint64_t next_sweep_ns = 0;
   std::uint64_t shortest_lifetime = 0;  // min(idle timeout, close delay)
   std::vector<FragmentEntry> fragment_table = std::vector<FragmentEntry>(kFragmentSlots);
+  capture_detail::FlowExtras extras;  // gap and checksum state of the few flows that need it
+  // The tunnel of each flow a tunnelled packet opened, by record index: one array per
+  // record chunk, mapped on first use (zero pages cost nothing until written), so that
+  // the flow record does not grow and captures without tunnels pay nothing.
+  std::vector<HugeArray<Tunnel>> tunnel_chunks;
+  std::uint64_t inner_orphans = 0;
 
   Flow& flow(std::uint32_t index) { return chunks[index >> kChunkBits][index & (kChunk - 1)]; }
 
@@ -215,7 +217,8 @@ struct ConversationTable::Impl {
     slots[i] = Slot{0, 0};
   }
 
-  void emit_flow(Flow& f, bool early) {
+  void emit_flow(std::uint32_t index, bool early) {
+    Flow& f = flow(index);
     const int o = f.orig, r = 1 - f.orig;
     Conversation c;
     c.pair.transport = f.key.transport();
@@ -223,14 +226,15 @@ struct ConversationTable::Impl {
     const IpAddress b = address_of(f.key.b(), f.key.family());
     c.pair.first.address = o == 0 ? a : b;
     c.pair.second.address = o == 0 ? b : a;
-    if (c.pair.transport == Transport::kIcmp) {
-      c.pair.first.port = f.icmp_type;
-      c.pair.second.port = f.icmp_code;
-    } else {
-      c.pair.first.port = o == 0 ? f.key.port_a() : f.key.port_b();
-      c.pair.second.port = o == 0 ? f.key.port_b() : f.key.port_a();
+    c.pair.first.port = o == 0 ? f.key.port_a() : f.key.port_b();
+    c.pair.second.port = o == 0 ? f.key.port_b() : f.key.port_a();
+    if (f.error_type != 0) {
+      c.icmp_error = IcmpError{f.error_type, f.error_code, f.key.family() == 6};
     }
     c.evidence = Evidence(f.evidence);
+    if (f.flags & capture_detail::kFlowTunnel) {
+      c.tunnel = tunnel_chunks[index >> kChunkBits][index & (kChunk - 1)];
+    }
     c.vlan = f.key.vlan();
     c.first_ns = f.first_ns;
     c.last_ns = f.last_ns;
@@ -240,6 +244,10 @@ struct ConversationTable::Impl {
     c.history = capture_detail::history_text(f);
     c.evicted_early = early;
     c.history_truncated = f.history_full != 0;
+    if (const capture_detail::FlowExtra* x = extras.find(f, index)) {
+      c.missed_bytes = x->missed_bytes;
+      extras.erase(f, index);
+    }
     if (f.history_full) ++truncated;
     ++emitted;
     if (early) ++evicted;
@@ -251,7 +259,7 @@ struct ConversationTable::Impl {
   void end_flow(std::uint32_t slot, bool early) {
     const std::uint32_t index = slots[slot].index_plus_1 - 1;
     Flow& f = flow(index);
-    emit_flow(f, early);
+    emit_flow(index, early);
     f.live = 0;
     f.first_ns = free_head;
     free_head = index + 1;
@@ -301,10 +309,19 @@ struct ConversationTable::Impl {
     return now > f.last_ns && now - f.last_ns > shortest_lifetime && now - f.last_ns > lifetime(f);
   }
 
+  // Zeek's tcp_attempt_delay: a SYN the responder has not answered within the delay
+  // ends the attempt (an S0 conversation); a later packet on the pair starts a new one.
+  // The flag keeps the test to one byte for every other flow.
+  bool attempt_over(const Flow& f, std::uint64_t now) const {
+    return (f.flags & capture_detail::kFlowAttempt) && now >= f.first_ns &&
+           now - f.first_ns >= options.tcp_attempt_delay_ns && capture_detail::attempting(f);
+  }
+
   // Ends expired flows (memory reclamation: lookups check expiry themselves).
   void sweep(std::uint64_t now) {
     for (std::uint32_t i = 0; i < records; ++i) {
-      if (flow(i).live && expired(flow(i), now)) end_flow_by_index(i, false);
+      const Flow& f = flow(i);
+      if (f.live && (expired(f, now) || attempt_over(f, now))) end_flow_by_index(i, false);
     }
   }
 
@@ -318,12 +335,18 @@ struct ConversationTable::Impl {
     if (found) {
       index = slots[slot].index_plus_1 - 1;
       Flow& f = flow(index);
-      // A lone SYN is rare and UDP has no flags: test the flags before the transport.
+      // Whether the packet may end the flow, for nearly every packet decided by one
+      // branch over three cheap tests: a silence longer than the shortest lifetime, an
+      // attempt still running, a lone SYN (UDP has no flags).
       constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-      const bool reuse = expired(f, p.ts_ns) || ((p.tcp_flags & kSynAckRst) == 0x02 &&
-                                                 key.transport() == Transport::kTcp &&
-                                                 capture_detail::tcp_is_reuse(f, p));
-      if (!reuse) {
+      // (A packet older than the flow's last one wraps to a long silence: the full tests
+      // below then say it does not end the flow.)
+      const bool maybe = (p.ts_ns - f.last_ns > shortest_lifetime) |
+                         ((f.flags & capture_detail::kFlowAttempt) != 0) |
+                         ((p.tcp_flags & kSynAckRst) == 0x02);
+      if (!maybe || !(expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
+                      ((p.tcp_flags & kSynAckRst) == 0x02 && key.transport() == Transport::kTcp &&
+                       capture_detail::tcp_is_reuse(f, p)))) [[likely]] {
         created = false;
         return f;
       }
@@ -348,50 +371,82 @@ struct ConversationTable::Impl {
     if (++live > peak) peak = live;
     created = true;
     decide_roles(f, p, side);
+    if (p.tunnel != TunnelKind::kNone) [[unlikely]]
+      remember_tunnel(f, index, tunnel_of(p));
     return f;
+  }
+
+  // The packets being added and the tunnels beside them (null: kinds only), so that the
+  // rare packet opening a tunnelled flow finds its tunnel by its place in the array and
+  // no packet carries one.
+  const PacketInfo* batch_packets = nullptr;
+  const Tunnel* batch_tunnels = nullptr;
+  std::size_t batch_size = 0;
+
+  Tunnel tunnel_of(const PacketInfo& p) const {
+    const std::size_t i = std::size_t(&p - batch_packets);
+    if (batch_tunnels && &p >= batch_packets && i < batch_size) return batch_tunnels[i];
+    Tunnel t;
+    t.kind = p.tunnel;
+    return t;
+  }
+
+  void remember_tunnel(Flow& f, std::uint32_t index, const Tunnel& t) {
+    const std::size_t chunk = index >> kChunkBits;
+    if (tunnel_chunks.size() <= chunk) tunnel_chunks.resize(chunk + 1);
+    if (!tunnel_chunks[chunk].data) tunnel_chunks[chunk] = HugeArray<Tunnel>(kChunk);
+    tunnel_chunks[chunk][index & (kChunk - 1)] = t;
+    f.flags |= capture_detail::kFlowTunnel;
   }
 
   void decide_roles(Flow& f, const PacketInfo& p, int side) {
     constexpr std::uint8_t kSyn = 0x02, kAck = 0x10;
     f.orig = std::uint8_t(side);
     f.evidence = std::uint8_t(Evidence::kFirstPacket);
-    if (p.transport == Transport::kTcp && (p.tcp_flags & kSyn)) {
-      f.evidence = std::uint8_t(Evidence::kHandshake);
-      if (p.tcp_flags & kAck) {  // SYN-ACK first: the receiver is the client (Zeek's flip)
-        f.orig = std::uint8_t(1 - side);
-        capture_detail::add_history(f, 0, '^');
+    if (p.transport == Transport::kTcp || p.transport == Transport::kUdp) {
+      const bool syn = p.tcp_flags & kSyn, ack = p.tcp_flags & kAck;
+      if (syn && !ack) {
+        f.evidence = std::uint8_t(Evidence::kHandshake);
+        return;
       }
+      // Zeek's WantConnection: a first packet without a SYN (or a SYN-ACK) from a likely
+      // server port to another port is a reply; from one likely port to another it is
+      // one only when it is not a SYN-ACK and goes to the higher port.
+      using capture_detail::likely_server_port;
+      if (!likely_server_port(p.transport, p.src_port)) return;
+      const bool flip = !likely_server_port(p.transport, p.dst_port) ||
+                        (p.transport == Transport::kTcp && !syn && p.src_port < p.dst_port);
+      if (!flip) return;
+      f.orig = std::uint8_t(1 - side);
+      f.evidence = std::uint8_t(syn ? Evidence::kHandshake : Evidence::kLikelyServerPort);
+      capture_detail::add_history(f, 0, '^');  // Zeek's FlipRoles
       return;
     }
     if (p.transport == Transport::kSctp && p.sctp_init) {
       f.evidence = std::uint8_t(Evidence::kHandshake);
       return;
     }
-    if (p.transport == Transport::kIcmp) {
-      bool is_reply;
-      const std::uint8_t cls =
-          icmp_class(p.family == Family::kV6, std::uint8_t(p.src_port), &is_reply);
-      if (is_reply) f.orig = std::uint8_t(1 - side);
-      f.icmp_type = is_reply ? cls : std::uint8_t(p.src_port);
-      f.icmp_code = is_reply ? 0 : std::uint8_t(p.dst_port);
-      return;
-    }
+    if (p.transport == Transport::kIcmp) return;  // the sender, as in Zeek (an advertisement's too)
+    // SCTP and DCCP, which Zeek does not track: the port groups overrule the first packet
+    // only with evidence of their own (well-known, or registered against ephemeral); a
+    // lower-port guess does not.
     const SocketPair ports{p.transport, Endpoint{IpAddress(), p.src_port},
                            Endpoint{IpAddress(), p.dst_port}};
     const Role role = ports.role(options.ephemeral);
-    // The port groups overrule the first packet only with evidence of their own
-    // (well-known, or registered against ephemeral); a lower-port guess does not.
     if (role.client != Side::kFirst && !is_guess(role.evidence)) {
       f.orig = std::uint8_t(1 - side);
       f.evidence = std::uint8_t(role.evidence);
     }
   }
 
+  // Zeek sets a TCP connection's last time only while one side has not closed (FIN
+  // or RST, before this packet): its duration ends at the close, not at a last ACK.
   void count(Flow& f, int side, const PacketInfo& p, std::uint32_t payload) {
     ++f.packets[side];
     f.ip_bytes[side] += p.ip_bytes;
     f.payload[side] += payload;
-    f.last_ns = std::max(f.last_ns, p.ts_ns);
+    const std::uint64_t later = std::max(f.last_ns, p.ts_ns);
+    f.last_ns = (f.flags & capture_detail::kFlowClosed) ? f.last_ns : later;
   }
 
   FragmentEntry& fragment_slot(const PacketInfo& p) {
@@ -421,19 +476,25 @@ struct ConversationTable::Impl {
       }
     }
     ++orphans;
+    inner_orphans += p.inner;
   }
 
-  bool add_icmp_error(const PacketInfo& p) {
+  // Zeek's view of an ICMP error: a conversation of its own (counted by the caller),
+  // and on the conversation of the packet it quotes only a note of the error (the first
+  // one), never a reply: UDP to a closed port stays S0.
+  void note_icmp_error(const PacketInfo& p) {
     FlowKey key;
-    const int quoted_side = make_key(key, p.quoted_transport, p.family, p.quoted_src,
-                                     p.quoted_dst, p.quoted_src_port, p.quoted_dst_port, p.vlan);
+    make_key(key, p.quoted_transport, p.family, p.quoted_src, p.quoted_dst, p.quoted_src_port,
+             p.quoted_dst_port, p.vlan);
     bool found;
     const std::uint32_t slot = probe(key, found);
-    if (!found) return false;
-    // The error travels back toward the quoted packet's sender.
-    count(flow(slots[slot].index_plus_1 - 1), 1 - quoted_side, p, 0);
+    if (!found) return;
+    Flow& f = flow(slots[slot].index_plus_1 - 1);
+    if (f.error_type == 0) {
+      f.error_type = std::uint8_t(p.src_port);
+      f.error_code = std::uint8_t(p.dst_port);
+    }
     ++icmp_matched;
-    return true;
   }
 
   using Prepared = capture_detail::PreparedKey;
@@ -442,7 +503,8 @@ struct ConversationTable::Impl {
   // Swept as often as the shortest lifetime, so an ended flow is held at most twice
   // that long.
   std::uint64_t sweep_interval() const {
-    return std::max<std::uint64_t>(1, std::min(options.idle_timeout_ns, options.tcp_close_delay_ns));
+    return std::max<std::uint64_t>(1,
+                                   std::min(options.idle_timeout_ns, options.tcp_close_delay_ns));
   }
 
   void maybe_sweep(const PacketInfo& p) {
@@ -461,7 +523,10 @@ struct ConversationTable::Impl {
     const int side = pr.side;
     count(f, side, p, p.payload_bytes);
     if (p.transport == Transport::kTcp) {
-      capture_detail::tcp_update(f, side, p);
+      capture_detail::GapCheck gaps;
+      if (capture_detail::tcp_update(f, side, p, gaps)) [[unlikely]] {
+        track_gaps(f, index, side, p, gaps);
+      }
     } else if (p.transport == Transport::kUdp) {
       capture_detail::udp_update(f, side, p);
     }
@@ -477,10 +542,31 @@ struct ConversationTable::Impl {
     }
   }
 
+  // Out of line: the batch loop keeps nothing alive for the rare packet that needs it.
+  [[gnu::noinline, gnu::cold]] void track_gaps(Flow& f, std::uint32_t index, int side,
+                                               const PacketInfo& p,
+                                               const capture_detail::GapCheck& gaps) {
+    capture_detail::track_gaps(f, extras.get(f, index), side, p, gaps);
+  }
+
+  // Zeek drops a packet with a bad checksum after its C/c letter: the flow it names
+  // (made if new) gets the letter, nothing else.
+  void add_bad_checksum(const PacketInfo& p, const Prepared& pr) {
+    bool created;
+    std::uint32_t index;
+    Flow& f = lookup(pr.key, p, pr.side, created, index);
+    capture_detail::note_bad_checksum(f, extras.get(f, index), pr.side, p.transport);
+  }
+
   [[gnu::noinline]] void add_one(const PacketInfo& p, const Prepared* pr) {
     maybe_sweep(p);
     if (p.kind == PacketInfo::Kind::kFragment) return add_fragment(p);
-    if (p.kind == PacketInfo::Kind::kIcmpError && add_icmp_error(p)) return;
+    if (p.kind == PacketInfo::Kind::kBadChecksum) {
+      Prepared local;
+      if (!pr) prepare(p, local);
+      return add_bad_checksum(p, pr ? *pr : local);
+    }
+    if (p.kind == PacketInfo::Kind::kIcmpError) note_icmp_error(p);
     if (pr) return add_prepared(p, *pr);
     Prepared local;
     prepare(p, local);
@@ -492,8 +578,12 @@ struct ConversationTable::Impl {
   // kRecordAhead packets ahead. The table is far larger than the caches and each
   // packet needs a slot and a record; spreading the requests evenly keeps enough
   // misses in flight without stalling on a full set of miss buffers.
-  void add_batch(const PacketInfo* packets, const Prepared* keys, std::size_t n) {
+  void add_batch(const PacketInfo* packets, const Prepared* keys, const Tunnel* tunnels,
+                 std::size_t n) {
     constexpr std::size_t kSlotAhead = 16, kRecordAhead = 6;
+    batch_packets = packets;
+    batch_tunnels = tunnels;
+    batch_size = n;
     Prepared computed[ConversationTable::kBatch];
     if (!keys) {
       for (std::size_t i = 0; i < n; ++i) prepare(packets[i], computed[i]);
@@ -550,12 +640,13 @@ struct ConversationTable::Impl {
         prefetch(ahead + 64);
         prefetch(ahead + 128);
       }
-      Flow& f = flow(order[k].second);
-      emit_flow(f, false);
-      f.live = 0;
+      emit_flow(order[k].second, false);
+      flow(order[k].second).live = 0;
     }
     std::memset(slots.data, 0, slot_count * sizeof(Slot));
     chunks.clear();
+    extras.clear();
+    tunnel_chunks.clear();
     records = 0;
     free_head = 0;
     live = 0;
@@ -573,20 +664,28 @@ ConversationTable::ConversationTable(ConversationOptions options, Emit emit)
 
 ConversationTable::~ConversationTable() = default;
 
-void ConversationTable::add(const PacketInfo& packet) { impl_->add_one(packet, nullptr); }
-void ConversationTable::add_batch(const PacketInfo* packets, std::size_t n) {
+void ConversationTable::add(const PacketInfo& packet, const Tunnel* tunnel) {
+  impl_->batch_packets = &packet;
+  impl_->batch_tunnels = tunnel;
+  impl_->batch_size = 1;
+  impl_->add_one(packet, nullptr);
+}
+void ConversationTable::add_batch(const PacketInfo* packets, std::size_t n, const Tunnel* tunnels) {
   while (n > kBatch) {
-    impl_->add_batch(packets, nullptr, kBatch);
+    impl_->add_batch(packets, nullptr, tunnels, kBatch);
     packets += kBatch;
+    if (tunnels) tunnels += kBatch;
     n -= kBatch;
   }
-  impl_->add_batch(packets, nullptr, n);
+  impl_->add_batch(packets, nullptr, tunnels, n);
 }
 void ConversationTable::add_batch(const PacketInfo* packets,
-                                  const capture_detail::PreparedKey* keys, std::size_t n) {
-  impl_->add_batch(packets, keys, n);
+                                  const capture_detail::PreparedKey* keys, const Tunnel* tunnels,
+                                  std::size_t n) {
+  impl_->add_batch(packets, keys, tunnels, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
+const ConversationOptions& ConversationTable::options() const { return impl_->options; }
 std::size_t ConversationTable::live() const { return impl_->live; }
 std::size_t ConversationTable::peak_live() const { return impl_->peak; }
 std::uint64_t ConversationTable::emitted() const { return impl_->emitted; }
@@ -598,6 +697,7 @@ std::uint64_t ConversationTable::emitted_by_transport(Transport t) const {
 std::uint64_t ConversationTable::icmp_errors_matched() const { return impl_->icmp_matched; }
 std::uint64_t ConversationTable::fragments_matched() const { return impl_->fragments; }
 std::uint64_t ConversationTable::orphan_fragments() const { return impl_->orphans; }
+std::uint64_t ConversationTable::inner_orphan_fragments() const { return impl_->inner_orphans; }
 
 std::size_t ConversationTable::bytes_per_conversation() {
   // A record plus its slot at the highest load (1/2) and the lowest after growth (1/4).

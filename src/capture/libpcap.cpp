@@ -18,8 +18,9 @@ std::expected<Libpcap, Error> load() {
   }
   if (!handle) {
     return std::unexpected(Error{Error::Code::kUnsupported,
-                                "libpcap is not installed (Debian package libpcap0.8): " + tried,
-                                0, {}});
+                                 "libpcap is not installed (Debian package libpcap0.8): " + tried,
+                                 0,
+                                 {}});
   }
   Libpcap lib{};
   std::string missing;
@@ -42,10 +43,12 @@ std::expected<Libpcap, Error> load() {
   resolve(lib.compile, "pcap_compile");
   resolve(lib.setfilter, "pcap_setfilter");
   resolve(lib.freecode, "pcap_freecode");
+  resolve(lib.open_dead, "pcap_open_dead");
+  resolve(lib.offline_filter, "pcap_offline_filter");
   resolve(lib.close, "pcap_close");
   if (!missing.empty()) {
-    return std::unexpected(Error{Error::Code::kUnsupported,
-                                 "libpcap lacks " + missing + " (too old?)", 0, {}});
+    return std::unexpected(
+        Error{Error::Code::kUnsupported, "libpcap lacks " + missing + " (too old?)", 0, {}});
   }
   return lib;
 }

@@ -29,6 +29,8 @@ struct Libpcap {
   decltype(&::pcap_compile) compile;
   decltype(&::pcap_setfilter) setfilter;
   decltype(&::pcap_freecode) freecode;
+  decltype(&::pcap_open_dead) open_dead;
+  decltype(&::pcap_offline_filter) offline_filter;
   decltype(&::pcap_close) close;
 
   // Loads the library once (thread-safe); the error names what is missing.

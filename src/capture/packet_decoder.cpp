@@ -1,194 +1,135 @@
-// Link layer, IP and transport decoding of one captured record into a PacketInfo.
-// Every read is checked against the captured length first; lengths taken from
-// headers (IP total length, IPv6 payload length) size the byte counts, never reads.
+// Link layer, IP and transport decoding of one captured record into PacketInfos: the
+// record's own packet and, inside tunnels (tunnel_decoder.cpp), the ones it carries.
+// Every read is checked against the captured length first; lengths taken from headers
+// (IP total length, IPv6 payload length) size the byte counts, never reads.
 #include <cstring>
 
+#include "capture/decode_context.hpp"
+#include "capture/ip_headers.hpp"
 #include "capture/wire.hpp"
 #include "sockscope/capture_reader.hpp"
 
-namespace sockscope {
+namespace sockscope::capture_detail {
 namespace {
-
-using capture_detail::be16;
-using capture_detail::be32;
 
 constexpr std::uint16_t kEtherIpv4 = 0x0800;
 constexpr std::uint16_t kEtherIpv6 = 0x86dd;
 
-bool drop(DropReason& why, DropReason reason) {
-  why = reason;
-  return false;
-}
-
-bool is_icmp_error(bool v6, std::uint8_t type) {
-  if (v6) return type >= 1 && type <= 4;
-  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-}
-
-bool icmp_has_id(bool v6, std::uint8_t type) {
-  if (v6) return type == 128 || type == 129;
-  return type == 0 || type == 8 || (type >= 13 && type <= 18);
-}
-
-// Walks IPv6 extension headers from `off`. On return `nh` is the upper-layer
-// protocol and `off` its offset. Fragment headers set the fragment fields.
-// Returns false with `why` when a header is cut short or runs past the payload.
-bool walk_ipv6_headers(const std::uint8_t* p, std::size_t cap, std::size_t limit, std::uint8_t& nh,
-                       std::size_t& off, std::uint32_t* frag_offset, bool* more_fragments,
-                       std::uint32_t* frag_id, DropReason& why) {
-  for (int i = 0; i < 16; ++i) {
-    std::size_t len;
-    switch (nh) {
-      case 0:    // hop-by-hop options
-      case 43:   // routing
-      case 60:   // destination options
-      case 135:  // mobility
-      case 139:  // HIP
-      case 140:  // shim6
-        if (off + 2 > cap) return drop(why, DropReason::kTruncatedIp);
-        len = (std::size_t(p[off + 1]) + 1) * 8;
-        break;
-      case 51:  // authentication header
-        if (off + 2 > cap) return drop(why, DropReason::kTruncatedIp);
-        len = (std::size_t(p[off + 1]) + 2) * 4;
-        break;
-      case 44: {  // fragment
-        if (off + 8 > cap) return drop(why, DropReason::kTruncatedIp);
-        const std::uint16_t fo = be16(p + off + 2);
-        if (frag_offset) {
-          *frag_offset = fo & 0xfff8u;
-          *more_fragments = fo & 1u;
-          *frag_id = be32(p + off + 4);
-        }
-        len = 8;
-        break;
-      }
-      default: return true;
-    }
-    nh = p[off];
-    off += len;
-    if (off > limit) return drop(why, DropReason::kBadIpHeader);
-    if (frag_offset && nh != 44 && *frag_offset != 0) return true;  // later fragment: stop
-  }
-  return drop(why, DropReason::kBadIpHeader);  // an absurd chain of headers
-}
-
-// The quoted packet inside an ICMP error: its pair, when it has ports.
-bool decode_quoted(const std::uint8_t* p, std::size_t cap, bool v6, PacketInfo& out) {
-  std::uint8_t proto;
-  std::size_t off;
-  if (!v6) {
-    if (cap < 20 || (p[0] >> 4) != 4) return false;
-    off = std::size_t(p[0] & 15) * 4;
-    if (off < 20 || (be16(p + 6) & 0x1fff) != 0) return false;
-    proto = p[9];
-    std::memcpy(out.quoted_src, p + 12, 4);
-    std::memset(out.quoted_src + 4, 0, 12);
-    std::memcpy(out.quoted_dst, p + 16, 4);
-    std::memset(out.quoted_dst + 4, 0, 12);
-  } else {
-    if (cap < 40 || (p[0] >> 4) != 6) return false;
-    proto = p[6];
-    off = 40;
-    DropReason ignored;
-    std::uint32_t fo = 0, id = 0;
-    bool mf = false;
-    if (!walk_ipv6_headers(p, cap, cap, proto, off, &fo, &mf, &id, ignored) || fo != 0) {
-      return false;
-    }
-    std::memcpy(out.quoted_src, p + 8, 16);
-    std::memcpy(out.quoted_dst, p + 24, 16);
-  }
-  auto transport = transport_of_protocol(proto);
-  if (!transport || *transport == Transport::kIcmp || off + 4 > cap) return false;
-  out.quoted_transport = *transport;
-  out.quoted_src_port = be16(p + off);
-  out.quoted_dst_port = be16(p + off + 2);
+bool emit(DecodeContext& ctx) {
+  ++ctx.count;
   return true;
 }
 
+bool decode_tcp(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std::size_t len) {
+  PacketInfo& out = ctx.slot();
+  out.transport = Transport::kTcp;
+  if (cap < 20) return ctx.fail(DropReason::kTruncatedTransport);
+  const std::size_t doff = std::size_t(p[12] >> 4) * 4;
+  if (doff < 20 || doff > len) return ctx.fail(DropReason::kBadTransportHeader);
+  out.src_port = be16(p);
+  out.dst_port = be16(p + 2);
+  out.seq = be32(p + 4);
+  out.ack = be32(p + 8);
+  out.tcp_flags = p[13];
+  out.window = be16(p + 14);
+  out.payload_bytes = std::uint32_t(len - doff);
+  return emit(ctx);
+}
+
+bool decode_udp(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std::size_t len) {
+  PacketInfo& out = ctx.slot();
+  out.transport = Transport::kUdp;
+  if (cap < 8) return ctx.fail(DropReason::kTruncatedTransport);
+  if (len < 8) return ctx.fail(DropReason::kBadTransportHeader);
+  out.src_port = be16(p);
+  out.dst_port = be16(p + 2);
+  out.payload_bytes = std::uint32_t(len - 8);
+  emit(ctx);
+  if (ctx.options.open_tunnels && out.kind == PacketInfo::Kind::kNormal) {
+    open_udp_tunnel(ctx, out.src_port, out.dst_port, Frame{p + 8, cap - 8, len - 8});
+  }
+  return true;
+}
+
+bool decode_icmp(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std::size_t len,
+                 bool v6) {
+  PacketInfo& out = ctx.slot();
+  if ((out.protocol == 58) != v6) return ctx.fail(DropReason::kOtherProtocol);
+  out.transport = Transport::kIcmp;
+  if (cap < 4) return ctx.fail(DropReason::kTruncatedTransport);
+  if (len < 8) return ctx.fail(DropReason::kBadTransportHeader);
+  const std::uint8_t type = p[0];
+  out.src_port = type;
+  out.dst_port = p[1];
+  out.payload_bytes = std::uint32_t(len - 8);
+  if (icmp_has_id(v6, type)) {
+    if (cap < 6) return ctx.fail(DropReason::kTruncatedTransport);
+    out.icmp_id = be16(p + 4);
+  }
+  if (out.kind == PacketInfo::Kind::kNormal && is_icmp_error(v6, type) && cap > 8 &&
+      decode_quoted(p + 8, cap - 8, v6, out)) {
+    out.kind = PacketInfo::Kind::kIcmpError;
+  }
+  return emit(ctx);
+}
+
 // Transport header at p (cap bytes captured, len bytes by the IP length fields).
-// Inlined into both IP decoders (and IPv4 into decode_packet): the calls and their
-// register saves were ~20 instructions of every packet's ~680 (cachegrind).
-[[gnu::always_inline]] inline bool decode_transport(const std::uint8_t* p, std::size_t cap,
-                                                    std::size_t len, bool v6, PacketInfo& out,
-                                                    DropReason& why) {
+bool decode_transport(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std::size_t len,
+                      bool v6, bool verify) {
   if (cap > len) cap = len;  // link-layer padding is not part of the packet
+  PacketInfo& out = ctx.slot();
+  if (verify && !transport_checksum_ok(p, cap, len, v6, out)) {
+    out.kind = PacketInfo::Kind::kBadChecksum;
+  }
   switch (out.protocol) {
-    case 6: {
-      out.transport = Transport::kTcp;
-      if (cap < 20) return drop(why, DropReason::kTruncatedTransport);
-      const std::size_t doff = std::size_t(p[12] >> 4) * 4;
-      if (doff < 20 || doff > len) return drop(why, DropReason::kBadTransportHeader);
-      out.src_port = be16(p);
-      out.dst_port = be16(p + 2);
-      out.seq = be32(p + 4);
-      out.ack = be32(p + 8);
-      out.tcp_flags = p[13];
-      out.window = be16(p + 14);
-      out.payload_bytes = std::uint32_t(len - doff);
-      return true;
-    }
-    case 17:
-      out.transport = Transport::kUdp;
-      if (cap < 8) return drop(why, DropReason::kTruncatedTransport);
-      if (len < 8) return drop(why, DropReason::kBadTransportHeader);
-      out.src_port = be16(p);
-      out.dst_port = be16(p + 2);
-      out.payload_bytes = std::uint32_t(len - 8);
-      return true;
+    case 6: return decode_tcp(ctx, p, cap, len);
+    case 17: return decode_udp(ctx, p, cap, len);
     case 132:
       out.transport = Transport::kSctp;
-      if (cap < 12) return drop(why, DropReason::kTruncatedTransport);
-      if (len < 12) return drop(why, DropReason::kBadTransportHeader);
+      if (cap < 12) return ctx.fail(DropReason::kTruncatedTransport);
+      if (len < 12) return ctx.fail(DropReason::kBadTransportHeader);
       out.src_port = be16(p);
       out.dst_port = be16(p + 2);
       out.sctp_init = cap > 12 && p[12] == 1;
       out.payload_bytes = std::uint32_t(len - 12);
-      return true;
+      return emit(ctx);
     case 33: {
       out.transport = Transport::kDccp;
-      if (cap < 12) return drop(why, DropReason::kTruncatedTransport);
+      if (cap < 12) return ctx.fail(DropReason::kTruncatedTransport);
       const std::size_t doff = std::size_t(p[4]) * 4;
-      if (doff < 12 || doff > len) return drop(why, DropReason::kBadTransportHeader);
+      if (doff < 12 || doff > len) return ctx.fail(DropReason::kBadTransportHeader);
       out.src_port = be16(p);
       out.dst_port = be16(p + 2);
       out.payload_bytes = std::uint32_t(len - doff);
-      return true;
+      return emit(ctx);
     }
     case 1:
-    case 58: {
-      if ((out.protocol == 58) != v6) return drop(why, DropReason::kOtherProtocol);
-      out.transport = Transport::kIcmp;
-      if (cap < 4) return drop(why, DropReason::kTruncatedTransport);
-      if (len < 8) return drop(why, DropReason::kBadTransportHeader);
-      const std::uint8_t type = p[0];
-      out.src_port = type;
-      out.dst_port = p[1];
-      out.payload_bytes = std::uint32_t(len - 8);
-      if (icmp_has_id(v6, type)) {
-        if (cap < 6) return drop(why, DropReason::kTruncatedTransport);
-        out.icmp_id = be16(p + 4);
-      }
-      if (is_icmp_error(v6, type) && cap > 8 && decode_quoted(p + 8, cap - 8, v6, out)) {
-        out.kind = PacketInfo::Kind::kIcmpError;
-      }
-      return true;
-    }
-    default: return drop(why, DropReason::kOtherProtocol);
+    case 58: return decode_icmp(ctx, p, cap, len, v6);
+    case 4:
+    case 41:
+    case 47:
+    case 103:
+      if (!ctx.options.open_tunnels) break;
+      return decode_ip_tunnel(ctx, out.protocol, Frame{p, cap, len});
+    default: break;
   }
+  return ctx.fail(DropReason::kOtherProtocol);
 }
 
-[[gnu::always_inline]] inline bool decode_ipv4(const std::uint8_t* p, std::size_t cap,
-                                               std::size_t wire, PacketInfo& out, DropReason& why) {
-  if (cap < 20) return drop(why, DropReason::kTruncatedIp);
-  if ((p[0] >> 4) != 4) return drop(why, DropReason::kBadIpHeader);
+bool decode_ipv4(DecodeContext& ctx, Frame f) {
+  const std::uint8_t* p = f.p;
+  if (f.cap < 20) return ctx.fail(DropReason::kTruncatedIp);
+  if ((p[0] >> 4) != 4) return ctx.fail(DropReason::kBadIpHeader);
   const std::size_t ihl = std::size_t(p[0] & 15) * 4;
-  if (ihl < 20) return drop(why, DropReason::kBadIpHeader);
-  if (cap < ihl) return drop(why, DropReason::kTruncatedIp);
+  if (ihl < 20) return ctx.fail(DropReason::kBadIpHeader);
+  if (f.cap < ihl) return ctx.fail(DropReason::kTruncatedIp);
+  const bool verify = ctx.options.verify_checksums;
+  if (verify && fold(ones_sum(p, ihl)) != 0xffff) return ctx.fail(DropReason::kBadIpChecksum);
   std::size_t total = be16(p + 2);
-  if (total == 0) total = wire;  // segmentation offload: the length is left to the NIC
-  if (total < ihl) return drop(why, DropReason::kBadIpHeader);
+  if (total == 0) total = f.wire;  // segmentation offload: the length is left to the NIC
+  if (total < ihl) return ctx.fail(DropReason::kBadIpHeader);
+  begin_packet(ctx);
+  PacketInfo& out = ctx.slot();
   out.family = Family::kV4;
   out.protocol = p[9];
   out.ip_bytes = std::uint32_t(total);
@@ -202,21 +143,24 @@ bool decode_quoted(const std::uint8_t* p, std::size_t cap, bool v6, PacketInfo& 
     out.kind = PacketInfo::Kind::kFragment;
     out.fragment_id = be16(p + 4);
     out.payload_bytes = std::uint32_t(total - ihl);
-    return true;
+    return emit(ctx);
   }
   if (more) {
     out.first_fragment = true;
     out.fragment_id = be16(p + 4);
   }
-  return decode_transport(p + ihl, cap - ihl, total - ihl, false, out, why);
+  // A first fragment's checksum covers the whole datagram: not checked.
+  return decode_transport(ctx, p + ihl, f.cap - ihl, total - ihl, false, verify && !more);
 }
 
-bool decode_ipv6(const std::uint8_t* p, std::size_t cap, std::size_t wire, PacketInfo& out,
-                 DropReason& why) {
-  if (cap < 40) return drop(why, DropReason::kTruncatedIp);
-  if ((p[0] >> 4) != 6) return drop(why, DropReason::kBadIpHeader);
+bool decode_ipv6(DecodeContext& ctx, Frame f) {
+  const std::uint8_t* p = f.p;
+  if (f.cap < 40) return ctx.fail(DropReason::kTruncatedIp);
+  if ((p[0] >> 4) != 6) return ctx.fail(DropReason::kBadIpHeader);
   std::size_t total = 40 + std::size_t(be16(p + 4));
-  if (total == 40 && wire > 40) total = wire;  // jumbogram or offload
+  if (total == 40 && f.wire > 40) total = f.wire;  // jumbogram or offload
+  begin_packet(ctx);
+  PacketInfo& out = ctx.slot();
   out.family = Family::kV6;
   out.ip_bytes = std::uint32_t(total);
   std::memcpy(out.src, p + 8, 16);
@@ -225,60 +169,56 @@ bool decode_ipv6(const std::uint8_t* p, std::size_t cap, std::size_t wire, Packe
   std::size_t off = 40;
   std::uint32_t frag_offset = 0, frag_id = 0;
   bool more = false;
-  const std::size_t limit = cap < total ? cap : total;
-  if (!walk_ipv6_headers(p, limit, total, nh, off, &frag_offset, &more, &frag_id, why)) {
+  const std::size_t limit = f.cap < total ? f.cap : total;
+  if (!walk_ipv6_headers(p, limit, total, nh, off, &frag_offset, &more, &frag_id, out.dst,
+                         ctx.why)) {
     return false;
   }
   out.protocol = nh;
-  if (frag_offset == 0 && off > limit) return drop(why, DropReason::kTruncatedTransport);
+  if (frag_offset == 0 && off > limit) return ctx.fail(DropReason::kTruncatedTransport);
   if (frag_offset != 0) {
     out.kind = PacketInfo::Kind::kFragment;
     out.fragment_id = frag_id;
     out.payload_bytes = std::uint32_t(total - off);
-    return true;
+    return emit(ctx);
   }
   if (more) {
     out.first_fragment = true;
     out.fragment_id = frag_id;
   }
-  return decode_transport(p + off, limit - off, total - off, true, out, why);
+  const bool verify = ctx.options.verify_checksums && !more;
+  return decode_transport(ctx, p + off, limit - off, total - off, true, verify);
 }
 
-}  // namespace
+// Up to 4 VLAN tags (802.1Q, 802.1ad, and the old QinQ 0x9100) from `off`: on return
+// `ethertype` is the type after them. False (truncated-link) when a tag is cut short.
+bool skip_vlan_tags(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std::size_t& off,
+                    std::uint16_t& ethertype, bool qinq_9100) {
+  for (int tags = 0; tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8 ||
+                                  (qinq_9100 && ethertype == 0x9100));
+       ++tags) {
+    if (cap < off + 4) return ctx.fail(DropReason::kTruncatedLink);
+    ctx.vlan = ((ctx.vlan << 12) | (be16(p + off) & 0x0fffu)) & 0xffffffu;
+    ethertype = be16(p + off + 2);
+    off += 4;
+  }
+  return true;
+}
 
-bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why) {
+// The link-layer header of the record: its ethertype and where the packet starts.
+bool decode_link(DecodeContext& ctx, const RawPacket& raw, std::uint16_t& ethertype,
+                 std::size_t& off) {
   const std::uint8_t* p = raw.data;
   const std::size_t cap = raw.caplen;
-  std::size_t wire = raw.wire_len > raw.caplen ? raw.wire_len : raw.caplen;
-  out.ts_ns = raw.ts_ns;
-  out.kind = PacketInfo::Kind::kNormal;
-  out.tcp_flags = 0;
-  out.first_fragment = false;
-  out.sctp_init = false;
-  out.icmp_id = 0;
-  out.window = 0;
-  out.seq = out.ack = 0;
-  out.vlan = 0;
-  std::size_t off = 0;
-  std::uint16_t ethertype = 0;
   switch (raw.linktype) {
-    case 1: {  // Ethernet, with any number (up to 4) of 802.1Q/802.1ad tags
-      if (cap < 14) return drop(why, DropReason::kTruncatedLink);
-      ethertype = be16(p + 12);
+    case 1:  // Ethernet, with any number (up to 4) of 802.1Q/802.1ad tags
+      if (cap < 14) return ctx.fail(DropReason::kTruncatedLink);
       off = 14;
-      for (int tags = 0;
-           tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100);
-           ++tags) {
-        if (cap < off + 4) return drop(why, DropReason::kTruncatedLink);
-        out.vlan = ((out.vlan << 12) | (be16(p + off) & 0x0fffu)) & 0xffffffu;
-        ethertype = be16(p + off + 2);
-        off += 4;
-      }
-      break;
-    }
+      ethertype = be16(p + 12);
+      return skip_vlan_tags(ctx, p, cap, off, ethertype, true);
     case 0:      // BSD null: address family in the capturing host's byte order
     case 108: {  // OpenBSD loop: in network byte order
-      if (cap < 4) return drop(why, DropReason::kTruncatedLink);
+      if (cap < 4) return ctx.fail(DropReason::kTruncatedLink);
       std::uint32_t family = be32(p);
       if (raw.linktype == 0 && family > 0xffff) family = __builtin_bswap32(family);
       off = 4;
@@ -287,40 +227,113 @@ bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why) {
       } else if (family == 10 || family == 24 || family == 28 || family == 30) {
         ethertype = kEtherIpv6;  // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, macOS
       }
-      break;
+      return true;
     }
     case 12:
     case 14:
     case 101:
     case 228:
     case 229:  // raw IP: the version nibble decides
-      if (cap < 1) return drop(why, DropReason::kTruncatedLink);
+      if (cap < 1) return ctx.fail(DropReason::kTruncatedLink);
       ethertype = (p[0] >> 4) == 6 ? kEtherIpv6 : kEtherIpv4;
-      break;
+      return true;
     case 113:  // Linux cooked (SLL): protocol at offset 14
-      if (cap < 16) return drop(why, DropReason::kTruncatedLink);
-      ethertype = be16(p + 14);
+      if (cap < 16) return ctx.fail(DropReason::kTruncatedLink);
       off = 16;
-      break;
+      ethertype = be16(p + 14);
+      return skip_vlan_tags(ctx, p, cap, off, ethertype, false);
     case 276:  // Linux cooked v2 (SLL2): protocol at offset 0
-      if (cap < 20) return drop(why, DropReason::kTruncatedLink);
-      ethertype = be16(p);
+      if (cap < 20) return ctx.fail(DropReason::kTruncatedLink);
       off = 20;
-      break;
-    default: return drop(why, DropReason::kUnsupportedLink);
+      ethertype = be16(p);
+      return skip_vlan_tags(ctx, p, cap, off, ethertype, false);
+    default: return ctx.fail(DropReason::kUnsupportedLink);
   }
-  if (raw.linktype == 113 || raw.linktype == 276) {
-    for (int tags = 0; tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8); ++tags) {
-      if (cap < off + 4) return drop(why, DropReason::kTruncatedLink);
-      out.vlan = ((out.vlan << 12) | (be16(p + off) & 0x0fffu)) & 0xffffffu;
-      ethertype = be16(p + off + 2);
-      off += 4;
-    }
+}
+
+}  // namespace
+
+void begin_packet(DecodeContext& ctx) {
+  PacketInfo& out = ctx.slot();
+  out.ts_ns = ctx.ts_ns;
+  out.kind = PacketInfo::Kind::kNormal;
+  out.tcp_flags = 0;
+  out.first_fragment = false;
+  out.sctp_init = false;
+  out.icmp_id = 0;
+  out.window = 0;
+  out.seq = out.ack = 0;
+  out.vlan = ctx.vlan;
+  out.tunnel = ctx.tunnel.kind;
+  if (ctx.tunnels && ctx.tunnel.kind != TunnelKind::kNone) ctx.tunnels[ctx.count] = ctx.tunnel;
+  out.inner = ctx.count > 0;
+}
+
+bool decode_ip(DecodeContext& ctx, Frame f) {
+  if (f.cap < 1) return ctx.fail(DropReason::kTruncatedIp);
+  if ((f.p[0] >> 4) == 4) return decode_ipv4(ctx, f);
+  if ((f.p[0] >> 4) == 6) return decode_ipv6(ctx, f);
+  return ctx.fail(DropReason::kBadIpHeader);
+}
+
+bool decode_ethertype(DecodeContext& ctx, std::uint16_t type, Frame f) {
+  if (type == kEtherIpv4) return decode_ipv4(ctx, f);
+  if (type == kEtherIpv6) return decode_ipv6(ctx, f);
+  if (!ctx.options.open_tunnels) return ctx.fail(DropReason::kNotIp);
+  switch (type) {
+    case 0x8847:  // MPLS unicast
+    case 0x8848:  // MPLS multicast
+      return decode_mpls(ctx, f);
+    case 0x8864: return decode_pppoe(ctx, f);  // PPPoE session stage
+    case 0x894f: return decode_nsh(ctx, f);    // network service header
+    case 0x8909:  // Cisco metadata (SGT): version, length, options, SGT, then a type
+      if (f.cap < 8) return ctx.fail(DropReason::kTruncatedTunnel);
+      if (!ctx.enter_layer()) return false;
+      return decode_ethertype(ctx, be16(f.p + 6), f.from(8));
+    default: return ctx.fail(DropReason::kNotIp);
   }
-  wire = wire > off ? wire - off : 0;
-  if (ethertype == kEtherIpv4) return decode_ipv4(p + off, cap - off, wire, out, why);
-  if (ethertype == kEtherIpv6) return decode_ipv6(p + off, cap - off, wire, out, why);
-  return drop(why, DropReason::kNotIp);
+}
+
+bool decode_ethernet(DecodeContext& ctx, Frame f) {
+  if (f.cap < 14) return ctx.fail(DropReason::kTruncatedLink);
+  ctx.vlan = 0;  // the inner frame's own tags
+  std::size_t off = 14;
+  std::uint16_t type = be16(f.p + 12);
+  if (!skip_vlan_tags(ctx, f.p, f.cap, off, type, true)) return false;
+  return decode_ethertype(ctx, type, f.from(off));
+}
+
+}  // namespace sockscope::capture_detail
+
+namespace sockscope {
+
+DecodeResult decode_record(const RawPacket& raw, PacketInfo* out, const DecodeOptions& options,
+                           Tunnel* tunnels) {
+  capture_detail::DecodeContext ctx{options, out, tunnels};
+  ctx.ts_ns = raw.ts_ns;
+  ctx.why = DropReason::kNotIp;
+  std::uint16_t ethertype = 0;
+  std::size_t off = 0;
+  if (capture_detail::decode_link(ctx, raw, ethertype, off)) {
+    const std::size_t wire = raw.wire_len > raw.caplen ? raw.wire_len : raw.caplen;
+    const capture_detail::Frame f{raw.data + off, raw.caplen - off, wire > off ? wire - off : 0};
+    capture_detail::decode_ethertype(ctx, ethertype, f);
+  }
+  DecodeResult r;
+  r.count = ctx.count;
+  r.tunnels = ctx.kinds_opened;
+  r.why = ctx.why;
+  if (ctx.count > 0 && ctx.inner_dropped) {
+    r.inner_dropped = true;
+    r.why = ctx.inner_why;
+  }
+  return r;
+}
+
+bool decode_packet(const RawPacket& raw, PacketInfo& out, DropReason& why) {
+  const DecodeResult r = decode_record(raw, &out, DecodeOptions{.open_tunnels = false});
+  why = r.why;
+  return r.count == 1;
 }
 
 }  // namespace sockscope

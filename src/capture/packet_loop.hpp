@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -16,39 +17,83 @@
 
 namespace sockscope::capture_detail {
 
+// A record the common shape did not take: decoded into `out` (room for
+// kMaxPacketsPerRecord), its drops, tunnels and bad checksums counted in `stats`.
+// Returns the packets written.
+inline std::size_t decode_general(const RawPacket& raw, PacketInfo* out, Tunnel* tunnels,
+                                  const DecodeOptions& options, CaptureStats& stats) {
+  const DecodeResult r = decode_record(raw, out, options, tunnels);
+  for (std::uint32_t kinds = r.tunnels; kinds != 0; kinds &= kinds - 1) {
+    ++stats.tunnelled[std::countr_zero(kinds)];
+  }
+  if (r.count == 0) {
+    ++stats.dropped[std::size_t(r.why)];
+    return 0;
+  }
+  if (r.inner_dropped) ++stats.inner_dropped[std::size_t(r.why)];
+  for (std::size_t i = 0; i < r.count; ++i) {
+    stats.bad_checksums += out[i].kind == PacketInfo::Kind::kBadChecksum;
+  }
+  return r.count;
+}
+
+// Where a batch is decoded: the packets, and beside them the tunnels of those that
+// were found in one (read only for them).
+struct BatchSpace {
+  PacketInfo* packets;
+  Tunnel* tunnels;
+};
+
 // Reads and decodes every record of `source`, handing decoded packets to
-// `sink(const PacketInfo*, n)` in batches of at most kBatch, in order. `next_batch()`
-// returns where the next batch is decoded (the sink may hand out a new buffer each
-// time); `stop()` asks the loop to end early. Counts records, wire bytes and drops in
-// `stats` (not what the table decides later). `tick` runs every 2^18 records and at
-// the end.
+// `sink(BatchSpace, n)` in batches of at most kBatch, in order. `next_batch()` returns
+// where the next batch is decoded (the sink may hand out a new buffer each time);
+// `stop()` asks the loop to end early. Counts records, wire bytes and drops in `stats`
+// (not what the table decides later). `tick` runs every 2^18 records and at the end.
 template <std::size_t kBatch, class Source, class NextBatch, class Sink, class Stop, class Tick>
-void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Sink&& sink,
-                 Stop&& stop, Tick&& tick) {
+void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& stats,
+                 NextBatch&& next_batch, Sink&& sink, Stop&& stop, Tick&& tick) {
   RawPacket raw;
-  PacketInfo* batch = next_batch();
-  PacketInfo* slot = batch;  // where the next packet is decoded
-  DropReason why;
+  BatchSpace batch = next_batch();
+  std::size_t slot = 0;                              // where the next packet is decoded
   std::uint64_t packets = 0, dropped = 0, wire = 0;  // decoded: the rest
+  // The common shape never has its checksums checked: with checking on, every packet
+  // takes the general decoder.
+  const bool fast = !options.verify_checksums;
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
     // The common shape inline, the rest (and every drop) by the general decoder.
-    if (decode_common(raw, *slot) || decode_packet(raw, *slot, why)) {
-      if (++slot == batch + kBatch) {
-        sink(batch, kBatch);
-        batch = slot = next_batch();
-      }
+    if (fast && decode_common(raw, batch.packets[slot])) [[likely]] {
+      ++slot;
     } else {
-      ++dropped;
-      ++stats.dropped[std::size_t(why)];
+      if (kBatch - slot < kMaxPacketsPerRecord) {  // room for a tunnel's packets
+        sink(batch, slot);
+        batch = next_batch();
+        slot = 0;
+      }
+      PacketInfo* out = batch.packets + slot;
+      Tunnel* tunnels = batch.tunnels + slot;
+      std::size_t n;
+      if (fast && decode_vxlan_common(raw, out, tunnels)) {
+        n = 2;
+        ++stats.tunnelled[std::size_t(TunnelKind::kVxlan)];
+      } else {
+        n = decode_general(raw, out, tunnels, options, stats);
+        dropped += n == 0;
+      }
+      slot += n;
+    }
+    if (slot == kBatch) {
+      sink(batch, kBatch);
+      batch = next_batch();
+      slot = 0;
     }
     if ((packets & 0x3ffff) == 0) {
       tick();
       if (stop()) break;
     }
   }
-  if (slot != batch) sink(batch, std::size_t(slot - batch));
+  if (slot != 0) sink(batch, slot);
   stats.packets += packets;
   stats.wire_bytes += wire;
   stats.decoded += packets - dropped;
@@ -57,16 +102,20 @@ void decode_loop(Source& source, CaptureStats& stats, NextBatch&& next_batch, Si
 
 // The table's share of the counters, taken before and after a run.
 struct TableCounters {
-  std::uint64_t orphans, fragments, icmp;
+  std::uint64_t orphans, inner_orphans, fragments, icmp;
   explicit TableCounters(const ConversationTable& t)
       : orphans(t.orphan_fragments()),
+        inner_orphans(t.inner_orphan_fragments()),
         fragments(t.fragments_matched()),
         icmp(t.icmp_errors_matched()) {}
-  // Later fragments without a first one were decoded but never counted: drops.
+  // Later fragments without a first one were decoded but never counted: drops (of the
+  // record, or of its inside when its outer packet counted).
   void add_run(const ConversationTable& t, CaptureStats& stats) const {
-    const std::uint64_t orphaned = t.orphan_fragments() - orphans;
+    const std::uint64_t inner = t.inner_orphan_fragments() - inner_orphans;
+    const std::uint64_t orphaned = t.orphan_fragments() - orphans - inner;
     stats.decoded -= orphaned;
     stats.dropped[std::size_t(DropReason::kOrphanFragment)] += orphaned;
+    stats.inner_dropped[std::size_t(DropReason::kOrphanFragment)] += inner;
     stats.fragments += t.fragments_matched() - fragments;
     stats.icmp_errors_matched += t.icmp_errors_matched() - icmp;
   }
@@ -77,10 +126,14 @@ template <class Source, class Tick>
 void feed_table(Source& source, ConversationTable& table, CaptureStats& stats, Tick&& tick) {
   const TableCounters before(table);
   PacketInfo batch[ConversationTable::kBatch];
+  Tunnel tunnels[ConversationTable::kBatch];
   decode_loop<ConversationTable::kBatch>(
-      source, stats, [&] { return batch; },
-      [&](const PacketInfo* p, std::size_t n) { table.add_batch(p, n); }, [] { return false; },
-      tick);
+      source, DecodeOptions{.verify_checksums = table.options().verify_checksums}, stats,
+      [&] {
+        return BatchSpace{batch, tunnels};
+      },
+      [&](BatchSpace b, std::size_t n) { table.add_batch(b.packets, n, b.tunnels); },
+      [] { return false; }, tick);
   before.add_run(table, stats);
 }
 
@@ -98,6 +151,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   struct Batch {
     PacketInfo packets[kPipeBatch];
     PreparedKey keys[kPipeBatch];  // computed here: the worker only looks up
+    Tunnel tunnels[kPipeBatch];    // written (and read) only for tunnelled packets
     std::size_t n = 0;
     bool last = false;  // the end of the run: no packets, the worker returns
   };
@@ -122,7 +176,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
       if (b.last) return;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
-          table.add_batch(b.packets, b.keys, b.n);
+          table.add_batch(b.packets, b.keys, b.tunnels, b.n);
         } catch (...) {
           error = std::current_exception();
           failed.store(true, std::memory_order_relaxed);
@@ -134,12 +188,13 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   });
 
   std::uint32_t p = 0;
-  const auto next_batch = [&]() -> PacketInfo* {
+  const auto next_batch = [&]() -> BatchSpace {
     std::uint32_t c;
     while (p - (c = consumed.load(std::memory_order_acquire)) == kSlots) {
       consumed.wait(c, std::memory_order_acquire);
     }
-    return ring[p % kSlots].packets;
+    Batch& b = ring[p % kSlots];
+    return BatchSpace{b.packets, b.tunnels};
   };
   const auto publish = [&](std::size_t n, bool last) {
     Batch& b = ring[p % kSlots];
@@ -156,7 +211,8 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   };
   try {
     decode_loop<kPipeBatch>(
-        source, stats, next_batch, [&](const PacketInfo*, std::size_t n) { publish(n, false); },
+        source, DecodeOptions{.verify_checksums = table.options().verify_checksums}, stats,
+        next_batch, [&](BatchSpace, std::size_t n) { publish(n, false); },
         [&] { return failed.load(std::memory_order_relaxed); }, tick);
   } catch (...) {
     end_run();

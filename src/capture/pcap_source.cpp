@@ -1,4 +1,5 @@
-// libpcap as a packet source: live capture, and files our own reader declines.
+// libpcap as a packet source: live capture, files our own reader declines, and BPF
+// filters for the files it takes (compiled per link type, run by pcap_offline_filter).
 // libpcap is loaded on first use (capture/libpcap.hpp), not linked.
 #include <pcap/pcap.h>
 
@@ -35,19 +36,96 @@ std::expected<void, Error> apply_filter(pcap_t* p, const std::string& filter,
   if (filter.empty()) return {};
   bpf_program program;
   if (lib().compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    return std::unexpected(Error{Error::Code::kBadSyntax,
-                                 "filter '" + filter + "': " + lib().geterr(p), 0, filter});
+    return std::unexpected(
+        Error{Error::Code::kBadSyntax, "filter '" + filter + "': " + lib().geterr(p), 0, filter});
   }
   const int rc = lib().setfilter(p, &program);
   lib().freecode(&program);
-  if (rc != 0) return std::unexpected(pcap_error(name + ": cannot set the filter", lib().geterr(p)));
+  if (rc != 0)
+    return std::unexpected(pcap_error(name + ": cannot set the filter", lib().geterr(p)));
   return {};
 }
 
 }  // namespace
 
+// A filter compiled for one link type (a "dead" pcap_t names the link type).
+struct PcapSource::Program {
+  std::uint32_t linktype = 0;
+  pcap_t* dead = nullptr;
+  bpf_program code{};
+  ~Program() {
+    if (!dead) return;
+    lib().freecode(&code);
+    lib().close(dead);
+  }
+};
+
+PcapSource::PcapSource() = default;
+
 PcapSource::~PcapSource() {
   if (pcap_) lib().close(pcap_);
+}
+
+namespace {
+
+// The DLT_ value libpcap compiles for, of a file's LINKTYPE_ value: the same number but
+// for raw IP, whose DLT_ differs by platform (libpcap maps it the same way when it
+// reads a file).
+int dlt_of(std::uint32_t linktype) { return linktype == 101 ? DLT_RAW : int(linktype); }
+
+// The filter compiled for `linktype`, or the error libpcap gives.
+std::expected<std::unique_ptr<PcapSource::Program>, std::string> compile_for(
+    const std::string& filter, std::uint32_t linktype) {
+  auto program = std::make_unique<PcapSource::Program>();
+  program->linktype = linktype;
+  program->dead = lib().open_dead(dlt_of(linktype), 262144);
+  if (!program->dead) return std::unexpected(std::string("libpcap cannot open a dead handle"));
+  if (lib().compile(program->dead, &program->code, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    std::string why = lib().geterr(program->dead);
+    lib().close(program->dead);
+    program->dead = nullptr;
+    return std::unexpected(why);
+  }
+  return program;
+}
+
+}  // namespace
+
+const PcapSource::Program* PcapSource::program_for(std::uint32_t linktype) {
+  for (const auto& p : programs_) {
+    if (p->linktype == linktype) return p.get();
+  }
+  auto program = compile_for(filter_, linktype);
+  if (!program) {
+    error_ = Error{Error::Code::kBadSyntax,
+                   name_ + ": filter '" + filter_ + "' does not apply to link type " +
+                       std::to_string(linktype) + ": " + program.error(),
+                   0, filter_};
+    return nullptr;
+  }
+  programs_.push_back(std::move(*program));
+  return programs_.back().get();
+}
+
+// Our reader's records, those the filter takes: each packet by the program of its own
+// interface's link type.
+bool PcapSource::next_from_reader(RawPacket& out) {
+  while (!stopped_.load(std::memory_order_relaxed)) {
+    if (!reader_->next(out)) {
+      if (reader_->error()) error_ = reader_->error();
+      return false;
+    }
+    if (filter_.empty()) return true;
+    const Program* program = program_for(out.linktype);
+    if (!program) return false;
+    pcap_pkthdr h{};
+    h.ts.tv_sec = time_t(out.ts_ns / 1'000'000'000u);
+    h.ts.tv_usec = suseconds_t(out.ts_ns % 1'000'000'000u / 1000);
+    h.caplen = out.caplen;
+    h.len = out.wire_len;
+    if (lib().offline_filter(&program->code, &h, out.data) != 0) return true;
+  }
+  return false;
 }
 
 std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_live(
@@ -80,14 +158,27 @@ std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_live(
   return s;
 }
 
-std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_file(
-    const std::string& path, const std::string& filter) {
+std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_file(const std::string& path,
+                                                                        const std::string& filter) {
   if (auto loaded = capture::Libpcap::get(); !loaded) return std::unexpected(loaded.error());
   std::unique_ptr<PcapSource> s(new PcapSource());
   s->name_ = path == "-" ? "standard input" : path;
+  auto reader = CaptureReader::open(path);
+  if (reader) {
+    s->reader_ = std::move(*reader);
+    s->filter_ = filter;
+    if (!filter.empty()) {  // its syntax now (Ethernet's compiler), each link type when met
+      if (auto program = compile_for(filter, 1); !program) {
+        return std::unexpected(Error{Error::Code::kBadSyntax,
+                                     "filter '" + filter + "': " + program.error(), 0, filter});
+      }
+    }
+    return s;
+  }
+  if (reader.error().code != Error::Code::kUnsupported) return std::unexpected(reader.error());
   char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = lib().open_offline_with_tstamp_precision(path.c_str(),
-                                                      PCAP_TSTAMP_PRECISION_NANO, err);
+  pcap_t* p =
+      lib().open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
   if (!p) return std::unexpected(pcap_error(s->name_, err));
   s->pcap_ = p;
   if (auto ok = apply_filter(p, filter, s->name_); !ok) return std::unexpected(ok.error());
@@ -96,6 +187,7 @@ std::expected<std::unique_ptr<PcapSource>, Error> PcapSource::open_file(
 }
 
 bool PcapSource::next(RawPacket& out) {
+  if (reader_) return next_from_reader(out);
   for (;;) {
     if (stopped_.load(std::memory_order_relaxed)) return false;
     if (max_packets_ && count_ >= max_packets_) return false;
@@ -134,6 +226,10 @@ std::optional<std::uint64_t> PcapSource::kernel_drops() const {
 }
 
 void read_pcap(PcapSource& source, ConversationTable& table, CaptureStats& stats) {
+  if (source.reader_) {  // a file: read and filter on this thread, count on a worker
+    capture_detail::feed_table_pipelined(source, table, stats, [] {});
+    return;
+  }
   capture_detail::feed_table(source, table, stats, [] {});
 }
 

@@ -7,7 +7,7 @@ namespace sockscope {
 void read_capture(CaptureReader& reader, ConversationTable& table, CaptureStats& stats,
                   const std::function<void(std::uint64_t)>& progress) {
   capture_detail::feed_table_pipelined(reader, table, stats, [&] {
-    if (progress) progress(reader.offset());
+    if (progress) progress(reader.input_offset());
   });
 }
 

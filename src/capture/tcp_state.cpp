@@ -2,8 +2,8 @@
 // TCPSessionAdapter (UpdateInactiveState, UpdateSYN_SentState, ...), the history
 // letters of update_history(), zero windows and retransmissions (scaled: a letter at
 // the 1st, 10th, 100th... occurrence), and conn_state() of base/protocols/conn.
-// What is left out: checksums ('C'), content gaps ('G', needs reassembly), and a
-// repeated S/F/R letter for a second SYN/FIN/RST at another sequence number.
+// Content gaps (G) and checksums (C) are tcp_gaps.cpp's. What is left out: a repeated
+// S/F/R letter for a second SYN/FIN/RST at another sequence number.
 #include <string>
 
 #include "capture/flow.hpp"
@@ -16,24 +16,8 @@ constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 void set_state(Flow& f, int side, TcpState s) {
   f.prev_state[side] = f.state[side];
   f.state[side] = s;
-}
-
-// Zeek's CheckHistory: the letter only the first time for this side.
-void check_history(Flow& f, int side, std::uint16_t bit, char upper) {
-  const std::uint16_t mask = std::uint16_t(bit << (side * 8));
-  if (f.history_seen & mask) return;
-  f.history_seen |= mask;
-  add_history(f, side, upper);
-}
-
-// Zeek's ScaledHistoryEntry with base 10: letters at counts 1, 10, 100, ... (the
-// 16-bit counter stops at 65535, so the last letter is the 10000th occurrence's).
-void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper) {
-  if (counter == 0xffff) return;
-  ++counter;
-  std::uint32_t c = counter;
-  while (c % 10 == 0) c /= 10;
-  if (c == 1) add_history(f, side, upper);
+  f.flags = std::uint8_t((f.flags & ~kFlowClosed) | (both_closed(f) ? kFlowClosed : 0));
+  if (!attempting(f)) f.flags &= std::uint8_t(~kFlowAttempt);  // answered, or given up
 }
 
 void update_history(Flow& f, int side, std::uint8_t flags, std::uint32_t len) {
@@ -65,6 +49,9 @@ void update_state_machine(Flow& f, int side, const PacketInfo& p) {
       if (flags & kSyn) {
         if (is_orig) {
           set_state(f, side, (flags & kAck) ? kSynAckSent : kSynSent);
+          // Zeek's attempt timer starts with this SYN: it opened the flow, the responder
+          // has said nothing yet.
+          if (p.ts_ns == f.first_ns && f.state[peer] == kInactive) f.flags |= kFlowAttempt;
         } else {
           if (f.state[peer] == kSynSent) set_state(f, peer, kEstablished);
           set_state(f, side, kEstablished);
@@ -121,6 +108,14 @@ char flip_case(char c) {
 
 }  // namespace
 
+void scaled_history(Flow& f, int side, std::uint16_t& counter, char upper) {
+  if (counter == 0xffff) return;
+  ++counter;
+  std::uint32_t c = counter;
+  while (c % 10 == 0) c /= 10;
+  if (c == 1) add_history(f, side, upper);
+}
+
 void add_history(Flow& f, int side, char upper) {
   if (f.history_len >= sizeof(f.history)) {
     f.history_full = 1;  // said in the output (Conversation::history_truncated)
@@ -129,13 +124,21 @@ void add_history(Flow& f, int side, char upper) {
   f.history[f.history_len++] = side == 0 ? upper : flip_case(upper);
 }
 
-void tcp_update(Flow& f, int side, const PacketInfo& p) {
+bool tcp_update_general(Flow& f, int side, const PacketInfo& p, GapCheck& gaps) {
   const std::uint8_t flags = p.tcp_flags;
   const std::uint32_t len = p.payload_bytes;
   std::uint32_t seg_len = len + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
   if (flags & kRst) seg_len -= len;
   const std::uint32_t seq_end = p.seq + seg_len;
   const std::uint8_t bit = std::uint8_t(1u << side);
+  // For the gap tracker: the sender as it was (stored at once: nothing is then kept in
+  // registers across the updates below), and whether this packet acknowledges past what
+  // its peer sent (a jump in its own data is found below, where the sequence numbers are
+  // compared anyway).
+  gaps.sender_known = f.seq_init & bit;
+  gaps.sender_last = f.last_seq[side];
+  bool needed = (std::int32_t(p.ack - f.last_seq[1 - side]) > 0 && (flags & kAck)) |
+                ((f.flags & (kFlowGap0 | kFlowGap1)) != 0);
   if (!(f.seq_init & bit) ||
       ((flags & kSyn) && f.state[side] != kClosed && f.state[side] != kReset)) {
     // init_endpoint(): the first packet (or a new SYN) sets the sequence origin.
@@ -154,11 +157,14 @@ void tcp_update(Flow& f, int side, const PacketInfo& p) {
   } else if (f.state[side] == kReset) {
     // nothing after a reset is trusted
   } else if (delta > 0) {
+    // Past the highest sequence number by more than this segment: data past a hole.
+    needed |= std::uint32_t(delta) > seg_len && len > 0;
     f.last_seq[side] = seq_end;
   } else if (len > 0) {
     scaled_history(f, side, f.rexmits[side], 'T');
   }
   update_state_machine(f, side, p);
+  return needed;
 }
 
 void udp_update(Flow& f, int side, const PacketInfo& p) {

@@ -8,10 +8,9 @@
 #include "core/community_id_text.hpp"
 
 namespace sockscope {
-namespace {
 
-// ICMP types with a "reply" counterpart: a request and its reply share one
-// flow. Tables from the Community ID specification.
+// Tables from the Community ID specification (the same pairs as Zeek's
+// ICMP4_counterpart and ICMP6_counterpart).
 bool icmp_counterpart(std::uint8_t protocol, std::uint16_t type, std::uint16_t* out) {
   struct Pair {
     std::uint8_t a, b;
@@ -34,6 +33,8 @@ bool icmp_counterpart(std::uint8_t protocol, std::uint16_t type, std::uint16_t* 
   };
   return protocol == 58 ? find(kV6) : find(kV4);
 }
+
+namespace {
 
 // An address's 4 or 16 bytes, each a constant-size copy (no library call).
 std::uint8_t* put_address(std::uint8_t* p, std::span<const std::uint8_t> bytes) {

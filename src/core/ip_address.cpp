@@ -25,6 +25,19 @@ ZoneTable& zones() {
   return *table;
 }
 
+// The id of a zone name ("eth0" or "3"), never 0; process-wide, so that addresses
+// stay trivially copyable.
+std::uint32_t intern_zone(std::string_view name) {
+  ZoneTable& t = zones();
+  std::lock_guard lock(t.mu);
+  auto [it, inserted] = t.ids.try_emplace(std::string(name), 0);
+  if (inserted) {
+    t.names.emplace_back(name);
+    it->second = static_cast<std::uint32_t>(t.names.size());
+  }
+  return it->second;
+}
+
 // Hex digit values; 0xff for anything else. One load per character keeps the
 // IPv6 scanner free of unpredictable branches.
 constexpr std::array<std::uint8_t, 256> kHexValue = [] {
@@ -140,7 +153,7 @@ std::expected<std::uint32_t, Error> parse_zone(std::string_view& text, std::size
     }
   }
   text = text.substr(0, pct);
-  return IpAddress::intern_zone(name);
+  return intern_zone(name);
 }
 
 // The groups of an IPv6 address as written: up to 8, and where "::" stands.
@@ -316,17 +329,6 @@ std::string_view IpAddress::zone() const {
   ZoneTable& t = zones();
   std::lock_guard lock(t.mu);
   return t.names[zone_ - 1];
-}
-
-std::uint32_t IpAddress::intern_zone(std::string_view name) {
-  ZoneTable& t = zones();
-  std::lock_guard lock(t.mu);
-  auto [it, inserted] = t.ids.try_emplace(std::string(name), 0);
-  if (inserted) {
-    t.names.emplace_back(name);
-    it->second = static_cast<std::uint32_t>(t.names.size());
-  }
-  return it->second;
 }
 
 IpAddress IpAddress::without_zone() const {

@@ -57,6 +57,7 @@ std::string_view to_string(Evidence evidence) {
     case Evidence::kAccepted: return "accepted";
     case Evidence::kAutoBound: return "autobound";
     case Evidence::kFirstPacket: return "first-packet";
+    case Evidence::kLikelyServerPort: return "likely-server-port";
     case Evidence::kWellKnownPort: return "well-known-port";
     case Evidence::kRegisteredVsEphemeral: return "registered-vs-ephemeral";
     case Evidence::kLowerPortGuess: return "lower-port-guess";
@@ -104,13 +105,12 @@ std::expected<SocketPair, Error> SocketPair::parse(std::string_view text) {
     if (!lone) return std::unexpected(lone.error());
     while (end < n && is_space(text[end])) ++end;
     if (end == n) {
-      return std::unexpected(Error::at(Code::kBadSyntax,
-                                       "expected a second endpoint after ',', '->' or '<->'",
-                                       n + 1, ""));
+      return std::unexpected(Error::at(
+          Code::kBadSyntax, "expected a second endpoint after ',', '->' or '<->'", n + 1, ""));
     }
     return std::unexpected(Error::at(Code::kBadSyntax,
-                                     "expected ',', '->' or '<->' between the endpoints",
-                                     end + 1, text.substr(end, 1)));
+                                     "expected ',', '->' or '<->' between the endpoints", end + 1,
+                                     text.substr(end, 1)));
   }
   auto trim_range = [&](std::size_t from, std::size_t to) {
     while (from < to && is_space(text[from])) ++from;
@@ -155,8 +155,8 @@ Role SocketPair::role(std::optional<PortRange> host_ephemeral) const {
   Role role;
   if (r1 != r2) {
     role.server = r1 < r2 ? Side::kFirst : Side::kSecond;
-    role.evidence = std::min(r1, r2) == 0 ? Evidence::kWellKnownPort
-                                          : Evidence::kRegisteredVsEphemeral;
+    role.evidence =
+        std::min(r1, r2) == 0 ? Evidence::kWellKnownPort : Evidence::kRegisteredVsEphemeral;
   } else {
     role.server = first.port < second.port ? Side::kFirst : Side::kSecond;
     role.evidence = Evidence::kLowerPortGuess;
@@ -176,16 +176,15 @@ std::string explain(const SocketPair& pair, const Role& role,
   const Endpoint& client = pair.endpoint(role.client);
   const std::string s = std::to_string(server.port);
   switch (role.evidence) {
-    case Evidence::kHandshake:
-      return "the client sent the first SYN of the handshake";
-    case Evidence::kListener:
-      return "the local socket is listening";
-    case Evidence::kAccepted:
-      return "the local endpoint is also a listener's: accepted connection";
-    case Evidence::kAutoBound:
-      return "the kernel chose the local port (auto-bound): a client";
+    case Evidence::kHandshake: return "the client sent the first SYN of the handshake";
+    case Evidence::kListener: return "the local socket is listening";
+    case Evidence::kAccepted: return "the local endpoint is also a listener's: accepted connection";
+    case Evidence::kAutoBound: return "the kernel chose the local port (auto-bound): a client";
     case Evidence::kFirstPacket:
       return "the client sent the first packet and the port groups agree";
+    case Evidence::kLikelyServerPort:
+      return "the first packet came from port " + s +
+             ", one of Zeek's likely server ports: a reply, " + s + " is the server's";
     case Evidence::kWellKnownPort:
     case Evidence::kRegisteredVsEphemeral:
       return describe_port(server.port, host_ephemeral) + ", " +

@@ -104,7 +104,6 @@ class Analysis {
   Analysis(std::span<const PortUse> sockets, const EphemeralSettings& settings)
       : sockets_(sockets), settings_(settings) {
     report_.settings = settings;
-    report_.sockets_seen = sockets.size();
   }
 
   EphemeralReport run(std::size_t keep_inodes) {

@@ -1,6 +1,7 @@
 // The role of a socket's local side from kernel facts first (listening,
 // accepted on a listening endpoint, auto-bound), the port-group rule last.
 #include <algorithm>
+#include <unordered_set>
 
 #include "sockscope/host.hpp"
 
@@ -12,6 +13,72 @@ constexpr std::uint8_t kZero16[16] = {};
 Endpoint wildcard_of(const Endpoint& local) {
   IpAddress any = local.address.is_v4() ? IpAddress() : IpAddress::v6_bytes(kZero16);
   return {any, local.port};
+}
+
+// Whether the record waits for others: TCP LISTEN, or UDP with no peer whose
+// port was not chosen by the kernel (an unknown bit counts as a listener).
+bool is_listener(const SocketRecord& r) {
+  if (r.state == SocketState::kListen) return true;
+  return r.transport != Transport::kTcp && r.state == SocketState::kClose && r.unconnected() &&
+         r.autobound != true;
+}
+
+// The listening endpoints of one or more namespaces.
+class ListenerIndex {
+ public:
+  void add(const SocketRecord& listener) {
+    keys_.insert({listener.netns,
+                  listener.transport,
+                  {listener.local.address.without_zone(), listener.local.port}});
+  }
+  // Same namespace and transport, and the same local endpoint or a wildcard
+  // listener of the same family on the same port.
+  bool covers(const SocketRecord& record) const;
+
+ private:
+  struct Key {
+    std::uint64_t netns;
+    Transport transport;
+    Endpoint local;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
+  std::unordered_set<Key, KeyHash> keys_;
+};
+
+std::size_t ListenerIndex::KeyHash::operator()(const Key& k) const {
+  std::uint64_t h = k.netns * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.transport) << 56) ^
+                    k.local.port;
+  for (std::uint8_t b : k.local.address.bytes()) h = (h ^ b) * 0x100000001B3ull;
+  return std::size_t(h ^ (h >> 29));
+}
+
+bool ListenerIndex::covers(const SocketRecord& r) const {
+  if (keys_.empty()) return false;
+  Key exact{r.netns, r.transport, {r.local.address.without_zone(), r.local.port}};
+  if (keys_.count(exact)) return true;
+  return keys_.count({r.netns, r.transport, wildcard_of(r.local)}) != 0;
+}
+
+struct RoleOf {
+  LocalRole role;
+  Evidence evidence;
+};
+
+// The role of `r`'s local side. REQUIRES: the index holds every listener of the
+// record's namespace (listeners are classified without it).
+RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
+                std::optional<PortRange> host_ephemeral) {
+  if (is_listener(r)) return {LocalRole::kListener, Evidence::kListener};
+  if (listeners.covers(r)) return {LocalRole::kServer, Evidence::kAccepted};
+  if (r.autobound == true) return {LocalRole::kClient, Evidence::kAutoBound};
+  if (r.unconnected()) return {LocalRole::kUnknown, Evidence::kLowerPortGuess};
+  // Both ports inside the host's ephemeral range give a guess: the core rule
+  // ranks the host range with the dynamic group.
+  const Role rule = SocketPair{r.transport, r.local, r.remote}.role(host_ephemeral);
+  return {rule.server == Side::kFirst ? LocalRole::kServer : LocalRole::kClient, rule.evidence};
 }
 
 }  // namespace
@@ -32,45 +99,9 @@ Port HostSocket::server_port() const {
   return 0;
 }
 
-bool is_listener(const SocketRecord& r) {
-  if (r.state == SocketState::kListen) return true;
-  return r.transport != Transport::kTcp && r.state == SocketState::kClose && r.unconnected() &&
-         r.autobound != true;
-}
-
-std::size_t ListenerIndex::KeyHash::operator()(const Key& k) const {
-  std::uint64_t h = k.netns * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.transport) << 56) ^
-                    k.local.port;
-  for (std::uint8_t b : k.local.address.bytes()) h = (h ^ b) * 0x100000001B3ull;
-  return std::size_t(h ^ (h >> 29));
-}
-
-void ListenerIndex::add(const SocketRecord& l) {
-  keys_.insert({l.netns, l.transport, {l.local.address.without_zone(), l.local.port}});
-}
-
-bool ListenerIndex::covers(const SocketRecord& r) const {
-  if (keys_.empty()) return false;
-  Key exact{r.netns, r.transport, {r.local.address.without_zone(), r.local.port}};
-  if (keys_.count(exact)) return true;
-  return keys_.count({r.netns, r.transport, wildcard_of(r.local)}) != 0;
-}
-
-RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
-                std::optional<PortRange> host_ephemeral) {
-  if (is_listener(r)) return {LocalRole::kListener, Evidence::kListener};
-  if (listeners.covers(r)) return {LocalRole::kServer, Evidence::kAccepted};
-  if (r.autobound == true) return {LocalRole::kClient, Evidence::kAutoBound};
-  if (r.unconnected()) return {LocalRole::kUnknown, Evidence::kLowerPortGuess};
-  // Both ports inside the host's ephemeral range give a guess: the core rule
-  // ranks the host range with the dynamic group.
-  const Role rule = SocketPair{r.transport, r.local, r.remote}.role(host_ephemeral);
-  return {rule.server == Side::kFirst ? LocalRole::kServer : LocalRole::kClient, rule.evidence};
-}
-
-std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const SocketQuery& query,
-                                                std::optional<PortRange> host_ephemeral,
-                                                const std::function<void(const HostSocket&)>& sink) {
+std::expected<DumpStats, Error> dump_with_roles(
+    SocketSource& source, const SocketQuery& query, std::optional<PortRange> host_ephemeral,
+    const std::function<void(const HostSocket&)>& sink) {
   constexpr StateMask kWaiting = state_bit(SocketState::kListen) | state_bit(SocketState::kClose);
   // Pass 1: everything that waits for peers, whatever the query's states, because
   // accepted sockets are recognised by their listener. TCP asks for LISTEN only:

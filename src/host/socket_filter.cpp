@@ -147,7 +147,6 @@ StateMask SocketFilter::states() const { return impl_->states; }
 bool SocketFilter::states_given() const { return impl_->states_given; }
 bool SocketFilter::ipv4() const { return impl_->ipv4; }
 bool SocketFilter::ipv6() const { return impl_->ipv6; }
-bool SocketFilter::has_expression() const { return impl_->root >= 0; }
 bool SocketFilter::needs_user_space_check() const { return impl_->user_space_differs; }
 
 bool SocketFilter::matches(const SocketRecord& r, FilterSide side) const {

@@ -1,19 +1,6 @@
 #include "sockscope/naming.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace sockscope {
-namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 const Service* Naming::registered(Transport transport, Port port) const {
   if (!has_ports(transport) || port == 0) return nullptr;
@@ -30,14 +17,6 @@ const Service* Naming::service(Transport transport, Port server_port, Evidence e
     return nullptr;
   }
   return registered(transport, server_port);
-}
-
-bool Naming::answers_to(Transport transport, Port port, std::string_view name) const {
-  if (!has_ports(transport)) return false;
-  for (const Service* s : registry_.by_port(port, transport)) {
-    if (iequal(s->name, name)) return true;
-  }
-  return false;
 }
 
 }  // namespace sockscope

@@ -120,7 +120,6 @@ const Note* note_for(Port port, Transport transport) {
   return it->transport == t && it->first <= port && port <= it->last ? it : nullptr;
 }
 
-std::string_view source_name() { return kSourceName; }
 std::size_t source_pairs() { return kSourcePairs; }
 
 int icompare(std::string_view a, std::string_view b) {

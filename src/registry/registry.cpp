@@ -181,7 +181,6 @@ std::size_t Registry::local_size() const { return local_ ? local_->labels.size()
 const Service& Registry::local_service(std::size_t index) const {
   return local_->labels.label(index);
 }
-std::string_view Registry::builtin_source() { return registry::source_name(); }
 std::size_t Registry::builtin_source_pairs() { return registry::source_pairs(); }
 
 }  // namespace sockscope

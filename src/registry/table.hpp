@@ -112,7 +112,6 @@ int first_record_named(std::string_view name, std::uint32_t hash, Transport tran
 // IANA's note for an unnamed port, or nullptr.
 const Note* note_for(Port port, Transport transport);
 
-std::string_view source_name();
 std::size_t source_pairs();
 
 // ASCII case folding: service names are case-insensitive (RFC 6335 5.1).

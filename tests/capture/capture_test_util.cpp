@@ -30,7 +30,9 @@ void Builder::tcp(double t, const char* src, std::uint16_t sport, const char* ds
            .ack = ack,
            .window = window,
            .payload = payload};
-  w.packet(at(t), frame(1, build_ip(p), vlans));
+  const Bytes f = frame(1, build_ip(p), vlans);
+  last_frame_size = f.size();
+  w.packet(at(t), f);
 }
 
 void Builder::udp(double t, const char* src, std::uint16_t sport, const char* dst,
@@ -41,7 +43,22 @@ void Builder::udp(double t, const char* src, std::uint16_t sport, const char* ds
            .sport = sport,
            .dport = dport,
            .payload = payload};
-  w.packet(at(t), frame(1, build_ip(p), vlans));
+  const Bytes f = frame(1, build_ip(p), vlans);
+  last_frame_size = f.size();
+  w.packet(at(t), f);
+}
+
+void Builder::icmp(double t, const char* src, const char* dst, std::uint8_t type, std::uint8_t code,
+                   std::uint16_t id, const Bytes& quote) {
+  Packet p{.src = *IpAddress::parse(src), .dst = *IpAddress::parse(dst)};
+  p.protocol = p.src.is_v4() ? 1 : 58;
+  p.icmp_type = type;
+  p.icmp_code = code;
+  p.icmp_id = id;
+  p.icmp_quote = quote;
+  const Bytes f = frame(1, build_ip(p), vlans);
+  last_frame_size = f.size();
+  w.packet(at(t), f);
 }
 
 CaptureRun Builder::run(ConversationOptions options) const {

@@ -33,7 +33,15 @@ struct Builder {
            std::uint16_t window = 65535);
   void udp(double t, const char* src, std::uint16_t sport, const char* dst, std::uint16_t dport,
            std::uint32_t payload);
+  // ICMP (IPv4 addresses) or ICMPv6 (IPv6 addresses); `quote` follows the 8-byte header.
+  void icmp(double t, const char* src, const char* dst, std::uint8_t type, std::uint8_t code,
+            std::uint16_t id = 0, const Bytes& quote = {});
   CaptureRun run(ConversationOptions options = {}) const;
+  // Flips bits of the byte at `offset` in the last frame written (pcap formats).
+  void corrupt_last(std::size_t offset, std::uint8_t mask = 0x40) {
+    w.flip_bits(last_frame_size - offset, mask);
+  }
+  std::size_t last_frame_size = 0;
 };
 
 // The conversations whose client endpoint text is `client` (e.g. "10.0.0.1:40000").

@@ -1,30 +1,54 @@
 #include "capture/capture_writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 namespace sockscope::testing {
 namespace {
 
-void put16be(Bytes& b, std::uint16_t v) {
-  b.push_back(std::uint8_t(v >> 8));
-  b.push_back(std::uint8_t(v));
-}
-void put32be(Bytes& b, std::uint32_t v) {
-  put16be(b, std::uint16_t(v >> 16));
-  put16be(b, std::uint16_t(v));
-}
 void set16be(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at] = std::uint8_t(v >> 8);
   b[at + 1] = std::uint8_t(v);
 }
 
-std::uint16_t checksum(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t sum = 0;
+std::uint16_t checksum(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) {
   for (std::size_t i = 0; i + 1 < n; i += 2) sum += std::uint32_t(p[i] << 8 | p[i + 1]);
   if (n & 1) sum += std::uint32_t(p[n - 1] << 8);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return std::uint16_t(~sum);
+}
+
+// The address the transport checksum covers (RFC 8200 8.1): a routing header's final
+// destination while segments are left.
+IpAddress checksum_destination(const Packet& p) {
+  const bool routed = std::find(p.ipv6_ext.begin(), p.ipv6_ext.end(), 43) != p.ipv6_ext.end();
+  if (!routed || p.segments_left == 0 || p.route.empty()) return p.dst;
+  return p.routing_type == 0 ? p.route.back() : p.route.front();
+}
+
+// TCP, UDP and ICMPv6 checksums over the pseudo header, written into the segment at
+// `t` (ICMPv4's has no pseudo header and is set in transport()).
+void transport_checksum(const Packet& p, std::uint8_t* t, std::size_t len) {
+  std::size_t at;
+  switch (p.protocol) {
+    case 6: at = 16; break;
+    case 17: at = 6; break;
+    case 58: at = 2; break;
+    default: return;
+  }
+  if (len < at + 2) return;
+  std::uint32_t sum = p.protocol + std::uint32_t(len & 0xffff) + std::uint32_t(len >> 16);
+  for (const IpAddress& a : {p.src, checksum_destination(p)}) {
+    const auto bytes = a.bytes();
+    for (std::size_t i = 0; i < bytes.size(); i += 2)
+      sum += std::uint32_t(bytes[i] << 8 | bytes[i + 1]);
+  }
+  t[at] = t[at + 1] = 0;
+  std::uint16_t c = checksum(t, len, sum);
+  if (c == 0 && p.protocol == 17) c = 0xffff;  // 0 would mean "no checksum"
+  t[at] = std::uint8_t(c >> 8);
+  t[at + 1] = std::uint8_t(c);
 }
 
 void ipv4_checksum(Bytes& ip) {
@@ -44,7 +68,7 @@ Bytes transport(const Packet& p) {
       t.push_back(std::uint8_t(((20 + p.tcp_options) / 4) << 4));
       t.push_back(p.flags);
       put16be(t, p.window);
-      put16be(t, 0);  // checksum (not verified by the peers we compare with)
+      put16be(t, 0);  // checksum: set by transport_checksum()
       put16be(t, 0);
       t.insert(t.end(), p.tcp_options, 1);  // NOP options
       break;
@@ -52,7 +76,7 @@ Bytes transport(const Packet& p) {
     case 17:
       put16be(t, p.sport);
       put16be(t, p.dport);
-      put16be(t, std::uint16_t(8 + p.payload));
+      put16be(t, std::uint16_t(8 + p.payload + p.data.size()));
       put16be(t, 0);
       break;
     case 132:
@@ -87,11 +111,21 @@ Bytes transport(const Packet& p) {
     default: break;
   }
   for (std::uint32_t i = 0; i < p.payload; ++i) t.push_back(std::uint8_t('a' + i % 26));
+  t.insert(t.end(), p.data.begin(), p.data.end());
   if (p.protocol == 1) set16be(t, 2, checksum(t.data(), t.size()));
   return t;
 }
 
 }  // namespace
+
+void put16be(Bytes& b, std::uint16_t v) {
+  b.push_back(std::uint8_t(v >> 8));
+  b.push_back(std::uint8_t(v));
+}
+void put32be(Bytes& b, std::uint32_t v) {
+  put16be(b, std::uint16_t(v >> 16));
+  put16be(b, std::uint16_t(v));
+}
 
 IpAddress v4(const char* text) { return *IpAddress::parse(text); }
 IpAddress v6(const char* text) { return *IpAddress::parse(text); }
@@ -114,25 +148,35 @@ Bytes build_ip(const Packet& p) {
     ip.insert(ip.end(), p.ipv4_options, 1);  // NOP options
     ip.insert(ip.end(), t.begin(), t.end());
     ipv4_checksum(ip);
+    transport_checksum(p, ip.data() + ihl, t.size());
     return ip;
   }
-  const std::size_t ext = 8 * p.ipv6_ext.size();
+  Bytes ext;
+  for (std::size_t i = 0; i < p.ipv6_ext.size(); ++i) {
+    const std::uint8_t next = i + 1 < p.ipv6_ext.size() ? p.ipv6_ext[i + 1] : p.protocol;
+    if (p.ipv6_ext[i] == 43) {
+      const auto n = std::uint8_t(p.route.size());
+      ext.insert(ext.end(), {next, std::uint8_t(2 * n), p.routing_type, p.segments_left});
+      // Type 4: last entry, flags, tag; types 0 and 2: reserved.
+      ext.insert(ext.end(), {std::uint8_t(p.routing_type == 4 && n ? n - 1 : 0), 0, 0, 0});
+      for (const IpAddress& a : p.route) {
+        const auto bytes = a.bytes();
+        ext.insert(ext.end(), bytes.begin(), bytes.end());
+      }
+    } else {
+      ext.insert(ext.end(), {next, 0, 1, 4, 0, 0, 0, 0});  // options: one PadN
+    }
+  }
   ip.push_back(0x60);
   ip.insert(ip.end(), {0, 0, 0});
-  put16be(ip, std::uint16_t(ext + t.size()));
+  put16be(ip, std::uint16_t(ext.size() + t.size()));
   ip.push_back(p.ipv6_ext.empty() ? p.protocol : p.ipv6_ext[0]);
   ip.push_back(64);
   for (auto b : p.src.bytes()) ip.push_back(b);
   for (auto b : p.dst.bytes()) ip.push_back(b);
-  for (std::size_t i = 0; i < p.ipv6_ext.size(); ++i) {
-    const std::uint8_t next = i + 1 < p.ipv6_ext.size() ? p.ipv6_ext[i + 1] : p.protocol;
-    if (p.ipv6_ext[i] == 43) {
-      ip.insert(ip.end(), {next, 0, 0, 0, 0, 0, 0, 0});  // routing type 0, no segments left
-    } else {
-      ip.insert(ip.end(), {next, 0, 1, 4, 0, 0, 0, 0});  // options: one PadN
-    }
-  }
+  ip.insert(ip.end(), ext.begin(), ext.end());
   ip.insert(ip.end(), t.begin(), t.end());
+  transport_checksum(p, ip.data() + 40 + ext.size(), t.size());
   return ip;
 }
 

@@ -1,5 +1,6 @@
 // A capture writer for tests, the benchmark generator and the shipped sample: builds
-// IPv4/IPv6 packets (options, extension headers, fragments), TCP/UDP/SCTP/ICMP, frames
+// IPv4/IPv6 packets (options, extension headers, fragments), TCP/UDP/SCTP/ICMP with
+// correct checksums (TCP, UDP and ICMPv6 over the routing header's final destination), frames
 // them for a link type (Ethernet with VLAN tags, SLL, SLL2, null, loop, raw) and writes
 // classic pcap (us/ns, either byte order) or pcapng (either byte order, several
 // interfaces, simple packet blocks, blocks a reader must skip).
@@ -29,21 +30,32 @@ IpAddress v6(const char* text);
 
 struct Packet {
   IpAddress src, dst;
-  std::uint8_t protocol = 6;  // 6 tcp, 17 udp, 132 sctp, 33 dccp, 1 icmp, 58 icmpv6
+  // 6 tcp, 17 udp, 132 sctp, 33 dccp, 1 icmp, 58 icmpv6; any other: `data` is the payload
+  // (47 GRE, 4 and 41 IP in IP: tunnel_builder.hpp builds it)
+  std::uint8_t protocol = 6;
   std::uint16_t sport = 0, dport = 0;
   std::uint8_t flags = kAck;
   std::uint32_t seq = 0, ack = 0;
   std::uint16_t window = 65535;
   std::uint32_t payload = 0;      // payload bytes (a byte pattern)
+  Bytes data;                     // payload bytes as given, after `payload`'s (tunnels)
   std::uint32_t tcp_options = 0;  // bytes of TCP options (NOPs), multiple of 4
   std::uint8_t icmp_type = 8, icmp_code = 0;
   std::uint16_t icmp_id = 0;
   Bytes icmp_quote;                    // ICMP errors: the quoted packet (after the 8-byte header)
   std::uint8_t sctp_chunk = 0;         // first chunk type (1 = INIT, 0 = DATA)
   std::uint8_t ipv4_options = 0;       // bytes of IPv4 options (NOPs), multiple of 4
-  std::vector<std::uint8_t> ipv6_ext;  // extension headers in order: 0, 43, 60 (8 bytes each)
+  std::vector<std::uint8_t> ipv6_ext;  // extension headers in order: 0, 43, 60
+  // The routing header (43): its type (0, 2 or 4 = segment routing), segments left and
+  // addresses (type 4: the segment list as stored, segments[0] = the last segment).
+  std::uint8_t routing_type = 0, segments_left = 0;
+  std::vector<IpAddress> route;
   std::uint16_t ip_id = 0;
 };
+
+// Big-endian appends, for headers built by hand.
+void put16be(Bytes& b, std::uint16_t v);
+void put32be(Bytes& b, std::uint32_t v);
 
 // The IP packet: header(s), transport header, payload.
 Bytes build_ip(const Packet& p);
@@ -69,6 +81,11 @@ class CaptureWriter {
   void simple_packet(const Bytes& frame);  // pcapng SPB
   void skippable_block();                  // pcapng: a name-resolution block
   const std::string& bytes() const { return out_; }
+  // Flips bits of the byte `from_end` bytes before the end of what is buffered (tests
+  // corrupt the last record with it).
+  void flip_bits(std::size_t from_end, std::uint8_t mask) {
+    out_[out_.size() - from_end] ^= char(mask);
+  }
   // Writes bytes() to `path`; false on failure.
   bool write(const std::string& path) const;
   // Appends what is buffered to `file` and empties the buffer (streaming big files).

@@ -1,8 +1,9 @@
-// The read loop's inline decoder for the common shape (capture/packet_fast.hpp) against
-// the general decoder: when it accepts a packet, the PacketInfo is the same, field for
-// field; at its edges (one byte short, IHL 6, two tags, extension headers, fragments,
-// offload lengths) it hands the packet on. Buffers are sized exactly, so the debug
-// suite's AddressSanitizer catches a read past the capture.
+// The read loop's inline decoders (capture/packet_fast.hpp: the common shape, and VXLAN
+// around it) against the general decoder: when they accept a record, the PacketInfos
+// are the same, field for field; at their edges (one byte short, IHL 6, two tags,
+// extension headers, fragments, offload lengths, nested tunnels) they hand the record
+// on. Buffers are sized exactly, so the debug suite's AddressSanitizer catches a read
+// past the capture.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "capture/capture_test_util.hpp"
 #include "capture/packet_fast.hpp"
+#include "capture/tunnel_builder.hpp"
 
 namespace sockscope::testing {
 namespace {
@@ -222,8 +224,8 @@ TEST(DecoderFastTest, PrefixesAndCorruptionsAgreeWithTheGeneralDecoder) {
     for (std::size_t n = 0; n <= f.size(); ++n) check(f, n, "prefix", n);
     const std::size_t span = std::min<std::size_t>(f.size(), 18 + 40 + 20);
     for (std::size_t at = 0; at < span; ++at) {
-      for (std::uint8_t value : {0x00, 0x01, 0x05, 0x06, 0x11, 0x20, 0x2c, 0x45, 0x46, 0x50,
-                                 0x60, 0x81, 0x86, 0xdd, 0xff}) {
+      for (std::uint8_t value : {0x00, 0x01, 0x05, 0x06, 0x11, 0x20, 0x2c, 0x45, 0x46, 0x50, 0x60,
+                                 0x81, 0x86, 0xdd, 0xff}) {
         Bytes g = f;
         g[at] = value;
         check(g, g.size(), "byte", at);
@@ -233,6 +235,92 @@ TEST(DecoderFastTest, PrefixesAndCorruptionsAgreeWithTheGeneralDecoder) {
   }
   EXPECT_GT(accepted, 1000u);
   EXPECT_GT(handed_on, 1000u);
+}
+
+// VXLAN records as the fast path takes them and as decode_record() gives them.
+struct Vxlan {
+  bool fast_ok = false;
+  PacketInfo fast[2], general[kMaxPacketsPerRecord];
+  Tunnel fast_tunnels[2], general_tunnels[kMaxPacketsPerRecord];
+  DecodeResult general_result;
+};
+
+Vxlan decode_vxlan_both(const Bytes& f, std::size_t caplen) {
+  std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[caplen ? caplen : 1]);
+  if (caplen) std::memcpy(copy.get(), f.data(), caplen);
+  const RawPacket raw{.ts_ns = 5,
+                      .caplen = std::uint32_t(caplen),
+                      .wire_len = std::uint32_t(f.size()),
+                      .linktype = 1,
+                      .data = copy.get()};
+  Vxlan v;
+  v.fast_ok = capture_detail::decode_vxlan_common(raw, v.fast, v.fast_tunnels);
+  v.general_result = decode_record(raw, v.general, {}, v.general_tunnels);
+  return v;
+}
+
+Bytes in_vxlan(const Bytes& inner_frame, bool v6_outer, std::uint16_t port,
+               const std::vector<std::uint16_t>& outer_vlans = {}) {
+  return frame(
+      1,
+      carrier(v6_outer ? "2001:db8:f::1" : "192.0.2.1", v6_outer ? "2001:db8:f::2" : "192.0.2.2",
+              17, vxlan(9, inner_frame), 50000, port),
+      outer_vlans);
+}
+
+std::vector<Bytes> vxlan_frames() {
+  std::vector<Bytes> out;
+  for (const Bytes& inner : common_frames()) {
+    out.push_back(in_vxlan(inner, false, 4789));
+    out.push_back(in_vxlan(inner, true, 8472, {3}));
+  }
+  return out;
+}
+
+TEST(DecoderFastTest, VxlanAroundTheCommonShapeGivesTheGeneralResult) {
+  for (const Bytes& f : vxlan_frames()) {
+    const Vxlan v = decode_vxlan_both(f, f.size());
+    ASSERT_TRUE(v.fast_ok) << f.size();
+    ASSERT_EQ(v.general_result.count, 2u);
+    EXPECT_TRUE(v.fast[0] == v.general[0]);
+    EXPECT_TRUE(v.fast[1] == v.general[1]);
+    EXPECT_EQ(v.fast[1].tunnel, TunnelKind::kVxlan);
+    EXPECT_TRUE(v.fast_tunnels[1] == v.general_tunnels[1]);
+    EXPECT_EQ(v.fast_tunnels[1].depth, 1);
+  }
+  // Not this fast path's: nested VXLAN, two inner tags, no I flag, other tunnels.
+  const Bytes tcp = frame(1, build_ip(tcp4()));
+  Bytes no_flag = in_vxlan(tcp, false, 4789);
+  no_flag[14 + 20 + 8] = 0;
+  const Bytes others[] = {
+      in_vxlan(in_vxlan(tcp, false, 4789), false, 4789),
+      in_vxlan(frame(1, build_ip(tcp4()), {5, 6}), false, 4789), no_flag,
+      frame(1, carrier("192.0.2.1", "192.0.2.2", 17, geneve(0x6558, 0, tcp), 50000, 6081))};
+  for (const Bytes& f : others) EXPECT_FALSE(decode_vxlan_both(f, f.size()).fast_ok);
+}
+
+TEST(DecoderFastTest, VxlanPrefixesAndCorruptionsAgreeWithTheGeneralDecoder) {
+  std::size_t accepted = 0;
+  const auto check = [&](const Bytes& f, std::size_t caplen, std::size_t at) {
+    const Vxlan v = decode_vxlan_both(f, caplen);
+    if (!v.fast_ok) return;
+    ++accepted;
+    ASSERT_EQ(v.general_result.count, 2u) << at;
+    ASSERT_TRUE(v.fast[0] == v.general[0]) << at;
+    ASSERT_TRUE(v.fast[1] == v.general[1]) << at;
+    ASSERT_TRUE(v.fast_tunnels[1] == v.general_tunnels[1]) << at;
+  };
+  for (const Bytes& f : vxlan_frames()) {
+    for (std::size_t n = 0; n <= f.size(); ++n) check(f, n, n);
+    for (std::size_t at = 0; at < std::min<std::size_t>(f.size(), 140); ++at) {
+      for (std::uint8_t value : {0x00, 0x08, 0x11, 0x12, 0x45, 0x60, 0x81, 0xff}) {
+        Bytes g = f;
+        g[at] = value;
+        check(g, g.size(), at);
+      }
+    }
+  }
+  EXPECT_GT(accepted, 500u);
 }
 
 }  // namespace

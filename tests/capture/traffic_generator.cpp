@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "capture/tunnel_builder.hpp"
+
 namespace sockscope::testing {
 namespace {
 
@@ -18,6 +20,7 @@ struct Random {
 };
 
 struct Conv {
+  std::uint64_t id = 0;
   bool tcp = true, rst = false;
   std::uint16_t vlan = 0;
   IpAddress client, server;
@@ -32,6 +35,7 @@ constexpr std::uint16_t kUdpPorts[] = {53, 53, 53, 123, 161, 514, 1194, 4500};
 Conv new_conversation(std::uint64_t id, const TrafficOptions& o, Random& rng,
                       std::uint64_t per_conv) {
   Conv c;
+  c.id = id;
   c.tcp = !rng.chance(o.udp_share);
   const bool v6 = rng.chance(o.ipv6_share);
   c.vlan = rng.chance(o.vlan_share) ? std::uint16_t(10 + id % 4) : 0;
@@ -106,11 +110,24 @@ Packet next_packet(Conv& c, Random& rng) {
   return p;
 }
 
+// The frame inside VXLAN: endpoints by the conversation's ends, the source port a hash
+// of the inner conversation and direction in Linux's ephemeral range.
+Bytes in_vxlan(const Conv& c, bool from_client, const Bytes& inner, bool fixed_port) {
+  const std::uint64_t h = (fixed_port ? 1 : c.id * 2 + from_client) * 0x9e3779b97f4a7c15ull;
+  const std::uint8_t client_end = std::uint8_t(1 + c.id % 8),
+                     server_end = std::uint8_t(101 + c.cport % 8);
+  const std::string a = "192.0.2." + std::to_string(from_client ? client_end : server_end);
+  const std::string b = "192.0.2." + std::to_string(from_client ? server_end : client_end);
+  const auto port = std::uint16_t(32768 + (h >> 40) % 28232);
+  return frame(
+      1, carrier(a.c_str(), b.c_str(), 17, vxlan(std::uint32_t(c.id % 4096), inner), port, 4789));
+}
+
 }  // namespace
 
 TrafficTotals generate_traffic(const TrafficOptions& o, std::FILE* file) {
   Random rng{o.seed};
-  CaptureWriter w(o.format, 1, false, o.snaplen);
+  CaptureWriter w(o.format, 1, false, o.vxlan ? o.snaplen + 50 : o.snaplen);
   const std::uint64_t per_conv = o.conversations ? o.packets / o.conversations : 10;
   std::vector<Conv> pool;
   TrafficTotals totals;
@@ -127,7 +144,8 @@ TrafficTotals generate_traffic(const TrafficOptions& o, std::FILE* file) {
     const Packet p = next_packet(c, rng);
     const std::vector<std::uint16_t> vlans =
         c.vlan ? std::vector<std::uint16_t>{c.vlan} : std::vector<std::uint16_t>{};
-    const Bytes f = frame(1, build_ip(p), vlans);
+    Bytes f = frame(1, build_ip(p), vlans);
+    if (o.vxlan) f = in_vxlan(c, p.src == c.client, f, o.vxlan_fixed_port);
     t += o.step_ns / 2 + rng.below(o.step_ns);
     w.packet(t, f);
     ++totals.packets;

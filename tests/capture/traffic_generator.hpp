@@ -24,6 +24,12 @@ struct TrafficOptions {
   std::uint64_t start_ns = 1'700'000'000'000'000'000ull;
   std::uint64_t step_ns = 10'000;  // mean time between packets
   CaptureWriter::Format format = CaptureWriter::kPcapMicro;
+  // Every frame inside VXLAN between 8 x 8 tunnel endpoints (the snaplen is counted from
+  // the inner frame: 50 bytes more of the record are captured). The outer source port is
+  // a hash of the inner conversation and direction, as Linux picks it, or with
+  // `vxlan_fixed_port` one per endpoint pair (a bound on what the outer flows cost).
+  bool vxlan = false;
+  bool vxlan_fixed_port = false;
 };
 
 struct TrafficTotals {

@@ -2,6 +2,8 @@
 // snaplen 96), every conversation's packet counts per direction equal tshark's
 // `-z conv,tcp -z conv,udp` table, and its IP and payload bytes per direction equal
 // the sums of tshark's per-packet fields (its conversation table rounds bytes).
+#include "capture/tshark_oracle.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,31 +18,14 @@
 namespace sockscope::testing {
 namespace {
 
-// tshark writes endpoints as "address:port" without brackets, for IPv6 too.
-std::string tshark_endpoint(const Endpoint& ep) {
-  return ep.address.to_string() + ":" + std::to_string(ep.port);
-}
-
-struct Key {
-  std::string transport, a, b;  // a < b
-  auto operator<=>(const Key&) const = default;
-};
-
-Key key_of(std::string transport, const std::string& x, const std::string& y) {
-  return x < y ? Key{transport, x, y} : Key{transport, y, x};
-}
-
 struct Sides {
-  std::uint64_t packets_from_a = 0, packets_from_b = 0;
   std::uint64_t ip_from_a = 0, ip_from_b = 0, payload_from_a = 0, payload_from_b = 0;
 };
 
 class TsharkOracleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (run_command({"tshark", "--version"}, 30).exit_code != 0) {
-      GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
-    }
+    if (!have_tshark()) GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
     path_ = ::testing::TempDir() + "/sockscope_oracle_" + std::to_string(::getpid()) + ".pcap";
     TrafficOptions o;
     o.packets = 6000;
@@ -67,36 +52,14 @@ class TsharkOracleTest : public ::testing::Test {
 };
 
 TEST_F(TsharkOracleTest, PacketCountsPerDirectionMatchConvTables) {
-  auto r =
-      run_command({"tshark", "-n", "-r", path_, "-q", "-z", "conv,tcp", "-z", "conv,udp"}, 120);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  // Lines: "A <-> B  <-frames bytes unit  ->frames bytes unit  total bytes unit  start dur".
-  // "<-" counts frames from B to A, "->" from A to B.
-  std::map<Key, Sides> theirs;
-  std::string transport;
-  for (const auto& line : lines(r.out)) {
-    if (line.starts_with("TCP Conversations")) transport = "tcp";
-    if (line.starts_with("UDP Conversations")) transport = "udp";
-    std::istringstream in(line);
-    std::vector<std::string> t;
-    for (std::string w; in >> w;) t.push_back(w);
-    if (t.size() < 12 || t[1] != "<->") continue;
-    Sides s;
-    s.packets_from_b = std::stoull(t[3]);
-    s.packets_from_a = std::stoull(t[6]);
-    Key k = key_of(transport, t[0], t[2]);
-    if (k.a != t[0]) std::swap(s.packets_from_a, s.packets_from_b);
-    ASSERT_TRUE(theirs.emplace(k, s).second) << "duplicate conversation " << line;
-  }
+  const auto theirs = tshark_conversations(path_);
   ASSERT_GT(theirs.size(), 250u);
   ASSERT_EQ(ours_.conversations.size(), theirs.size());
   for (const auto& c : ours_.conversations) {
-    const std::string client = tshark_endpoint(c.pair.first);
-    const std::string server = tshark_endpoint(c.pair.second);
-    Key k = key_of(std::string(to_string(c.pair.transport)), client, server);
+    const ConvKey k = conv_key(c);
     auto it = theirs.find(k);
     ASSERT_NE(it, theirs.end()) << c.pair.to_string();
-    const bool client_is_a = k.a == client;
+    const bool client_is_a = k.a == tshark_endpoint(c.pair.first);
     EXPECT_EQ(c.client.packets, client_is_a ? it->second.packets_from_a : it->second.packets_from_b)
         << c.pair.to_string();
     EXPECT_EQ(c.server.packets, client_is_a ? it->second.packets_from_b : it->second.packets_from_a)
@@ -112,7 +75,7 @@ TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
        "-e",     "ip.len",      "-e", "ipv6.plen",   "-e", "tcp.len",     "-e", "udp.length"},
       120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::map<Key, Sides> theirs;
+  std::map<ConvKey, Sides> theirs;
   std::uint64_t packets = 0;
   for (const auto& line : lines(r.out)) {
     std::vector<std::string> f;
@@ -125,7 +88,7 @@ TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
     const std::string dst = (f[2].empty() ? f[3] : f[2]) + ":" + (tcp ? f[6] : f[7]);
     const std::uint64_t ip = f[8].empty() ? 40 + std::stoull(f[9]) : std::stoull(f[8]);
     const std::uint64_t payload = tcp ? std::stoull(f[10]) : std::stoull(f[11]) - 8;
-    Key k = key_of(tcp ? "tcp" : "udp", src, dst);
+    ConvKey k = conv_key(tcp ? "tcp" : "udp", src, dst);
     Sides& s = theirs[k];
     if (k.a == src) {
       s.ip_from_a += ip;
@@ -140,8 +103,8 @@ TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
   ASSERT_EQ(ours_.conversations.size(), theirs.size());
   for (const auto& c : ours_.conversations) {
     const std::string client = tshark_endpoint(c.pair.first);
-    Key k =
-        key_of(std::string(to_string(c.pair.transport)), client, tshark_endpoint(c.pair.second));
+    ConvKey k =
+        conv_key(std::string(to_string(c.pair.transport)), client, tshark_endpoint(c.pair.second));
     auto it = theirs.find(k);
     ASSERT_NE(it, theirs.end()) << c.pair.to_string();
     const Sides& s = it->second;
@@ -158,9 +121,7 @@ TEST_F(TsharkOracleTest, BytesPerDirectionMatchPerPacketFields) {
 // Port reuse: a SYN after a FIN or RST close starts a new conversation for tshark
 // (a new tcp.stream) and for sockscope; compared in order of their start.
 TEST(TsharkOracleReuseTest, SynAfterCloseSplitsLikeTshark) {
-  if (run_command({"tshark", "--version"}, 30).exit_code != 0) {
-    GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
-  }
+  if (!have_tshark()) GTEST_SKIP() << "tshark is not installed (Debian: tshark)";
   Builder b;
   const char* c = "10.0.0.1";
   const char* s = "10.0.0.2";
