@@ -1,18 +1,26 @@
 // sockscope/connection_log.hpp: every connection of this host as a stream of
 // events, with what each carried, its owner and its Community ID; loss counted.
 //
-//   sockscope::Registry registry;
-//   sockscope::Naming naming(registry);
-//   sockscope::ConnectionLog log({.host_ephemeral = range}, naming);
-//   auto summary = log.run([](const sockscope::ConnectionEvent& e) {
-//     e.kind;                    // ConnectionEventKind::kClose
-//     e.record.local;            // 127.0.0.1:43512 (record.cookie: the kernel's socket cookie)
-//     e.role; e.evidence;        // LocalRole::kClient, Evidence::kAutoBound
-//     e.counters->sent_bytes;    // payload this socket sent (close of a TCP connection)
-//     e.owners;                  // [{pid 4242, "curl", "curl http://...", uid 1000}]
-//     e.owner_missing;           // or why none: OwnerMissing::kClosedBeforeScan, ...
+//   #include <iostream>
+//   Registry registry;
+//   Naming naming(registry);
+//   ConnectionLogOptions options{.duration = std::chrono::milliseconds(300)};  // or stop()
+//   if (auto range = EphemeralRange::read_host()) options.host_ephemeral = range->range;
+//   ConnectionLog log(options, naming);
+//   auto summary = log.run([](const ConnectionEvent& e) {
+//     std::cout << to_string(e.kind)                                  // close
+//               << ' ' << e.record.local.to_string()                  // 127.0.0.1:43512
+//               << ' ' << to_string(e.role);                          // client
+//     if (e.counters) std::cout << ' ' << e.counters->sent_bytes;     // payload it sent
+//     for (const ConnectionOwner& o : e.owners) std::cout << ' ' << o.pid << '/' << o.command;
+//     if (e.owners.empty()) std::cout << " (" << to_string(e.owner_missing) << ')';
+//     std::cout << '\n';
 //   });
-//   summary->events_lost;        // 0: nothing was missed
+//   if (!summary) {  // nothing could be watched
+//     std::cerr << summary.error().what() << '\n';
+//     return 1;
+//   }
+//   std::cout << "events lost: " << summary->events_lost << '\n';  // 0: nothing was missed
 //
 // Sources, layered (DESIGN.md, Host):
 //  1. sock_diag destroy notifications, joined before the first dump, so no socket

@@ -33,10 +33,14 @@ ConnectionCounters counters_of(const Live& l, const host_detail::TcpCounters& t)
 
 }  // namespace
 
+using host_detail::classify;
 using host_detail::DiagMessage;
 using host_detail::endpoint_of;
+using host_detail::is_listener;
+using host_detail::ListenerIndex;
 using host_detail::Live;
 using host_detail::now_ns;
+using host_detail::RoleOf;
 
 std::expected<void, Error> ConnectionLog::State::dump_space(Space& space, bool baseline) {
   SocketQuery query;

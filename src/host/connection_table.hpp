@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sockscope/connection_log.hpp"
+#include "host/roles.hpp"
 #include "sockscope/host.hpp"
 
 namespace sockscope::host_detail {

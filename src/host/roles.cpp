@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "sockscope/host.hpp"
+#include "host/roles.hpp"
 
 namespace sockscope {
 namespace {
@@ -15,38 +15,21 @@ Endpoint wildcard_of(const Endpoint& local) {
   return {any, local.port};
 }
 
-// Whether the record waits for others: TCP LISTEN, or UDP with no peer whose
-// port was not chosen by the kernel (an unknown bit counts as a listener).
+}  // namespace
+
+namespace host_detail {
+
 bool is_listener(const SocketRecord& r) {
   if (r.state == SocketState::kListen) return true;
   return r.transport != Transport::kTcp && r.state == SocketState::kClose && r.unconnected() &&
          r.autobound != true;
 }
 
-// The listening endpoints of one or more namespaces.
-class ListenerIndex {
- public:
-  void add(const SocketRecord& listener) {
-    keys_.insert({listener.netns,
-                  listener.transport,
-                  {listener.local.address.without_zone(), listener.local.port}});
-  }
-  // Same namespace and transport, and the same local endpoint or a wildcard
-  // listener of the same family on the same port.
-  bool covers(const SocketRecord& record) const;
-
- private:
-  struct Key {
-    std::uint64_t netns;
-    Transport transport;
-    Endpoint local;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const;
-  };
-  std::unordered_set<Key, KeyHash> keys_;
-};
+void ListenerIndex::add(const SocketRecord& listener) {
+  keys_.insert({listener.netns,
+                listener.transport,
+                {listener.local.address.without_zone(), listener.local.port}});
+}
 
 std::size_t ListenerIndex::KeyHash::operator()(const Key& k) const {
   std::uint64_t h = k.netns * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.transport) << 56) ^
@@ -62,13 +45,6 @@ bool ListenerIndex::covers(const SocketRecord& r) const {
   return keys_.count({r.netns, r.transport, wildcard_of(r.local)}) != 0;
 }
 
-struct RoleOf {
-  LocalRole role;
-  Evidence evidence;
-};
-
-// The role of `r`'s local side. REQUIRES: the index holds every listener of the
-// record's namespace (listeners are classified without it).
 RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
                 std::optional<PortRange> host_ephemeral) {
   if (is_listener(r)) return {LocalRole::kListener, Evidence::kListener};
@@ -81,7 +57,12 @@ RoleOf classify(const SocketRecord& r, const ListenerIndex& listeners,
   return {rule.server == Side::kFirst ? LocalRole::kServer : LocalRole::kClient, rule.evidence};
 }
 
-}  // namespace
+}  // namespace host_detail
+
+using host_detail::classify;
+using host_detail::is_listener;
+using host_detail::ListenerIndex;
+using host_detail::RoleOf;
 
 std::string_view to_string(LocalRole role) {
   switch (role) {
