@@ -112,6 +112,9 @@ struct ConnectionEvent {
   std::optional<std::int64_t> duration_ns;
   std::optional<ConnectionCounters> counters;  // close of a TCP socket, unless lost
   bool lost = false;  // close: proven by a re-dump after lost messages, no counters
+  // close: an abort (SO_LINGER 0) cleared the kernel's counters before the end
+  // and the tracer was not there to take them at CLOSE: no counters.
+  bool counters_cleared = false;
 };
 
 struct ConnectionLogOptions {

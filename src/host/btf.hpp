@@ -141,6 +141,10 @@ struct SockStateLayout {
   std::uint32_t net = 0;                                   // possible_net_t: struct net *
   std::uint32_t protocol = 0;                              // u16 sk_protocol
   std::uint32_t net_inum = 0;                              // struct net.ns.inum, u32
+  // struct tcp_sock (through bpf_skc_to_tcp_sock): the counters at CLOSE, before
+  // an abort's tcp_disconnect() clears them.
+  std::uint32_t bytes_acked = 0, bytes_received = 0, bytes_sent = 0, bytes_retrans = 0;  // u64
+  std::uint32_t segs_out = 0, segs_in = 0, total_retrans = 0;                          // u32
 };
 std::expected<SockStateLayout, Error> find_sock_state_layout(std::span<const std::uint8_t> btf);
 

@@ -15,6 +15,7 @@ std::expected<SockStateLayout, Error> find_sock_state_layout(std::span<const std
       {BTF_KIND_STRUCT, "sock"},
       {BTF_KIND_STRUCT, "sock_common"},
       {BTF_KIND_STRUCT, "net"},
+      {BTF_KIND_STRUCT, "tcp_sock"},
   };
   const auto ids = find_required(*types, kWanted, "no tracepoint sock:inet_sock_set_state");
   if (!ids) return std::unexpected(ids.error());
@@ -30,6 +31,13 @@ std::expected<SockStateLayout, Error> find_sock_state_layout(std::span<const std
       {2, "skc_v6_daddr", 16, &SockStateLayout::v6_daddr},
       {2, "skc_net", 8, &SockStateLayout::net},
       {1, "sk_protocol", 2, &SockStateLayout::protocol},
+      {4, "bytes_acked", 8, &SockStateLayout::bytes_acked},
+      {4, "bytes_received", 8, &SockStateLayout::bytes_received},
+      {4, "bytes_sent", 8, &SockStateLayout::bytes_sent},
+      {4, "bytes_retrans", 8, &SockStateLayout::bytes_retrans},
+      {4, "segs_out", 4, &SockStateLayout::segs_out},
+      {4, "segs_in", 4, &SockStateLayout::segs_in},
+      {4, "total_retrans", 4, &SockStateLayout::total_retrans},
   };
   std::string problem = fill_fields<SockStateLayout>(*types, *ids, kFields, l);
   // sock_common sits inside struct sock as __sk_common: offsets from struct sock.

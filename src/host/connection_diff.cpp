@@ -215,12 +215,35 @@ void ConnectionLog::State::on_destroy(Space& space, const DiagMessage& m) {
     return;
   }
   const Live& l = it->second;
-  std::optional<ConnectionCounters> counters;
-  if (m.tcp && !l.listener) counters = counters_of(l, *m.tcp);
+  bool cleared = false;
+  const auto counters = close_counters(l, m, cleared);
   emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
-       space.ns, counters, false);
+       space.ns, counters, false, cleared);
   forget(it);
   connecting.erase(m.cookie);
+}
+
+// The destroy message's counters, unless an abort (close with SO_LINGER 0)
+// cleared them in tcp_disconnect(): a TCP socket with a peer has sent at least
+// its SYN or SYN-ACK, so all-zero segments mean cleared (an unknown socket
+// without a peer and counters is an aborted connection, see on_unknown_destroy). Then the tracer's copy
+// taken at CLOSE, if it ran; else none, and `cleared` says why.
+std::optional<ConnectionCounters> ConnectionLog::State::close_counters(const Live& l,
+                                                                       const DiagMessage& m,
+                                                                       bool& cleared) {
+  auto traced = closing.find(m.cookie);
+  std::optional<host_detail::TcpCounters> at_close;
+  if (traced != closing.end()) {
+    at_close = traced->second.counters;
+    closing.erase(traced);
+  }
+  if (!m.tcp || l.listener) return std::nullopt;
+  // (tcp_disconnect() clears the peer too: the peer is the one the log knew.)
+  const bool zeroed = m.tcp->segs_in == 0 && m.tcp->segs_out == 0 && l.remote.port != 0;
+  if (!zeroed) return counters_of(l, *m.tcp);
+  if (at_close) return counters_of(l, *at_close);
+  cleared = true;
+  return std::nullopt;
 }
 
 // A socket that opened and closed between two dumps: what its message says.
@@ -234,8 +257,13 @@ void ConnectionLog::State::on_unknown_destroy(Space& space, const DiagMessage& m
   l.netns = space.ns.inode;
   l.state = SocketState::kClose;
   const SocketRecord r = record_of(l, m.cookie);
-  if (r.unconnected() && (l.transport == Transport::kTcp || !options.host_ephemeral ||
-                          !options.host_ephemeral->contains(l.local.port))) {
+  const bool ephemeral_port = options.host_ephemeral && options.host_ephemeral->contains(m.sport);
+  // An abort (SO_LINGER 0) clears the peer and the counters before the end: an
+  // unknown TCP socket on an ephemeral port with neither was a connection whose
+  // peer is lost, not a listener.
+  const bool aborted = l.transport == Transport::kTcp && r.unconnected() && ephemeral_port &&
+                       m.tcp && m.tcp->segs_in == 0 && m.tcp->segs_out == 0;
+  if (r.unconnected() && !aborted && (l.transport == Transport::kTcp || !ephemeral_port)) {
     l.listener = true;
     l.role = LocalRole::kListener;
     l.evidence = Evidence::kListener;
@@ -248,16 +276,17 @@ void ConnectionLog::State::on_unknown_destroy(Space& space, const DiagMessage& m
   l.owner_missing = OwnerMissing::kClosedBeforeScan;
   owner_from_connect(l, m.cookie);  // a failed connect(), seen by the tracer
   if (options.owners && !l.owner_set) inherit_owner(l);
-  std::optional<ConnectionCounters> counters;
-  if (m.tcp && !l.listener) counters = counters_of(l, *m.tcp);
+  bool cleared = aborted;
+  const auto counters = aborted ? std::nullopt : close_counters(l, m, cleared);
   emit(l.listener ? ConnectionEventKind::kUnlisten : ConnectionEventKind::kClose, l, m.cookie, now,
-       space.ns, counters, false);
+       space.ns, counters, false, cleared);
   sets.release(l.owner_set);
 }
 
 void ConnectionLog::State::emit(ConnectionEventKind kind, const Live& l, std::uint64_t cookie,
                                 std::int64_t t, const NetworkNamespace& ns,
-                                std::optional<ConnectionCounters> counters, bool lost) {
+                                std::optional<ConnectionCounters> counters, bool lost,
+                                bool counters_cleared) {
   ConnectionEvent e;
   e.kind = kind;
   e.time_ns = t;
@@ -292,6 +321,7 @@ void ConnectionLog::State::emit(ConnectionEventKind kind, const Live& l, std::ui
   if (ends && l.opened_ns) e.duration_ns = t - l.opened_ns;
   e.counters = counters;
   e.lost = lost;
+  e.counters_cleared = counters_cleared;
   switch (kind) {
     case ConnectionEventKind::kOpen: ++summary.opens; break;
     case ConnectionEventKind::kClose: ++summary.closes; break;

@@ -165,6 +165,7 @@ std::expected<void, Error> ConnectionLog::State::redump() {
   // but its destroy message removes it; this bounds what a lost message leaves).
   const std::int64_t old = now_ns() - 10'000'000'000;
   std::erase_if(recovered, [&](const auto& kv) { return kv.second < old; });
+  std::erase_if(closing, [&](const auto& kv) { return kv.second.since < old; });
   std::erase_if(connecting, [&](const auto& kv) {
     return kv.second.since < old - 120'000'000'000 && !live.count(kv.first);
   });

@@ -65,6 +65,13 @@ struct ConnectionLog::State {
     std::int64_t since = 0;  // when the SYN was sent
   };
   std::unordered_map<std::uint64_t, Connecting> connecting;
+  // The counters the tracer took at each TCP socket's CLOSE, until its destroy
+  // message comes (an abort clears the kernel's copy in between).
+  struct Closing {
+    host_detail::TcpCounters counters;
+    std::int64_t since = 0;
+  };
+  std::unordered_map<std::uint64_t, Closing> closing;
   std::int64_t monotonic_to_real = 0;
   std::uint64_t ring_lost = 0;  // the tracer's count when last read
   std::uint32_t generation = 0;
@@ -104,7 +111,10 @@ struct ConnectionLog::State {
   void on_destroy(Space& space, const DiagMessage& m);
   void on_unknown_destroy(Space& space, const DiagMessage& m, std::int64_t now);
   void emit(ConnectionEventKind kind, const Live& l, std::uint64_t cookie, std::int64_t t,
-            const NetworkNamespace& ns, std::optional<ConnectionCounters> counters, bool lost);
+            const NetworkNamespace& ns, std::optional<ConnectionCounters> counters, bool lost,
+            bool counters_cleared = false);
+  std::optional<ConnectionCounters> close_counters(const Live& l, const DiagMessage& m,
+                                                   bool& cleared);
   void forget(std::unordered_map<std::uint64_t, Live>::iterator it);
   std::expected<void, Error> drain(Space& space);
   std::expected<void, Error> redump();

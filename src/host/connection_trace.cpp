@@ -76,7 +76,20 @@ void ConnectionLog::State::on_change(const host_detail::StateChange& c) {
     on_established(*space, c, t);
   } else if (state == SocketState::kListen) {
     on_listen(*space, c, t);
-  } else if (auto it = live.find(c.cookie); it != live.end()) {  // CLOSE: the state it left
+  } else if (state == SocketState::kClose && c.has_counters) {
+    host_detail::TcpCounters& k = closing[c.cookie].counters;
+    closing[c.cookie].since = t;
+    k.bytes_acked = c.bytes_acked;
+    k.bytes_received = c.bytes_received;
+    k.bytes_sent = c.bytes_sent;
+    k.bytes_retrans = c.bytes_retrans;
+    k.segs_out = c.segs_out;
+    k.segs_in = c.segs_in;
+    k.total_retrans = c.total_retrans;
+    k.has_bytes_sent = true;
+  }
+  if (state != SocketState::kClose) return;
+  if (auto it = live.find(c.cookie); it != live.end()) {  // CLOSE: the state it left
     Live& l = it->second;
     const auto left = SocketState(c.old_state);
     l.state = left;

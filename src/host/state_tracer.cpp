@@ -56,7 +56,7 @@ void fill_from_socket(std::vector<bpf_insn>& p, const SockStateLayout& l) {
   copy_words(p, l.daddr, at(&StateChange::daddr4), 4);
   copy_words(p, l.v6_rcv_saddr, at(&StateChange::saddr6), 16);
   copy_words(p, l.v6_daddr, at(&StateChange::daddr6), 16);
-  p.push_back(store_imm(BPF_W, kR9, at(&StateChange::pad), 0));
+  p.push_back(store_imm(BPF_W, kR9, at(&StateChange::has_counters), 0));
   // The namespace: sk->__sk_common.skc_net.net->ns.inum (0 without one).
   p.push_back(store_imm(BPF_W, kR9, at(&StateChange::netns), 0));
   p.push_back(load(BPF_DW, kR2, kR7, o(l.net)));
@@ -83,6 +83,32 @@ void fill_from_helpers(std::vector<bpf_insn>& p) {
   p.push_back(call(BPF_FUNC_get_current_comm));
 }
 
+// On a change to CLOSE (r8): the tcp_sock's counters (bpf_skc_to_tcp_sock).
+void fill_counters(std::vector<bpf_insn>& p, const SockStateLayout& l) {
+  auto o = [](std::uint32_t off) { return std::int16_t(off); };
+  const std::size_t not_close = p.size();
+  p.push_back(jump_if_imm(BPF_JNE, kR8, kClose));
+  p.push_back(mov_reg(kR1, kR7));
+  p.push_back(call(BPF_FUNC_skc_to_tcp_sock));
+  const std::size_t no_tcp = p.size();
+  p.push_back(jump_if_imm(BPF_JEQ, kR0, 0));
+  for (auto [from, to] : {std::pair{l.bytes_acked, at(&StateChange::bytes_acked)},
+                          std::pair{l.bytes_received, at(&StateChange::bytes_received)},
+                          std::pair{l.bytes_sent, at(&StateChange::bytes_sent)},
+                          std::pair{l.bytes_retrans, at(&StateChange::bytes_retrans)}}) {
+    p.push_back(load(BPF_DW, kR2, kR0, o(from)));
+    p.push_back(store(BPF_DW, kR9, to, kR2));
+  }
+  for (auto [from, to] : {std::pair{l.segs_out, at(&StateChange::segs_out)},
+                          std::pair{l.segs_in, at(&StateChange::segs_in)},
+                          std::pair{l.total_retrans, at(&StateChange::total_retrans)}}) {
+    p.push_back(load(BPF_W, kR2, kR0, o(from)));
+    p.push_back(store(BPF_W, kR9, to, kR2));
+  }
+  p.push_back(store_imm(BPF_W, kR9, at(&StateChange::has_counters), 1));
+  for (std::size_t j : {not_close, no_tcp}) p[j].off = std::int16_t(p.size() - (j + 1));
+}
+
 std::expected<int, Error> create_map(bpf_map_type type, std::uint32_t key, std::uint32_t value,
                                      std::uint32_t entries, const char* name) {
   bpf_attr a{};
@@ -100,8 +126,10 @@ std::expected<int, Error> create_map(bpf_map_type type, std::uint32_t key, std::
 
 std::expected<std::vector<bpf_insn>, Error> build_state_program(const SockStateLayout& l,
                                                                 int ring_fd, int lost_fd) {
-  for (std::uint32_t off : {l.family, l.num, l.dport, l.rcv_saddr, l.daddr, l.v6_rcv_saddr + 12,
-                            l.v6_daddr + 12, l.net, l.protocol, l.net_inum}) {
+  for (std::uint32_t off :
+       {l.family, l.num, l.dport, l.rcv_saddr, l.daddr, l.v6_rcv_saddr + 12, l.v6_daddr + 12, l.net,
+        l.protocol, l.net_inum, l.bytes_acked, l.bytes_received, l.bytes_sent, l.bytes_retrans,
+        l.segs_out, l.segs_in, l.total_retrans}) {
     if (off > 32767) {
       return std::unexpected(Error{
           Error::Code::kUnsupported,
@@ -134,6 +162,7 @@ std::expected<std::vector<bpf_insn>, Error> build_state_program(const SockStateL
   p.push_back(mov_reg(kR9, kR0));
   fill_from_socket(p, l);
   fill_from_helpers(p);
+  fill_counters(p, l);
   p.push_back(mov_reg(kR1, kR9));
   p.push_back(mov_imm(kR2, 0));
   p.push_back(call(BPF_FUNC_ringbuf_submit));

@@ -10,7 +10,8 @@
 //   tracer->lost();                             // records the full ring refused
 //
 // Only the changes the log needs reach user space: to SYN_SENT (the pid at
-// connect()), ESTABLISHED, LISTEN and CLOSE (with the state it left), TCP only.
+// connect()), ESTABLISHED, LISTEN and CLOSE (with the state it left and the
+// connection's counters), TCP only.
 // No kprobes or fexit: tracepoints are the stable interface (this kernel
 // refuses fexit). The program, its maps and the attachment end with the object.
 // Thread safety: one thread at a time.
@@ -45,9 +46,13 @@ struct StateChange {
   std::uint8_t daddr6[16];
   char comm[16];
   std::uint32_t daddr4;
-  std::uint32_t pad;
+  std::uint32_t has_counters;  // 1: a change to CLOSE, with the counters below
+  // tcp_sock's counters at CLOSE: an abort (close with SO_LINGER 0) clears them
+  // in tcp_disconnect() right after, so the destroy message reports zeros.
+  std::uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+  std::uint32_t segs_out, segs_in, total_retrans, pad;
 };
-static_assert(sizeof(StateChange) == 96);
+static_assert(sizeof(StateChange) == 144);
 
 // The program for `layout`, writing into the ring `ring_fd` and counting
 // refused records in the array `lost_fd`.

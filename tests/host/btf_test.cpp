@@ -249,6 +249,16 @@ TEST(BtfReaderTest, SockStateLayoutAgreesWithBpftool) {
   const auto inum = dumped_offset(types, id_of("STRUCT", "ns_common"), "inum");
   ASSERT_TRUE(ns && inum);
   EXPECT_EQ(l->net_inum, *ns + *inum);
+  const std::uint32_t tcp_sock = id_of("STRUCT", "tcp_sock");
+  const Field counters[] = {
+      {"bytes_acked", l->bytes_acked}, {"bytes_received", l->bytes_received},
+      {"bytes_sent", l->bytes_sent},   {"bytes_retrans", l->bytes_retrans},
+      {"segs_out", l->segs_out},       {"segs_in", l->segs_in},
+      {"total_retrans", l->total_retrans},
+  };
+  for (const auto& f : counters) {
+    EXPECT_EQ(f.ours, dumped_offset(types, tcp_sock, f.member)) << "tcp_sock." << f.member;
+  }
 }
 
 }  // namespace

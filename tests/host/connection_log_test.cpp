@@ -5,6 +5,7 @@
 #include "sockscope/connection_log.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -40,6 +41,7 @@ struct Seen {
   std::optional<ConnectionCounters> counters;
   bool lost;
   std::string netns;  // its name, or net:[INODE]
+  bool counters_cleared = false;
 };
 
 // A log running on its own thread (in the caller's namespace) until finish().
@@ -58,7 +60,7 @@ class Running {
             std::lock_guard lock(mutex_);
             events_.push_back({e.kind, e.record.cookie, e.record, e.role, e.evidence,
                                std::move(pids), e.owner_missing, e.owner_evidence, e.counters,
-                               e.lost, e.netns ? e.netns->label() : ""});
+                               e.lost, e.netns ? e.netns->label() : "", e.counters_cleared});
             if (e.kind == ConnectionEventKind::kClose && closes_++ == 0 && stall_ms > 0) {
               ::usleep(unsigned(stall_ms) * 1000);
             }
@@ -234,6 +236,64 @@ TEST(ConnectionLog, TracerNamesTheClientOfEveryConnection) {
                 }
               });
 }
+
+// A reset (SO_LINGER 0) after data: the abort clears the client's counters and
+// peer in the kernel (tcp_disconnect) before its destroy message. With the
+// tracer (root) they were taken at CLOSE and no FIN is taken off either side;
+// without it the client's close says its counters were cleared.
+void reset_after_data(bool tracer) {
+  with_server("sockscope-crst-", [tracer](int listener, const Endpoint& server,
+                                          ConnectionLogOptions options) {
+    options.tracer =
+        tracer ? ConnectionLogOptions::Tracer::kOn : ConnectionLogOptions::Tracer::kOff;
+    options.redump_interval = std::chrono::milliseconds(50);
+    Running log(options);
+    ASSERT_TRUE(log.started()) << log.summary().error().what();
+    Fd client = testing::tcp_connect(server);
+    Fd accepted = testing::tcp_accept(listener);
+    const std::uint64_t client_cookie = testing::cookie_of(client.get());
+    const std::uint64_t server_cookie = testing::cookie_of(accepted.get());
+    char buf[300] = {};
+    ASSERT_EQ(::write(client.get(), buf, 200), 200);
+    ASSERT_EQ(::read(accepted.get(), buf, sizeof buf), 200);
+    ASSERT_EQ(::write(accepted.get(), buf, 77), 77);
+    ASSERT_EQ(::read(client.get(), buf, sizeof buf), 77);
+    log.wait_opens(2);  // seen open (a dump, or the tracer)
+    const linger abort_now{1, 0};
+    ASSERT_EQ(::setsockopt(client.get(), SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now), 0);
+    client.reset();    // RST
+    accepted.reset();  // already reset by the peer
+    log.finish(2);
+    ASSERT_TRUE(log.summary()) << log.summary().error().what();
+    std::unordered_map<std::uint64_t, const Seen*> closes;
+    for (const Seen& e : log.events()) {
+      if (e.kind == ConnectionEventKind::kClose) closes[e.cookie] = &e;
+    }
+    ASSERT_TRUE(closes.count(client_cookie) && closes.count(server_cookie));
+    const Seen& c = *closes.at(client_cookie);
+    const Seen& s = *closes.at(server_cookie);
+    EXPECT_EQ(c.record.remote, server);  // the peer the log knew, not the cleared one
+    ASSERT_TRUE(s.counters);
+    EXPECT_EQ(s.counters->sent_bytes, 77u);
+    if (!tracer) {
+      EXPECT_FALSE(c.counters);
+      EXPECT_TRUE(c.counters_cleared);
+      return;
+    }
+    ASSERT_TRUE(c.counters);
+    EXPECT_EQ(c.counters->sent_bytes, 200u);
+    EXPECT_EQ(c.counters->received_bytes, 77u);
+    EXPECT_EQ(s.counters->received_bytes, 200u);
+    EXPECT_EQ(c.record.state, SocketState::kEstablished);  // the state it left: a reset
+  });
+}
+
+TEST(ConnectionLog, TracerCountsTheBytesOfAResetConnection) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the tracer needs root";
+  reset_after_data(true);
+}
+
+TEST(ConnectionLog, WithoutTheTracerAnAbortSaysItsCountersWereCleared) { reset_after_data(false); }
 
 // UDP: a bound socket appears as a listener and ends as unlisten; a connected
 // one opens and closes (no counters: UDP has no tcp_info).

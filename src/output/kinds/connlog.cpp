@@ -240,6 +240,13 @@ constexpr Field kEventFields[] = {
      .meaning = "close proven by a re-dump after the kernel dropped messages: no counters",
      .get = [](const void* r, Value& v) { v.boolean(ev(r).lost); },
      .presence = Presence::kSparse},
+    {.name = "counters_cleared",
+     .type = Type::kBool,
+     .meaning = "close of an aborted connection (SO_LINGER 0) whose counters (and peer, when "
+                "it was never seen) the kernel cleared before the end, without the tracer to "
+                "take them",
+     .get = [](const void* r, Value& v) { v.boolean(ev(r).counters_cleared); },
+     .presence = Presence::kSparse},
     {.name = "change",
      .header = "CHANGE",
      .meaning = "what happened, NEW LISTENER flagged",
@@ -248,6 +255,7 @@ constexpr Field kEventFields[] = {
            const ConnectionEvent& e = ev(r);
            if (e.kind == ConnectionEventKind::kListen) return v.string("NEW LISTENER");
            if (e.lost) return v.string("close (lost: no counters)");
+           if (e.counters_cleared) return v.string("close (aborted: counters cleared)");
            v.string(to_string(e.kind));
          },
      .presence = Presence::kDisplay},
