@@ -15,6 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     volatile std::uint32_t sink = layout->task_tgid + layout->attach_btf_id;
     (void)sink;
   }
+  auto sock = sockscope::host_detail::find_sock_state_layout(in);
+  if (sock) {
+    volatile std::uint32_t sink = sock->net_inum + sock->attach_btf_id;
+    (void)sink;
+  }
   auto types = BtfTypes::parse(in);
   if (!types) return 0;
   (void)types->index_all();

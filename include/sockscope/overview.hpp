@@ -68,7 +68,7 @@ class CountsBy {
 // Sockets counted by their state, in the kernel's state order.
 using StateCounts = CountsBy<SocketState, 12>;
 // Sockets without an owner, by the reason (OwnerMissing::kNone is never counted).
-using OwnerMissingCounts = CountsBy<OwnerMissing, 6>;
+using OwnerMissingCounts = CountsBy<OwnerMissing, 7>;
 
 // A process holding a socket, with its own copy of the command.
 struct SocketOwner {

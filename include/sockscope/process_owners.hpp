@@ -65,9 +65,11 @@ enum class OwnerMissing : std::uint8_t {
   kNoPermission,  // another user's process and /proc/PID/fd was not readable to us
   kOtherNetns,    // its namespace's processes are not visible from here (a container)
   kNoProcess,     // no visible descriptor: a kernel socket, another PID namespace, or it changed
+  kClosedBeforeScan,  // the connection log: it closed before a scan or trace saw its process
 };
 
-// "time-wait", "kernel-owned", "no-permission", "other-netns", "no-process".
+// "time-wait", "kernel-owned", "no-permission", "other-netns", "no-process",
+// "closed-before-scan".
 std::string_view to_string(OwnerMissing why);
 // One human sentence.
 std::string_view explain(OwnerMissing why);

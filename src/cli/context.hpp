@@ -39,6 +39,7 @@ class Context {
   Format format = Format::kTable;
   bool no_color = false;
   bool all_netns = false;  // --all-netns before the subcommand (the overview's, too)
+  bool zeek_names = false;  // --zeek-json: JSON Lines with Zeek's field names (watch)
   std::vector<std::string> services_files;
   output::Style style;
   output::Sink out;
@@ -117,6 +118,7 @@ void add_ephemeral_commands(CLI::App& app, Context& ctx);
 void add_sockets_command(CLI::App& app, Context& ctx);
 void add_listen_command(CLI::App& app, Context& ctx);
 void add_capture_commands(CLI::App& app, Context& ctx);
+void add_watch_commands(CLI::App& app, Context& ctx);
 
 // The overview's options (`sockscope` with no subcommand), on the top-level app.
 struct OverviewFlags {

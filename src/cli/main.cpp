@@ -34,6 +34,7 @@ const Area kAreas[] = {
     {sockscope::cli::add_sockets_command, {"sockets"}},
     {sockscope::cli::add_listen_command, {"listen"}},
     {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
+    {sockscope::cli::add_watch_commands, {"watch"}},
 };
 
 bool is_number(std::string_view s) {
@@ -178,15 +179,18 @@ int main(int argc, char** argv) {
                        std::string("sockscope ") + std::string(sockscope::kVersion));
   app.require_subcommand(0, 1);
   app.fallthrough();
-  bool json = false, csv = false, zeek = false;
+  bool json = false, csv = false, zeek = false, zeek_json = false;
   app.add_flag("--json", json, "JSON Lines output (one object per record)");
   app.add_flag("--csv", csv, "CSV output with a header row");
   app.add_flag("--zeek", zeek,
                "Zeek's TSV log format (#fields/#types header, for zeek-cut); conversations "
                "as Zeek's conn.log");
+  app.add_flag("--zeek-json", zeek_json,
+               "JSON Lines with Zeek's conn.log field names (watch: joins a sensor's conn.log "
+               "on community_id)");
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
   app.add_flag("--all-netns", ctx.all_netns,
-               "every network namespace (the overview, sockets, listen), each tagged");
+               "every network namespace (the overview, sockets, listen, watch), each tagged");
   app.add_option("--services", ctx.services_files,
                  "extra services(5) file for local port labels (repeatable)")
       ->type_name("FILE")
@@ -221,16 +225,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sockscope: %s (see sockscope --help)\n", e.what());
     return kExitUsage;
   }
-  if (int(json) + int(csv) + int(zeek) > 1) {
-    std::fprintf(stderr, "sockscope: choose one of --json, --csv and --zeek\n");
+  if (int(json) + int(csv) + int(zeek) + int(zeek_json) > 1) {
+    std::fprintf(stderr, "sockscope: choose one of --json, --csv, --zeek and --zeek-json\n");
     return kExitUsage;
   }
-  ctx.format = json ? Format::kJson : csv ? Format::kCsv : zeek ? Format::kZeek : Format::kTable;
+  ctx.format = json || zeek_json ? Format::kJson
+               : csv             ? Format::kCsv
+               : zeek            ? Format::kZeek
+                                 : Format::kTable;
+  ctx.zeek_names = zeek_json;
   ctx.style.enabled = ctx.format == Format::kTable && !ctx.no_color &&
                       std::getenv("NO_COLOR") == nullptr && ::isatty(STDOUT_FILENO);
 
   for (const auto& [sub, run] : ctx.handlers()) {
     if (!sub->parsed()) continue;
+    if (zeek_json && sub->get_name() != "watch") {
+      std::fprintf(stderr, "sockscope: --zeek-json is a format of watch; %s has --json and --zeek\n",
+                   sub->get_name().c_str());
+      return kExitUsage;
+    }
     // The overview's options reach the top level from a subcommand that lacks them
     // (CLI11's fallthrough), or stand before the subcommand: either way, unused.
     for (const CLI::Option* o : overview.options) {

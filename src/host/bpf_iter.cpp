@@ -2,8 +2,9 @@
 // that run it. See bpf_iter.hpp for what it lists and why.
 #include "host/bpf_iter.hpp"
 
+#include "host/bpf_program.hpp"
+
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,49 +18,7 @@
 namespace sockscope::host_detail {
 namespace {
 
-// ---- Instruction encodings (linux/bpf_common.h, linux/bpf.h) ----
-constexpr std::uint8_t kR0 = 0, kR1 = 1, kR2 = 2, kR3 = 3, kR6 = 6, kR7 = 7, kR8 = 8, kR9 = 9,
-                       kFp = 10;  // r10: the read-only frame pointer
-
-bpf_insn insn(std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off,
-              std::int32_t imm) {
-  bpf_insn i{};
-  i.code = code;
-  i.dst_reg = dst & 0xf;
-  i.src_reg = src & 0xf;
-  i.off = off;
-  i.imm = imm;
-  return i;
-}
-bpf_insn mov_reg(std::uint8_t dst, std::uint8_t src) {  // dst = src
-  return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
-}
-bpf_insn mov_imm(std::uint8_t dst, std::int32_t imm) {  // dst = imm
-  return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
-}
-bpf_insn add_imm(std::uint8_t dst, std::int32_t imm) {  // dst += imm
-  return insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
-}
-bpf_insn and_imm(std::uint8_t dst, std::int32_t imm) {  // dst &= imm
-  return insn(BPF_ALU64 | BPF_AND | BPF_K, dst, 0, 0, imm);
-}
-// dst = *(size *)(src + off); size is BPF_B/H/W/DW
-bpf_insn load(std::uint8_t size, std::uint8_t dst, std::uint8_t src, std::int16_t off) {
-  return insn(BPF_LDX | size | BPF_MEM, dst, src, off, 0);
-}
-// *(size *)(dst + off) = src
-bpf_insn store(std::uint8_t size, std::uint8_t dst, std::int16_t off, std::uint8_t src) {
-  return insn(BPF_STX | size | BPF_MEM, dst, src, off, 0);
-}
-// Conditional jumps; their target is patched in later (build_task_file_program).
-bpf_insn jump_if_imm(std::uint8_t op, std::uint8_t dst, std::int32_t imm) {
-  return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);
-}
-bpf_insn jump_if_reg(std::uint8_t op, std::uint8_t dst, std::uint8_t src) {
-  return insn(BPF_JMP | op | BPF_X, dst, src, 0, 0);
-}
-bpf_insn call(std::int32_t helper) { return insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
-bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+using namespace bpf;
 
 constexpr std::int32_t kSockfsMagic = 0x534F434B;  // linux/magic.h SOCKFS_MAGIC
 constexpr std::int32_t kIfMt = 0170000, kIfSock = 0140000;  // S_IFMT, S_IFSOCK
@@ -70,62 +29,6 @@ constexpr std::int16_t kRecTgid = std::int16_t(kRec + int(offsetof(SocketFile, t
 constexpr std::int16_t kRecFd = std::int16_t(kRec + int(offsetof(SocketFile, fd)));
 constexpr std::int16_t kRecInode = std::int16_t(kRec + int(offsetof(SocketFile, inode)));
 constexpr std::int16_t kRecComm = std::int16_t(kRec + int(offsetof(SocketFile, comm)));
-
-// The license the kernel checks: bpf_seq_write is a GPL-only helper, so the
-// program must declare a GPL-compatible license. The project has no LICENSE
-// file yet; "Dual MIT/GPL" is GPL-compatible for the kernel and keeps these 34
-// instructions usable under a permissive license should the project pick one.
-constexpr char kLicense[] = "Dual MIT/GPL";
-
-std::uint64_t ptr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
-
-long sys_bpf(int cmd, bpf_attr* attr) {
-  return ::syscall(__NR_bpf, cmd, attr, sizeof *attr);
-}
-
-// The verifier's verdict: the last line of its log before the statistics
-// ("processed N insns ..."), and the instruction it stopped at when the line
-// before names one ("18: (61) r2 = *(u32 *)(r6 +12)").
-std::string log_tail(const std::vector<char>& log) {
-  std::vector<std::string_view> lines;
-  const std::string_view text(log.data(), ::strnlen(log.data(), log.size()));
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > start) lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  while (!lines.empty() && (lines.back().starts_with("processed ") ||
-                            lines.back().starts_with("verification time"))) {
-    lines.pop_back();
-  }
-  if (lines.empty()) return {};
-  std::string tail(lines.back());
-  if (lines.size() >= 2 && !lines[lines.size() - 2].empty() &&
-      lines[lines.size() - 2][0] >= '0' && lines[lines.size() - 2][0] <= '9') {
-    tail += " (at " + std::string(lines[lines.size() - 2]) + ")";
-  }
-  return tail;
-}
-
-// Tracing programs need CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): checked
-// first so that an unprivileged run does not read the BTF for nothing.
-bool may_load_tracing_programs() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capget, &header, data) != 0) return true;  // let bpf() decide
-  auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
-  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
-}
-
-// The initial PID namespace has this fixed inode (PROC_PID_INIT_INO): only
-// there are the kernel's tgids the pids /proc shows.
-bool in_initial_pid_namespace() {
-  char link[64];
-  const ssize_t n = ::readlink("/proc/self/ns/pid", link, sizeof link - 1);
-  if (n <= 0) return false;
-  return std::string_view(link, std::size_t(n)) == "pid:[4026531836]";
-}
 
 }  // namespace
 
@@ -200,35 +103,10 @@ std::expected<std::vector<bpf_insn>, Error> build_task_file_program(
 std::expected<TaskFileIterator, Error> TaskFileIterator::load(const IterTaskFileLayout& layout) {
   auto program = build_task_file_program(layout);
   if (!program) return std::unexpected(program.error());
-  auto prog_load = [&](std::vector<char>* log) {
-    bpf_attr a{};
-    a.prog_type = BPF_PROG_TYPE_TRACING;
-    a.expected_attach_type = BPF_TRACE_ITER;
-    a.attach_btf_id = layout.attach_btf_id;  // in vmlinux (attach_btf_obj_fd 0)
-    a.insns = ptr(program->data());
-    a.insn_cnt = std::uint32_t(program->size());
-    a.license = ptr(kLicense);
-    std::strncpy(a.prog_name, "sockscope_own", sizeof a.prog_name - 1);
-    if (log) {
-      a.log_level = 1;
-      a.log_buf = ptr(log->data());
-      a.log_size = std::uint32_t(log->size());
-    }
-    return int(sys_bpf(BPF_PROG_LOAD, &a));
-  };
-  int prog = prog_load(nullptr);
-  if (prog < 0) {
-    const int e = errno;
-    // Load again with the verifier's log only to explain the failure (a log costs time).
-    std::vector<char> log(64 * 1024, '\0');
-    const int again = prog_load(&log);
-    if (again >= 0) ::close(again);
-    const std::string tail = log_tail(log);
-    if (e == EPERM || tail.empty()) return std::unexpected(Error::os("bpf(BPF_PROG_LOAD)", e));
-    return std::unexpected(Error{Error::Code::kUnsupported,
-                                 "the kernel's verifier rejected the task_file program: " + tail,
-                                 0, {}});
-  }
+  auto loaded = load_tracing_program(*program, BPF_TRACE_ITER, layout.attach_btf_id,
+                                     "sockscope_own", "task_file");
+  if (!loaded) return std::unexpected(loaded.error());
+  const int prog = *loaded;
   bpf_attr a{};
   a.link_create.prog_fd = std::uint32_t(prog);
   a.link_create.attach_type = BPF_TRACE_ITER;  // no iter_info: every task

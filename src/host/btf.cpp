@@ -170,7 +170,8 @@ std::vector<std::uint32_t> BtfTypes::find(std::span<const Wanted> wanted) {
   auto kinds_looked_for = [&] {
     std::uint32_t bits = 0;
     for (const Looking& l : looking) bits |= 1u << (l.kind & 31);
-    return bits & (1u << BTF_KIND_STRUCT | 1u << BTF_KIND_UNION | 1u << BTF_KIND_FUNC);
+    return bits & (1u << BTF_KIND_STRUCT | 1u << BTF_KIND_UNION | 1u << BTF_KIND_FUNC |
+                   1u << BTF_KIND_TYPEDEF);
   };
   std::uint32_t kinds = kinds_looked_for();
   // Indexes as it goes and stops at the last one found: the rest of the
@@ -182,7 +183,7 @@ std::vector<std::uint32_t> BtfTypes::find(std::span<const Wanted> wanted) {
     const std::uint32_t k = kind_of(r.info);
     if (!((kinds >> k) & 1)) continue;
     // Structs may also appear empty (a declaration): keep looking.
-    if (k != BTF_KIND_FUNC && vlen_of(r.info) == 0) continue;
+    if (k != BTF_KIND_FUNC && k != BTF_KIND_TYPEDEF && vlen_of(r.info) == 0) continue;
     std::uint64_t head = 0;
     if (r.name_off < strings_.size() && strings_.size() - r.name_off >= 8) {
       std::memcpy(&head, strings_.data() + r.name_off, 8);
@@ -284,6 +285,34 @@ std::expected<BtfTypes::Member, Error> BtfTypes::member_in(std::uint32_t struct_
   return std::unexpected(missing());
 }
 
+std::expected<std::vector<std::uint32_t>, Error> find_required(
+    BtfTypes& types, std::span<const BtfTypes::Wanted> wanted, std::string_view without) {
+  auto ids = types.find(wanted);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == 0 && !types.problem().empty()) return std::unexpected(bad(types.problem()));
+    if (ids[i] == 0) {
+      return std::unexpected(Error{Error::Code::kUnsupported,
+                                   "BTF: the kernel has no '" + std::string(wanted[i].name) +
+                                       "' (" + std::string(without) + ")",
+                                   0, {}});
+    }
+  }
+  return ids;
+}
+
+std::string field_offset(BtfTypes& types, std::uint32_t struct_id, std::string_view name,
+                         std::uint64_t size, std::uint32_t* out) {
+  auto m = types.member(struct_id, name);
+  if (!m) return m.error().message;
+  const std::uint64_t got = types.size_of(m->type);
+  if (got != size) {
+    return "BTF: '" + std::string(types.name(struct_id)) + "." + std::string(name) +
+           "' has size " + std::to_string(got) + ", expected " + std::to_string(size);
+  }
+  *out = m->offset;
+  return {};
+}
+
 std::expected<IterTaskFileLayout, Error> find_iter_task_file_layout(
     std::span<const std::uint8_t> btf) {
   auto types = BtfTypes::parse(btf);
@@ -294,44 +323,11 @@ std::expected<IterTaskFileLayout, Error> find_iter_task_file_layout(
       {BTF_KIND_STRUCT, "file"},              {BTF_KIND_STRUCT, "inode"},
       {BTF_KIND_STRUCT, "super_block"},
   };
-  const auto ids = types->find(kWanted);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] == 0 && !types->problem().empty()) return std::unexpected(bad(types->problem()));
-    if (ids[i] == 0) {
-      return std::unexpected(Error{Error::Code::kUnsupported,
-                                   "BTF: the kernel has no '" + std::string(kWanted[i].name) +
-                                       "' (no task_file BPF iterator)",
-                                   0, {}});
-    }
-  }
+  const auto ids = find_required(*types, kWanted, "no task_file BPF iterator");
+  if (!ids) return std::unexpected(ids.error());
   IterTaskFileLayout l;
-  l.attach_btf_id = ids[0];
-  std::string problem;
-  // Each field: its offset, after checking its size against the load that reads it.
-  auto field = [&](std::uint32_t struct_id, std::string_view name, std::uint64_t size,
-                   std::uint32_t* out) {
-    if (!problem.empty()) return;
-    auto m = types->member(struct_id, name);
-    if (!m) {
-      problem = m.error().message;
-      return;
-    }
-    const std::uint64_t got = types->size_of(m->type);
-    if (got != size) {
-      problem = "BTF: '" + std::string(types->name(struct_id)) + "." + std::string(name) +
-                "' has size " + std::to_string(got) + ", expected " + std::to_string(size);
-      return;
-    }
-    *out = m->offset;
-  };
-  // (index in kWanted, member, size of the load that reads it, where it goes)
-  struct Field {
-    int type;
-    std::string_view member;
-    std::uint64_t size;
-    std::uint32_t IterTaskFileLayout::*out;
-  };
-  static constexpr Field kFields[] = {
+  l.attach_btf_id = (*ids)[0];
+  static constexpr BtfField<IterTaskFileLayout> kFields[] = {
       {1, "meta", 8, &IterTaskFileLayout::ctx_meta},
       {1, "task", 8, &IterTaskFileLayout::ctx_task},
       {1, "fd", 4, &IterTaskFileLayout::ctx_fd},
@@ -346,7 +342,7 @@ std::expected<IterTaskFileLayout, Error> find_iter_task_file_layout(
       {5, "i_sb", 8, &IterTaskFileLayout::inode_sb},
       {6, "s_magic", 8, &IterTaskFileLayout::sb_magic},
   };
-  for (const Field& f : kFields) field(ids[f.type], f.member, f.size, &(l.*f.out));
+  const std::string problem = fill_fields<IterTaskFileLayout>(*types, *ids, kFields, l);
   if (!problem.empty()) return std::unexpected(Error{Error::Code::kUnsupported, problem, 0, {}});
   // The context is read like a tracing program's arguments: one 8-byte slot each.
   for (std::uint32_t off : {l.ctx_meta, l.ctx_task, l.ctx_fd, l.ctx_file}) {

@@ -95,11 +95,58 @@ struct IterTaskFileLayout {
   std::uint32_t sb_magic = 0;                                 // struct super_block.s_magic
 };
 
+// The ids of every wanted type; an Error naming the first one missing ("BTF:
+// the kernel has no 'X' (`without`)").
+std::expected<std::vector<std::uint32_t>, Error> find_required(
+    BtfTypes& types, std::span<const BtfTypes::Wanted> wanted, std::string_view without);
+
+// A field a program reads: which of the looked-up types (index), the member,
+// the size of the load that reads it, and where its offset goes.
+template <class Layout>
+struct BtfField {
+  int type;
+  std::string_view member;
+  std::uint64_t size;
+  std::uint32_t Layout::*out;
+};
+// One member's offset into *out after checking its size; "" or the problem.
+std::string field_offset(BtfTypes& types, std::uint32_t struct_id, std::string_view name,
+                         std::uint64_t size, std::uint32_t* out);
+// Every field of `fields` into `layout`; "" or the first problem.
+template <class Layout>
+std::string fill_fields(BtfTypes& types, std::span<const std::uint32_t> ids,
+                        std::span<const BtfField<Layout>> fields, Layout& layout) {
+  for (const BtfField<Layout>& f : fields) {
+    std::string problem = field_offset(types, ids[std::size_t(f.type)], f.member, f.size,
+                                       &(layout.*f.out));
+    if (!problem.empty()) return problem;
+  }
+  return {};
+}
+
 // Finds every field of the layout and checks its size (the program's loads
 // have fixed widths: pid/tgid 4, comm char[16], i_mode 2, i_ino and s_magic 8,
 // pointers 8, context fields on 8-byte slots).
 std::expected<IterTaskFileLayout, Error> find_iter_task_file_layout(
     std::span<const std::uint8_t> btf);
+
+// What the state tracer's program (state_tracer.cpp) reads from the
+// tracepoint sock:inet_sock_set_state's `struct sock *`: byte offsets from the
+// start of struct sock (sock_common's fields included) and of struct net.
+struct SockStateLayout {
+  std::uint32_t attach_btf_id = 0;  // BTF_KIND_TYPEDEF btf_trace_inet_sock_set_state
+  std::uint32_t family = 0, num = 0, dport = 0;            // u16 each
+  std::uint32_t rcv_saddr = 0, daddr = 0;                  // u32 each
+  std::uint32_t v6_rcv_saddr = 0, v6_daddr = 0;            // struct in6_addr, 16 bytes
+  std::uint32_t net = 0;                                   // possible_net_t: struct net *
+  std::uint32_t protocol = 0;                              // u16 sk_protocol
+  std::uint32_t net_inum = 0;                              // struct net.ns.inum, u32
+  // struct tcp_sock (through bpf_skc_to_tcp_sock): the counters at CLOSE, before
+  // an abort's tcp_disconnect() clears them.
+  std::uint32_t bytes_acked = 0, bytes_received = 0, bytes_sent = 0, bytes_retrans = 0;  // u64
+  std::uint32_t segs_out = 0, segs_in = 0, total_retrans = 0;                          // u32
+};
+std::expected<SockStateLayout, Error> find_sock_state_layout(std::span<const std::uint8_t> btf);
 
 // A BTF file's bytes: mapped where the kernel allows it (/sys/kernel/btf/vmlinux
 // since Linux 6.16, MAP_PRIVATE read-only), read otherwise (sysfs hands out one

@@ -98,6 +98,7 @@ std::string_view to_string(OwnerMissing why) {
     case OwnerMissing::kNoPermission: return "no-permission";
     case OwnerMissing::kOtherNetns: return "other-netns";
     case OwnerMissing::kNoProcess: return "no-process";
+    case OwnerMissing::kClosedBeforeScan: return "closed-before-scan";
   }
   return "none";
 }
@@ -116,6 +117,8 @@ std::string_view explain(OwnerMissing why) {
     case OwnerMissing::kNoProcess:
       return "no process visible from here holds it: a kernel socket, a process of another "
              "PID namespace, or it changed during the scan";
+    case OwnerMissing::kClosedBeforeScan:
+      return "it closed before an owner scan or the connect() trace saw its process";
   }
   return "";
 }

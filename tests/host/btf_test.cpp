@@ -210,5 +210,56 @@ TEST(BtfReaderTest, RunningKernelAgreesWithBpftool) {
   }
 }
 
+// The state tracer's offsets (struct sock, sock_common, net) against bpftool's
+// dump of the same kernel.
+TEST(BtfReaderTest, SockStateLayoutAgreesWithBpftool) {
+  auto file = BtfFile::open("/sys/kernel/btf/vmlinux");
+  if (!file) GTEST_SKIP() << "no kernel BTF here: " << file.error().what();
+  auto l = host_detail::find_sock_state_layout(file->bytes());
+  ASSERT_TRUE(l) << l.error().what();
+  const auto types = bpftool_dump();
+  if (types.empty()) GTEST_SKIP() << "bpftool is not installed (scripts/install-deps)";
+  auto id_of = [&](const std::string& kind, const std::string& name) {
+    for (const auto& [id, t] : types) {
+      if (t.kind == kind && t.name == name && (kind == "TYPEDEF" || !t.members.empty())) return id;
+    }
+    return 0u;
+  };
+  EXPECT_EQ(l->attach_btf_id, id_of("TYPEDEF", "btf_trace_inet_sock_set_state"));
+  const auto common = dumped_offset(types, id_of("STRUCT", "sock"), "__sk_common");
+  ASSERT_TRUE(common);
+  const std::uint32_t sock_common = id_of("STRUCT", "sock_common");
+  struct Field {
+    const char* member;
+    std::uint32_t ours;
+  };
+  const Field fields[] = {
+      {"skc_family", l->family},     {"skc_num", l->num},
+      {"skc_dport", l->dport},       {"skc_rcv_saddr", l->rcv_saddr},
+      {"skc_daddr", l->daddr},       {"skc_v6_rcv_saddr", l->v6_rcv_saddr},
+      {"skc_v6_daddr", l->v6_daddr}, {"skc_net", l->net},
+  };
+  for (const auto& f : fields) {
+    auto want = dumped_offset(types, sock_common, f.member);
+    ASSERT_TRUE(want) << "sock_common." << f.member << " not in bpftool's dump";
+    EXPECT_EQ(f.ours, *common + *want) << f.member;
+  }
+  EXPECT_EQ(l->protocol, dumped_offset(types, id_of("STRUCT", "sock"), "sk_protocol"));
+  const auto ns = dumped_offset(types, id_of("STRUCT", "net"), "ns");
+  const auto inum = dumped_offset(types, id_of("STRUCT", "ns_common"), "inum");
+  ASSERT_TRUE(ns && inum);
+  EXPECT_EQ(l->net_inum, *ns + *inum);
+  const std::uint32_t tcp_sock = id_of("STRUCT", "tcp_sock");
+  const Field counters[] = {
+      {"bytes_acked", l->bytes_acked}, {"bytes_received", l->bytes_received},
+      {"bytes_sent", l->bytes_sent},   {"bytes_retrans", l->bytes_retrans},
+      {"segs_out", l->segs_out},       {"segs_in", l->segs_in},
+      {"total_retrans", l->total_retrans},
+  };
+  for (const auto& f : counters) {
+    EXPECT_EQ(f.ours, dumped_offset(types, tcp_sock, f.member)) << "tcp_sock." << f.member;
+  }
+}
+
 }  // namespace
 }  // namespace sockscope

@@ -1,6 +1,7 @@
 #include "output/kinds/all.hpp"
 
 #include "output/kinds/capture.hpp"
+#include "output/kinds/connlog.hpp"
 #include "output/kinds/host.hpp"
 #include "output/kinds/model.hpp"
 #include "output/kinds/overview.hpp"
@@ -15,7 +16,8 @@ std::span<const RecordKind* const> all_kinds() {
       &kRemoteServiceKind, &kOverviewSummaryKind, &kDestinationKind, &kProcessShareKind,
       &kBindPoolKind,      &kConversationKind,  &kZeekConnKind,      &kByServiceKind,
       &kByServerKind,      &kByClientKind,      &kSocketOwnerKind,   &kRemoteHostKind,
-      &kPressureKind,      &kTransportSummaryKind, &kKernelSocketsKind};
+      &kPressureKind,      &kTransportSummaryKind, &kKernelSocketsKind, &kConnectionEventKind,
+      &kConnectionOwnerKind, &kZeekHostConnKind, &kConnectionSummaryKind};
   return kKinds;
 }
 

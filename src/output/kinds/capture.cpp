@@ -288,9 +288,13 @@ constexpr Field kByClientFields[] = {
 }  // namespace
 
 std::string zeek_uid(const Conversation& c, std::string_view community_id) {
-  std::uint64_t h = 1469598103934665603ull ^ c.first_ns;
+  return zeek_uid(c.first_ns, c.vlan, community_id);
+}
+
+std::string zeek_uid(std::uint64_t first, std::uint64_t salt, std::string_view community_id) {
+  std::uint64_t h = 1469598103934665603ull ^ first;
   for (char ch : community_id) h = (h ^ std::uint8_t(ch)) * 1099511628211ull;
-  h ^= c.vlan * 0x9e3779b97f4a7c15ull;
+  h ^= salt * 0x9e3779b97f4a7c15ull;
   static constexpr char kDigits[] =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string text(18, 'C');

@@ -29,6 +29,8 @@ extern const RecordKind kZeekConnKind;  // #path conn
 
 // Zeek-style connection uid: "C" + 17 base62 characters, stable for a record.
 std::string zeek_uid(const Conversation& c, std::string_view community_id);
+// The same from any two numbers that tell records apart (a socket cookie and netns).
+std::string zeek_uid(std::uint64_t first, std::uint64_t salt, std::string_view community_id);
 
 extern const RecordKind kByServiceKind;  // rows: ConversationGroup
 extern const RecordKind kByServerKind;
