@@ -103,7 +103,8 @@ void BM_FormatLibc(benchmark::State& state) {
     unsigned port;
   };
   std::vector<Raw> raws(inputs.size());
-  for (std::size_t k = 0; k < inputs.size(); ++k) libc_parse(inputs[k], raws[k].addr, &raws[k].port);
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    libc_parse(inputs[k], raws[k].addr, &raws[k].port);
   char text[INET6_ADDRSTRLEN];
   char buf[80];
   std::size_t i = 0;

@@ -15,8 +15,10 @@ int main(int argc, char** argv) {
   bool user_space = false;
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--user-space") == 0) user_space = true;
-    else words.push_back(argv[i]);
+    if (std::strcmp(argv[i], "--user-space") == 0)
+      user_space = true;
+    else
+      words.push_back(argv[i]);
   }
   auto filter = SocketFilter::parse(words, Registry::builtin());
   if (!filter) {

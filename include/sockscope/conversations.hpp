@@ -105,7 +105,6 @@ class ConversationStore {
   std::size_t size_ = 0;
 };
 
-
 // The orders of --sort: bytes, packets, duration (largest first), first (earliest
 // first); groups also by conversations.
 enum class ConversationOrder : std::uint8_t { kBytes, kPackets, kDuration, kFirst, kConversations };
@@ -125,18 +124,18 @@ std::string_view to_string(GroupBy by);  // "service", "server", "client"
 std::expected<GroupBy, Error> parse_group_by(std::string_view text);
 
 struct ConversationGroup {
-  std::string transport;         // "tcp"; a client host's transports joined: "tcp,udp"
-  std::string service;           // kService: the key; kServer: the service name or ""
-  Endpoint server;               // kServer
-  IpAddress client;              // kClient
+  std::string transport;  // "tcp"; a client host's transports joined: "tcp,udp"
+  std::string service;    // kService: the key; kServer: the service name or ""
+  Endpoint server;        // kServer
+  IpAddress client;       // kClient
   std::uint64_t conversations = 0, packets = 0, bytes = 0;  // bytes: IP bytes both ways
   std::size_t peers = 0;         // distinct client hosts (service, server) or servers (client)
   std::size_t client_ports = 0;  // kClient: distinct client ports
 };
 
 // One group per key, `order` descending (kFirst and kDuration: by bytes); ties by key.
-std::vector<ConversationGroup> group_conversations(const ConversationStore& all, GroupBy by,
-                                                   const Naming& naming,
-                                                   ConversationOrder order = ConversationOrder::kBytes);
+std::vector<ConversationGroup> group_conversations(
+    const ConversationStore& all, GroupBy by, const Naming& naming,
+    ConversationOrder order = ConversationOrder::kBytes);
 
 }  // namespace sockscope

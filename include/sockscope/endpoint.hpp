@@ -30,8 +30,7 @@ struct Endpoint {
 
   // "1.2.3.4:80", "[2001:db8::1]:443", "[fe80::1%eth0]:22". Strict: IPv6 needs
   // brackets, the port is required, nothing may follow it.
-  static std::expected<Endpoint, Error> parse(std::string_view text,
-                                              std::size_t column_offset = 0);
+  static std::expected<Endpoint, Error> parse(std::string_view text, std::size_t column_offset = 0);
 
   PortGroup group() const { return group_of(port); }
 

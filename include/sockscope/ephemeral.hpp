@@ -50,10 +50,10 @@ namespace sockscope {
 
 // The sysctls that decide which ports connect() and bind(0) may choose.
 struct EphemeralSettings {
-  PortRange range{32768, 60999};       // net.ipv4.ip_local_port_range
-  std::bitset<65536> reserved;         // net.ipv4.ip_local_reserved_ports
-  std::string reserved_text;           // as the sysctl prints it ("" = none)
-  int tcp_tw_reuse = -1;               // net.ipv4.tcp_tw_reuse, -1 = unknown
+  PortRange range{32768, 60999};  // net.ipv4.ip_local_port_range
+  std::bitset<65536> reserved;    // net.ipv4.ip_local_reserved_ports
+  std::string reserved_text;      // as the sysctl prints it ("" = none)
+  int tcp_tw_reuse = -1;          // net.ipv4.tcp_tw_reuse, -1 = unknown
 
   // Ports of the range that are not reserved: what connect() may use at most.
   std::uint32_t usable() const;
@@ -87,10 +87,10 @@ struct PortUse {
 struct DestinationUsage {
   Transport transport = Transport::kTcp;
   IpAddress local_address;
-  Endpoint remote;               // for UDP: port 0, address unspecified (per local address)
-  std::uint32_t used = 0;        // ports of the usable pool taken toward this destination
-  std::uint32_t time_wait = 0;   // of which in TIME_WAIT
-  std::uint32_t capacity = 0;    // usable - ports held by bind() (TCP)
+  Endpoint remote;                    // for UDP: port 0, address unspecified (per local address)
+  std::uint32_t used = 0;             // ports of the usable pool taken toward this destination
+  std::uint32_t time_wait = 0;        // of which in TIME_WAIT
+  std::uint32_t capacity = 0;         // usable - ports held by bind() (TCP)
   std::vector<std::uint64_t> inodes;  // sockets behind `used` (filled for the top entries)
 
   double utilization() const { return capacity ? double(used) / capacity : 1.0; }
@@ -116,11 +116,9 @@ struct EphemeralReport {
 // Counts usage per destination. `keep_inodes` destinations (fullest first) get
 // their socket inodes listed, so a caller can name the owning processes.
 EphemeralReport analyze_ephemeral(std::span<const PortUse> sockets,
-                                  const EphemeralSettings& settings,
-                                  std::size_t keep_inodes = 20);
+                                  const EphemeralSettings& settings, std::size_t keep_inodes = 20);
 EphemeralReport analyze_ephemeral(std::span<const SocketRecord> sockets,
-                                  const EphemeralSettings& settings,
-                                  std::size_t keep_inodes = 20);
+                                  const EphemeralSettings& settings, std::size_t keep_inodes = 20);
 
 struct EphemeralScan {
   EphemeralReport report;

@@ -40,9 +40,9 @@ struct Error {
   };
 
   Code code = Code::kBadSyntax;
-  std::string message;   // what is wrong, without position
+  std::string message;     // what is wrong, without position
   std::size_t column = 0;  // 1-based position in the input; 0 = none
-  std::string fragment;  // the offending part of the input
+  std::string fragment;    // the offending part of the input
 
   // One line: "<message> at column <c>: '<fragment>'" (parts present only when known).
   std::string what() const;

@@ -65,8 +65,8 @@ struct HostSocket {
 // Streams the sockets matching `query` with their roles: a first dump learns the
 // listeners (TCP LISTEN and unconnected UDP), a second streams the rest, so
 // memory stays proportional to the listeners, not to the table.
-std::expected<DumpStats, Error> dump_with_roles(
-    SocketSource& source, const SocketQuery& query, std::optional<PortRange> host_ephemeral,
-    const std::function<void(const HostSocket&)>& sink);
+std::expected<DumpStats, Error> dump_with_roles(SocketSource& source, const SocketQuery& query,
+                                                std::optional<PortRange> host_ephemeral,
+                                                const std::function<void(const HostSocket&)>& sink);
 
 }  // namespace sockscope

@@ -50,9 +50,9 @@
 namespace sockscope {
 
 struct HostScanOptions {
-  SocketQuery query;             // transports, families, states
-  bool all_namespaces = false;   // every namespace (/proc/*/ns/net, /run/netns): needs root
-  bool owners = false;           // resolve owning processes
+  SocketQuery query;            // transports, families, states
+  bool all_namespaces = false;  // every namespace (/proc/*/ns/net, /run/netns): needs root
+  bool owners = false;          // resolve owning processes
   OwnerSource owner_source = OwnerSource::kAuto;
   // Warn through `report` when processes' descriptors cannot be read (not root);
   // off for callers that say so themselves.
@@ -67,15 +67,15 @@ struct HostRow {
   HostSocket socket;
   const Service* service = nullptr;  // Naming's answer for the server port
   const NetworkNamespace& netns;
-  std::span<const ProcessOwner> owners;                // with owners: who holds it
-  OwnerMissing owner_missing = OwnerMissing::kNone;    // with owners: why nobody
-  bool owners_known = false;                           // whether owners were resolved
+  std::span<const ProcessOwner> owners;              // with owners: who holds it
+  OwnerMissing owner_missing = OwnerMissing::kNone;  // with owners: why nobody
+  bool owners_known = false;                         // whether owners were resolved
 };
 
 struct HostScanSummary {
-  std::size_t sockets = 0;      // rows delivered
-  std::size_t namespaces = 0;   // namespaces read
-  std::string source;           // "netlink", "/proc/net" or "recorded"
+  std::size_t sockets = 0;     // rows delivered
+  std::size_t namespaces = 0;  // namespaces read
+  std::string source;          // "netlink", "/proc/net" or "recorded"
 };
 
 class HostScan {

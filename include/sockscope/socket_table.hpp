@@ -101,7 +101,7 @@ enum class SocketTimer : std::uint8_t {
   kRetransmit = 1,  // ss "on"
   kKeepalive = 2,
   kTimeWait = 3,
-  kProbe = 4,       // zero-window probe, ss "persist"
+  kProbe = 4,  // zero-window probe, ss "persist"
 };
 // "off", "on", "keepalive", "timewait", "persist" (ss's words).
 std::string_view to_string(SocketTimer timer);
@@ -109,10 +109,10 @@ std::string_view to_string(SocketTimer timer);
 // TCP's own counters (struct tcp_info, INET_DIAG_INFO), as ss -i shows a part of
 // them. A field the kernel's tcp_info is too old to carry is nullopt.
 struct TcpInfo {
-  std::uint32_t rtt_us = 0;     // smoothed round-trip time
-  std::uint32_t rttvar_us = 0;  // its mean deviation
-  std::uint32_t cwnd = 0;       // congestion window, segments
-  std::uint32_t retransmits = 0;  // segments retransmitted over the connection's life
+  std::uint32_t rtt_us = 0;                     // smoothed round-trip time
+  std::uint32_t rttvar_us = 0;                  // its mean deviation
+  std::uint32_t cwnd = 0;                       // congestion window, segments
+  std::uint32_t retransmits = 0;                // segments retransmitted over the connection's life
   std::optional<std::uint64_t> bytes_acked;     // Linux 4.1
   std::optional<std::uint64_t> bytes_received;  // Linux 4.1
   std::optional<std::uint64_t> delivery_rate;   // bytes per second, Linux 4.9
@@ -140,14 +140,14 @@ struct SocketRecord {
   // when the source cannot tell (/proc/net).
   std::optional<bool> v6only;
   Endpoint local;
-  Endpoint remote;            // 0.0.0.0:0 / [::]:0 when unconnected
-  std::uint32_t rqueue = 0;   // LISTEN: accept backlog now
-  std::uint32_t wqueue = 0;   // LISTEN: maximum backlog (netlink; 0 from /proc)
+  Endpoint remote;           // 0.0.0.0:0 / [::]:0 when unconnected
+  std::uint32_t rqueue = 0;  // LISTEN: accept backlog now
+  std::uint32_t wqueue = 0;  // LISTEN: maximum backlog (netlink; 0 from /proc)
   std::uint32_t uid = 0;
-  std::uint32_t ifindex = 0;  // bound device or IPv6 scope, 0 = none
-  std::uint64_t inode = 0;    // 0: no file (TIME_WAIT, request sockets)
-  std::uint64_t cookie = 0;   // the kernel's socket cookie; 0 from /proc
-  std::uint64_t netns = 0;    // inode of the network namespace (/proc/PID/ns/net)
+  std::uint32_t ifindex = 0;               // bound device or IPv6 scope, 0 = none
+  std::uint64_t inode = 0;                 // 0: no file (TIME_WAIT, request sockets)
+  std::uint64_t cookie = 0;                // the kernel's socket cookie; 0 from /proc
+  std::uint64_t netns = 0;                 // inode of the network namespace (/proc/PID/ns/net)
   SocketTimer timer = SocketTimer::kNone;  // the kernel's pending timer (ss -o)
   std::uint8_t timer_retrans = 0;          // retransmissions or probes sent so far
   std::uint32_t timer_expires_ms = 0;      // when the timer fires, from now
@@ -185,7 +185,7 @@ struct SocketQuery {
 
 struct DumpStats {
   std::size_t sockets = 0;
-  std::size_t messages = 0;  // netlink messages or /proc lines
+  std::size_t messages = 0;        // netlink messages or /proc lines
   std::size_t split_requests = 0;  // netlink requests split over two threads
   // Parts the kernel did not answer, e.g. "sctp over IPv6: sock_diag has no handler
   // (module sctp_diag not loaded)". The rest of the dump is still delivered.
@@ -211,8 +211,8 @@ class SocketSource {
 // NETLINK_SOCK_DIAG in the caller's network namespace, or through an already
 // open NETLINK_SOCK_DIAG socket (adopted and closed by the source; a socket
 // opened inside another namespace dumps that namespace, see netns.hpp).
-std::expected<std::unique_ptr<SocketSource>, Error> open_netlink_source(
-    int netlink_fd = -1, std::uint64_t netns = 0);
+std::expected<std::unique_ptr<SocketSource>, Error> open_netlink_source(int netlink_fd = -1,
+                                                                        std::uint64_t netns = 0);
 // /proc/net text; `proc_net` is a directory holding tcp, tcp6, udp, udp6.
 // The default is the calling thread's namespace.
 std::unique_ptr<SocketSource> open_proc_source(std::string proc_net = "/proc/thread-self/net",

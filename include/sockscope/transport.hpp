@@ -18,9 +18,8 @@ namespace sockscope {
 
 enum class Transport : std::uint8_t { kTcp, kUdp, kSctp, kDccp, kIcmp };
 
-inline constexpr Transport kAllTransports[] = {Transport::kTcp, Transport::kUdp,
-                                               Transport::kSctp, Transport::kDccp,
-                                               Transport::kIcmp};
+inline constexpr Transport kAllTransports[] = {Transport::kTcp, Transport::kUdp, Transport::kSctp,
+                                               Transport::kDccp, Transport::kIcmp};
 
 std::string_view to_string(Transport transport);  // "tcp", "udp", ...
 // Case-insensitive; also accepts "icmp6"/"icmpv6" as icmp.

@@ -77,9 +77,9 @@ std::string_view IcmpError::name() const {
 
 std::string_view to_string(TunnelKind kind) {
   static constexpr std::string_view kNames[] = {
-      "none",     "vxlan", "vxlan-gpe", "geneve", "gre",    "erspan-i", "erspan-ii", "erspan-iii",
-      "ip-in-ip", "6in4",  "4in6",      "6in6",   "teredo", "gtp-u",    "mpls-udp",
-      "pim-register"};
+      "none",      "vxlan",      "vxlan-gpe", "geneve",      "gre",  "erspan-i",
+      "erspan-ii", "erspan-iii", "ip-in-ip",  "6in4",        "4in6", "6in6",
+      "teredo",    "gtp-u",      "mpls-udp",  "pim-register"};
   static_assert(std::size(kNames) == kTunnelKindCount);
   return std::size_t(kind) < kTunnelKindCount ? kNames[std::size_t(kind)] : "unknown";
 }

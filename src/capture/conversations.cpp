@@ -22,10 +22,12 @@ struct Metric {
 
 Metric metric_of(ConversationOrder order) {
   switch (order) {
-    case ConversationOrder::kPackets: return {[](const Conversation& c) { return c.packets(); }, true};
+    case ConversationOrder::kPackets:
+      return {[](const Conversation& c) { return c.packets(); }, true};
     case ConversationOrder::kDuration:
       return {[](const Conversation& c) { return c.duration_ns(); }, true};
-    case ConversationOrder::kFirst: return {[](const Conversation& c) { return c.first_ns; }, false};
+    case ConversationOrder::kFirst:
+      return {[](const Conversation& c) { return c.first_ns; }, false};
     case ConversationOrder::kBytes:
     case ConversationOrder::kConversations: break;
   }
@@ -47,9 +49,8 @@ std::expected<ConversationOrder, Error> parse_conversation_order(std::string_vie
   for (std::size_t i = 0; i < std::size(kOrders); ++i) {
     if (kOrders[i] == text) return ConversationOrder(i);
   }
-  return std::unexpected(Error::at(Error::Code::kBadSyntax,
-                                   "unknown order (want bytes, packets, duration or first)", 0,
-                                   text));
+  return std::unexpected(Error::at(
+      Error::Code::kBadSyntax, "unknown order (want bytes, packets, duration or first)", 0, text));
 }
 
 std::string_view to_string(GroupBy by) { return kGroups[std::size_t(by)]; }
@@ -58,9 +59,8 @@ std::expected<GroupBy, Error> parse_group_by(std::string_view text) {
   for (std::size_t i = 0; i < std::size(kGroups); ++i) {
     if (kGroups[i] == text) return GroupBy(i);
   }
-  return std::unexpected(
-      Error::at(Error::Code::kBadSyntax, "unknown grouping (want service, server or client)", 0,
-                text));
+  return std::unexpected(Error::at(Error::Code::kBadSyntax,
+                                   "unknown grouping (want service, server or client)", 0, text));
 }
 
 // Sorting 16-byte (key, index) pairs moves far less memory than a stable sort of the
@@ -83,8 +83,7 @@ std::vector<const Conversation*> sorted(const ConversationStore& all, Conversati
 }
 
 std::vector<ConversationGroup> group_conversations(const ConversationStore& all, GroupBy by,
-                                                   const Naming& naming,
-                                                   ConversationOrder order) {
+                                                   const Naming& naming, ConversationOrder order) {
   std::map<std::pair<std::string, std::string>, Accumulator> groups;
   for (const Conversation& c : all) {
     const std::string transport(to_string(c.pair.transport));
@@ -126,11 +125,13 @@ std::vector<ConversationGroup> group_conversations(const ConversationStore& all,
     a.group.client_ports = a.client_ports.size();
     rows.push_back(std::move(a.group));
   }
-  std::stable_sort(rows.begin(), rows.end(), [&](const ConversationGroup& a, const ConversationGroup& b) {
-    if (order == ConversationOrder::kPackets) return a.packets > b.packets;
-    if (order == ConversationOrder::kConversations) return a.conversations > b.conversations;
-    return a.bytes > b.bytes;
-  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](const ConversationGroup& a, const ConversationGroup& b) {
+                     if (order == ConversationOrder::kPackets) return a.packets > b.packets;
+                     if (order == ConversationOrder::kConversations)
+                       return a.conversations > b.conversations;
+                     return a.bytes > b.bytes;
+                   });
   return rows;
 }
 

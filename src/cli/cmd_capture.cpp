@@ -150,13 +150,15 @@ extern "C" void stop_live(int) {
 // The options that only live capture and pipes take; exit code or 0.
 int check_live_options(Context& ctx, const Options& o) {
   if (o.report_every > 0 && (ctx.human() || !o.by.empty() || o.sort_given)) {
-    ctx.error("--report-every writes open conversations into a --json, --csv or --zeek "
-              "stream (not with the table, --by or --sort)");
+    ctx.error(
+        "--report-every writes open conversations into a --json, --csv or --zeek "
+        "stream (not with the table, --by or --sort)");
     return kExitUsage;
   }
   if (o.report_every > 0 && o.interface.empty() && o.files != std::vector<std::string>{"-"}) {
-    ctx.error("--report-every is for a live capture (--interface) or a pipe ('-'): a file "
-              "is read in one go");
+    ctx.error(
+        "--report-every is for a live capture (--interface) or a pipe ('-'): a file "
+        "is read in one go");
     return kExitUsage;
   }
   if (o.interface.empty() && (o.count || o.seconds > 0)) {
@@ -306,8 +308,8 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
       ++failures;
       const int code = exit_code_of(input.error());
       if (code == kExitUsage) exit_on_failure = kExitUsage;
-      outcome.partial = std::max(outcome.partial, code == kExitUsage ? int(kExitUsage)
-                                                                       : int(kExitRuntime));
+      outcome.partial =
+          std::max(outcome.partial, code == kExitUsage ? int(kExitUsage) : int(kExitRuntime));
       outcome.unread.push_back(name);
       return input.error().code == Error::Code::kBadSyntax;  // a bad filter ends the run
     }
@@ -348,7 +350,8 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
   }
   table.finish();
   // Nothing could be read: the errors said why.
-  if (failures && stats.packets == 0 && outcome.unread.size() == o.files.size() + !o.interface.empty()) {
+  if (failures && stats.packets == 0 &&
+      outcome.unread.size() == o.files.size() + !o.interface.empty()) {
     outcome.fatal = exit_on_failure;
   }
   return outcome;
@@ -357,7 +360,8 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
 output::ConversationEncoder encoder_for(Format format, bool open_column) {
   switch (format) {
     case Format::kJson: return output::conversation_json;
-    case Format::kCsv: return open_column ? output::conversation_csv_open : output::conversation_csv;
+    case Format::kCsv:
+      return open_column ? output::conversation_csv_open : output::conversation_csv;
     default: return open_column ? output::conversation_zeek_open : output::conversation_zeek;
   }
 }
@@ -373,9 +377,9 @@ int run_conversations(Context& ctx, Options& o) {
   const output::RecordKind& kind =
       ctx.format == Format::kZeek ? output::kZeekConnKind : output::kConversationKind;
   const bool open_column = o.report_every > 0;
-  auto out = ctx.writer({by ? &output::group_kind(*by) : &kind}, false,
-                        open_column ? std::vector<std::string_view>{}
-                                    : std::vector<std::string_view>{"open"});
+  auto out = ctx.writer(
+      {by ? &output::group_kind(*by) : &kind}, false,
+      open_column ? std::vector<std::string_view>{} : std::vector<std::string_view>{"open"});
   if (!by) out.begin();  // the header before rows formatted elsewhere
   ctx.out.flush();
   RowSink rows{ctx, naming};

@@ -39,9 +39,10 @@ void write_settings(Context& ctx, output::RecordWriter& out, const EphemeralRepo
                        s.range == iana ? "" : ": not the range this host uses"));
   out.note(fmt::format("  reserved         {} (net.ipv4.ip_local_reserved_ports)",
                        s.reserved_text.empty() ? "none" : s.reserved_text));
-  out.note(fmt::format("  usable           {} ports for connect(); {} held by explicit bind() "
-                       "(never lent to connect())",
-                       s.usable(), r.bind_held));
+  out.note(
+      fmt::format("  usable           {} ports for connect(); {} held by explicit bind() "
+                  "(never lent to connect())",
+                  s.usable(), r.bind_held));
   if (s.tcp_tw_reuse >= 0) {
     static constexpr std::string_view kReuse[] = {"off", "on", "loopback only"};
     out.note(fmt::format("  tcp_tw_reuse     {} ({})", s.tcp_tw_reuse,
@@ -52,9 +53,9 @@ void write_settings(Context& ctx, output::RecordWriter& out, const EphemeralRepo
 }
 
 std::string destination_text(const DestinationUsage& d) {
-  return fmt::format("{} {} -> {}", to_string(d.transport), d.local_address.to_string(),
-                     d.transport == Transport::kUdp ? "(any, per local address)"
-                                                    : d.remote.to_string());
+  return fmt::format(
+      "{} {} -> {}", to_string(d.transport), d.local_address.to_string(),
+      d.transport == Transport::kUdp ? "(any, per local address)" : d.remote.to_string());
 }
 
 // Warning and error lines for full destinations and the bind(0) pool, on stderr
@@ -69,17 +70,18 @@ void write_warnings(Context& ctx, const EphemeralReport& report) {
       continue;
     }
     const bool tcp = d.transport == Transport::kTcp;
-    ctx.error(fmt::format("{} uses all {} ports: {} will fail with {}{}", what, d.capacity,
-                          tcp ? "connect() to this destination"
-                              : "binding a new port on this address",
-                          tcp ? "EADDRNOTAVAIL" : "EADDRINUSE",
-                          d.time_wait && report.settings.tcp_tw_reuse > 0
-                              ? " (unless a TIME_WAIT pair can be reused, tcp_tw_reuse)"
-                              : ""));
+    ctx.error(
+        fmt::format("{} uses all {} ports: {} will fail with {}{}", what, d.capacity,
+                    tcp ? "connect() to this destination" : "binding a new port on this address",
+                    tcp ? "EADDRNOTAVAIL" : "EADDRINUSE",
+                    d.time_wait && report.settings.tcp_tw_reuse > 0
+                        ? " (unless a TIME_WAIT pair can be reused, tcp_tw_reuse)"
+                        : ""));
   }
   if (report.bind_pool.free() == 0) {
-    ctx.error("the bind(0) pool is empty: bind() to port 0 will fail with EADDRINUSE (connect() "
-              "without bind() may still find ports per destination)");
+    ctx.error(
+        "the bind(0) pool is empty: bind() to port 0 will fail with EADDRINUSE (connect() "
+        "without bind() may still find ports per destination)");
   } else if (percent(report.bind_pool.utilization()) >= 80) {
     ctx.warn(fmt::format("the bind(0) pool is {}% used", percent(report.bind_pool.utilization())));
   }
@@ -102,8 +104,8 @@ bool threshold_crossed(Context& ctx, const EphemeralReport& report, double thres
   if (report.bind_pool.utilization() * 100.0 >= threshold) {
     ++crossed;
     ctx.error(fmt::format("threshold {}% reached: the bind(0) pool is {}% used ({} of {} ports)",
-                          threshold, percent(report.bind_pool.utilization()),
-                          report.bind_pool.used, report.bind_pool.capacity));
+                          threshold, percent(report.bind_pool.utilization()), report.bind_pool.used,
+                          report.bind_pool.capacity));
   }
   return crossed > 0;
 }
@@ -135,7 +137,8 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
     if (!owners->bpf_unused().empty() && *owners_from == OwnerSource::kAuto && ::geteuid() == 0) {
       ctx.warn("owners from /proc (slower): no BPF iterator: " + owners->bpf_unused());
     }
-    for (std::size_t i = 0; i < rows; ++i) shares[i] = processes_of(report.destinations[i], *owners);
+    for (std::size_t i = 0; i < rows; ++i)
+      shares[i] = processes_of(report.destinations[i], *owners);
   }
 
   std::vector<std::string_view> hidden;
@@ -148,8 +151,8 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
               output::DestinationRow{report.destinations[i], owners ? &shares[i] : nullptr});
   }
   if (report.destinations.size() > rows) {
-    out.note(fmt::format("({} more destinations; --all shows them)",
-                         report.destinations.size() - rows));
+    out.note(
+        fmt::format("({} more destinations; --all shows them)", report.destinations.size() - rows));
   }
   if (!ctx.human()) out.write(output::kBindPoolKind, output::BindPoolRow{report});
   out.finish();
@@ -159,9 +162,10 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
                          owners->denied()));
   }
   if (!report.autobound_known) {
-    ctx.warn(fmt::format("the socket source ({}) cannot tell which ports bind() chose; "
-                         "accepted sockets were recognised by their listener's port",
-                         scan->source));
+    ctx.warn(
+        fmt::format("the socket source ({}) cannot tell which ports bind() chose; "
+                    "accepted sockets were recognised by their listener's port",
+                    scan->source));
   }
   return threshold_crossed(ctx, report, opt.threshold) ? kExitThreshold : kExitOk;
 }
@@ -170,8 +174,8 @@ int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
 
 void add_ephemeral_commands(CLI::App& app, Context& ctx) {
   static EphemeralOptions opt;
-  auto* cmd = app.add_subcommand(
-      "ephemeral", "ephemeral-port use per destination, exhaustion warnings");
+  auto* cmd =
+      app.add_subcommand("ephemeral", "ephemeral-port use per destination, exhaustion warnings");
   cmd->add_option("--threshold", opt.threshold,
                   "exit 4 when a destination (or the bind(0) pool) is at least PCT% used")
       ->type_name("PCT")

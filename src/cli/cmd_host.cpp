@@ -32,15 +32,14 @@ std::vector<std::string_view> hidden_fields(const Context& ctx, const HostOption
     hidden.insert(hidden.end(), {"timer", "timer_expires_ms", "timer_retrans", "timer_shown"});
   }
   if (!o.info) {
-    hidden.insert(hidden.end(), {"rtt_us", "rttvar_us", "rtt_shown", "cwnd", "retransmits",
-                                 "bytes_acked", "bytes_received", "delivery_rate",
-                                 "delivery_shown"});
+    hidden.insert(hidden.end(),
+                  {"rtt_us", "rttvar_us", "rtt_shown", "cwnd", "retransmits", "bytes_acked",
+                   "bytes_received", "delivery_rate", "delivery_shown"});
   }
   if (!o.memory) {
-    hidden.insert(hidden.end(),
-                  {"skmem_rmem_alloc", "skmem_rcvbuf", "skmem_wmem_alloc", "skmem_sndbuf",
-                   "skmem_fwd_alloc", "skmem_wmem_queued", "skmem_optmem", "skmem_backlog",
-                   "skmem_drops", "skmem_shown"});
+    hidden.insert(hidden.end(), {"skmem_rmem_alloc", "skmem_rcvbuf", "skmem_wmem_alloc",
+                                 "skmem_sndbuf", "skmem_fwd_alloc", "skmem_wmem_queued",
+                                 "skmem_optmem", "skmem_backlog", "skmem_drops", "skmem_shown"});
   }
   return hidden;
 }
@@ -113,7 +112,8 @@ int run_summary(Context& ctx, const HostOptions& o, bool listen_only) {
   out.note(fmt::format("TCP:   {} IPv4 + {} IPv6 in use (estab {}, orphaned {}, timewait {})\n",
                        optional_count(k.tcp_inuse), optional_count(k.tcp6_inuse), established,
                        optional_count(k.tcp_orphan), optional_count(k.tcp_time_wait)));
-  for (const auto& c : counts) out.write(output::kTransportSummaryKind, output::TransportSummaryRow(c));
+  for (const auto& c : counts)
+    out.write(output::kTransportSummaryKind, output::TransportSummaryRow(c));
   if (!ctx.human()) out.write(output::kKernelSocketsKind, k);
   out.finish();
   return kExitOk;
@@ -175,8 +175,12 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
                            writer_options(ctx, o, true, filter->scan.all_namespaces));
   std::vector<NetworkNamespace> namespaces;  // stable storage for the rows' namespaces
   auto emit = [&](const Seen& s, std::string_view event, bool new_listener = false) {
-    const HostRow row{{s.record, s.role, s.evidence}, s.service, namespaces[s.netns_index],
-                      s.owners, s.owner_missing, s.owners_known};
+    const HostRow row{{s.record, s.role, s.evidence},
+                      s.service,
+                      namespaces[s.netns_index],
+                      s.owners,
+                      s.owner_missing,
+                      s.owners_known};
     out.write(output::kSocketKind, output::SocketRow{row, event, new_listener});
   };
   WatchMap previous;
@@ -284,8 +288,9 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
                 "every network namespace (/proc/*/ns/net, /run/netns), not just this one");
   sub->add_flag("--ephemeral-names", o.ephemeral_names,
                 "name services also for the lower port of two that both look ephemeral");
-  sub->add_option("--watch", o.watch, "refresh every SECONDS (default 2): print what appeared "
-                                      "and disappeared, flag new listeners")
+  sub->add_option("--watch", o.watch,
+                  "refresh every SECONDS (default 2): print what appeared "
+                  "and disappeared, flag new listeners")
       ->expected(0, 1)
       ->default_str("2")
       ->check(seconds_up_to(86400));

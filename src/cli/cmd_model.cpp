@@ -51,10 +51,8 @@ void explain_pair(Context& ctx, const output::PairRow& row) {
     fmt::format_to(out, "message       ICMP type {}{}{}{}, code {}, from {}\n", type,
                    name.empty() ? "" : " (", name, name.empty() ? "" : ")", pair.second.port,
                    pair.first.address.to_string());
-    fmt::format_to(out, "client        {}{}{}\n", s.cyan(), client.address.to_string(),
-                   s.reset());
-    fmt::format_to(out, "server        {}{}{}\n", s.green(), server.address.to_string(),
-                   s.reset());
+    fmt::format_to(out, "client        {}{}{}\n", s.cyan(), client.address.to_string(), s.reset());
+    fmt::format_to(out, "server        {}{}{}\n", s.green(), server.address.to_string(), s.reset());
   } else {
     fmt::format_to(out, "client        {}{}{}  (port {}: {})\n", s.cyan(), client.to_string(),
                    s.reset(), client.port, group_text(client.port, host));

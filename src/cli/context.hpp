@@ -5,7 +5,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,7 +37,7 @@ class Context {
  public:
   Format format = Format::kTable;
   bool no_color = false;
-  bool all_netns = false;  // --all-netns before the subcommand (the overview's, too)
+  bool all_netns = false;   // --all-netns before the subcommand (the overview's, too)
   bool zeek_names = false;  // --zeek-json: JSON Lines with Zeek's field names (watch)
   std::vector<std::string> services_files;
   output::Style style;
@@ -122,10 +121,10 @@ void add_watch_commands(CLI::App& app, Context& ctx);
 
 // The overview's options (`sockscope` with no subcommand), on the top-level app.
 struct OverviewFlags {
-  bool processes = false;     // -p: accepted; owners are shown by default
+  bool processes = false;  // -p: accepted; owners are shown by default
   bool no_processes = false;
-  double watch = -1;          // --watch [SECONDS]
-  int count = -1;             // --count N
+  double watch = -1;                  // --watch [SECONDS]
+  int count = -1;                     // --count N
   std::vector<CLI::Option*> options;  // all of the above: misplaced when a subcommand runs
   CLI::Option* watch_option = nullptr;
 

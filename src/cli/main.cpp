@@ -132,9 +132,9 @@ void add_help_command(CLI::App& app, Context& ctx) {
   ctx.on(help, [&app, &ctx] {
     // The formatter directly: App::help() would describe the parsed `help` itself.
     if (topic.empty()) {
-      std::fputs(app.get_formatter()->make_help(&app, "sockscope", CLI::AppFormatMode::Normal)
-                     .c_str(),
-                 stdout);
+      std::fputs(
+          app.get_formatter()->make_help(&app, "sockscope", CLI::AppFormatMode::Normal).c_str(),
+          stdout);
       return int(kExitOk);
     }
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
@@ -240,7 +240,8 @@ int main(int argc, char** argv) {
   for (const auto& [sub, run] : ctx.handlers()) {
     if (!sub->parsed()) continue;
     if (zeek_json && sub->get_name() != "watch") {
-      std::fprintf(stderr, "sockscope: --zeek-json is a format of watch; %s has --json and --zeek\n",
+      std::fprintf(stderr,
+                   "sockscope: --zeek-json is a format of watch; %s has --json and --zeek\n",
                    sub->get_name().c_str());
       return kExitUsage;
     }

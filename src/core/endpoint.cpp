@@ -9,8 +9,7 @@ namespace {
 using Code = Error::Code;
 }
 
-std::expected<Endpoint, Error> Endpoint::parse(std::string_view text,
-                                               std::size_t column_offset) {
+std::expected<Endpoint, Error> Endpoint::parse(std::string_view text, std::size_t column_offset) {
   const std::size_t base = column_offset + 1;  // column of text[0]
   if (text.empty()) {
     return std::unexpected(Error::at(Code::kEmpty, "empty endpoint", column_offset ? base : 0));
@@ -25,8 +24,8 @@ std::expected<Endpoint, Error> Endpoint::parse(std::string_view text,
     }
     std::string_view inner = text.substr(1, close - 1);
     if (inner.find(':') == std::string_view::npos) {
-      return std::unexpected(Error::at(Code::kBadAddress,
-                                       "brackets are only for IPv6 addresses", base + 1, inner));
+      return std::unexpected(
+          Error::at(Code::kBadAddress, "brackets are only for IPv6 addresses", base + 1, inner));
     }
     auto address = IpAddress::parse(inner, column_offset + 1);
     if (!address) return std::unexpected(address.error());
@@ -45,26 +44,25 @@ std::expected<Endpoint, Error> Endpoint::parse(std::string_view text,
     if (colon == std::string_view::npos) {
       auto address = IpAddress::parse(text, column_offset);
       if (!address) return std::unexpected(address.error());
-      return std::unexpected(Error::at(Code::kMissingPort, "missing ':port' after address",
-                                       base + text.size(), text));
+      return std::unexpected(
+          Error::at(Code::kMissingPort, "missing ':port' after address", base + text.size(), text));
     }
     if (text.find(':', colon + 1) != std::string_view::npos) {
       // More than one ':' without brackets: an IPv6 address, maybe with a port.
       auto last = text.rfind(':');
       std::string_view head = text.substr(0, last);
       if (IpAddress::parse(head) && !head.empty() && head.back() != ':') {
-        std::string hint = "IPv6 address with a port needs brackets, e.g. [" +
-                           std::string(head) + "]:" + std::string(text.substr(last + 1));
+        std::string hint = "IPv6 address with a port needs brackets, e.g. [" + std::string(head) +
+                           "]:" + std::string(text.substr(last + 1));
         return std::unexpected(Error::at(Code::kNeedBrackets, hint, base, text));
       }
       if (IpAddress::parse(text)) {
-        return std::unexpected(Error::at(
-            Code::kMissingPort, "missing port: write an IPv6 endpoint as [address]:port", base,
-            text));
+        return std::unexpected(Error::at(Code::kMissingPort,
+                                         "missing port: write an IPv6 endpoint as [address]:port",
+                                         base, text));
       }
       return std::unexpected(Error::at(Code::kNeedBrackets,
-                                       "IPv6 endpoint needs brackets: [address]:port", base,
-                                       text));
+                                       "IPv6 endpoint needs brackets: [address]:port", base, text));
     }
     auto address = IpAddress::parse_v4(text.substr(0, colon), column_offset);
     if (!address) return std::unexpected(address.error());
@@ -73,8 +71,8 @@ std::expected<Endpoint, Error> Endpoint::parse(std::string_view text,
   }
   std::string_view port_text = text.substr(port_at);
   if (port_text.empty()) {
-    return std::unexpected(Error::at(Code::kMissingPort, "missing port after ':'",
-                                     base + port_at, ""));
+    return std::unexpected(
+        Error::at(Code::kMissingPort, "missing port after ':'", base + port_at, ""));
   }
   auto port = parse_port(port_text, column_offset + port_at);
   if (!port) return std::unexpected(port.error());

@@ -24,18 +24,17 @@ std::string Error::what() const {
   return out;
 }
 
-Error Error::at(Code code, std::string message, std::size_t column,
-                std::string_view fragment) {
+Error Error::at(Code code, std::string message, std::size_t column, std::string_view fragment) {
   return Error{code, std::move(message), column, std::string(fragment)};
 }
 
-Error Error::io(std::string message) {
-  return Error{Code::kIo, std::move(message), 0, {}};
-}
+Error Error::io(std::string message) { return Error{Code::kIo, std::move(message), 0, {}}; }
 
 Error Error::os(std::string what, int err) {
   return Error{err == EPERM || err == EACCES ? Code::kPermission : Code::kIo,
-               std::move(what) + ": " + std::strerror(err), 0, {}};
+               std::move(what) + ": " + std::strerror(err),
+               0,
+               {}};
 }
 
 }  // namespace sockscope

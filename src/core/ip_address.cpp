@@ -48,8 +48,8 @@ constexpr std::array<std::uint8_t, 256> kHexValue = [] {
   return t;
 }();
 bool is_zone_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '_' || c == '-' || c == '.' || c == '@';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '-' || c == '.' || c == '@';
 }
 
 // The common case, without error reporting: exactly four decimal octets
@@ -88,13 +88,12 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
   for (int octet = 0; octet < 4; ++octet) {
     if (octet > 0) {
       if (i >= text.size()) {
-        return std::unexpected(Error::at(Code::kBadAddress,
-                                         "IPv4 address needs 4 octets", base + i, text));
+        return std::unexpected(
+            Error::at(Code::kBadAddress, "IPv4 address needs 4 octets", base + i, text));
       }
       if (text[i] != '.') {
-        return std::unexpected(Error::at(Code::kBadAddress,
-                                         "unexpected character in IPv4 address", base + i,
-                                         text::char_at(text, i)));
+        return std::unexpected(Error::at(Code::kBadAddress, "unexpected character in IPv4 address",
+                                         base + i, text::char_at(text, i)));
       }
       ++i;
     }
@@ -107,9 +106,8 @@ std::expected<void, Error> parse_dotted_quad(std::string_view text, std::size_t 
     std::size_t len = i - start;
     if (len == 0) {
       if (i < text.size() && text[i] != '.') {
-        return std::unexpected(Error::at(Code::kBadAddress,
-                                         "unexpected character in IPv4 address", base + i,
-                                         text::char_at(text, i)));
+        return std::unexpected(Error::at(Code::kBadAddress, "unexpected character in IPv4 address",
+                                         base + i, text::char_at(text, i)));
       }
       return std::unexpected(
           Error::at(Code::kBadAddress, "empty octet in IPv4 address", base + i, text));
@@ -191,8 +189,8 @@ std::expected<Groups, Error> parse_groups(std::string_view text, std::size_t bas
     g.gap_at = 0;
     i = 2;
   } else if (n >= 1 && text[0] == ':') {
-    return std::unexpected(Error::at(Code::kBadAddress,
-                                     "IPv6 address cannot start with a single ':'", base, ":"));
+    return std::unexpected(
+        Error::at(Code::kBadAddress, "IPv6 address cannot start with a single ':'", base, ":"));
   }
   auto bad = [&](std::string_view what, std::size_t at, std::string_view fragment) {
     return std::unexpected(Error::at(Code::kBadAddress, std::string(what), base + at, fragment));
@@ -284,8 +282,7 @@ IpAddress IpAddress::v6_bytes(const std::uint8_t* network_order, std::uint32_t z
   return a;
 }
 
-std::expected<IpAddress, Error> IpAddress::parse(std::string_view text,
-                                                 std::size_t column_offset) {
+std::expected<IpAddress, Error> IpAddress::parse(std::string_view text, std::size_t column_offset) {
   const std::size_t base = column_offset + 1;
   if (text.empty()) {
     return std::unexpected(Error::at(Code::kEmpty, "empty address", column_offset ? base : 0));
@@ -301,8 +298,8 @@ std::expected<IpAddress, Error> IpAddress::parse_v4(std::string_view text,
     return std::unexpected(Error::at(Code::kEmpty, "empty address", column_offset ? base : 0));
   }
   if (!(text[0] >= '0' && text[0] <= '9')) {
-    return std::unexpected(Error::at(Code::kBadAddress, "expected an IPv4 or IPv6 address",
-                                     base, text));
+    return std::unexpected(
+        Error::at(Code::kBadAddress, "expected an IPv4 or IPv6 address", base, text));
   }
   std::uint8_t quad[4];
   if (auto r = parse_dotted_quad(text, base, quad); !r) {

@@ -25,9 +25,9 @@ std::expected<PortGroup, Error> parse_port_group(std::string_view text) {
   if (lower == "dynamic" || lower == "private" || lower == "ephemeral") {
     return PortGroup::kDynamic;
   }
-  return std::unexpected(Error::at(
-      text.empty() ? Code::kEmpty : Code::kBadSyntax,
-      "unknown port group (want well-known, registered or dynamic)", 1, text));
+  return std::unexpected(Error::at(text.empty() ? Code::kEmpty : Code::kBadSyntax,
+                                   "unknown port group (want well-known, registered or dynamic)", 1,
+                                   text));
 }
 
 std::expected<Port, Error> parse_port(std::string_view text, std::size_t column_offset) {
@@ -36,8 +36,7 @@ std::expected<Port, Error> parse_port(std::string_view text, std::size_t column_
   return static_cast<Port>(*v);
 }
 
-std::expected<PortRange, Error> PortRange::parse(std::string_view text,
-                                                 std::size_t column_offset) {
+std::expected<PortRange, Error> PortRange::parse(std::string_view text, std::size_t column_offset) {
   auto dash = text.find('-');
   auto first = parse_port(text.substr(0, dash), column_offset);
   if (!first) return std::unexpected(first.error());
@@ -45,8 +44,8 @@ std::expected<PortRange, Error> PortRange::parse(std::string_view text,
   auto last = parse_port(text.substr(dash + 1), column_offset + dash + 1);
   if (!last) return std::unexpected(last.error());
   if (*last < *first) {
-    return std::unexpected(Error::at(Code::kBadSyntax, "port range ends before it starts",
-                                     column_offset + 1, text));
+    return std::unexpected(
+        Error::at(Code::kBadSyntax, "port range ends before it starts", column_offset + 1, text));
   }
   return PortRange{*first, *last};
 }
@@ -58,9 +57,7 @@ std::string PortRange::to_string() const {
 
 EphemeralRange EphemeralRange::iana() { return {{49152, 65535}, "IANA dynamic (RFC 6335)"}; }
 EphemeralRange EphemeralRange::windows() { return {{49152, 65535}, "Windows default"}; }
-EphemeralRange EphemeralRange::linux_default() {
-  return {{32768, 60999}, "Linux default"};
-}
+EphemeralRange EphemeralRange::linux_default() { return {{32768, 60999}, "Linux default"}; }
 
 std::expected<PortRange, Error> EphemeralRange::parse_sysctl(std::string_view text) {
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
@@ -79,12 +76,11 @@ std::expected<PortRange, Error> EphemeralRange::parse_sysctl(std::string_view te
   if (!high) return std::unexpected(high.error());
   auto [extra, extra_at] = next_word();
   if (!extra.empty()) {
-    return std::unexpected(Error::at(Code::kTrailingGarbage, "unexpected text after range",
-                                     extra_at + 1, extra));
+    return std::unexpected(
+        Error::at(Code::kTrailingGarbage, "unexpected text after range", extra_at + 1, extra));
   }
   if (*high < *low) {
-    return std::unexpected(
-        Error::at(Code::kBadSyntax, "range ends before it starts", 1, text));
+    return std::unexpected(Error::at(Code::kBadSyntax, "range ends before it starts", 1, text));
   }
   return PortRange{*low, *high};
 }

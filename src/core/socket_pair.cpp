@@ -182,8 +182,8 @@ std::expected<SocketPair, Error> SocketPair::parse(std::string_view text) {
     sep_len = 1;
     if (!Endpoint::parse(text.substr(end), end)) {
       return std::unexpected(Error::at(Code::kBadSyntax,
-                                       "expected ',', '->' or '<->' between the endpoints",
-                                       end + 1, text::char_at(text, end)));
+                                       "expected ',', '->' or '<->' between the endpoints", end + 1,
+                                       text::char_at(text, end)));
     }
   }
   // A third endpoint: say so rather than failing on the second's text.
@@ -297,8 +297,7 @@ std::string explain(const SocketPair& pair, const Role& role,
       switch (icmp_kind(type, pair.first.address.family())) {
         case IcmpKind::kRequest: return what + " is a request: its sender is the client";
         case IcmpKind::kReply: return what + " is a reply: its sender is the server";
-        default:
-          return what + " is neither request nor reply: its sender is taken as the client";
+        default: return what + " is neither request nor reply: its sender is taken as the client";
       }
     }
     case Evidence::kLowerPortGuess:

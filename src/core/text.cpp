@@ -12,8 +12,7 @@ std::expected<unsigned, Error> parse_decimal(std::string_view digits, unsigned m
                                              std::size_t column, std::string_view what) {
   using Code = Error::Code;
   if (digits.empty()) {
-    return std::unexpected(
-        Error::at(Code::kEmpty, "missing " + std::string(what), column));
+    return std::unexpected(Error::at(Code::kEmpty, "missing " + std::string(what), column));
   }
   std::size_t i = 0;
   unsigned long value = 0;
@@ -37,8 +36,8 @@ std::expected<unsigned, Error> parse_decimal(std::string_view digits, unsigned m
   }
   if (i != digits.size()) {
     return std::unexpected(Error::at(Code::kTrailingGarbage,
-                                     "unexpected character after " + std::string(what),
-                                     column + i, digits.substr(i)));
+                                     "unexpected character after " + std::string(what), column + i,
+                                     digits.substr(i)));
   }
   return static_cast<unsigned>(value);
 }

@@ -15,17 +15,16 @@ std::string_view to_string(Transport transport) {
   return "?";
 }
 
-std::expected<Transport, Error> parse_transport(std::string_view text,
-                                                std::size_t column_offset) {
+std::expected<Transport, Error> parse_transport(std::string_view text, std::size_t column_offset) {
   std::string lower(text);
   for (char& c : lower) c = char(c >= 'A' && c <= 'Z' ? c + 32 : c);
   for (Transport t : kAllTransports) {
     if (lower == to_string(t)) return t;
   }
   if (lower == "icmp6" || lower == "icmpv6") return Transport::kIcmp;
-  return std::unexpected(Error::at(
-      text.empty() ? Error::Code::kEmpty : Error::Code::kBadTransport,
-      "unknown transport (want tcp, udp, sctp, dccp or icmp)", column_offset + 1, text));
+  return std::unexpected(Error::at(text.empty() ? Error::Code::kEmpty : Error::Code::kBadTransport,
+                                   "unknown transport (want tcp, udp, sctp, dccp or icmp)",
+                                   column_offset + 1, text));
 }
 
 std::uint8_t ip_protocol(Transport transport, Family family) {

@@ -2,8 +2,6 @@
 // that run it. See bpf_iter.hpp for what it lists and why.
 #include "host/bpf_iter.hpp"
 
-#include "host/bpf_program.hpp"
-
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,12 +13,14 @@
 #include <span>
 #include <string>
 
+#include "host/bpf_program.hpp"
+
 namespace sockscope::host_detail {
 namespace {
 
 using namespace bpf;
 
-constexpr std::int32_t kSockfsMagic = 0x534F434B;  // linux/magic.h SOCKFS_MAGIC
+constexpr std::int32_t kSockfsMagic = 0x534F434B;           // linux/magic.h SOCKFS_MAGIC
 constexpr std::int32_t kIfMt = 0170000, kIfSock = 0140000;  // S_IFMT, S_IFSOCK
 
 // The record on the program's stack: r10 - 32 .. r10 - 1, laid out as SocketFile.
@@ -32,17 +32,17 @@ constexpr std::int16_t kRecComm = std::int16_t(kRec + int(offsetof(SocketFile, c
 
 }  // namespace
 
-std::expected<std::vector<bpf_insn>, Error> build_task_file_program(
-    const IterTaskFileLayout& l) {
+std::expected<std::vector<bpf_insn>, Error> build_task_file_program(const IterTaskFileLayout& l) {
   // Every offset must fit a 16-bit instruction offset (comm + 8 is the largest use).
-  for (std::uint32_t off : {l.ctx_meta, l.ctx_task, l.ctx_fd, l.ctx_file, l.meta_seq,
-                            l.task_pid, l.task_tgid, l.task_comm + 8, l.file_inode,
-                            l.inode_mode, l.inode_ino, l.inode_sb, l.sb_magic}) {
+  for (std::uint32_t off :
+       {l.ctx_meta, l.ctx_task, l.ctx_fd, l.ctx_file, l.meta_seq, l.task_pid, l.task_tgid,
+        l.task_comm + 8, l.file_inode, l.inode_mode, l.inode_ino, l.inode_sb, l.sb_magic}) {
     if (off > 32767) {
-      return std::unexpected(Error{Error::Code::kUnsupported,
-                                   "BTF: a field offset (" + std::to_string(off) +
-                                       ") does not fit a BPF instruction",
-                                   0, {}});
+      return std::unexpected(
+          Error{Error::Code::kUnsupported,
+                "BTF: a field offset (" + std::to_string(off) + ") does not fit a BPF instruction",
+                0,
+                {}});
     }
   }
   auto o = [](std::uint32_t off) { return std::int16_t(off); };
@@ -165,10 +165,11 @@ std::expected<std::size_t, Error> TaskFileIterator::for_each(
   }
   ::close(fd);
   if (carried != 0) {
-    return std::unexpected(Error{Error::Code::kTruncated,
-                                 "BPF iterator: the last record is cut (" +
-                                     std::to_string(carried) + " bytes)",
-                                 0, {}});
+    return std::unexpected(
+        Error{Error::Code::kTruncated,
+              "BPF iterator: the last record is cut (" + std::to_string(carried) + " bytes)",
+              0,
+              {}});
   }
   return records;
 }
@@ -184,13 +185,15 @@ std::expected<TaskFileIterator, Error> prepare_task_file_iterator() {
   if (!may_load_tracing_programs()) {
     return std::unexpected(Error{Error::Code::kPermission,
                                  "loading a BPF iterator needs CAP_BPF and CAP_PERFMON (root)",
-                                 0, {}});
+                                 0,
+                                 {}});
   }
   if (!in_initial_pid_namespace()) {
     return std::unexpected(Error{Error::Code::kUnsupported,
                                  "not in the initial PID namespace (the kernel's process ids "
                                  "would not be the ones /proc shows)",
-                                 0, {}});
+                                 0,
+                                 {}});
   }
   auto btf = BtfFile::open("/sys/kernel/btf/vmlinux");
   if (!btf) return std::unexpected(btf.error());

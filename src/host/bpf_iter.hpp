@@ -68,5 +68,4 @@ class TaskFileIterator {
 // BTF, the layout, load and attach.
 std::expected<TaskFileIterator, Error> prepare_task_file_iterator();
 
-
 }  // namespace sockscope::host_detail

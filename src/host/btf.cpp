@@ -37,12 +37,18 @@ bool kind_flag_of(std::uint32_t info) { return (info >> 31) != 0; }
 long extra_bytes(std::uint32_t kind, std::uint32_t vlen) {
   switch (kind) {
     case BTF_KIND_INT: return 4;
-    case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE:
-    case BTF_KIND_CONST: case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_FLOAT:
-    case BTF_KIND_TYPE_TAG:
-      return 0;
+    case BTF_KIND_PTR:
+    case BTF_KIND_FWD:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_FUNC:
+    case BTF_KIND_FLOAT:
+    case BTF_KIND_TYPE_TAG: return 0;
     case BTF_KIND_ARRAY: return sizeof(btf_array);
-    case BTF_KIND_STRUCT: case BTF_KIND_UNION: return long(vlen) * long(sizeof(btf_member));
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION: return long(vlen) * long(sizeof(btf_member));
     case BTF_KIND_ENUM: return long(vlen) * long(sizeof(btf_enum));
     case BTF_KIND_FUNC_PROTO: return long(vlen) * long(sizeof(btf_param));
     case BTF_KIND_VAR: return sizeof(btf_var);
@@ -192,7 +198,8 @@ std::vector<std::uint32_t> BtfTypes::find(std::span<const Wanted> wanted) {
     }
     for (std::size_t i = 0; i < looking.size();) {
       const Looking& l = looking[i];
-      if ((head & l.mask) != l.prefix || l.kind != k || !name_is(r.name_off, wanted[l.index].name)) {
+      if ((head & l.mask) != l.prefix || l.kind != k ||
+          !name_is(r.name_off, wanted[l.index].name)) {
         ++i;
         continue;
       }
@@ -207,12 +214,12 @@ std::vector<std::uint32_t> BtfTypes::find(std::span<const Wanted> wanted) {
 std::uint32_t BtfTypes::resolve(std::uint32_t id) {
   for (int hops = 0; hops < 32; ++hops) {
     switch (kind(id)) {
-      case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
-      case BTF_KIND_RESTRICT: case BTF_KIND_TYPE_TAG:
-        id = raw(id).size_or_type;
-        break;
-      default:
-        return id;
+      case BTF_KIND_TYPEDEF:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_CONST:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG: id = raw(id).size_or_type; break;
+      default: return id;
     }
   }
   return 0;  // a cycle or an absurd chain: treated as void
@@ -221,9 +228,12 @@ std::uint32_t BtfTypes::resolve(std::uint32_t id) {
 std::uint64_t BtfTypes::size_of(std::uint32_t id) {
   id = resolve(id);
   switch (kind(id)) {
-    case BTF_KIND_INT: case BTF_KIND_ENUM: case BTF_KIND_ENUM64: case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION: case BTF_KIND_FLOAT:
-      return raw(id).size_or_type;
+    case BTF_KIND_INT:
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_FLOAT: return raw(id).size_or_type;
     case BTF_KIND_PTR: return 8;
     case BTF_KIND_ARRAY: {
       std::uint32_t element = 0, count = 0;
@@ -252,8 +262,7 @@ std::expected<BtfTypes::Member, Error> BtfTypes::member(std::uint32_t struct_id,
 }
 
 std::expected<BtfTypes::Member, Error> BtfTypes::member_in(std::uint32_t struct_id,
-                                                           std::string_view name,
-                                                           int depth) {
+                                                           std::string_view name, int depth) {
   const std::uint32_t k = kind(struct_id);
   const std::string outer(this->name(struct_id));
   auto missing = [&] { return bad("no member '" + std::string(name) + "' in '" + outer + "'"); };
@@ -294,7 +303,8 @@ std::expected<std::vector<std::uint32_t>, Error> find_required(
       return std::unexpected(Error{Error::Code::kUnsupported,
                                    "BTF: the kernel has no '" + std::string(wanted[i].name) +
                                        "' (" + std::string(without) + ")",
-                                   0, {}});
+                                   0,
+                                   {}});
     }
   }
   return ids;
@@ -306,8 +316,8 @@ std::string field_offset(BtfTypes& types, std::uint32_t struct_id, std::string_v
   if (!m) return m.error().message;
   const std::uint64_t got = types.size_of(m->type);
   if (got != size) {
-    return "BTF: '" + std::string(types.name(struct_id)) + "." + std::string(name) +
-           "' has size " + std::to_string(got) + ", expected " + std::to_string(size);
+    return "BTF: '" + std::string(types.name(struct_id)) + "." + std::string(name) + "' has size " +
+           std::to_string(got) + ", expected " + std::to_string(size);
   }
   *out = m->offset;
   return {};
@@ -318,9 +328,12 @@ std::expected<IterTaskFileLayout, Error> find_iter_task_file_layout(
   auto types = BtfTypes::parse(btf);
   if (!types) return std::unexpected(types.error());
   static constexpr BtfTypes::Wanted kWanted[] = {
-      {BTF_KIND_FUNC, "bpf_iter_task_file"},  {BTF_KIND_STRUCT, "bpf_iter__task_file"},
-      {BTF_KIND_STRUCT, "bpf_iter_meta"},     {BTF_KIND_STRUCT, "task_struct"},
-      {BTF_KIND_STRUCT, "file"},              {BTF_KIND_STRUCT, "inode"},
+      {BTF_KIND_FUNC, "bpf_iter_task_file"},
+      {BTF_KIND_STRUCT, "bpf_iter__task_file"},
+      {BTF_KIND_STRUCT, "bpf_iter_meta"},
+      {BTF_KIND_STRUCT, "task_struct"},
+      {BTF_KIND_STRUCT, "file"},
+      {BTF_KIND_STRUCT, "inode"},
       {BTF_KIND_STRUCT, "super_block"},
   };
   const auto ids = find_required(*types, kWanted, "no task_file BPF iterator");

@@ -73,8 +73,7 @@ class BtfTypes {
   Raw raw(std::uint32_t id);
   std::string_view string_at(std::uint32_t off) const;
   bool name_is(std::uint32_t off, std::string_view want) const;
-  std::expected<Member, Error> member_in(std::uint32_t struct_id, std::string_view name,
-                                         int depth);
+  std::expected<Member, Error> member_in(std::uint32_t struct_id, std::string_view name, int depth);
 
   std::span<const std::uint8_t> types_;
   std::span<const std::uint8_t> strings_;
@@ -88,9 +87,9 @@ struct IterTaskFileLayout {
   std::uint32_t attach_btf_id = 0;  // BTF_KIND_FUNC bpf_iter_task_file
   // struct bpf_iter__task_file, the program's context
   std::uint32_t ctx_meta = 0, ctx_task = 0, ctx_fd = 0, ctx_file = 0;
-  std::uint32_t meta_seq = 0;  // struct bpf_iter_meta
-  std::uint32_t task_pid = 0, task_tgid = 0, task_comm = 0;  // struct task_struct
-  std::uint32_t file_inode = 0;                              // struct file.f_inode
+  std::uint32_t meta_seq = 0;                                 // struct bpf_iter_meta
+  std::uint32_t task_pid = 0, task_tgid = 0, task_comm = 0;   // struct task_struct
+  std::uint32_t file_inode = 0;                               // struct file.f_inode
   std::uint32_t inode_mode = 0, inode_ino = 0, inode_sb = 0;  // struct inode
   std::uint32_t sb_magic = 0;                                 // struct super_block.s_magic
 };
@@ -117,8 +116,8 @@ template <class Layout>
 std::string fill_fields(BtfTypes& types, std::span<const std::uint32_t> ids,
                         std::span<const BtfField<Layout>> fields, Layout& layout) {
   for (const BtfField<Layout>& f : fields) {
-    std::string problem = field_offset(types, ids[std::size_t(f.type)], f.member, f.size,
-                                       &(layout.*f.out));
+    std::string problem =
+        field_offset(types, ids[std::size_t(f.type)], f.member, f.size, &(layout.*f.out));
     if (!problem.empty()) return problem;
   }
   return {};
@@ -134,17 +133,17 @@ std::expected<IterTaskFileLayout, Error> find_iter_task_file_layout(
 // tracepoint sock:inet_sock_set_state's `struct sock *`: byte offsets from the
 // start of struct sock (sock_common's fields included) and of struct net.
 struct SockStateLayout {
-  std::uint32_t attach_btf_id = 0;  // BTF_KIND_TYPEDEF btf_trace_inet_sock_set_state
-  std::uint32_t family = 0, num = 0, dport = 0;            // u16 each
-  std::uint32_t rcv_saddr = 0, daddr = 0;                  // u32 each
-  std::uint32_t v6_rcv_saddr = 0, v6_daddr = 0;            // struct in6_addr, 16 bytes
-  std::uint32_t net = 0;                                   // possible_net_t: struct net *
-  std::uint32_t protocol = 0;                              // u16 sk_protocol
-  std::uint32_t net_inum = 0;                              // struct net.ns.inum, u32
+  std::uint32_t attach_btf_id = 0;               // BTF_KIND_TYPEDEF btf_trace_inet_sock_set_state
+  std::uint32_t family = 0, num = 0, dport = 0;  // u16 each
+  std::uint32_t rcv_saddr = 0, daddr = 0;        // u32 each
+  std::uint32_t v6_rcv_saddr = 0, v6_daddr = 0;  // struct in6_addr, 16 bytes
+  std::uint32_t net = 0;                         // possible_net_t: struct net *
+  std::uint32_t protocol = 0;                    // u16 sk_protocol
+  std::uint32_t net_inum = 0;                    // struct net.ns.inum, u32
   // struct tcp_sock (through bpf_skc_to_tcp_sock): the counters at CLOSE, before
   // an abort's tcp_disconnect() clears them.
   std::uint32_t bytes_acked = 0, bytes_received = 0, bytes_sent = 0, bytes_retrans = 0;  // u64
-  std::uint32_t segs_out = 0, segs_in = 0, total_retrans = 0;                          // u32
+  std::uint32_t segs_out = 0, segs_in = 0, total_retrans = 0;                            // u32
 };
 std::expected<SockStateLayout, Error> find_sock_state_layout(std::span<const std::uint8_t> btf);
 

@@ -226,8 +226,8 @@ void ConnectionLog::State::on_destroy(Space& space, const DiagMessage& m) {
 // The destroy message's counters, unless an abort (close with SO_LINGER 0)
 // cleared them in tcp_disconnect(): a TCP socket with a peer has sent at least
 // its SYN or SYN-ACK, so all-zero segments mean cleared (an unknown socket
-// without a peer and counters is an aborted connection, see on_unknown_destroy). Then the tracer's copy
-// taken at CLOSE, if it ran; else none, and `cleared` says why.
+// without a peer and counters is an aborted connection, see on_unknown_destroy). Then the tracer's
+// copy taken at CLOSE, if it ran; else none, and `cleared` says why.
 std::optional<ConnectionCounters> ConnectionLog::State::close_counters(const Live& l,
                                                                        const DiagMessage& m,
                                                                        bool& cleared) {

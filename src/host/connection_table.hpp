@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sockscope/connection_log.hpp"
 #include "host/roles.hpp"
+#include "sockscope/connection_log.hpp"
 #include "sockscope/host.hpp"
 
 namespace sockscope::host_detail {

@@ -42,8 +42,7 @@ std::uint32_t EphemeralSettings::usable() const {
   return n;
 }
 
-std::expected<std::bitset<65536>, Error> EphemeralSettings::parse_port_list(
-    std::string_view text) {
+std::expected<std::bitset<65536>, Error> EphemeralSettings::parse_port_list(std::string_view text) {
   std::bitset<65536> ports;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -62,8 +61,7 @@ std::expected<std::bitset<65536>, Error> EphemeralSettings::parse_port_list(
   return ports;
 }
 
-std::expected<EphemeralSettings, Error> EphemeralSettings::read(
-    const std::string& proc_sys_ipv4) {
+std::expected<EphemeralSettings, Error> EphemeralSettings::read(const std::string& proc_sys_ipv4) {
   EphemeralSettings s;
   auto range = EphemeralRange::read_host(proc_sys_ipv4 + "/ip_local_port_range");
   if (!range) return std::unexpected(range.error());
@@ -272,7 +270,8 @@ std::expected<EphemeralScan, Error> scan_ephemeral(std::size_t keep_inodes,
   query.transports = {Transport::kTcp, Transport::kUdp};
   // Streamed straight into the compact form the analysis needs (no socket table).
   std::vector<PortUse> uses;
-  auto dumped = (*source)->dump(query, [&](const SocketRecord& s) { uses.push_back(PortUse::of(s)); });
+  auto dumped =
+      (*source)->dump(query, [&](const SocketRecord& s) { uses.push_back(PortUse::of(s)); });
   if (!dumped) {
     return std::unexpected(
         Error{dumped.error().code, "cannot read the socket table: " + dumped.error().what()});

@@ -38,8 +38,8 @@ std::expected<void, Error> HostScan::wait_for_owners() {
   owners_ = std::move(*got);
   if (!owners_->bpf_unused().empty() && options_.owner_source == OwnerSource::kAuto &&
       ::geteuid() == 0) {
-    report(Severity::kWarning, "owners from /proc (slower): no BPF iterator: " +
-                                   owners_->bpf_unused());
+    report(Severity::kWarning,
+           "owners from /proc (slower): no BPF iterator: " + owners_->bpf_unused());
   }
   if (owners_->denied() > 0 && options_.warn_unreadable_owners) {
     report(Severity::kWarning,
@@ -51,9 +51,8 @@ std::expected<void, Error> HostScan::wait_for_owners() {
 }
 
 void HostScan::deliver(const HostSocket& socket, const NetworkNamespace& ns, const Sink& sink) {
-  HostRow row{socket, naming_.service(socket.record.transport, socket.server_port(),
-                                      socket.evidence),
-              ns};
+  HostRow row{socket,
+              naming_.service(socket.record.transport, socket.server_port(), socket.evidence), ns};
   if (owners_) {
     row.owners_known = true;
     row.owners = owners_->of(socket.record.inode);
@@ -87,7 +86,8 @@ void HostScan::on_socket(const HostSocket& s, const NetworkNamespace& ns, const 
 void HostScan::flush_waiting(const Sink& sink) {
   if (auto done = wait_for_owners(); !done && !owner_error_) owner_error_ = done.error();
   if (!owner_error_) {
-    for (const auto& w : waiting_) deliver(HostSocket{w.record, w.role, w.evidence}, *w.netns, sink);
+    for (const auto& w : waiting_)
+      deliver(HostSocket{w.record, w.role, w.evidence}, *w.netns, sink);
   }
   waiting_.clear();
   waiting_.shrink_to_fit();

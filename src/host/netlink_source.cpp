@@ -11,9 +11,9 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <net/if.h>
-#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -169,8 +169,7 @@ class NetlinkSource final : public SocketSource {
     const bool filters = t != Transport::kSctp;
     const bool walks_table =
         t != Transport::kTcp || (query.states & ~state_bit(SocketState::kListen)) != 0;
-    if (side_ && filters && walks_table && split_ok_ &&
-        sockets_of(t) >= query.split_from_sockets) {
+    if (side_ && filters && walks_table && split_ok_ && sockets_of(t) >= query.split_from_sockets) {
       const std::size_t before = stats.sockets;
       auto done = dump_split(t, family, query, sink, stats);
       if (done || stats.sockets != before || main_.refused != EINVAL) return done;
@@ -448,9 +447,9 @@ class NetlinkSource final : public SocketSource {
   static SocketMemory memory_of(const void* payload, std::size_t len) {
     std::uint32_t v[SK_MEMINFO_VARS] = {};
     std::memcpy(v, payload, std::min(len, sizeof v));
-    return {v[SK_MEMINFO_RMEM_ALLOC], v[SK_MEMINFO_RCVBUF],      v[SK_MEMINFO_WMEM_ALLOC],
-            v[SK_MEMINFO_SNDBUF],     v[SK_MEMINFO_FWD_ALLOC],   v[SK_MEMINFO_WMEM_QUEUED],
-            v[SK_MEMINFO_OPTMEM],     v[SK_MEMINFO_BACKLOG],     v[SK_MEMINFO_DROPS]};
+    return {v[SK_MEMINFO_RMEM_ALLOC], v[SK_MEMINFO_RCVBUF],    v[SK_MEMINFO_WMEM_ALLOC],
+            v[SK_MEMINFO_SNDBUF],     v[SK_MEMINFO_FWD_ALLOC], v[SK_MEMINFO_WMEM_QUEUED],
+            v[SK_MEMINFO_OPTMEM],     v[SK_MEMINFO_BACKLOG],   v[SK_MEMINFO_DROPS]};
   }
 
   static std::string fmt_what(Transport t, int family) {
@@ -471,10 +470,10 @@ class NetlinkSource final : public SocketSource {
   Channel main_;
   std::unique_ptr<Channel> side_;  // null: the halves go one after the other
   std::uint64_t netns_;
-  bool own_namespace_;  // interface names resolve here
+  bool own_namespace_;                                          // interface names resolve here
   std::vector<std::pair<std::uint32_t, std::uint32_t>> zones_;  // ifindex -> interned zone
-  bool compat_tcp_ = true;  // TCPDIAG_GETSOCK still answered
-  bool split_ok_ = true;    // the kernel accepted the balanced halves' programs
+  bool compat_tcp_ = true;                                      // TCPDIAG_GETSOCK still answered
+  bool split_ok_ = true;  // the kernel accepted the balanced halves' programs
   std::optional<host_detail::SocketCounts> counts_;  // this dump()'s, once read
   // This dump()'s filter and its bytecode (nullopt: too long for the kernel).
   const SocketFilter* filter_ = nullptr;

@@ -85,8 +85,8 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
     if (unreadable.size() > kNamed) {
       which += " and " + std::to_string(unreadable.size() - kNamed) + " more";
     }
-    Error e = Error::io("network namespaces not readable (permission): " + which +
-                        " (under " + run_netns + " or " + proc +
+    Error e = Error::io("network namespaces not readable (permission): " + which + " (under " +
+                        run_netns + " or " + proc +
                         "); sockets of namespaces reachable only through them are not shown");
     e.code = Error::Code::kPermission;
     warnings->push_back(std::move(e));
@@ -100,7 +100,8 @@ std::vector<NetworkNamespace> list_network_namespaces(std::vector<Error>* warnin
     ns.current = inode == current;
     out.push_back(std::move(ns));
   }
-  std::stable_partition(out.begin(), out.end(), [](const NetworkNamespace& n) { return n.current; });
+  std::stable_partition(out.begin(), out.end(),
+                        [](const NetworkNamespace& n) { return n.current; });
   return out;
 }
 

@@ -282,8 +282,7 @@ ProcessOwners ProcessOwners::scan(const std::string& proc) {
   return *scan(OwnerSource::kAuto, proc);
 }
 
-std::expected<ProcessOwners, Error> ProcessOwners::scan(OwnerSource from,
-                                                        const std::string& proc) {
+std::expected<ProcessOwners, Error> ProcessOwners::scan(OwnerSource from, const std::string& proc) {
   auto pending = start(from, proc);
   if (!pending) return std::unexpected(pending.error());
   return pending->get();
@@ -315,8 +314,10 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
     return PendingOwners(std::async(std::launch::async, [proc]() -> Result {
       std::string why;
       if (auto it = host_detail::prepare_task_file_iterator()) {
-        if (auto owners = Scanner::bpf(*it)) return owners;
-        else why = owners.error().what();
+        if (auto owners = Scanner::bpf(*it))
+          return owners;
+        else
+          why = owners.error().what();
       } else {
         why = it.error().what();
       }
@@ -328,8 +329,8 @@ std::expected<PendingOwners, Error> ProcessOwners::start(OwnerSource from,
   // kBpf: what can fail (rights, BTF, the verifier) fails here, before any output.
   auto iterator = host_detail::prepare_task_file_iterator();
   if (!iterator) return std::unexpected(bpf_error(iterator.error()));
-  return PendingOwners(std::async(
-      std::launch::async, [it = std::move(*iterator), bpf_error]() -> Result {
+  return PendingOwners(
+      std::async(std::launch::async, [it = std::move(*iterator), bpf_error]() -> Result {
         auto owners = Scanner::bpf(it);
         if (!owners) return std::unexpected(bpf_error(owners.error()));
         return owners;

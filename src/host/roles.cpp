@@ -1,9 +1,10 @@
 // The role of a socket's local side from kernel facts first (listening,
 // accepted on a listening endpoint, auto-bound), the port-group rule last.
+#include "host/roles.hpp"
+
 #include <algorithm>
 #include <unordered_set>
 
-#include "host/roles.hpp"
 #include "sockscope/socket_filter.hpp"
 
 namespace sockscope {
@@ -27,8 +28,8 @@ bool is_listener(const SocketRecord& r) {
 }
 
 std::size_t ListenerIndex::KeyHash::operator()(const Key& k) const {
-  std::uint64_t h = k.netns * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.transport) << 56) ^
-                    k.local.port;
+  std::uint64_t h =
+      k.netns * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(k.transport) << 56) ^ k.local.port;
   for (std::uint8_t b : k.local.address.bytes()) h = (h ^ b) * 0x100000001B3ull;
   return std::size_t(h ^ (h >> 29));
 }

@@ -15,14 +15,14 @@ struct StateName {
 
 // Accepted spellings, compared after lower-casing and mapping '_' to '-'.
 constexpr StateName kNames[] = {
-    {"estab", SocketState::kEstablished},     {"established", SocketState::kEstablished},
-    {"syn-sent", SocketState::kSynSent},      {"syn-recv", SocketState::kSynRecv},
-    {"syn-received", SocketState::kSynRecv},  {"fin-wait-1", SocketState::kFinWait1},
-    {"fin-wait-2", SocketState::kFinWait2},   {"time-wait", SocketState::kTimeWait},
-    {"unconn", SocketState::kClose},          {"unconnected", SocketState::kClose},
-    {"close", SocketState::kClose},           {"closed", SocketState::kClose},
-    {"close-wait", SocketState::kCloseWait},  {"last-ack", SocketState::kLastAck},
-    {"listen", SocketState::kListen},         {"listening", SocketState::kListen},
+    {"estab", SocketState::kEstablished},    {"established", SocketState::kEstablished},
+    {"syn-sent", SocketState::kSynSent},     {"syn-recv", SocketState::kSynRecv},
+    {"syn-received", SocketState::kSynRecv}, {"fin-wait-1", SocketState::kFinWait1},
+    {"fin-wait-2", SocketState::kFinWait2},  {"time-wait", SocketState::kTimeWait},
+    {"unconn", SocketState::kClose},         {"unconnected", SocketState::kClose},
+    {"close", SocketState::kClose},          {"closed", SocketState::kClose},
+    {"close-wait", SocketState::kCloseWait}, {"last-ack", SocketState::kLastAck},
+    {"listen", SocketState::kListen},        {"listening", SocketState::kListen},
     {"closing", SocketState::kClosing},
 };
 
@@ -58,9 +58,8 @@ std::string_view to_string(SocketTimer timer) {
 
 std::expected<SocketState, Error> parse_socket_state(std::string_view text) {
   std::string key(text);
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
-    return c == '_' ? '-' : char(std::tolower(c));
-  });
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return c == '_' ? '-' : char(std::tolower(c)); });
   for (const auto& n : kNames) {
     if (n.text == key) return n.state;
   }

@@ -72,8 +72,7 @@ void conversation_json(fmt::memory_buffer& buf, const Conversation& c, std::stri
   char a[IpAddress::kMaxTextSize], b[IpAddress::kMaxTextSize];
   put_bounded(buf, kJsonHead, FMT_COMPILE(kJsonHead), to_string(c.pair.transport),
               std::string_view(a, c.pair.first.address.format(a)), std::uint64_t(c.pair.first.port),
-              to_string(c.pair.first.group()),
-              std::string_view(b, c.pair.second.address.format(b)),
+              to_string(c.pair.first.group()), std::string_view(b, c.pair.second.address.format(b)),
               std::uint64_t(c.pair.second.port), to_string(c.pair.second.group()),
               to_string(c.evidence));
   if (service.empty()) {
@@ -115,8 +114,7 @@ void conversation_csv(fmt::memory_buffer& buf, const Conversation& c, std::strin
                  to_string(c.pair.first.group()), sa, c.pair.second.port,
                  to_string(c.pair.second.group()), to_string(c.evidence));
   csv_field(buf, service);
-  fmt::format_to(fmt::appender(buf),
-                 FMT_COMPILE(",{},{},{},{},{},{},{},{},{},{},{},"), c.vlan,
+  fmt::format_to(fmt::appender(buf), FMT_COMPILE(",{},{},{},{},{},{},{},{},{},{},{},"), c.vlan,
                  seconds_text(c.first_ns).view(), seconds_text(c.last_ns).view(),
                  seconds_text(c.duration_ns()).view(), c.client.packets, c.client.ip_bytes,
                  c.client.payload_bytes, c.server.packets, c.server.ip_bytes,

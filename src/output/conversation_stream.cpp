@@ -1,6 +1,5 @@
 #include "output/conversation_stream.hpp"
 
-
 namespace sockscope::output {
 
 RowStream::RowStream(const Naming& naming, ConversationEncoder row)

@@ -9,7 +9,8 @@
 //   constexpr Field kFields[] = {
 //       {.name = "transport", .type = Type::kString, .header = "TRANSPORT",
 //        .meaning = "tcp, udp, ...",
-//        .get = [](const void* row, Value& v) { v.string(to_string(as<Conversation>(row).pair.transport)); }},
+//        .get = [](const void* row, Value& v) {
+//        v.string(to_string(as<Conversation>(row).pair.transport)); }},
 //       ...};
 //   constexpr RecordKind kConversation{"conversation", kFields, "one conversation"};
 //
@@ -33,9 +34,9 @@ namespace sockscope::output {
 // written as seconds with microseconds (Zeek's convention), exactly.
 enum class Type : std::uint8_t {
   kString,
-  kCount,     // unsigned integer
-  kInteger,   // signed integer
-  kNumber,    // decimal number (Field::decimals places)
+  kCount,    // unsigned integer
+  kInteger,  // signed integer
+  kNumber,   // decimal number (Field::decimals places)
   kBool,
   kTime,      // nanoseconds since the Unix epoch
   kDuration,  // nanoseconds
@@ -179,9 +180,7 @@ class Value {
   std::span<const std::string> strings_value() const { return list_; }
   const RecordKind& record_kind() const { return *kind_; }
   std::size_t record_count() const { return n_; }
-  const void* record(std::size_t i) const {
-    return static_cast<const char*>(items_) + i * stride_;
-  }
+  const void* record(std::size_t i) const { return static_cast<const char*>(items_) + i * stride_; }
   std::span<const StateCount> counts_value() const { return counts_; }
   // Whether JSON leaves out a Presence::kSparse field with this value.
   bool is_zero() const {
@@ -220,7 +219,7 @@ struct Field {
   std::string_view meaning;  // one line, for the README's schema tables
   void (*get)(const void* row, Value& value) = nullptr;
   Presence presence = Presence::kAlways;
-  std::uint8_t decimals = 2;  // Type::kNumber
+  std::uint8_t decimals = 2;   // Type::kNumber
   Align align = Align::kAuto;  // tables: numbers right, the rest left
   // Tables leave the column out when every row shows this text (e.g. a SOURCE
   // column that would say "iana" on every row); "" = always shown.
@@ -248,8 +247,7 @@ struct RecordKind {
   // A hot kind's table cells written directly (the 100k-socket table): one cell
   // per field of `shown`, exactly what the getters and the table's rules give
   // (tests/output compare the two). nullptr: the generic path.
-  void (*table_row)(const void* row, std::span<const Field* const> shown,
-                    TableRow& out) = nullptr;
+  void (*table_row)(const void* row, std::span<const Field* const> shown, TableRow& out) = nullptr;
 };
 
 // The row behind a getter's `const void*`.

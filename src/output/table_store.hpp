@@ -73,8 +73,8 @@ class TableStore {
 // cell of tables with hundreds of thousands of rows.
 class TableRow {
  public:
-  TableRow(TableStore& store, std::size_t cells, std::size_t* widths,
-           const std::string_view* usual, char* still_usual);
+  TableRow(TableStore& store, std::size_t cells, std::size_t* widths, const std::string_view* usual,
+           char* still_usual);
   ~TableRow() { store_.end_row(cursor_); }
   TableRow(const TableRow&) = delete;
   TableRow& operator=(const TableRow&) = delete;

@@ -10,7 +10,9 @@
 namespace sockscope::output {
 namespace {
 
-void append(fmt::memory_buffer& out, std::string_view s) { out.append(s.data(), s.data() + s.size()); }
+void append(fmt::memory_buffer& out, std::string_view s) {
+  out.append(s.data(), s.data() + s.size());
+}
 
 void digits(fmt::memory_buffer& out, std::uint64_t n) {
   const fmt::format_int d(n);
@@ -247,8 +249,9 @@ void RecordWriter::start() {
     buf.push_back('\n');
   } else if (format_ == Format::kZeek) {
     const std::string_view path =
-        !options_.zeek_path.empty() ? options_.zeek_path
-                                    : (kinds_.empty() ? std::string_view("sockscope") : kinds_[0]->name);
+        !options_.zeek_path.empty()
+            ? options_.zeek_path
+            : (kinds_.empty() ? std::string_view("sockscope") : kinds_[0]->name);
     fmt::format_to(fmt::appender(buf),
                    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
                    "#unset_field\t-\n#path\t{}\n#open\t{}\n#fields",
@@ -596,9 +599,11 @@ void RecordWriter::render_tables() {
       append(buf, options_.style.bold());
       std::size_t bytes = 0;
       for (const Field* f : fields) bytes += f->header.size();
-      emit([&](std::size_t c) {
-        return std::pair(fields[c]->header, display_width(fields[c]->header));
-      }, bytes);
+      emit(
+          [&](std::size_t c) {
+            return std::pair(fields[c]->header, display_width(fields[c]->header));
+          },
+          bytes);
       buf.resize(buf.size() - 1);
       append(buf, options_.style.reset());
       buf.push_back('\n');

@@ -102,8 +102,8 @@ class RecordWriter {
   std::vector<const RecordKind*> kinds_;
   WriterOptions options_;
   std::vector<std::vector<const Field*>> plans_;  // per kind
-  std::unique_ptr<Columns> columns_;             // CSV and Zeek: the union of columns
-  std::vector<std::unique_ptr<Table>> tables_;   // table: one per kind
+  std::unique_ptr<Columns> columns_;              // CSV and Zeek: the union of columns
+  std::vector<std::unique_ptr<Table>> tables_;    // table: one per kind
   bool started_ = false, finished_ = false;
   Value value_;
   fmt::memory_buffer scratch_;  // a generic table cell being formatted

@@ -129,14 +129,15 @@ std::vector<ServicesWarning> LocalLabels::add(std::string text, std::string_view
   const std::string& kept = keep(std::move(text));
   const std::string& source = keep(std::string(source_text));
   // Streamed: no vector of parsed lines (it was the largest allocation of a run).
-  std::vector<ServicesWarning> warnings = parse_services(kept, source, [&](const ServicesLine& line) {
-    for (Transport t : line.transports) {
-      make(line.name, line.ports, t, line.comment, {}, source);
-      for (std::string_view alias : line.aliases) {
-        make(alias, line.ports, t, line.comment, line.name, source);
-      }
-    }
-  });
+  std::vector<ServicesWarning> warnings =
+      parse_services(kept, source, [&](const ServicesLine& line) {
+        for (Transport t : line.transports) {
+          make(line.name, line.ports, t, line.comment, {}, source);
+          for (std::string_view alias : line.aliases) {
+            make(alias, line.ports, t, line.comment, line.name, source);
+          }
+        }
+      });
   // Resolutions are pure, so forgetting earlier ones is harmless; loading is
   // never concurrent with lookups (Registry's contract). Indexes, once built,
   // took the new labels in make().

@@ -115,8 +115,8 @@ class LocalLabels {
   }
   const std::string& keep(std::string text) { return strings_.emplace_back(std::move(text)); }
   // A label for name on ports/transport, as the file says it.
-  void make(std::string_view name, PortRange ports, Transport transport,
-            std::string_view comment, std::string_view alias_of, std::string_view source);
+  void make(std::string_view name, PortRange ports, Transport transport, std::string_view comment,
+            std::string_view alias_of, std::string_view source);
   // IANA's record for the label's assignment, or -1; found on first use.
   std::int32_t iana_record(std::size_t index) const {
     const std::int32_t r = iana_[index].load(std::memory_order_relaxed);
@@ -131,9 +131,7 @@ class LocalLabels {
   // indexes (once, whichever reader gets there) on the kIndexAfter-th: a run
   // that asks about a few ports or names (`sockscope port 443`) scans the
   // labels instead, ~550 from /etc/services, and never allocates the indexes.
-  bool indexed() const {
-    return indexed_.load(std::memory_order_acquire) || count_lookup();
-  }
+  bool indexed() const { return indexed_.load(std::memory_order_acquire) || count_lookup(); }
   bool count_lookup() const;  // false while scanning; builds the indexes when due
   static constexpr std::uint32_t kIndexAfter = 32;
 

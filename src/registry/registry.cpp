@@ -1,13 +1,13 @@
 // Registry: lookups over the embedded IANA table and the loaded local labels.
 #include "sockscope/registry.hpp"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "registry/local_labels.hpp"
 #include "registry/services_parser.hpp"
@@ -109,9 +109,19 @@ std::span<const Service> Registry::common_names() {
   // 53 "domain"): found by name and by search, shown as aliases of IANA's name.
   static constexpr std::string_view kCommon = "common";
   static constexpr Service kNames[] = {
-      {"dns", {53, 53}, Transport::kTcp, "Domain Name System (IANA: domain)", "", "domain",
+      {"dns",
+       {53, 53},
+       Transport::kTcp,
+       "Domain Name System (IANA: domain)",
+       "",
+       "domain",
        kCommon},
-      {"dns", {53, 53}, Transport::kUdp, "Domain Name System (IANA: domain)", "", "domain",
+      {"dns",
+       {53, 53},
+       Transport::kUdp,
+       "Domain Name System (IANA: domain)",
+       "",
+       "domain",
        kCommon},
   };
   return kNames;

@@ -47,9 +47,7 @@ struct Outcome {
 Outcome skip(std::string problem) { return {false, true, std::move(problem)}; }
 
 // Parses one non-blank line (without its newline).
-constexpr bool is_control(unsigned char c) {
-  return (c < 0x20 && !is_blank(char(c))) || c == 0x7f;
-}
+constexpr bool is_control(unsigned char c) { return (c < 0x20 && !is_blank(char(c))) || c == 0x7f; }
 
 Outcome parse_line(std::string_view text, ServicesLine& out) {
   // One pass without an early exit (the common, clean line), then the position.
@@ -129,8 +127,9 @@ Outcome parse_line(std::string_view text, ServicesLine& out) {
 
 }  // namespace
 
-std::vector<ServicesWarning> parse_services(std::string_view text, std::string_view source,
-                                            const std::function<void(const ServicesLine&)>& on_line) {
+std::vector<ServicesWarning> parse_services(
+    std::string_view text, std::string_view source,
+    const std::function<void(const ServicesLine&)>& on_line) {
   std::vector<ServicesWarning> warnings;
   ServicesLine parsed;  // reused: its vectors keep their capacity from line to line
   std::size_t number = 0;

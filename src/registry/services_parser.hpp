@@ -36,7 +36,8 @@ ServicesParse parse_services(std::string_view text, std::string_view source);
 // into `text`; the line object is reused, so copy what must outlive the call).
 // Returns the warnings. Nothing is allocated per line once the vectors of the
 // line have grown to the longest line's size.
-std::vector<ServicesWarning> parse_services(std::string_view text, std::string_view source,
-                                            const std::function<void(const ServicesLine&)>& on_line);
+std::vector<ServicesWarning> parse_services(
+    std::string_view text, std::string_view source,
+    const std::function<void(const ServicesLine&)>& on_line);
 
 }  // namespace sockscope::registry

@@ -1,8 +1,8 @@
-#include "sockscope/conversations.hpp"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "sockscope/conversations.hpp"
 
 namespace sockscope {
 namespace {

@@ -230,7 +230,7 @@ TEST_F(ConversationsCliTest, ZeekConnLogHeaderMatchesItsColumns) {
       EXPECT_EQ(cells[4], "192.0.2.80");
       EXPECT_EQ(cells[5], "443");
       EXPECT_EQ(cells[6], "tcp");
-      EXPECT_EQ(cells[7], "-");  // Zeek's service is confirmed by content: not inspected
+      EXPECT_EQ(cells[7], "-");          // Zeek's service is confirmed by content: not inspected
       EXPECT_EQ(cells.back(), "https");  // port_service: the registry's name for 443
       EXPECT_EQ(cells[8], "0.500000");
       EXPECT_EQ(cells[11], "S1");
@@ -328,10 +328,9 @@ TEST(ConversationsCliLive, LoopbackDatagramsBecomeOneConversation) {
   // may be sending on the same addresses at the same time.
   const std::string filter = "udp and src host 127.77.0.1 and src port " +
                              std::to_string(ntohs(local.sin_port)) + " and dst port 39999";
-  auto r = run_sockscope(
-      {"--json", "conv", "--interface", "lo", "--filter", filter, "--count", "5", "--duration",
-       "20"},
-      40);
+  auto r = run_sockscope({"--json", "conv", "--interface", "lo", "--filter", filter, "--count", "5",
+                          "--duration", "20"},
+                         40);
   done = true;
   sender.join();
   ::close(fd);
@@ -383,8 +382,7 @@ TEST(ConversationsCliErrors, LiveCaptureWithoutPermissionSaysWhatItNeeds) {
                         SOCKSCOPE_BINARY, "conv", "-i", "lo", "--duration", "1"});
   if (r.exit_code == 126 || r.exit_code == 127) GTEST_SKIP() << "cannot run as nobody: " << r.err;
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  EXPECT_NE(r.err.find("interface lo: live capture needs root or CAP_NET_RAW"),
-            std::string::npos)
+  EXPECT_NE(r.err.find("interface lo: live capture needs root or CAP_NET_RAW"), std::string::npos)
       << r.err;
   EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
 }

@@ -44,8 +44,8 @@ Result run(const std::string& bytes, Feed&& feed) {
   EXPECT_TRUE(reader);
   if (!reader) return r;
   ConversationOptions options;
-  options.idle_timeout_ns = 200'000'000;     // 0.2 s: UDP conversations end mid-file
-  options.tcp_close_delay_ns = 50'000'000;   // and closed TCP ones too
+  options.idle_timeout_ns = 200'000'000;    // 0.2 s: UDP conversations end mid-file
+  options.tcp_close_delay_ns = 50'000'000;  // and closed TCP ones too
   ConversationTable table(options, [&](const Conversation& c) { r.conversations.push_back(c); });
   feed(**reader, table, r.stats);
   r.before_finish = r.conversations.size();
@@ -75,8 +75,8 @@ TEST(PipelineTest, SameResultsAsOneThread) {
     const Conversation& b = two.conversations[i];
     const bool same = a.pair.to_string() == b.pair.to_string() && a.first_ns == b.first_ns &&
                       a.last_ns == b.last_ns && a.client == b.client && a.server == b.server &&
-                      a.conn_state == b.conn_state && a.history == b.history &&
-                      a.vlan == b.vlan && a.evidence == b.evidence;
+                      a.conn_state == b.conn_state && a.history == b.history && a.vlan == b.vlan &&
+                      a.evidence == b.evidence;
     differing += !same;
   }
   EXPECT_EQ(differing, 0u);

@@ -27,10 +27,10 @@ TEST(CliModelTest, ErrorLinesAreOneLineOfValidUtf8) {
       {"endpoint", "1.2.3.4:80\n"},
       {"endpoint", long_input},
       {"pair", "10.0.0.1:1, " + std::string(5000, 'x')},
-      {"port", "\xc3\xa9"},               // é
-      {"port", "\xe2\x82\xac80"},        // €80
-      {"endpoint", "\xff\xfe:80"},        // no UTF-8 at all
-      {"endpoint", "1.2.3.4:8\xc3"},      // a cut sequence at the end
+      {"port", "\xc3\xa9"},           // é
+      {"port", "\xe2\x82\xac80"},     // €80
+      {"endpoint", "\xff\xfe:80"},    // no UTF-8 at all
+      {"endpoint", "1.2.3.4:8\xc3"},  // a cut sequence at the end
       {"sockets", "--local", "10.0.0.1\r\n\x1b[2J"},
   };
   for (const auto& args : cases) {
@@ -61,8 +61,8 @@ TEST(CliModelTest, SeedPairExplainsInTable) {
 }
 
 TEST(CliModelTest, SeedPairExplainsInJson) {
-  auto r = run_sockscope({"--json", "pair", "192.168.1.5:1099, 192.168.1.7:80",
-                          "tcp 1.2.3.4:1122 -> 5.6.7.8:3344"});
+  auto r = run_sockscope(
+      {"--json", "pair", "192.168.1.5:1099, 192.168.1.7:80", "tcp 1.2.3.4:1122 -> 5.6.7.8:3344"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto rows = lines(r.out);
   ASSERT_EQ(rows.size(), 2u);

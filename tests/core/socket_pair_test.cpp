@@ -22,9 +22,9 @@ TEST(SocketPairTest, SeedExampleClientAndServer) {
 
 TEST(SocketPairTest, AcceptedForms) {
   const char* forms[] = {
-      "192.168.1.5:1099, 192.168.1.7:80", "192.168.1.5:1099,192.168.1.7:80",
-      "192.168.1.5:1099 -> 192.168.1.7:80", "192.168.1.5:1099->192.168.1.7:80",
-      "192.168.1.5:1099 <-> 192.168.1.7:80", "tcp 192.168.1.5:1099, 192.168.1.7:80",
+      "192.168.1.5:1099, 192.168.1.7:80",        "192.168.1.5:1099,192.168.1.7:80",
+      "192.168.1.5:1099 -> 192.168.1.7:80",      "192.168.1.5:1099->192.168.1.7:80",
+      "192.168.1.5:1099 <-> 192.168.1.7:80",     "tcp 192.168.1.5:1099, 192.168.1.7:80",
       "TCP  192.168.1.5:1099 -> 192.168.1.7:80", "  192.168.1.5:1099 , 192.168.1.7:80  ",
       "192.168.1.5:1099 192.168.1.7:80",  // ss's columns
       "tcp 192.168.1.5:1099   192.168.1.7:80",
@@ -103,15 +103,15 @@ TEST(SocketPairTest, RoleRuleTable) {
   const PortRange linux_range{32768, 60999};
   // Each row worked out by hand from the rule in the issue.
   const RoleCase cases[] = {
-      {1099, 80, false, Side::kSecond, Evidence::kWellKnownPort},    // the seed
-      {80, 1099, false, Side::kFirst, Evidence::kWellKnownPort},     // reversed
+      {1099, 80, false, Side::kSecond, Evidence::kWellKnownPort},  // the seed
+      {80, 1099, false, Side::kFirst, Evidence::kWellKnownPort},   // reversed
       {443, 51000, false, Side::kFirst, Evidence::kWellKnownPort},
-      {22, 22, false, Side::kSecond, Evidence::kLowerPortGuess},    // tie: first is client
-      {53, 123, false, Side::kFirst, Evidence::kLowerPortGuess},    // both well-known
+      {22, 22, false, Side::kSecond, Evidence::kLowerPortGuess},  // tie: first is client
+      {53, 123, false, Side::kFirst, Evidence::kLowerPortGuess},  // both well-known
       {8080, 50000, false, Side::kFirst, Evidence::kRegisteredVsEphemeral},
       {50000, 5432, false, Side::kSecond, Evidence::kRegisteredVsEphemeral},
       {8080, 40000, true, Side::kFirst, Evidence::kRegisteredVsEphemeral},  // host range
-      {8080, 40000, false, Side::kFirst, Evidence::kLowerPortGuess},  // no host range: guess
+      {8080, 40000, false, Side::kFirst, Evidence::kLowerPortGuess},        // no host range: guess
       {40000, 50000, false, Side::kFirst, Evidence::kRegisteredVsEphemeral},
       {33000, 35000, true, Side::kFirst, Evidence::kLowerPortGuess},  // both host-ephemeral
       {2049, 3306, false, Side::kFirst, Evidence::kLowerPortGuess},
@@ -122,7 +122,8 @@ TEST(SocketPairTest, RoleRuleTable) {
       {0, 65535, false, Side::kSecond, Evidence::kLowerPortGuess},  // port 0 serves nothing
   };
   for (const auto& c : cases) {
-    SocketPair p{Transport::kTcp, {*IpAddress::parse("10.0.0.1"), c.a},
+    SocketPair p{Transport::kTcp,
+                 {*IpAddress::parse("10.0.0.1"), c.a},
                  {*IpAddress::parse("10.0.0.2"), c.b}};
     Role r = p.role(c.use_host_range ? std::optional(linux_range) : std::nullopt);
     EXPECT_EQ(r.server, c.server) << c.a << " vs " << c.b;

@@ -59,9 +59,9 @@ struct Report {
   json bind_pool;
   const json* find(const std::string& remote) const {
     for (const auto& d : destinations) {
-      if (!d["remote"].is_null() &&
-          d["remote"]["address"].get<std::string>() + ":" +
-                  std::to_string(d["remote"]["port"].get<int>()) == remote) {
+      if (!d["remote"].is_null() && d["remote"]["address"].get<std::string>() + ":" +
+                                            std::to_string(d["remote"]["port"].get<int>()) ==
+                                        remote) {
         return &d;
       }
     }
@@ -139,8 +139,7 @@ TEST(EphemeralKernelTest, ConnectFailsExactlyWhenReportedFull) {
             << full.err;
         EXPECT_NE(full.err.find("127.0.0.1:5000 uses all 99 ports"), std::string::npos);
         // The table keeps to stdout; the error line goes to stderr.
-        auto table = run_command({"ip", "netns", "exec", ns.name(), SOCKSCOPE_BINARY,
-                                  "ephemeral"});
+        auto table = run_command({"ip", "netns", "exec", ns.name(), SOCKSCOPE_BINARY, "ephemeral"});
         EXPECT_EQ(table.out.find("EADDRNOTAVAIL"), std::string::npos) << table.out;
         EXPECT_NE(table.err.find("EADDRNOTAVAIL"), std::string::npos) << table.err;
         // The other destination port of the same server still has every port.

@@ -11,7 +11,7 @@ Endpoint ep(const char* text) { return *Endpoint::parse(text); }
 
 PortUse tcp(const char* local, const char* remote, std::optional<bool> autobound = true,
             bool time_wait = false, std::uint64_t inode = 1) {
-  return {Transport::kTcp, false, time_wait, ep(local), ep(remote), autobound,
+  return {Transport::kTcp,      false, time_wait, ep(local), ep(remote), autobound,
           time_wait ? 0 : inode};
 }
 
@@ -38,11 +38,11 @@ TEST(EphemeralTest, PerDestinationCapacityBindHeldAndBindPool) {
       {Transport::kTcp, true, false, ep("0.0.0.0:40001"), ep("0.0.0.0:0"), false, 10},
       tcp("127.0.0.1:40002", "127.0.0.1:80", false, false, 11),  // bind() then connect()
       tcp("127.0.0.1:40000", "127.0.0.1:80", true, false, 12),
-      tcp("127.0.0.1:40003", "127.0.0.1:80", true, true),         // TIME_WAIT counts
+      tcp("127.0.0.1:40003", "127.0.0.1:80", true, true),  // TIME_WAIT counts
       tcp("127.0.0.1:40004", "127.0.0.1:81", true, false, 13),
-      tcp("127.0.0.1:40000", "127.0.0.1:81", true, false, 14),    // same port, other pair
+      tcp("127.0.0.1:40000", "127.0.0.1:81", true, false, 14),      // same port, other pair
       tcp("127.0.0.1:40001", "127.0.0.1:50000", false, false, 15),  // accepted child
-      tcp("127.0.0.1:30000", "127.0.0.1:80", true, false, 16),    // outside the range
+      tcp("127.0.0.1:30000", "127.0.0.1:80", true, false, 16),      // outside the range
       {Transport::kUdp, false, false, ep("0.0.0.0:40006"), ep("0.0.0.0:0"), true, 20},
       {Transport::kUdp, false, false, ep("127.0.0.1:40007"), ep("0.0.0.0:0"), true, 21},
   };

@@ -46,8 +46,7 @@ class BtfBuilder {
       words.push_back(m.type);
       words.push_back(kind_flag ? (m.bitfield_size << 24) | m.bit_offset : m.bit_offset);
     }
-    const std::uint32_t info = (kind_flag ? 1u << 31 : 0) |
-                               std::uint32_t(members.size());
+    const std::uint32_t info = (kind_flag ? 1u << 31 : 0) | std::uint32_t(members.size());
     return add(is_union ? BTF_KIND_UNION : BTF_KIND_STRUCT, name, info, size, words);
   }
   // A function (with a prototype of `params` ints returning int).
@@ -115,34 +114,34 @@ struct SyntheticLayout {
 
 inline SyntheticLayout synthetic_kernel_btf() {
   BtfBuilder b;
-  const auto int_t = b.add_int("int", 4);                 // 1
-  const auto char_t = b.add_int("char", 1);               // 2
-  const auto ushort_t = b.add_int("unsigned short", 2);   // 3
-  const auto ulong_t = b.add_int("long unsigned int", 8); // 4
+  const auto int_t = b.add_int("int", 4);                  // 1
+  const auto char_t = b.add_int("char", 1);                // 2
+  const auto ushort_t = b.add_int("unsigned short", 2);    // 3
+  const auto ulong_t = b.add_int("long unsigned int", 8);  // 4
   const auto u32_t = b.add_typedef("u32", b.add_int("unsigned int", 4));
   const auto pid_t_ = b.add_typedef("pid_t", b.add_typedef("__kernel_pid_t", int_t));
   const auto umode_t = b.add_typedef("umode_t", ushort_t);
   const auto comm_t = b.add_array(char_t, int_t, 16);
-  b.add_fwd("task_struct");                    // decoys
+  b.add_fwd("task_struct");  // decoys
   b.add_struct("file", 0, {});
   b.add_struct("inode_operations", 8, {{"lookup", ulong_t, 0}});
   b.add_func("bpf_iter_task_file_x", int_t, 1);
-  const auto sb = b.add_struct("super_block", 64,
-                               {{"s_list", ulong_t, 0}, {"s_dev", u32_t, 64},
-                                {"s_magic", ulong_t, 192}});  // byte 24
+  const auto sb = b.add_struct(
+      "super_block", 64,
+      {{"s_list", ulong_t, 0}, {"s_dev", u32_t, 64}, {"s_magic", ulong_t, 192}});  // byte 24
   const auto sb_ptr = b.add_ptr(sb);
   const auto inode = b.add_struct("inode", 128,
-                                  {{"i_mode", umode_t, 0},            // byte 0
+                                  {{"i_mode", umode_t, 0},  // byte 0
                                    {"i_opflags", ushort_t, 16},
-                                   {"i_sb", sb_ptr, 64},              // byte 8
+                                   {"i_sb", sb_ptr, 64},                    // byte 8
                                    {"i_ino", b.add_const(ulong_t), 512}});  // byte 64
   const auto inode_ptr = b.add_ptr(inode);
   // struct file { union { long f_count; long f_rcu; }; struct { u32 f_mode; ...;
   //   struct inode *f_inode; } at byte 16 with f_inode 16 bytes in: byte 32 }
-  const auto file_u = b.add_struct("", 8, {{"f_count", ulong_t, 0}, {"f_rcu", ulong_t, 0}},
-                                   false, true);
-  const auto file_s = b.add_struct("", 24, {{"f_mode", u32_t, 0}, {"f_flags", u32_t, 32},
-                                            {"f_inode", inode_ptr, 128}});
+  const auto file_u =
+      b.add_struct("", 8, {{"f_count", ulong_t, 0}, {"f_rcu", ulong_t, 0}}, false, true);
+  const auto file_s = b.add_struct(
+      "", 24, {{"f_mode", u32_t, 0}, {"f_flags", u32_t, 32}, {"f_inode", inode_ptr, 128}});
   const auto file = b.add_struct("file", 64, {{"", file_u, 0}, {"", file_s, 128}});
   const auto file_ptr = b.add_ptr(file);
   // task_struct with kind_flag: a 1-bit field before pid (byte 1264), tgid (1268),
@@ -160,9 +159,9 @@ inline SyntheticLayout synthetic_kernel_btf() {
   auto md_ptr = [&](std::string_view name, std::uint32_t ptr) {  // __bpf_md_ptr
     return b.add_struct("", 8, {{std::string(name), ptr, 0}}, false, true);
   };
-  const auto meta = b.add_struct("bpf_iter_meta", 24,
-                                 {{"", md_ptr("seq", seq_ptr), 0},
-                                  {"session_id", ulong_t, 64}, {"seq_num", ulong_t, 128}});
+  const auto meta = b.add_struct(
+      "bpf_iter_meta", 24,
+      {{"", md_ptr("seq", seq_ptr), 0}, {"session_id", ulong_t, 64}, {"seq_num", ulong_t, 128}});
   const auto meta_ptr = b.add_ptr(meta);
   b.add_struct("bpf_iter__task_file", 32,
                {{"", md_ptr("meta", meta_ptr), 0},

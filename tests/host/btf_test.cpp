@@ -1,6 +1,8 @@
 // The BTF reader: a hand-built miniature kernel with every offset stated by
 // hand, malformed blobs, and the running kernel's vmlinux against bpftool's
 // own dump of it.
+#include "host/btf.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include <sstream>
 #include <string>
 
-#include "host/btf.hpp"
 #include "host/btf_builder.hpp"
 
 namespace sockscope {
@@ -195,12 +196,18 @@ TEST(BtfReaderTest, RunningKernelAgreesWithBpftool) {
     std::uint32_t ours;
   };
   const Field fields[] = {
-      {"bpf_iter__task_file", "meta", l->ctx_meta}, {"bpf_iter__task_file", "task", l->ctx_task},
-      {"bpf_iter__task_file", "fd", l->ctx_fd},     {"bpf_iter__task_file", "file", l->ctx_file},
-      {"bpf_iter_meta", "seq", l->meta_seq},        {"task_struct", "pid", l->task_pid},
-      {"task_struct", "tgid", l->task_tgid},        {"task_struct", "comm", l->task_comm},
-      {"file", "f_inode", l->file_inode},           {"inode", "i_mode", l->inode_mode},
-      {"inode", "i_ino", l->inode_ino},             {"inode", "i_sb", l->inode_sb},
+      {"bpf_iter__task_file", "meta", l->ctx_meta},
+      {"bpf_iter__task_file", "task", l->ctx_task},
+      {"bpf_iter__task_file", "fd", l->ctx_fd},
+      {"bpf_iter__task_file", "file", l->ctx_file},
+      {"bpf_iter_meta", "seq", l->meta_seq},
+      {"task_struct", "pid", l->task_pid},
+      {"task_struct", "tgid", l->task_tgid},
+      {"task_struct", "comm", l->task_comm},
+      {"file", "f_inode", l->file_inode},
+      {"inode", "i_mode", l->inode_mode},
+      {"inode", "i_ino", l->inode_ino},
+      {"inode", "i_sb", l->inode_sb},
       {"super_block", "s_magic", l->sb_magic},
   };
   for (const auto& f : fields) {
@@ -251,9 +258,9 @@ TEST(BtfReaderTest, SockStateLayoutAgreesWithBpftool) {
   EXPECT_EQ(l->net_inum, *ns + *inum);
   const std::uint32_t tcp_sock = id_of("STRUCT", "tcp_sock");
   const Field counters[] = {
-      {"bytes_acked", l->bytes_acked}, {"bytes_received", l->bytes_received},
-      {"bytes_sent", l->bytes_sent},   {"bytes_retrans", l->bytes_retrans},
-      {"segs_out", l->segs_out},       {"segs_in", l->segs_in},
+      {"bytes_acked", l->bytes_acked},     {"bytes_received", l->bytes_received},
+      {"bytes_sent", l->bytes_sent},       {"bytes_retrans", l->bytes_retrans},
+      {"segs_out", l->segs_out},           {"segs_in", l->segs_in},
       {"total_retrans", l->total_retrans},
   };
   for (const auto& f : counters) {

@@ -56,7 +56,8 @@ std::set<std::string> ss_rows(const std::string& args, const std::vector<IpAddre
     std::istringstream in(line);
     std::string netid, state, rq, sq, local, peer;
     in >> netid >> state >> rq >> sq >> local >> peer;
-    if (peer.size() > 2 && peer.substr(peer.size() - 2) == ":*") peer.replace(peer.size() - 1, 1, "0");
+    if (peer.size() > 2 && peer.substr(peer.size() - 2) == ":*")
+      peer.replace(peer.size() - 1, 1, "0");
     if (!involves(local, own) && !involves(peer, own)) continue;
     rows.insert(netid + " " + state + " " + local + " " + peer + " " + rq + " " + sq);
   }
@@ -186,17 +187,17 @@ TEST(HostCliTest, JsonRolesServicesOwnersAndFilters) {
 
 TEST(HostCliTest, TableAndErrors) {
   Scene s(100);
-  auto r = run_sockscope({"sockets", "-p", "--local", Endpoint{s.server, s.port}.to_string(),
-                          "--state", "listen"});
+  auto r = run_sockscope(
+      {"sockets", "-p", "--local", Endpoint{s.server, s.port}.to_string(), "--state", "listen"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto rows = testing::lines(r.out);
   ASSERT_EQ(rows.size(), 2u) << r.out;
   EXPECT_EQ(rows[0].rfind("NETID", 0), 0u);
   EXPECT_NE(rows[1].find("LISTEN"), std::string::npos);
   // One owner notation everywhere: command[pid]:fdN.
-  EXPECT_NE(rows[1].find("[" + std::to_string(::getpid()) + "]:fd" +
-                         std::to_string(s.listener.get())),
-            std::string::npos)
+  EXPECT_NE(
+      rows[1].find("[" + std::to_string(::getpid()) + "]:fd" + std::to_string(s.listener.get())),
+      std::string::npos)
       << rows[1];
 
   r = run_sockscope({"sockets", "--local", "127.255.255.254:1"});
@@ -271,9 +272,8 @@ TEST(HostCliTest, WatchReportsANewListener) {
     later = testing::tcp_listen({a, 0});
     later_port = testing::local_of(later.get()).port;
   });
-  auto r = run_sockscope({"listen", "--json", "-p", "--local", a.to_string(), "--watch", "0.5",
-                          "--count", "8"},
-                         30);
+  auto r = run_sockscope(
+      {"listen", "--json", "-p", "--local", a.to_string(), "--watch", "0.5", "--count", "8"}, 30);
   opener.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int initial = 0, appeared = 0;
@@ -407,8 +407,8 @@ TEST(HostCliTest, OwnersFromBpfAndProcAgree) {
       ASSERT_EQ(r.exit_code, 0) << sources[i] << ": " << r.err;
       EXPECT_EQ(r.err, "") << sources[i];  // no fallback warning, nothing unreadable as root
       for (const auto& j : json_lines(r.out)) {
-        const std::string key = std::string(j["transport"]) + " " + std::string(j["state"]) +
-                                " " + ep_text(j["local"]) + " " + ep_text(j["remote"], j["local"]);
+        const std::string key = std::string(j["transport"]) + " " + std::string(j["state"]) + " " +
+                                ep_text(j["local"]) + " " + ep_text(j["remote"], j["local"]);
         ASSERT_TRUE(j.contains("processes")) << j;
         by_source[i][key] = j["processes"].dump();
       }
@@ -420,8 +420,8 @@ TEST(HostCliTest, OwnersFromBpfAndProcAgree) {
   for (const auto& [key, processes] : by_source[0]) {
     EXPECT_NE(processes.find("\"pid\":" + me), std::string::npos) << key << " " << processes;
   }
-  auto r = run_sockscope({"sockets", "--json", "--owners-from", "bpf", "--process", me,
-                          "--local", s.server.to_string()});
+  auto r = run_sockscope({"sockets", "--json", "--owners-from", "bpf", "--process", me, "--local",
+                          s.server.to_string()});
   EXPECT_EQ(json_lines(r.out).size(), 5u) << r.err;
 
   r = run_sockscope({"sockets", "-p", "--owners-from", "kernel"});

@@ -30,8 +30,8 @@ namespace {
 
 using nlohmann::json;
 using testing::Fd;
-using testing::run_command;
 using testing::json_lines;
+using testing::run_command;
 using testing::run_sockscope;
 
 bool is(const json& e, const Endpoint& ep) {

@@ -55,8 +55,12 @@ class Rows {
   void feed(OverviewBuilder& b) const {
     for (std::size_t i = 0; i < records_.size(); ++i) {
       const Spec& s = specs_[i];
-      const HostRow row{HostSocket{records_[i], s.role, s.evidence}, nullptr, *namespaces_[i],
-                        s.owners, s.missing, true};
+      const HostRow row{HostSocket{records_[i], s.role, s.evidence},
+                        nullptr,
+                        *namespaces_[i],
+                        s.owners,
+                        s.missing,
+                        true};
       b.add(row);
     }
   }
@@ -89,25 +93,58 @@ Rows scene() {
   const Evidence listener = Evidence::kListener, accepted = Evidence::kAccepted;
   const Evidence autobound = Evidence::kAutoBound;
   rows.add(kHere, {kListen, "0.0.0.0:8000", "0.0.0.0:0", kListener, listener, {web3}, {}, 0, 128});
-  rows.add(kHere, {.state = kListen, .local = "[::]:8000", .remote = "[::]:0", .role = kListener,
-                   .evidence = listener, .owners = {web4}, .wqueue = 128, .v6only = false});
-  rows.add(kHere, {.local = "127.0.0.1:8000", .remote = "127.0.0.2:40001", .role = kServer,
-                   .evidence = accepted, .owners = {web3}});
-  rows.add(kHere, {.local = "127.0.0.1:8000", .remote = "127.0.0.3:40002", .role = kServer,
-                   .evidence = accepted, .owners = {web3}});
-  rows.add(kHere, {.state = kTimeWait, .local = "127.0.0.1:8000", .remote = "127.0.0.2:40003",
-                   .role = kServer, .evidence = accepted, .missing = OwnerMissing::kTimeWait});
-  rows.add(kHere, {.state = kListen, .local = "127.0.0.1:3306", .remote = "0.0.0.0:0",
-                   .role = kListener, .evidence = listener, .missing = OwnerMissing::kNoPermission,
-                   .rqueue = 3, .wqueue = 2, .cookie = 7});
-  rows.add(kHere, {.state = kListen, .local = "127.0.0.1:5432", .remote = "0.0.0.0:0",
-                   .role = kListener, .evidence = listener, .owners = {web3}, .rqueue = 2,
-                   .wqueue = 0, .cookie = 0});
+  rows.add(kHere, {.state = kListen,
+                   .local = "[::]:8000",
+                   .remote = "[::]:0",
+                   .role = kListener,
+                   .evidence = listener,
+                   .owners = {web4},
+                   .wqueue = 128,
+                   .v6only = false});
+  rows.add(kHere, {.local = "127.0.0.1:8000",
+                   .remote = "127.0.0.2:40001",
+                   .role = kServer,
+                   .evidence = accepted,
+                   .owners = {web3}});
+  rows.add(kHere, {.local = "127.0.0.1:8000",
+                   .remote = "127.0.0.3:40002",
+                   .role = kServer,
+                   .evidence = accepted,
+                   .owners = {web3}});
+  rows.add(kHere, {.state = kTimeWait,
+                   .local = "127.0.0.1:8000",
+                   .remote = "127.0.0.2:40003",
+                   .role = kServer,
+                   .evidence = accepted,
+                   .missing = OwnerMissing::kTimeWait});
+  rows.add(kHere, {.state = kListen,
+                   .local = "127.0.0.1:3306",
+                   .remote = "0.0.0.0:0",
+                   .role = kListener,
+                   .evidence = listener,
+                   .missing = OwnerMissing::kNoPermission,
+                   .rqueue = 3,
+                   .wqueue = 2,
+                   .cookie = 7});
+  rows.add(kHere, {.state = kListen,
+                   .local = "127.0.0.1:5432",
+                   .remote = "0.0.0.0:0",
+                   .role = kListener,
+                   .evidence = listener,
+                   .owners = {web3},
+                   .rqueue = 2,
+                   .wqueue = 0,
+                   .cookie = 0});
   auto client = [&](const char* local, const char* remote, std::vector<ProcessOwner> owners,
                     OwnerMissing missing = OwnerMissing::kNone,
                     SocketState st = SocketState::kEstablished) {
-    rows.add(kHere, {.state = st, .local = local, .remote = remote, .role = kClient,
-                     .evidence = autobound, .owners = std::move(owners), .missing = missing,
+    rows.add(kHere, {.state = st,
+                     .local = local,
+                     .remote = remote,
+                     .role = kClient,
+                     .evidence = autobound,
+                     .owners = std::move(owners),
+                     .missing = missing,
                      .autobound = st != kTimeWait});
   };
   client("192.168.1.5:40001", "10.0.0.1:443", {curl});
@@ -119,20 +156,36 @@ Rows scene() {
   client("192.168.1.5:40007", "10.0.0.3:443", {}, OwnerMissing::kNoPermission);
   client("192.168.1.5:40008", "10.0.0.4:443", {}, OwnerMissing::kNoProcess);
   // A UDP client that sends with sendto(): a client, of no one remote service.
-  rows.add(kHere, {.state = SocketState::kClose, .local = "0.0.0.0:41000", .remote = "0.0.0.0:0",
-                   .role = kClient, .evidence = autobound, .owners = {curl}, .autobound = true,
+  rows.add(kHere, {.state = SocketState::kClose,
+                   .local = "0.0.0.0:41000",
+                   .remote = "0.0.0.0:0",
+                   .role = kClient,
+                   .evidence = autobound,
+                   .owners = {curl},
+                   .autobound = true,
                    .transport = Transport::kUdp});
   // Counted apart: a guess, and a socket without a role.
-  rows.add(kHere, {.local = "10.1.1.1:40500", .remote = "10.1.1.2:40600", .role = kServer,
-                   .evidence = Evidence::kLowerPortGuess, .owners = {curl}});
-  rows.add(kHere, {.state = SocketState::kClose, .local = "0.0.0.0:40555", .remote = "0.0.0.0:0",
-                   .role = LocalRole::kUnknown, .evidence = Evidence::kLowerPortGuess,
-                   .owners = {curl}, .transport = Transport::kUdp});
+  rows.add(kHere, {.local = "10.1.1.1:40500",
+                   .remote = "10.1.1.2:40600",
+                   .role = kServer,
+                   .evidence = Evidence::kLowerPortGuess,
+                   .owners = {curl}});
+  rows.add(kHere, {.state = SocketState::kClose,
+                   .local = "0.0.0.0:40555",
+                   .remote = "0.0.0.0:0",
+                   .role = LocalRole::kUnknown,
+                   .evidence = Evidence::kLowerPortGuess,
+                   .owners = {curl},
+                   .transport = Transport::kUdp});
   // Namespace blue.
   rows.add(kBlue, {kListen, "127.0.0.1:8000", "0.0.0.0:0", kListener, listener, {web3}, {}, 0, 16});
   for (const char* local : {"127.0.0.1:50001", "127.0.0.1:50002", "127.0.0.1:50003"}) {
-    rows.add(kBlue, {.local = local, .remote = "10.9.9.9:80", .role = kClient,
-                     .evidence = autobound, .owners = {curl}, .autobound = true});
+    rows.add(kBlue, {.local = local,
+                     .remote = "10.9.9.9:80",
+                     .role = kClient,
+                     .evidence = autobound,
+                     .owners = {curl},
+                     .autobound = true});
   }
   return rows;
 }
@@ -202,7 +255,7 @@ TEST(OverviewTest, RemoteServicesNameHostsAndPrograms) {
   OverviewBuilder builder(options());
   scene().feed(builder);
   const HostOverview o = builder.finish();
-  ASSERT_EQ(o.remote.size(), 2u);  // 443 and blue's 80; not the UDP client without a peer
+  ASSERT_EQ(o.remote.size(), 2u);            // 443 and blue's 80; not the UDP client without a peer
   const RemoteService& https = o.remote[0];  // 8 connections, before blue's 3 to port 80
   EXPECT_EQ(https.port, 443);
   EXPECT_EQ(https.connections.total(), 8u);
@@ -248,8 +301,11 @@ TEST(OverviewTest, PressuresPerNamespaceAndUnreadableOwners) {
   // One namespace: its fullest destination, with no namespace named.
   Rows only_here;
   for (const char* local : {"192.168.1.5:40001", "192.168.1.5:40002"}) {
-    only_here.add(kHere, {.local = local, .remote = "10.0.0.3:443", .role = kClient,
-                          .evidence = Evidence::kAutoBound, .autobound = true});
+    only_here.add(kHere, {.local = local,
+                          .remote = "10.0.0.3:443",
+                          .role = kClient,
+                          .evidence = Evidence::kAutoBound,
+                          .autobound = true});
   }
   OverviewBuilder here_only(options());
   only_here.feed(here_only);

@@ -4,6 +4,7 @@
 // descriptor table. The BPF iterator and the /proc walk must name the same
 // (pid, fd, command) for each.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,8 +20,6 @@
 #include <fstream>
 #include <thread>
 #include <tuple>
-
-#include <gtest/gtest.h>
 
 #include "host/bpf_iter.hpp"
 #include "host/loopback.hpp"
@@ -153,9 +152,11 @@ TEST(OwnerSourceTest, BpfAndProcNameTheSameOwners) {
     std::vector<Owner> owners;
   };
   const std::vector<Expect> expected = {
-      {"listener (shared with the child)", inode_of(listener.get()),
+      {"listener (shared with the child)",
+       inode_of(listener.get()),
        {{me, listener.get(), my_comm}, {child.pid(), 100, sleep}}},
-      {"client (shared with the child)", inode_of(client.get()),
+      {"client (shared with the child)",
+       inode_of(client.get()),
        {{me, client.get(), my_comm}, {child.pid(), 101, sleep}}},
       {"accepted", inode_of(accepted.get()), {{me, accepted.get(), my_comm}}},
       {"udp", inode_of(udp.get()), {{me, udp.get(), my_comm}}},
@@ -201,9 +202,10 @@ TEST(OwnerSourceTest, AnotherUserGetsProcAndTheReason) {
     } else {
       auto bpf = ProcessOwners::scan(OwnerSource::kBpf);
       auto automatic = ProcessOwners::scan(OwnerSource::kAuto);
-      report = std::string(bpf ? "bpf-worked" : bpf.error().code == Error::Code::kPermission
-                                                    ? "permission"
-                                                    : "other:" + bpf.error().what()) +
+      report = std::string(bpf ? "bpf-worked"
+                           : bpf.error().code == Error::Code::kPermission
+                               ? "permission"
+                               : "other:" + bpf.error().what()) +
                "|" + (automatic ? std::string(automatic->source()) : "failed") + "|" +
                (automatic ? automatic->bpf_unused() : "");
     }
@@ -216,8 +218,7 @@ TEST(OwnerSourceTest, AnotherUserGetsProcAndTheReason) {
   for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) report.append(buf, size_t(n));
   ::close(pipe_fds[0]);
   ::waitpid(pid, nullptr, 0);
-  EXPECT_EQ(report,
-            "permission|proc|loading a BPF iterator needs CAP_BPF and CAP_PERFMON (root)");
+  EXPECT_EQ(report, "permission|proc|loading a BPF iterator needs CAP_BPF and CAP_PERFMON (root)");
 }
 
 // A program the kernel refuses: an error naming the verifier's reason (this is

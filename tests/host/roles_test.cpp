@@ -1,14 +1,13 @@
 // Roles of the local side: on real sockets (the kernel's facts) and on
 // recorded records written by hand (the rules' order and namespaces).
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "host/loopback.hpp"
 #include "sockscope/host.hpp"
@@ -180,10 +179,10 @@ TEST(RolesTest, RecordedRulesOrderWildcardsAndNamespaces) {
   ASSERT_TRUE(stats);
   // Listeners come first (pass 1), then the rest (pass 2), each tcp then udp.
   std::vector<std::pair<LocalRole, Evidence>> want = {
-      {LocalRole::kListener, Evidence::kListener},      // [::]:8080
-      {LocalRole::kListener, Evidence::kListener},      // udp 0.0.0.0:53
-      {LocalRole::kClient, Evidence::kAutoBound},       // udp unconnected, kernel-chosen port
-      {LocalRole::kServer, Evidence::kAccepted},        // mapped v4 under the [::] listener
+      {LocalRole::kListener, Evidence::kListener},  // [::]:8080
+      {LocalRole::kListener, Evidence::kListener},  // udp 0.0.0.0:53
+      {LocalRole::kClient, Evidence::kAutoBound},   // udp unconnected, kernel-chosen port
+      {LocalRole::kServer, Evidence::kAccepted},    // mapped v4 under the [::] listener
       // AF_INET: no IPv4 listener on 8080, so the port rule: 8080 against 40001,
       // which is in the host's ephemeral range.
       {LocalRole::kServer, Evidence::kRegisteredVsEphemeral},
@@ -193,10 +192,11 @@ TEST(RolesTest, RecordedRulesOrderWildcardsAndNamespaces) {
       // 32772 is "registered" and 49919 "dynamic" to IANA, but both lie in the
       // host's range 32768-60999: either could be the kernel's choice.
       {LocalRole::kServer, Evidence::kLowerPortGuess},
-      {LocalRole::kServer, Evidence::kAccepted},        // connected UDP on the UDP listener's port
+      {LocalRole::kServer, Evidence::kAccepted},  // connected UDP on the UDP listener's port
   };
   EXPECT_EQ(got, want);
-  EXPECT_EQ(server_ports, (std::vector<Port>{8080, 53, 0, 8080, 8080, 40002, 443, 50000, 32772, 53}));
+  EXPECT_EQ(server_ports,
+            (std::vector<Port>{8080, 53, 0, 8080, 8080, 40002, 443, 50000, 32772, 53}));
 }
 
 // The peer's listener decides only where the peer address is this namespace's:
@@ -227,10 +227,10 @@ TEST(RolesTest, RecordedPeerListenerNeedsALocalAddress) {
       // a remote host's 5000: the wildcard listener here says nothing about it, so
       // the port rule guesses (the lower port, 5000, the server's)
       {LocalRole::kClient, Evidence::kLowerPortGuess},
-      {LocalRole::kClient, Evidence::kPeerListener},  // 10.0.0.2 is bound here
-      {LocalRole::kClient, Evidence::kPeerListener},  // IPv4 peer of the dual-stack [::]:8443
-      {LocalRole::kClient, Evidence::kPeerListener},  // mapped loopback peer of 0.0.0.0:5000
-      {LocalRole::kClient, Evidence::kPeerListener},  // a listener's exact address
+      {LocalRole::kClient, Evidence::kPeerListener},    // 10.0.0.2 is bound here
+      {LocalRole::kClient, Evidence::kPeerListener},    // IPv4 peer of the dual-stack [::]:8443
+      {LocalRole::kClient, Evidence::kPeerListener},    // mapped loopback peer of 0.0.0.0:5000
+      {LocalRole::kClient, Evidence::kPeerListener},    // a listener's exact address
       {LocalRole::kServer, Evidence::kLowerPortGuess},  // namespace 2 has no listener
       {LocalRole::kServer, Evidence::kLowerPortGuess},  // UDP: no UDP listener on 5000
   };

@@ -289,7 +289,7 @@ void append_words(std::vector<std::string>& argv, const std::string& expression)
 
 // ss leaves out the State column when one state is asked for: `only_state` names it.
 Keys ss_keys(const std::string& ns, const std::string& expression, std::string_view only_state) {
-    // One word per argument, as a shell would pass them: ss takes `state` only as a word.
+  // One word per argument, as a shell would pass them: ss takes `state` only as a word.
   std::vector<std::string> argv = {"ip", "netns", "exec", ns, "ss", "-tuanH"};
   append_words(argv, expression);
   auto r = testing::run_command(argv);
@@ -366,8 +366,8 @@ std::string json_endpoint(const nlohmann::json& e, const nlohmann::json& local) 
 // `sockscope --json sockets EXPR` run in the namespace, as (transport, state, local, remote).
 Keys command_keys(const std::string& ns, const std::string& expression,
                   const std::vector<std::string>& options = {}) {
-  std::vector<std::string> argv = {"ip", "netns", "exec", ns, SOCKSCOPE_BINARY, "--json",
-                                   "sockets"};
+  std::vector<std::string> argv = {"ip",     "netns",  "exec", ns, SOCKSCOPE_BINARY,
+                                   "--json", "sockets"};
   argv.insert(argv.end(), options.begin(), options.end());
   append_words(argv, expression);
   auto r = testing::run_command(argv);
@@ -380,7 +380,8 @@ Keys command_keys(const std::string& ns, const std::string& expression,
       continue;
     }
     out.insert(std::string(j["transport"]) + " " + std::string(j["state"]) + " " +
-               json_endpoint(j["local"], j["local"]) + " " + json_endpoint(j["remote"], j["local"]));
+               json_endpoint(j["local"], j["local"]) + " " +
+               json_endpoint(j["remote"], j["local"]));
   }
   return out;
 }
@@ -420,18 +421,23 @@ TEST_F(SocketFilterNetns, LettersListsAndSelectionsAsSs) {
       {{"-6u"}, "-uan6H", ""},
       {{"--state", "time-wait,fin-wait-2"}, "-tuanH", "state time-wait state fin-wait-2"},
       {{"--state", "connected", "-t"}, "-tanH", "state connected"},
-      {{"--port", "80,8443"}, "-tuanH",
+      {{"--port", "80,8443"},
+       "-tuanH",
        "( sport = :80 or dport = :80 or sport = :8443 or dport = :8443 )"},
-      {{"--port", "2000-2009"}, "-tuanH",
+      {{"--port", "2000-2009"},
+       "-tuanH",
        "( sport >= :2000 and sport <= :2009 ) or ( dport >= :2000 and dport <= :2009 )"},
       {{"--local", "127.0.0.3,[::1]:8080"}, "-tuanH", "src 127.0.0.3 or src [::1]:8080"},
-      {{"--remote", "127.0.0.0/24", "--port", ":https"}, "-tuanH",
+      {{"--remote", "127.0.0.0/24", "--port", ":https"},
+       "-tuanH",
        "dst 127.0.0.0/24 and ( sport = :443 or dport = :443 )"},
       {{":8080"}, "-tuanH", "sport = :8080 or dport = :8080"},
       {{"tcp@127.0.0.2:443"}, "-tanH", "src 127.0.0.2:443 or dst 127.0.0.2:443"},
       {{"udp@[::1]"}, "-uanH", "src [::1] or dst [::1]"},
       {{"6tcp:8443"}, "-tan6H", "sport = :8443 or dport = :8443"},
-      {{"state", "established", ":22"}, "-tuanH", "state established ( sport = :22 or dport = :22 )",
+      {{"state", "established", ":22"},
+       "-tuanH",
+       "state established ( sport = :22 or dport = :22 )",
        "ESTAB"},
   };
   for (const auto& c : cases) {
@@ -476,8 +482,8 @@ TEST_F(SocketFilterNetns, SummaryCountsAsSs) {
     append_words(argv, expression);
     return testing::lines(testing::run_command(argv).out).size();
   };
-  auto sockstat = testing::run_command({"ip", "netns", "exec", scene->name, "cat",
-                                        "/proc/net/sockstat"});
+  auto sockstat =
+      testing::run_command({"ip", "netns", "exec", scene->name, "cat", "/proc/net/sockstat"});
   int transports = 0;
   for (const auto& line : testing::lines(r.out)) {
     const auto j = nlohmann::json::parse(line);

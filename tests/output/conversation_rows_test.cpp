@@ -19,8 +19,8 @@ void conversations(ConversationStore& store) {
                                     Transport::kSctp};
     c.pair.transport = transports[i % 4];
     if (i % 3 == 0) {
-      c.pair.first = *Endpoint::parse("[2001:db8::" + std::to_string(i + 1) + "]:" +
-                                      std::to_string(40000 + i));
+      c.pair.first = *Endpoint::parse("[2001:db8::" + std::to_string(i + 1) +
+                                      "]:" + std::to_string(40000 + i));
       c.pair.second = *Endpoint::parse("[2001:db8:ffff::1]:443");
     } else {
       c.pair.first = Endpoint{IpAddress::v4(0x0a000000 + i), Port(32768 + i * 7)};

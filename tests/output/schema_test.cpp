@@ -10,7 +10,6 @@
 namespace sockscope::output {
 namespace {
 
-
 TEST(SchemaTest, DeclarationsAreSound) {
   for (const RecordKind* kind : all_kinds()) {
     std::set<std::string_view> names;

@@ -42,8 +42,13 @@ struct Rows {
         r.timer = SocketTimer::kKeepalive;
         r.timer_expires_ms = 7199792;
         auto d = std::make_shared<SocketDetails>();
-        d->tcp = TcpInfo{.rtt_us = 52, .rttvar_us = 26, .cwnd = 10, .retransmits = 1,
-                         .bytes_acked = 26300, .bytes_received = 10, .delivery_rate = 6976000000};
+        d->tcp = TcpInfo{.rtt_us = 52,
+                         .rttvar_us = 26,
+                         .cwnd = 10,
+                         .retransmits = 1,
+                         .bytes_acked = 26300,
+                         .bytes_received = 10,
+                         .delivery_rate = 6976000000};
         d->memory = SocketMemory{.rcvbuf = 131072, .sndbuf = 16384};
         r.details = d;
       }
@@ -55,7 +60,7 @@ struct Rows {
 
 std::string table(const RecordKind& kind, const Rows& rows, const WriterOptions& options) {
   const Naming naming(rows.registry);
-  const LocalRole roles[] = {LocalRole::kListener, LocalRole::kServer, LocalRole::kServer,
+  const LocalRole roles[] = {LocalRole::kListener, LocalRole::kServer,   LocalRole::kServer,
                              LocalRole::kClient,   LocalRole::kListener, LocalRole::kListener};
   const Evidence evidence[] = {Evidence::kListener, Evidence::kAccepted,
                                Evidence::kAccepted, Evidence::kRegisteredVsEphemeral,
@@ -95,8 +100,7 @@ TEST(SocketRowsTest, FastTableEqualsTheGetters) {
     EXPECT_EQ(fast.find('\x1b'), std::string::npos) << fast;  // escaped, never raw
   }
   const std::string all = table(kSocketKind, rows, {});
-  EXPECT_NE(all.find("python3[4242]:fd3,evil\\x1b[2J[4243]:fd4,nginx[4244]:fd5"),
-            std::string::npos)
+  EXPECT_NE(all.find("python3[4242]:fd3,evil\\x1b[2J[4243]:fd4,nginx[4244]:fd5"), std::string::npos)
       << all;
   EXPECT_NE(all.find("(no-permission)"), std::string::npos);
   EXPECT_NE(all.find("w\xc3\xabird-name  "), std::string::npos) << all;  // 10 columns wide

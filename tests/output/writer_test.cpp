@@ -27,14 +27,26 @@ struct Item {
 };
 
 constexpr Field kItemFields[] = {
-    {.name = "name", .header = "NAME", .meaning = "a name",
+    {.name = "name",
+     .header = "NAME",
+     .meaning = "a name",
      .get = [](const void* r, Value& v) { v.string(as<Item>(r).name); }},
-    {.name = "bytes", .type = Type::kCount, .unit = Unit::kBytes, .header = "BYTES",
-     .meaning = "bytes", .get = [](const void* r, Value& v) { v.count(as<Item>(r).bytes); }},
-    {.name = "took", .type = Type::kDuration, .unit = Unit::kSeconds, .header = "TOOK",
+    {.name = "bytes",
+     .type = Type::kCount,
+     .unit = Unit::kBytes,
+     .header = "BYTES",
+     .meaning = "bytes",
+     .get = [](const void* r, Value& v) { v.count(as<Item>(r).bytes); }},
+    {.name = "took",
+     .type = Type::kDuration,
+     .unit = Unit::kSeconds,
+     .header = "TOOK",
      .meaning = "a duration",
      .get = [](const void* r, Value& v) { v.count(as<Item>(r).seconds_ns); }},
-    {.name = "peer", .type = Type::kEndpoint, .header = "PEER", .meaning = "an endpoint",
+    {.name = "peer",
+     .type = Type::kEndpoint,
+     .header = "PEER",
+     .meaning = "an endpoint",
      .get =
          [](const void* r, Value& v) {
            if (as<Item>(r).has_endpoint) {
@@ -44,16 +56,30 @@ constexpr Field kItemFields[] = {
            }
          },
      .presence = Presence::kNullable},
-    {.name = "use_pct", .type = Type::kNumber, .unit = Unit::kPercent, .header = "USE%",
-     .meaning = "a percentage", .get = [](const void* r, Value& v) { v.number(as<Item>(r).percent); }},
-    {.name = "flag", .type = Type::kBool, .meaning = "sparse",
+    {.name = "use_pct",
+     .type = Type::kNumber,
+     .unit = Unit::kPercent,
+     .header = "USE%",
+     .meaning = "a percentage",
+     .get = [](const void* r, Value& v) { v.number(as<Item>(r).percent); }},
+    {.name = "flag",
+     .type = Type::kBool,
+     .meaning = "sparse",
      .get = [](const void* r, Value& v) { v.boolean(as<Item>(r).flag); },
      .presence = Presence::kSparse},
-    {.name = "tags", .type = Type::kStrings, .header = "TAGS", .meaning = "a list",
+    {.name = "tags",
+     .type = Type::kStrings,
+     .header = "TAGS",
+     .meaning = "a list",
      .get = [](const void* r, Value& v) { v.strings(as<Item>(r).tags); }},
-    {.name = "states", .type = Type::kCounts, .header = "STATES", .meaning = "counts",
+    {.name = "states",
+     .type = Type::kCounts,
+     .header = "STATES",
+     .meaning = "counts",
      .get = [](const void* r, Value& v) { v.counts(as<Item>(r).counts); }},
-    {.name = "vlan", .type = Type::kCount, .meaning = "optional",
+    {.name = "vlan",
+     .type = Type::kCount,
+     .meaning = "optional",
      .get =
          [](const void* r, Value& v) {
            if (as<Item>(r).vlan) {
@@ -63,7 +89,9 @@ constexpr Field kItemFields[] = {
            }
          },
      .presence = Presence::kOptional},
-    {.name = "shown", .header = "SHOWN", .meaning = "tables only",
+    {.name = "shown",
+     .header = "SHOWN",
+     .meaning = "tables only",
      .get = [](const void* r, Value& v) { v.owned("<" + as<Item>(r).name + ">"); },
      .presence = Presence::kDisplay},
 };
@@ -128,11 +156,12 @@ TEST(WriterTest, CsvIsOneHeaderAndRowsOfItsWidth) {
   // Python's csv module reads the same cells, every row as wide as the header.
   const std::string path = ::testing::TempDir() + "writer_test.csv";
   std::ofstream(path) << csv;
-  auto r = testing::run_command(
-      {"python3", "-c",
-       "import csv,sys; rows=list(csv.reader(open(sys.argv[1], newline='')));"
-       "print(len(rows), sorted(set(len(r) for r in rows)), rows[1][8], rows[2][0] == 'b\"e\\tta\\x1b')",
-       path});
+  auto r =
+      testing::run_command({"python3", "-c",
+                            "import csv,sys; rows=list(csv.reader(open(sys.argv[1], newline='')));"
+                            "print(len(rows), sorted(set(len(r) for r in rows)), rows[1][8], "
+                            "rows[2][0] == 'b\"e\\tta\\x1b')",
+                            path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "3 [11] x, y, z True\n");
 }
@@ -182,7 +211,9 @@ struct Other {
 };
 constexpr Field kOtherFields[] = {
     {.name = "kind", .get = [](const void*, Value& v) { v.string("other"); }},
-    {.name = "name", .header = "OTHER", .get = [](const void* r, Value& v) { v.string(as<Other>(r).name); }},
+    {.name = "name",
+     .header = "OTHER",
+     .get = [](const void* r, Value& v) { v.string(as<Other>(r).name); }},
     {.name = "extra", .type = Type::kCount, .get = [](const void*, Value& v) { v.count(5); }},
 };
 const RecordKind kOther{"other", kOtherFields, "another"};
@@ -204,9 +235,12 @@ TEST(WriterTest, SeveralKindsShareOneCsvHeader) {
 
 TEST(WriterTest, TablesRenderAtNotesAndLeaveOutUsualColumns) {
   static constexpr Field kSourceFields[] = {
-      {.name = "n", .type = Type::kCount, .header = "N",
+      {.name = "n",
+       .type = Type::kCount,
+       .header = "N",
        .get = [](const void* r, Value& v) { v.count(as<Other>(r).name.size()); }},
-      {.name = "source", .header = "SOURCE",
+      {.name = "source",
+       .header = "SOURCE",
        .get = [](const void* r, Value& v) { v.string(as<Other>(r).name); },
        .table_usual = "iana"},
   };

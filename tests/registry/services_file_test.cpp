@@ -176,7 +176,8 @@ TEST(ServicesFileTest, ScanningAndIndexedLookupsAgree) {
     EXPECT_EQ(describe(question(fresh)), describe(question(warm))) << what;
   };
 
-  const Port ports[] = {7000, 7100, 7105, 7110, 7111, 443, 80, 7200, 7201, 7300, 7400, 21, 22, 9999};
+  const Port ports[] = {7000, 7100, 7105, 7110, 7111, 443, 80,
+                        7200, 7201, 7300, 7400, 21,   22,  9999};
   for (Port port : ports) {
     for (Transport t : {Transport::kTcp, Transport::kUdp}) {
       agree([&](Registry& r) { return r.by_port(port, t); }, "by_port " + std::to_string(port));

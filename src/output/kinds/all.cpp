@@ -11,13 +11,15 @@ namespace sockscope::output {
 
 std::span<const RecordKind* const> all_kinds() {
   static const RecordKind* const kKinds[] = {
-      &kEndpointKind,      &kPairKind,          &kGroupKind,         &kEphemeralRangeKind,
-      &kAssignmentKind,    &kSocketKind,        &kProcessKind,       &kServedKind,
-      &kRemoteServiceKind, &kOverviewSummaryKind, &kDestinationKind, &kProcessShareKind,
-      &kBindPoolKind,      &kConversationKind,  &kZeekConnKind,      &kByServiceKind,
-      &kByServerKind,      &kByClientKind,      &kSocketOwnerKind,   &kRemoteHostKind,
-      &kPressureKind,      &kTransportSummaryKind, &kKernelSocketsKind, &kConnectionEventKind,
-      &kConnectionOwnerKind, &kZeekHostConnKind, &kConnectionSummaryKind};
+      &kEndpointKind,         &kPairKind,          &kGroupKind,
+      &kEphemeralRangeKind,   &kAssignmentKind,    &kSocketKind,
+      &kProcessKind,          &kServedKind,        &kRemoteServiceKind,
+      &kOverviewSummaryKind,  &kDestinationKind,   &kProcessShareKind,
+      &kBindPoolKind,         &kConversationKind,  &kZeekConnKind,
+      &kByServiceKind,        &kByServerKind,      &kByClientKind,
+      &kSocketOwnerKind,      &kRemoteHostKind,    &kPressureKind,
+      &kTransportSummaryKind, &kKernelSocketsKind, &kConnectionEventKind,
+      &kConnectionOwnerKind,  &kZeekHostConnKind,  &kConnectionSummaryKind};
   return kKinds;
 }
 

@@ -111,18 +111,27 @@ void memory_count(const void* r, Value& v) {
 }
 template <std::uint32_t SocketMemory::*kField>
 constexpr Field memory_field(std::string_view name, std::string_view meaning) {
-  return {.name = name, .type = Type::kCount, .unit = Unit::kBytes, .meaning = meaning,
-          .get = memory_count<kField>, .presence = Presence::kNullable};
+  return {.name = name,
+          .type = Type::kCount,
+          .unit = Unit::kBytes,
+          .meaning = meaning,
+          .get = memory_count<kField>,
+          .presence = Presence::kNullable};
 }
 
 // A process holding a socket, from the scan (ProcessOwner) or copied (SocketOwner).
 template <class Owner>
 constexpr Field kProcessFields[] = {
-    {.name = "pid", .type = Type::kInteger, .meaning = "process id",
+    {.name = "pid",
+     .type = Type::kInteger,
+     .meaning = "process id",
      .get = [](const void* r, Value& v) { v.integer(as<Owner>(r).pid); }},
-    {.name = "command", .meaning = "the command (/proc/PID/comm, 15 characters at most)",
+    {.name = "command",
+     .meaning = "the command (/proc/PID/comm, 15 characters at most)",
      .get = [](const void* r, Value& v) { v.string(as<Owner>(r).command); }},
-    {.name = "fd", .type = Type::kInteger, .meaning = "the descriptor holding the socket",
+    {.name = "fd",
+     .type = Type::kInteger,
+     .meaning = "the descriptor holding the socket",
      .get = [](const void* r, Value& v) { v.integer(as<Owner>(r).fd); }},
     {.name = "cmdline",
      .meaning = "the full command line (/proc/PID/cmdline, arguments joined by blanks); "
@@ -140,28 +149,38 @@ void process_text(const void* r, std::string& out) {
 }
 
 constexpr Field kSocketFields[] = {
-    {.name = "mark", .header = " ", .meaning = "--watch: + appeared, - disappeared",
+    {.name = "mark",
+     .header = " ",
+     .meaning = "--watch: + appeared, - disappeared",
      .get =
          [](const void* r, Value& v) {
            const std::string_view e = sock(r).event;
            v.string(e == "appeared" ? "+" : e == "disappeared" ? "-" : "");
          },
      .presence = Presence::kDisplay},
-    {.name = "event", .meaning = "--watch: appeared or disappeared",
+    {.name = "event",
+     .meaning = "--watch: appeared or disappeared",
      .get = [](const void* r, Value& v) { v.string_or_null(sock(r).event); },
      .presence = Presence::kOptional},
-    {.name = "new_listener", .type = Type::kBool,
+    {.name = "new_listener",
+     .type = Type::kBool,
      .meaning = "--watch: a listener that appeared (unexplained open ports are a concern)",
      .get = [](const void* r, Value& v) { v.boolean(sock(r).new_listener); },
      .presence = Presence::kSparse},
-    {.name = "transport", .header = "NETID", .meaning = "tcp, udp, sctp or dccp",
+    {.name = "transport",
+     .header = "NETID",
+     .meaning = "tcp, udp, sctp or dccp",
      .get = [](const void* r, Value& v) { v.string(to_string(rec(r).transport)); }},
-    {.name = "state", .header = "STATE", .meaning = "ss's state name: ESTAB, LISTEN, TIME-WAIT, ...",
+    {.name = "state",
+     .header = "STATE",
+     .meaning = "ss's state name: ESTAB, LISTEN, TIME-WAIT, ...",
      .get = [](const void* r, Value& v) { v.string(to_string(rec(r).state)); }},
-    {.name = "local", .type = Type::kEndpoint,
+    {.name = "local",
+     .type = Type::kEndpoint,
      .meaning = "this host's socket (a link-local address carries its interface as zone)",
      .get = [](const void* r, Value& v) { v.endpoint(rec(r).local); }},
-    {.name = "local_shown", .header = "LOCAL",
+    {.name = "local_shown",
+     .header = "LOCAL",
      .meaning = "the local socket; *:PORT for a [::] socket that also takes IPv4, as in ss",
      .get =
          [](const void* r, Value& v) {
@@ -169,27 +188,31 @@ constexpr Field kSocketFields[] = {
            v.joined({"*:", fmt::format_int(rec(r).local.port).c_str()});
          },
      .presence = Presence::kDisplay},
-    {.name = "remote", .type = Type::kEndpoint,
+    {.name = "remote",
+     .type = Type::kEndpoint,
      .meaning = "the peer's socket; null without a peer (listeners, unconnected UDP)",
-     .get =
-         [](const void* r, Value& v) {
-           null_or(v, !rec(r).unconnected(), [&] { v.endpoint(rec(r).remote); });
-         },
+     .get = [](const void* r,
+               Value& v) { null_or(v, !rec(r).unconnected(), [&] { v.endpoint(rec(r).remote); }); },
      .presence = Presence::kNullable},
-    {.name = "remote_shown", .header = "PEER", .meaning = "the peer; ADDRESS:* without one",
+    {.name = "remote_shown",
+     .header = "PEER",
+     .meaning = "the peer; ADDRESS:* without one",
      .get =
          [](const void* r, Value& v) {
            if (rec(r).unconnected()) return v.string(no_peer_text(rec(r)));
            v.endpoint(rec(r).remote);
          },
      .presence = Presence::kDisplay},
-    {.name = "role", .meaning = "the local side: listener, server, client or unknown",
+    {.name = "role",
+     .meaning = "the local side: listener, server, client or unknown",
      .get = [](const void* r, Value& v) { v.string(to_string(sock(r).row.socket.role)); }},
     {.name = "role_evidence",
      .meaning = "listener, accepted, autobound, well-known-port, registered-vs-ephemeral, "
                 "lower-port-guess",
      .get = [](const void* r, Value& v) { v.string(to_string(sock(r).row.socket.evidence)); }},
-    {.name = "role_shown", .header = "ROLE", .meaning = "the role with its evidence",
+    {.name = "role_shown",
+     .header = "ROLE",
+     .meaning = "the role with its evidence",
      .get =
          [](const void* r, Value& v) {
            const HostSocket& s = sock(r).row.socket;
@@ -200,7 +223,8 @@ constexpr Field kSocketFields[] = {
            }
          },
      .presence = Presence::kDisplay},
-    {.name = "service", .header = "SERVICE",
+    {.name = "service",
+     .header = "SERVICE",
      .meaning = "the registry's name for the server side's port (a hint), or null",
      .get =
          [](const void* r, Value& v) {
@@ -208,31 +232,49 @@ constexpr Field kSocketFields[] = {
            null_or(v, s, [&] { v.string(s->name); });
          },
      .presence = Presence::kNullable},
-    {.name = "recv_q", .type = Type::kCount, .header = "RECV-Q",
+    {.name = "recv_q",
+     .type = Type::kCount,
+     .header = "RECV-Q",
      .meaning = "bytes not yet read; listeners: connections waiting to be accepted",
      .get = [](const void* r, Value& v) { v.count(rec(r).rqueue); }},
-    {.name = "send_q", .type = Type::kCount, .header = "SEND-Q",
+    {.name = "send_q",
+     .type = Type::kCount,
+     .header = "SEND-Q",
      .meaning = "bytes not yet acknowledged; listeners: the accept backlog's maximum",
      .get = [](const void* r, Value& v) { v.count(rec(r).wqueue); }},
-    {.name = "uid", .type = Type::kCount, .meaning = "the socket's owner uid",
+    {.name = "uid",
+     .type = Type::kCount,
+     .meaning = "the socket's owner uid",
      .get = [](const void* r, Value& v) { v.count(rec(r).uid); }},
-    {.name = "user", .meaning = "-e/-p: the uid's user name; null when it has none",
-     .get = [](const void* r, Value& v) { v.owned(user_name(rec(r).uid)); if (v.text().empty()) v.null(); },
+    {.name = "user",
+     .meaning = "-e/-p: the uid's user name; null when it has none",
+     .get =
+         [](const void* r, Value& v) {
+           v.owned(user_name(rec(r).uid));
+           if (v.text().empty()) v.null();
+         },
      .presence = Presence::kNullable},
-    {.name = "user_shown", .header = "USER", .meaning = "the user name, else the uid",
+    {.name = "user_shown",
+     .header = "USER",
+     .meaning = "the user name, else the uid",
      .get =
          [](const void* r, Value& v) {
            v.owned(user_name(rec(r).uid));
            if (v.text().empty()) v.owned(std::to_string(rec(r).uid));
          },
      .presence = Presence::kDisplay},
-    {.name = "inode", .type = Type::kCount, .header = "INODE",
+    {.name = "inode",
+     .type = Type::kCount,
+     .header = "INODE",
      .meaning = "the socket's inode (0: no file)",
      .get = [](const void* r, Value& v) { v.count(rec(r).inode); }},
-    {.name = "cookie", .type = Type::kCount, .header = "COOKIE",
+    {.name = "cookie",
+     .type = Type::kCount,
+     .header = "COOKIE",
      .meaning = "-e: the kernel's socket cookie (0 from /proc)",
      .get = [](const void* r, Value& v) { v.count(rec(r).cookie); }},
-    {.name = "autobound", .type = Type::kBool,
+    {.name = "autobound",
+     .type = Type::kBool,
      .meaning = "whether the kernel chose the local port; null when the source cannot tell",
      .get =
          [](const void* r, Value& v) {
@@ -240,7 +282,8 @@ constexpr Field kSocketFields[] = {
            null_or(v, a.has_value(), [&] { v.boolean(*a); });
          },
      .presence = Presence::kNullable},
-    {.name = "v6only", .type = Type::kBool,
+    {.name = "v6only",
+     .type = Type::kBool,
      .meaning = "IPv6 listeners and unconnected sockets: false when it takes IPv4 too "
                 "(IPV6_V6ONLY off); absent when unknown",
      .get =
@@ -249,13 +292,16 @@ constexpr Field kSocketFields[] = {
            null_or(v, o.has_value(), [&] { v.boolean(*o); });
          },
      .presence = Presence::kOptional},
-    {.name = "community_id", .meaning = "Community ID v1 of the pair; null without a peer",
+    {.name = "community_id",
+     .meaning = "Community ID v1 of the pair; null without a peer",
      .get =
          [](const void* r, Value& v) {
-           null_or(v, !rec(r).unconnected(), [&] { v.owned(community_id(sock(r).row.socket.pair())); });
+           null_or(v, !rec(r).unconnected(),
+                   [&] { v.owned(community_id(sock(r).row.socket.pair())); });
          },
      .presence = Presence::kNullable},
-    {.name = "netns", .header = "NETNS",
+    {.name = "netns",
+     .header = "NETNS",
      .meaning = "the network namespace: its `ip netns` name, else net:[INODE]",
      .get =
          [](const void* r, Value& v) {
@@ -263,28 +309,36 @@ constexpr Field kSocketFields[] = {
            if (ns.name.empty()) return v.owned(ns.label());
            v.string(ns.name);
          }},
-    {.name = "timer", .meaning = "-o: the kernel's pending timer: on, keepalive, timewait, "
-                                 "persist; null when none",
+    {.name = "timer",
+     .meaning = "-o: the kernel's pending timer: on, keepalive, timewait, "
+                "persist; null when none",
      .get =
          [](const void* r, Value& v) {
-           null_or(v, rec(r).timer != SocketTimer::kNone, [&] { v.string(to_string(rec(r).timer)); });
+           null_or(v, rec(r).timer != SocketTimer::kNone,
+                   [&] { v.string(to_string(rec(r).timer)); });
          },
      .presence = Presence::kNullable},
-    {.name = "timer_expires_ms", .type = Type::kCount, .unit = Unit::kMilliseconds,
+    {.name = "timer_expires_ms",
+     .type = Type::kCount,
+     .unit = Unit::kMilliseconds,
      .meaning = "-o: when it fires, from now",
      .get =
          [](const void* r, Value& v) {
-           null_or(v, rec(r).timer != SocketTimer::kNone, [&] { v.count(rec(r).timer_expires_ms); });
+           null_or(v, rec(r).timer != SocketTimer::kNone,
+                   [&] { v.count(rec(r).timer_expires_ms); });
          },
      .presence = Presence::kNullable},
-    {.name = "timer_retrans", .type = Type::kCount,
+    {.name = "timer_retrans",
+     .type = Type::kCount,
      .meaning = "-o: retransmissions (or probes) so far",
      .get =
          [](const void* r, Value& v) {
            null_or(v, rec(r).timer != SocketTimer::kNone, [&] { v.count(rec(r).timer_retrans); });
          },
      .presence = Presence::kNullable},
-    {.name = "timer_shown", .header = "TIMER", .meaning = "as ss -o: keepalive,119min,0",
+    {.name = "timer_shown",
+     .header = "TIMER",
+     .meaning = "as ss -o: keepalive,119min,0",
      .get =
          [](const void* r, Value& v) {
            if (rec(r).timer == SocketTimer::kNone) return v.string("-");
@@ -293,13 +347,21 @@ constexpr Field kSocketFields[] = {
            v.owned(std::move(text));
          },
      .presence = Presence::kDisplay},
-    {.name = "rtt_us", .type = Type::kCount, .unit = Unit::kMicroseconds,
-     .meaning = "-i: TCP's smoothed round-trip time (tcp_info)", .get = tcp_count<&TcpInfo::rtt_us>,
+    {.name = "rtt_us",
+     .type = Type::kCount,
+     .unit = Unit::kMicroseconds,
+     .meaning = "-i: TCP's smoothed round-trip time (tcp_info)",
+     .get = tcp_count<&TcpInfo::rtt_us>,
      .presence = Presence::kNullable},
-    {.name = "rttvar_us", .type = Type::kCount, .unit = Unit::kMicroseconds,
-     .meaning = "-i: its mean deviation", .get = tcp_count<&TcpInfo::rttvar_us>,
+    {.name = "rttvar_us",
+     .type = Type::kCount,
+     .unit = Unit::kMicroseconds,
+     .meaning = "-i: its mean deviation",
+     .get = tcp_count<&TcpInfo::rttvar_us>,
      .presence = Presence::kNullable},
-    {.name = "rtt_shown", .header = "RTT", .meaning = "rtt/rttvar in ms, as ss -i",
+    {.name = "rtt_shown",
+     .header = "RTT",
+     .meaning = "rtt/rttvar in ms, as ss -i",
      .get =
          [](const void* r, Value& v) {
            const TcpInfo* t = tcp(r);
@@ -307,22 +369,43 @@ constexpr Field kSocketFields[] = {
            v.owned(fmt::format("{:.3f}/{:.3f}", t->rtt_us / 1000.0, t->rttvar_us / 1000.0));
          },
      .presence = Presence::kDisplay},
-    {.name = "cwnd", .type = Type::kCount, .unit = Unit::kSegments, .header = "CWND",
-     .meaning = "-i: the congestion window", .get = tcp_count<&TcpInfo::cwnd>,
+    {.name = "cwnd",
+     .type = Type::kCount,
+     .unit = Unit::kSegments,
+     .header = "CWND",
+     .meaning = "-i: the congestion window",
+     .get = tcp_count<&TcpInfo::cwnd>,
      .presence = Presence::kNullable},
-    {.name = "retransmits", .type = Type::kCount, .unit = Unit::kSegments, .header = "RETRANS",
+    {.name = "retransmits",
+     .type = Type::kCount,
+     .unit = Unit::kSegments,
+     .header = "RETRANS",
      .meaning = "-i: segments retransmitted over the connection's life (tcpi_total_retrans)",
-     .get = tcp_count<&TcpInfo::retransmits>, .presence = Presence::kNullable},
-    {.name = "bytes_acked", .type = Type::kCount, .unit = Unit::kBytes, .header = "ACKED",
-     .meaning = "-i: bytes the peer acknowledged", .get = tcp_count64<&TcpInfo::bytes_acked>,
+     .get = tcp_count<&TcpInfo::retransmits>,
      .presence = Presence::kNullable},
-    {.name = "bytes_received", .type = Type::kCount, .unit = Unit::kBytes, .header = "RECEIVED",
-     .meaning = "-i: bytes received", .get = tcp_count64<&TcpInfo::bytes_received>,
+    {.name = "bytes_acked",
+     .type = Type::kCount,
+     .unit = Unit::kBytes,
+     .header = "ACKED",
+     .meaning = "-i: bytes the peer acknowledged",
+     .get = tcp_count64<&TcpInfo::bytes_acked>,
      .presence = Presence::kNullable},
-    {.name = "delivery_rate", .type = Type::kCount, .unit = Unit::kBytesPerSecond,
-     .meaning = "-i: the recent delivery rate", .get = tcp_count64<&TcpInfo::delivery_rate>,
+    {.name = "bytes_received",
+     .type = Type::kCount,
+     .unit = Unit::kBytes,
+     .header = "RECEIVED",
+     .meaning = "-i: bytes received",
+     .get = tcp_count64<&TcpInfo::bytes_received>,
      .presence = Presence::kNullable},
-    {.name = "delivery_shown", .header = "DELIVERY", .meaning = "in bits per second, as ss -i",
+    {.name = "delivery_rate",
+     .type = Type::kCount,
+     .unit = Unit::kBytesPerSecond,
+     .meaning = "-i: the recent delivery rate",
+     .get = tcp_count64<&TcpInfo::delivery_rate>,
+     .presence = Presence::kNullable},
+    {.name = "delivery_shown",
+     .header = "DELIVERY",
+     .meaning = "in bits per second, as ss -i",
      .get =
          [](const void* r, Value& v) {
            const TcpInfo* t = tcp(r);
@@ -338,10 +421,15 @@ constexpr Field kSocketFields[] = {
     memory_field<&SocketMemory::wmem_queued>("skmem_wmem_queued", "-m: send queue memory"),
     memory_field<&SocketMemory::optmem>("skmem_optmem", "-m: option memory"),
     memory_field<&SocketMemory::backlog>("skmem_backlog", "-m: backlog queue memory"),
-    {.name = "skmem_drops", .type = Type::kCount, .unit = Unit::kPackets,
-     .meaning = "-m: packets dropped before the socket", .get = memory_count<&SocketMemory::drops>,
+    {.name = "skmem_drops",
+     .type = Type::kCount,
+     .unit = Unit::kPackets,
+     .meaning = "-m: packets dropped before the socket",
+     .get = memory_count<&SocketMemory::drops>,
      .presence = Presence::kNullable},
-    {.name = "skmem_shown", .header = "SKMEM", .meaning = "as ss -m: r,rb,t,tb,f,w,o,bl,d",
+    {.name = "skmem_shown",
+     .header = "SKMEM",
+     .meaning = "as ss -m: r,rb,t,tb,f,w,o,bl,d",
      .get =
          [](const void* r, Value& v) {
            const SocketMemory* m = memory(r);
@@ -351,7 +439,8 @@ constexpr Field kSocketFields[] = {
                                m->backlog, m->drops));
          },
      .presence = Presence::kDisplay},
-    {.name = "processes", .type = Type::kRecords,
+    {.name = "processes",
+     .type = Type::kRecords,
      .meaning = "with -p: the processes holding the socket [{pid, command, fd, cmdline}]",
      .get =
          [](const void* r, Value& v) {
@@ -370,7 +459,8 @@ constexpr Field kSocketFields[] = {
                    [&] { v.string(to_string(row.owner_missing)); });
          },
      .presence = Presence::kOptional},
-    {.name = "owner_missing_reason", .meaning = "the reason in one human sentence",
+    {.name = "owner_missing_reason",
+     .meaning = "the reason in one human sentence",
      .get =
          [](const void* r, Value& v) {
            const HostRow& row = sock(r).row;
@@ -378,7 +468,9 @@ constexpr Field kSocketFields[] = {
                    [&] { v.string(explain(row.owner_missing)); });
          },
      .presence = Presence::kOptional},
-    {.name = "owners_shown", .header = "PROCESS", .meaning = "owners, or (why none)",
+    {.name = "owners_shown",
+     .header = "PROCESS",
+     .meaning = "owners, or (why none)",
      .get =
          [](const void* r, Value& v) {
            const HostRow& row = sock(r).row;
@@ -394,11 +486,11 @@ constexpr Field kSocketFields[] = {
            v.owned(std::move(text));
          },
      .presence = Presence::kDisplay},
-    {.name = "change", .header = "CHANGE", .meaning = "--watch: what happened",
-     .get =
-         [](const void* r, Value& v) {
-           v.string(sock(r).new_listener ? "NEW LISTENER" : sock(r).event);
-         },
+    {.name = "change",
+     .header = "CHANGE",
+     .meaning = "--watch: what happened",
+     .get = [](const void* r,
+               Value& v) { v.string(sock(r).new_listener ? "NEW LISTENER" : sock(r).event); },
      .presence = Presence::kDisplay},
 };
 
@@ -501,29 +593,44 @@ void socket_table_row(const void* r, std::span<const Field* const> shown, TableR
 }
 
 constexpr std::string_view kSocketTable[] = {
-    "mark",        "transport",    "state",       "recv_q",      "send_q",         "local_shown",
-    "remote_shown", "role_shown",  "service",     "netns",       "user_shown",     "inode",
-    "cookie",      "timer_shown",  "rtt_shown",   "cwnd",        "retransmits",    "bytes_acked",
+    "mark",           "transport",      "state",       "recv_q",       "send_q",      "local_shown",
+    "remote_shown",   "role_shown",     "service",     "netns",        "user_shown",  "inode",
+    "cookie",         "timer_shown",    "rtt_shown",   "cwnd",         "retransmits", "bytes_acked",
     "bytes_received", "delivery_shown", "skmem_shown", "owners_shown", "change"};
 
 // sockets -s.
 const TransportCount& tcount(const void* r) { return as<TransportSummaryRow>(r).count; }
 
 constexpr Field kTransportSummaryFields[] = {
-    {.name = "kind", .meaning = "\"transport\"",
+    {.name = "kind",
+     .meaning = "\"transport\"",
      .get = [](const void*, Value& v) { v.string("transport"); }},
-    {.name = "transport", .header = "TRANSPORT", .meaning = "tcp, udp, sctp or dccp",
+    {.name = "transport",
+     .header = "TRANSPORT",
+     .meaning = "tcp, udp, sctp or dccp",
      .get = [](const void* r, Value& v) { v.string(to_string(tcount(r).transport)); }},
-    {.name = "total", .type = Type::kCount, .unit = Unit::kSockets, .header = "TOTAL",
+    {.name = "total",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
+     .header = "TOTAL",
      .meaning = "sockets the dump shows",
      .get = [](const void* r, Value& v) { v.count(tcount(r).ipv4 + tcount(r).ipv6); }},
-    {.name = "ipv4", .type = Type::kCount, .unit = Unit::kSockets, .header = "IPV4",
+    {.name = "ipv4",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
+     .header = "IPV4",
      .meaning = "of them IPv4 sockets",
      .get = [](const void* r, Value& v) { v.count(tcount(r).ipv4); }},
-    {.name = "ipv6", .type = Type::kCount, .unit = Unit::kSockets, .header = "IPV6",
+    {.name = "ipv6",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
+     .header = "IPV6",
      .meaning = "of them IPv6 sockets (IPv4-mapped included)",
      .get = [](const void* r, Value& v) { v.count(tcount(r).ipv6); }},
-    {.name = "states", .type = Type::kCounts, .unit = Unit::kSockets, .header = "STATES",
+    {.name = "states",
+     .type = Type::kCounts,
+     .unit = Unit::kSockets,
+     .header = "STATES",
      .meaning = "by state {\"ESTAB\": n, ...}",
      .get = [](const void* r, Value& v) { v.counts(as<TransportSummaryRow>(r).states); }},
 };
@@ -536,12 +643,17 @@ void kernel_count(const void* r, Value& v) {
 template <std::optional<std::uint64_t> KernelSocketCounts::*kField>
 constexpr Field kernel_field(std::string_view name, std::string_view meaning,
                              Unit unit = Unit::kSockets) {
-  return {.name = name, .type = Type::kCount, .unit = unit, .meaning = meaning,
-          .get = kernel_count<kField>, .presence = Presence::kNullable};
+  return {.name = name,
+          .type = Type::kCount,
+          .unit = unit,
+          .meaning = meaning,
+          .get = kernel_count<kField>,
+          .presence = Presence::kNullable};
 }
 
 constexpr Field kKernelSocketsFields[] = {
-    {.name = "kind", .meaning = "\"kernel\"",
+    {.name = "kind",
+     .meaning = "\"kernel\"",
      .get = [](const void*, Value& v) { v.string("kernel"); }},
     kernel_field<&KernelSocketCounts::sockets_used>("sockets_used",
                                                     "sockets of every family (unix too)"),
@@ -567,11 +679,16 @@ constexpr Field kKernelSocketsFields[] = {
 const DestinationUsage& dest(const void* r) { return as<DestinationRow>(r).destination; }
 
 constexpr Field kShareFields[] = {
-    {.name = "pid", .type = Type::kInteger, .meaning = "process id",
+    {.name = "pid",
+     .type = Type::kInteger,
+     .meaning = "process id",
      .get = [](const void* r, Value& v) { v.integer(as<ProcessShare>(r).pid); }},
-    {.name = "command", .meaning = "the command",
+    {.name = "command",
+     .meaning = "the command",
      .get = [](const void* r, Value& v) { v.string(as<ProcessShare>(r).command); }},
-    {.name = "sockets", .type = Type::kCount, .unit = Unit::kSockets,
+    {.name = "sockets",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
      .meaning = "how many of the sockets in question (a destination's, a service's) it holds",
      .get = [](const void* r, Value& v) { v.count(as<ProcessShare>(r).sockets); }},
 };
@@ -584,48 +701,72 @@ void share_text(const void* r, std::string& out) {
 }
 
 constexpr Field kDestinationFields[] = {
-    {.name = "kind", .meaning = "\"destination\"",
+    {.name = "kind",
+     .meaning = "\"destination\"",
      .get = [](const void*, Value& v) { v.string("destination"); }},
-    {.name = "transport", .header = "PROTO", .meaning = "tcp or udp",
+    {.name = "transport",
+     .header = "PROTO",
+     .meaning = "tcp or udp",
      .get = [](const void* r, Value& v) { v.string(to_string(dest(r).transport)); }},
-    {.name = "local_address", .type = Type::kAddress, .header = "LOCAL",
+    {.name = "local_address",
+     .type = Type::kAddress,
+     .header = "LOCAL",
      .meaning = "the local address the ports are taken on",
      .get = [](const void* r, Value& v) { v.owned(dest(r).local_address.to_string()); }},
-    {.name = "remote", .type = Type::kEndpoint,
+    {.name = "remote",
+     .type = Type::kEndpoint,
      .meaning = "the destination; null for UDP (ports are per local address)",
      .get =
          [](const void* r, Value& v) {
            null_or(v, dest(r).transport != Transport::kUdp, [&] { v.endpoint(dest(r).remote); });
          },
      .presence = Presence::kNullable},
-    {.name = "destination", .header = "DESTINATION", .meaning = "the destination",
+    {.name = "destination",
+     .header = "DESTINATION",
+     .meaning = "the destination",
      .get =
          [](const void* r, Value& v) {
            if (dest(r).transport == Transport::kUdp) return v.string("(any, per local address)");
            v.owned(dest(r).remote.to_string());
          },
      .presence = Presence::kDisplay},
-    {.name = "used", .type = Type::kCount, .unit = Unit::kPorts, .header = "USED",
+    {.name = "used",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
+     .header = "USED",
      .meaning = "ports of the pool taken toward it (TIME_WAIT included)",
      .get = [](const void* r, Value& v) { v.count(dest(r).used); }},
-    {.name = "capacity", .type = Type::kCount, .unit = Unit::kPorts, .header = "CAPACITY",
+    {.name = "capacity",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
+     .header = "CAPACITY",
      .meaning = "usable ports minus those held by bind()",
      .get = [](const void* r, Value& v) { v.count(dest(r).capacity); }},
-    {.name = "time_wait", .type = Type::kCount, .unit = Unit::kPorts, .header = "TIME_WAIT",
+    {.name = "time_wait",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
+     .header = "TIME_WAIT",
      .meaning = "of the used ports, in TIME_WAIT",
      .get = [](const void* r, Value& v) { v.count(dest(r).time_wait); }},
-    {.name = "utilization_pct", .type = Type::kNumber, .unit = Unit::kPercent, .header = "USE%",
+    {.name = "utilization_pct",
+     .type = Type::kNumber,
+     .unit = Unit::kPercent,
+     .header = "USE%",
      .meaning = "used / capacity, in percent",
      .get = [](const void* r, Value& v) { v.number(dest(r).utilization() * 100.0); }},
-    {.name = "processes", .type = Type::kRecords,
-     .meaning = "who holds the ports [{pid, command, sockets}], most first; null when not looked up",
+    {.name = "processes",
+     .type = Type::kRecords,
+     .meaning =
+         "who holds the ports [{pid, command, sockets}], most first; null when not looked up",
      .get =
          [](const void* r, Value& v) {
            const auto* p = as<DestinationRow>(r).processes;
            null_or(v, p, [&] { v.records(kProcessShareKind, std::span<const ProcessShare>(*p)); });
          },
      .presence = Presence::kNullable},
-    {.name = "processes_shown", .header = "PROCESSES", .meaning = "the top three",
+    {.name = "processes_shown",
+     .header = "PROCESSES",
+     .meaning = "the top three",
      .get =
          [](const void* r, Value& v) {
            const auto* p = as<DestinationRow>(r).processes;
@@ -641,32 +782,46 @@ constexpr Field kDestinationFields[] = {
      .presence = Presence::kDisplay},
 };
 
-constexpr std::string_view kDestinationTable[] = {"transport", "local_address", "destination",
-                                                  "used",      "capacity",      "utilization_pct",
+constexpr std::string_view kDestinationTable[] = {"transport", "local_address",  "destination",
+                                                  "used",      "capacity",       "utilization_pct",
                                                   "time_wait", "processes_shown"};
 
 const EphemeralReport& pool(const void* r) { return as<BindPoolRow>(r).report; }
 
 constexpr Field kBindPoolFields[] = {
-    {.name = "kind", .meaning = "\"bind_pool\"",
+    {.name = "kind",
+     .meaning = "\"bind_pool\"",
      .get = [](const void*, Value& v) { v.string("bind_pool"); }},
-    {.name = "used", .type = Type::kCount, .unit = Unit::kPorts,
+    {.name = "used",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
      .meaning = "usable ports some TCP socket uses",
      .get = [](const void* r, Value& v) { v.count(pool(r).bind_pool.used); }},
-    {.name = "capacity", .type = Type::kCount, .unit = Unit::kPorts, .meaning = "usable ports",
+    {.name = "capacity",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
+     .meaning = "usable ports",
      .get = [](const void* r, Value& v) { v.count(pool(r).bind_pool.capacity); }},
-    {.name = "free", .type = Type::kCount, .unit = Unit::kPorts,
+    {.name = "free",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
      .meaning = "what bind(port 0) has left",
      .get = [](const void* r, Value& v) { v.count(pool(r).bind_pool.free()); }},
-    {.name = "utilization_pct", .type = Type::kNumber, .unit = Unit::kPercent,
+    {.name = "utilization_pct",
+     .type = Type::kNumber,
+     .unit = Unit::kPercent,
      .meaning = "used / capacity, in percent",
      .get = [](const void* r, Value& v) { v.number(pool(r).bind_pool.utilization() * 100.0); }},
-    {.name = "bind_held", .type = Type::kCount, .unit = Unit::kPorts,
+    {.name = "bind_held",
+     .type = Type::kCount,
+     .unit = Unit::kPorts,
      .meaning = "usable ports held by explicit bind() (never lent to connect())",
      .get = [](const void* r, Value& v) { v.count(pool(r).bind_held); }},
-    {.name = "range", .meaning = "net.ipv4.ip_local_port_range as first-last",
+    {.name = "range",
+     .meaning = "net.ipv4.ip_local_port_range as first-last",
      .get = [](const void* r, Value& v) { v.owned(pool(r).settings.range.to_string()); }},
-    {.name = "reserved", .meaning = "net.ipv4.ip_local_reserved_ports as the sysctl prints it",
+    {.name = "reserved",
+     .meaning = "net.ipv4.ip_local_reserved_ports as the sysctl prints it",
      .get = [](const void* r, Value& v) { v.string(pool(r).settings.reserved_text); }},
 };
 
@@ -676,20 +831,27 @@ TransportSummaryRow::TransportSummaryRow(const TransportCount& c) : count(c) {
   for (const auto& [state, n] : c.states.nonzero()) states.push_back({to_string(state), n});
 }
 
-const RecordKind kProcessKind{"process", kProcessFields<ProcessOwner>,
-                              "a process holding a socket", {}, process_text<ProcessOwner>};
-const RecordKind kSocketOwnerKind{"process", kProcessFields<SocketOwner>,
-                                  "a process holding a socket", {}, process_text<SocketOwner>};
-const RecordKind kSocketKind{"socket",         kSocketFields,
-                             "one live socket (`sockets`, `listen`, --watch)",
-                             kSocketTable,     nullptr,
-                             socket_table_row};
+const RecordKind kProcessKind{"process",
+                              kProcessFields<ProcessOwner>,
+                              "a process holding a socket",
+                              {},
+                              process_text<ProcessOwner>};
+const RecordKind kSocketOwnerKind{"process",
+                                  kProcessFields<SocketOwner>,
+                                  "a process holding a socket",
+                                  {},
+                                  process_text<SocketOwner>};
+const RecordKind kSocketKind{
+    "socket",     kSocketFields, "one live socket (`sockets`, `listen`, --watch)",
+    kSocketTable, nullptr,       socket_table_row};
 const RecordKind kTransportSummaryKind{"transport_summary", kTransportSummaryFields,
                                        "sockets of one transport (`sockets -s`)"};
 const RecordKind kKernelSocketsKind{"kernel_sockets", kKernelSocketsFields,
                                     "the kernel's socket counters (`sockets -s`)"};
-const RecordKind kProcessShareKind{"process_share", kShareFields,
-                                   "a process and how many of the sockets in question it holds", {},
+const RecordKind kProcessShareKind{"process_share",
+                                   kShareFields,
+                                   "a process and how many of the sockets in question it holds",
+                                   {},
                                    share_text};
 const RecordKind kDestinationKind{"destination", kDestinationFields,
                                   "ephemeral-port use toward one destination (`ephemeral`)",

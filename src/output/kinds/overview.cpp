@@ -34,45 +34,53 @@ std::string first_of(const Items& items, std::size_t shown, std::size_t total, T
 // Served ports and remote services share their port fields.
 template <class Row>
 constexpr Field kPortShown = {
-    .name = "port_shown", .header = Row::kPortHeader, .meaning = "port/transport",
+    .name = "port_shown",
+    .header = Row::kPortHeader,
+    .meaning = "port/transport",
     .get =
         [](const void* r, Value& v) {
           const auto& row = as<Row>(r);
           v.owned(fmt::format("{}/{}", row.port, to_string(row.transport)));
         },
-    .presence = Presence::kDisplay, .align = Align::kRight};
+    .presence = Presence::kDisplay,
+    .align = Align::kRight};
 template <class Row>
 constexpr Field kPortTransport = {
-    .name = "transport", .meaning = "tcp, udp, sctp or dccp",
-    .get = [](const void* r, Value& v) { v.string(to_string(as<Row>(r).transport)); }};
+    .name = "transport", .meaning = "tcp, udp, sctp or dccp", .get = [](const void* r, Value& v) {
+      v.string(to_string(as<Row>(r).transport));
+    }};
 template <class Row>
-constexpr Field kPortNumber = {
-    .name = "port", .type = Type::kPort, .meaning = Row::kPortMeaning,
-    .get = [](const void* r, Value& v) { v.count(as<Row>(r).port); }};
+constexpr Field kPortNumber = {.name = "port",
+                               .type = Type::kPort,
+                               .meaning = Row::kPortMeaning,
+                               .get = [](const void* r, Value& v) { v.count(as<Row>(r).port); }};
 template <class Row>
 constexpr Field kPortGroup = {
-    .name = "group", .meaning = "the port's IANA group",
-    .get = [](const void* r, Value& v) { v.string(to_string(group_of(as<Row>(r).port))); }};
+    .name = "group", .meaning = "the port's IANA group", .get = [](const void* r, Value& v) {
+      v.string(to_string(group_of(as<Row>(r).port)));
+    }};
 template <class Row>
 constexpr Field kServiceShown = {
-    .name = "service_shown", .header = "SERVICE",
+    .name = "service_shown",
+    .header = "SERVICE",
     .meaning = "the service name; NAME? when it is only IANA's name for the port (a hint)",
     .get = [](const void* r, Value& v) { v.owned(service_text(as<Row>(r).service)); },
     .presence = Presence::kDisplay};
 template <class Row>
-constexpr Field kPortService = {
-    .name = "service", .meaning = "the registry's name for the port (a hint), or null",
-    .get =
-        [](const void* r, Value& v) {
-          const Service* s = as<Row>(r).service;
-          null_or(v, s, [&] { v.string(s->name); });
-        },
-    .presence = Presence::kNullable};
+constexpr Field kPortService = {.name = "service",
+                                .meaning = "the registry's name for the port (a hint), or null",
+                                .get =
+                                    [](const void* r, Value& v) {
+                                      const Service* s = as<Row>(r).service;
+                                      null_or(v, s, [&] { v.string(s->name); });
+                                    },
+                                .presence = Presence::kNullable};
 template <class Row>
 constexpr Field kServiceSource = {
     .name = "service_source",
-    .meaning = "where the name comes from: \"iana\" (what usually runs there) or a services file "
-               "on this host; null without a name",
+    .meaning =
+        "where the name comes from: \"iana\" (what usually runs there) or a services file "
+        "on this host; null without a name",
     .get =
         [](const void* r, Value& v) {
           const Service* s = as<Row>(r).service;
@@ -81,8 +89,11 @@ constexpr Field kServiceSource = {
     .presence = Presence::kNullable};
 template <class Row>
 constexpr Field kConnections = {
-    .name = "connections", .type = Type::kCounts, .unit = Unit::kConnections,
-    .header = "CONNECTIONS", .meaning = Row::kConnectionsMeaning,
+    .name = "connections",
+    .type = Type::kCounts,
+    .unit = Unit::kConnections,
+    .header = "CONNECTIONS",
+    .meaning = Row::kConnectionsMeaning,
     .get = [](const void* r, Value& v) { v.counts(as<Row>(r).connections); }};
 
 const ServedPort& served(const void* r) { return as<ServedRow>(r).served; }
@@ -120,7 +131,8 @@ constexpr Field kServedFields[] = {
     kPortTransport<ServedRow>,
     kPortNumber<ServedRow>,
     kPortGroup<ServedRow>,
-    {.name = "program", .header = "PROGRAM",
+    {.name = "program",
+     .header = "PROGRAM",
      .meaning = "who listens: command[pid], or (why none is shown)",
      .get =
          [](const void* r, Value& v) {
@@ -131,37 +143,51 @@ constexpr Field kServedFields[] = {
     kServiceShown<ServedRow>,
     kPortService<ServedRow>,
     kServiceSource<ServedRow>,
-    {.name = "addresses", .type = Type::kStrings,
+    {.name = "addresses",
+     .type = Type::kStrings,
      .meaning = "where it listens (another namespace's: \"ADDRESS in NS\")",
      .get = [](const void* r, Value& v) { v.strings(served(r).addresses); }},
-    {.name = "dual_stack", .type = Type::kBool,
+    {.name = "dual_stack",
+     .type = Type::kBool,
      .meaning = "its [::] socket accepts IPv4 too (IPV6_V6ONLY off)",
      .get = [](const void* r, Value& v) { v.boolean(!served(r).dual_stack.empty()); }},
-    {.name = "listening_on", .header = "LISTENING ON", .meaning = "the addresses",
+    {.name = "listening_on",
+     .header = "LISTENING ON",
+     .meaning = "the addresses",
      .get = [](const void* r, Value& v) { v.owned(listening_on(served(r))); },
      .presence = Presence::kDisplay},
     kConnections<ServedRow>,
-    {.name = "client_hosts", .type = Type::kCount, .unit = Unit::kHosts, .header = "CLIENTS",
+    {.name = "client_hosts",
+     .type = Type::kCount,
+     .unit = Unit::kHosts,
+     .header = "CLIENTS",
      .meaning = "distinct remote addresses of the accepted connections",
      .get = [](const void* r, Value& v) { v.count(served(r).client_hosts); }},
-    {.name = "accept_queue", .type = Type::kCount, .unit = Unit::kConnections,
+    {.name = "accept_queue",
+     .type = Type::kCount,
+     .unit = Unit::kConnections,
      .meaning = "TCP listeners: connections waiting for accept(); null otherwise",
      .get =
          [](const void* r, Value& v) {
            null_or(v, served(r).tcp_listener(), [&] { v.count(served(r).accept_queue); });
          },
      .presence = Presence::kNullable},
-    {.name = "accept_backlog", .type = Type::kCount, .unit = Unit::kConnections,
+    {.name = "accept_backlog",
+     .type = Type::kCount,
+     .unit = Unit::kConnections,
      .meaning = "TCP listeners: the most that may wait (listen()'s backlog); null otherwise",
      .get =
          [](const void* r, Value& v) {
            null_or(v, served(r).tcp_listener(), [&] { v.count(served(r).accept_backlog); });
          },
      .presence = Presence::kNullable},
-    {.name = "accept_queue_full", .type = Type::kBool,
+    {.name = "accept_queue_full",
+     .type = Type::kBool,
      .meaning = "a listening socket holds more than its backlog: new handshakes are dropped",
      .get = [](const void* r, Value& v) { v.boolean(served(r).accept_queue_full); }},
-    {.name = "accept_shown", .header = "ACCEPT QUEUE", .meaning = "waiting/backlog when any wait",
+    {.name = "accept_shown",
+     .header = "ACCEPT QUEUE",
+     .meaning = "waiting/backlog when any wait",
      .get =
          [](const void* r, Value& v) {
            const ServedPort& p = served(r);
@@ -169,8 +195,11 @@ constexpr Field kServedFields[] = {
            v.owned(fmt::format("{}/{}{}", p.accept_queue, p.accept_backlog,
                                p.accept_queue_full ? " full" : ""));
          },
-     .presence = Presence::kDisplay, .align = Align::kRight, .table_usual = "-"},
-    {.name = "processes", .type = Type::kRecords,
+     .presence = Presence::kDisplay,
+     .align = Align::kRight,
+     .table_usual = "-"},
+    {.name = "processes",
+     .type = Type::kRecords,
      .meaning = "with owners: who holds the listening sockets [{pid, command, fd}]",
      .get =
          [](const void* r, Value& v) {
@@ -191,8 +220,8 @@ constexpr Field kServedFields[] = {
 };
 
 // Programs last: their names vary in length the most (and the golden test masks pids).
-constexpr std::string_view kServedTable[] = {"port_shown",   "service_shown", "listening_on",
-                                             "connections",  "client_hosts",  "accept_shown",
+constexpr std::string_view kServedTable[] = {"port_shown",  "service_shown", "listening_on",
+                                             "connections", "client_hosts",  "accept_shown",
                                              "program"};
 
 // Remote services.
@@ -206,9 +235,13 @@ void host_text(const void* r, std::string& out) {
 }
 
 constexpr Field kRemoteHostFields[] = {
-    {.name = "address", .type = Type::kAddress, .meaning = "the remote host",
+    {.name = "address",
+     .type = Type::kAddress,
+     .meaning = "the remote host",
      .get = [](const void* r, Value& v) { v.owned(as<RemoteHost>(r).address.to_string()); }},
-    {.name = "connections", .type = Type::kCount, .unit = Unit::kConnections,
+    {.name = "connections",
+     .type = Type::kCount,
+     .unit = Unit::kConnections,
      .meaning = "connections to it",
      .get = [](const void* r, Value& v) { v.count(as<RemoteHost>(r).connections); }},
 };
@@ -217,10 +250,9 @@ constexpr Field kRemoteHostFields[] = {
 // connections whose owner could not be read (TIME-WAIT has none to read).
 std::string local_programs(const RemoteRow& row) {
   const RemoteService& s = row.remote;
-  std::string text = first_of(s.processes, 3, s.processes.size(),
-                              [](const ProcessShare& p, std::string& out) {
-                                kProcessShareKind.text(&p, out);
-                              });
+  std::string text =
+      first_of(s.processes, 3, s.processes.size(),
+               [](const ProcessShare& p, std::string& out) { kProcessShareKind.text(&p, out); });
   for (const auto& [why, n] : s.owners_missing.nonzero()) {
     if (why == OwnerMissing::kTimeWait || why == OwnerMissing::kKernelOwned) continue;
     text += fmt::format("{}{} {}", text.empty() ? "" : ", ", n, to_string(why));
@@ -229,7 +261,8 @@ std::string local_programs(const RemoteRow& row) {
 }
 
 constexpr Field kRemoteFields[] = {
-    {.name = "kind", .meaning = "\"remote_service\"",
+    {.name = "kind",
+     .meaning = "\"remote_service\"",
      .get = [](const void*, Value& v) { v.string("remote_service"); }},
     kPortShown<RemoteRow>,
     kPortTransport<RemoteRow>,
@@ -238,16 +271,21 @@ constexpr Field kRemoteFields[] = {
     kServiceShown<RemoteRow>,
     kPortService<RemoteRow>,
     kServiceSource<RemoteRow>,
-    {.name = "remote_hosts", .type = Type::kCount, .unit = Unit::kHosts,
+    {.name = "remote_hosts",
+     .type = Type::kCount,
+     .unit = Unit::kHosts,
      .meaning = "distinct remote addresses",
      .get = [](const void* r, Value& v) { v.count(remote(r).hosts); }},
-    {.name = "top_hosts", .type = Type::kRecords,
+    {.name = "top_hosts",
+     .type = Type::kRecords,
      .meaning = "the busiest remote hosts [{address, connections}], most connections first",
      .get =
          [](const void* r, Value& v) {
            v.records(kRemoteHostKind, std::span<const RemoteHost>(remote(r).top_hosts));
          }},
-    {.name = "hosts_shown", .header = "REMOTE HOSTS", .meaning = "the busiest hosts, then a count",
+    {.name = "hosts_shown",
+     .header = "REMOTE HOSTS",
+     .meaning = "the busiest hosts, then a count",
      .get =
          [](const void* r, Value& v) {
            const RemoteService& s = remote(r);
@@ -255,7 +293,8 @@ constexpr Field kRemoteFields[] = {
                             [](const RemoteHost& h, std::string& out) { host_text(&h, out); }));
          },
      .presence = Presence::kDisplay},
-    {.name = "processes", .type = Type::kRecords,
+    {.name = "processes",
+     .type = Type::kRecords,
      .meaning = "with owners: the local programs [{pid, command, sockets}], most connections first",
      .get =
          [](const void* r, Value& v) {
@@ -265,14 +304,18 @@ constexpr Field kRemoteFields[] = {
            });
          },
      .presence = Presence::kOptional},
-    {.name = "owners_missing", .type = Type::kCounts, .unit = Unit::kConnections,
+    {.name = "owners_missing",
+     .type = Type::kCounts,
+     .unit = Unit::kConnections,
      .meaning = "with owners: connections without one, by reason {\"time-wait\": n, ...}",
      .get =
          [](const void* r, Value& v) {
            null_or(v, remote(r).owners_known, [&] { v.counts(as<RemoteRow>(r).owners_missing); });
          },
      .presence = Presence::kOptional},
-    {.name = "programs", .header = "LOCAL PROGRAMS", .meaning = "the local programs, busiest first",
+    {.name = "programs",
+     .header = "LOCAL PROGRAMS",
+     .meaning = "the local programs, busiest first",
      .get =
          [](const void* r, Value& v) {
            null_or(v, remote(r).owners_known, [&] { v.owned(local_programs(as<RemoteRow>(r))); });
@@ -292,18 +335,21 @@ const DestinationUsage* destination(const void* r) {
 }
 
 constexpr Field kPressureFields[] = {
-    {.name = "kind", .meaning = "\"pressure\"",
+    {.name = "kind",
+     .meaning = "\"pressure\"",
      .get = [](const void*, Value& v) { v.string("pressure"); }},
     {.name = "pressure",
      .meaning = "ephemeral-ports (the fullest destination), time-wait, accept-queue-full (one "
                 "listener), owners-missing (one reason)",
      .get = [](const void* r, Value& v) { v.string(pressure(r).pressure); }},
-    {.name = "pressure_shown", .header = "PRESSURE", .meaning = "what is under pressure",
+    {.name = "pressure_shown",
+     .header = "PRESSURE",
+     .meaning = "what is under pressure",
      .get =
          [](const void* r, Value& v) {
            const std::string_view p = pressure(r).pressure;
-           v.string(p == "ephemeral-ports" ? "ephemeral ports"
-                    : p == "time-wait"     ? "TIME-WAIT"
+           v.string(p == "ephemeral-ports"     ? "ephemeral ports"
+                    : p == "time-wait"         ? "TIME-WAIT"
                     : p == "accept-queue-full" ? "accept queue full"
                                                : "owners not shown");
          },
@@ -311,11 +357,13 @@ constexpr Field kPressureFields[] = {
     {.name = "level",
      .meaning = "info, warning (80% and more, a full accept queue) or error (none left)",
      .get = [](const void* r, Value& v) { v.string(pressure(r).level); }},
-    {.name = "count", .type = Type::kCount,
+    {.name = "count",
+     .type = Type::kCount,
      .meaning = "ephemeral-ports: ports used toward the destination; time-wait, owners-missing: "
                 "sockets; accept-queue-full: connections waiting",
      .get = [](const void* r, Value& v) { v.count(pressure(r).count); }},
-    {.name = "limit", .type = Type::kCount,
+    {.name = "limit",
+     .type = Type::kCount,
      .meaning = "ephemeral-ports: the ports it may use; accept-queue-full: the backlog",
      .get =
          [](const void* r, Value& v) {
@@ -323,7 +371,9 @@ constexpr Field kPressureFields[] = {
            null_or(v, l.has_value(), [&] { v.count(*l); });
          },
      .presence = Presence::kOptional},
-    {.name = "utilization_pct", .type = Type::kNumber, .unit = Unit::kPercent,
+    {.name = "utilization_pct",
+     .type = Type::kNumber,
+     .unit = Unit::kPercent,
      .meaning = "ephemeral-ports: count / limit, in percent",
      .get =
          [](const void* r, Value& v) {
@@ -331,7 +381,8 @@ constexpr Field kPressureFields[] = {
            null_or(v, d, [&] { v.number(d->utilization() * 100.0); });
          },
      .presence = Presence::kOptional},
-    {.name = "transport", .meaning = "ephemeral-ports, accept-queue-full: tcp or udp",
+    {.name = "transport",
+     .meaning = "ephemeral-ports, accept-queue-full: tcp or udp",
      .get =
          [](const void* r, Value& v) {
            const PressureRow& p = pressure(r);
@@ -339,7 +390,8 @@ constexpr Field kPressureFields[] = {
            null_or(v, p.listener, [&] { v.string(to_string(p.listener->transport)); });
          },
      .presence = Presence::kOptional},
-    {.name = "local_address", .type = Type::kAddress,
+    {.name = "local_address",
+     .type = Type::kAddress,
      .meaning = "ephemeral-ports: the local address the ports are taken on",
      .get =
          [](const void* r, Value& v) {
@@ -347,7 +399,8 @@ constexpr Field kPressureFields[] = {
            null_or(v, d, [&] { v.owned(d->local_address.to_string()); });
          },
      .presence = Presence::kOptional},
-    {.name = "remote", .type = Type::kEndpoint,
+    {.name = "remote",
+     .type = Type::kEndpoint,
      .meaning = "ephemeral-ports over TCP: the destination (UDP ports are per local address)",
      .get =
          [](const void* r, Value& v) {
@@ -355,28 +408,33 @@ constexpr Field kPressureFields[] = {
            null_or(v, d && d->transport != Transport::kUdp, [&] { v.endpoint(d->remote); });
          },
      .presence = Presence::kOptional},
-    {.name = "port", .type = Type::kPort, .meaning = "accept-queue-full: the listener's port",
+    {.name = "port",
+     .type = Type::kPort,
+     .meaning = "accept-queue-full: the listener's port",
      .get =
          [](const void* r, Value& v) {
            const ServedPort* l = pressure(r).listener;
            null_or(v, l, [&] { v.count(l->port); });
          },
      .presence = Presence::kOptional},
-    {.name = "reason", .meaning = "owners-missing: no-permission, other-netns or no-process",
+    {.name = "reason",
+     .meaning = "owners-missing: no-permission, other-netns or no-process",
      .get =
          [](const void* r, Value& v) {
            const OwnerMissing why = pressure(r).reason;
            null_or(v, why != OwnerMissing::kNone, [&] { v.string(to_string(why)); });
          },
      .presence = Presence::kOptional},
-    {.name = "netns", .meaning = "ephemeral-ports with --all-netns: the destination's namespace",
+    {.name = "netns",
+     .meaning = "ephemeral-ports with --all-netns: the destination's namespace",
      .get =
          [](const void* r, Value& v) {
            const auto* e = pressure(r).ephemeral;
            v.string_or_null(e ? std::string_view(e->netns) : std::string_view());
          },
      .presence = Presence::kOptional},
-    {.name = "processes", .type = Type::kRecords,
+    {.name = "processes",
+     .type = Type::kRecords,
      .meaning = "ephemeral-ports with owners: who holds the ports [{pid, command, sockets}]",
      .get =
          [](const void* r, Value& v) {
@@ -386,10 +444,13 @@ constexpr Field kPressureFields[] = {
            });
          },
      .presence = Presence::kOptional},
-    {.name = "hint", .meaning = "what to do or where to look next, when there is advice",
+    {.name = "hint",
+     .meaning = "what to do or where to look next, when there is advice",
      .get = [](const void* r, Value& v) { v.string_or_null(pressure(r).hint); },
      .presence = Presence::kOptional},
-    {.name = "detail", .header = "DETAIL", .meaning = "the pressure in one line",
+    {.name = "detail",
+     .header = "DETAIL",
+     .meaning = "the pressure in one line",
      .get = [](const void* r, Value& v) { v.string(pressure(r).detail); },
      .presence = Presence::kDisplay},
 };
@@ -397,28 +458,47 @@ constexpr Field kPressureFields[] = {
 const HostOverview& ov(const void* r) { return as<OverviewSummaryRow>(r).overview; }
 
 constexpr Field kSummaryFields[] = {
-    {.name = "kind", .meaning = "\"summary\"",
+    {.name = "kind",
+     .meaning = "\"summary\"",
      .get = [](const void*, Value& v) { v.string("summary"); }},
-    {.name = "time", .type = Type::kTime, .meaning = "--watch: when the snapshot was taken",
+    {.name = "time",
+     .type = Type::kTime,
+     .meaning = "--watch: when the snapshot was taken",
      .get = [](const void* r, Value& v) { v.count(as<OverviewSummaryRow>(r).time_ns); }},
-    {.name = "sockets", .type = Type::kCount, .unit = Unit::kSockets, .meaning = "sockets seen",
+    {.name = "sockets",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
+     .meaning = "sockets seen",
      .get = [](const void* r, Value& v) { v.count(ov(r).sockets); }},
-    {.name = "listeners", .type = Type::kCount, .unit = Unit::kSockets, .meaning = "listening",
+    {.name = "listeners",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
+     .meaning = "listening",
      .get = [](const void* r, Value& v) { v.count(ov(r).listeners); }},
-    {.name = "server_side", .type = Type::kCount, .unit = Unit::kSockets,
+    {.name = "server_side",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
      .meaning = "accepted/served connections",
      .get = [](const void* r, Value& v) { v.count(ov(r).server_side); }},
-    {.name = "client_side", .type = Type::kCount, .unit = Unit::kSockets,
+    {.name = "client_side",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
      .meaning = "client connections",
      .get = [](const void* r, Value& v) { v.count(ov(r).client_side); }},
-    {.name = "unknown", .type = Type::kCount, .unit = Unit::kSockets,
+    {.name = "unknown",
+     .type = Type::kCount,
+     .unit = Unit::kSockets,
      .meaning = "unclassified: no listener, no kernel bit, ports too alike to tell",
      .get = [](const void* r, Value& v) { v.count(ov(r).unknown); }},
-    {.name = "network_namespaces", .type = Type::kCount, .meaning = "namespaces read",
+    {.name = "network_namespaces",
+     .type = Type::kCount,
+     .meaning = "namespaces read",
      .get = [](const void* r, Value& v) { v.count(ov(r).namespaces); }},
-    {.name = "source", .meaning = "netlink, /proc/net or recorded",
+    {.name = "source",
+     .meaning = "netlink, /proc/net or recorded",
      .get = [](const void* r, Value& v) { v.string(as<OverviewSummaryRow>(r).source); }},
-    {.name = "owners", .type = Type::kBool,
+    {.name = "owners",
+     .type = Type::kBool,
      .meaning = "whether owning processes were looked up (false with --no-processes)",
      .get = [](const void* r, Value& v) { v.boolean(as<OverviewSummaryRow>(r).owners); }},
 };
@@ -430,13 +510,15 @@ PressureRow ephemeral_row(const EphemeralPressure& e) {
   const int pct = percent(d.utilization());
   const bool tcp = d.transport != Transport::kUdp;
   PressureRow row{.pressure = "ephemeral-ports",
-                  .level = d.exhausted() ? "error" : pct >= 80 ? "warning" : "info",
+                  .level = d.exhausted() ? "error"
+                           : pct >= 80   ? "warning"
+                                         : "info",
                   .count = d.used,
                   .limit = d.capacity,
                   .ephemeral = &e};
   const std::string local = d.local_address.to_string();
-  row.detail = fmt::format("{} of {} {} ports ({}%) ", d.used, d.capacity, to_string(d.transport),
-                           pct);
+  row.detail =
+      fmt::format("{} of {} {} ports ({}%) ", d.used, d.capacity, to_string(d.transport), pct);
   row.detail += tcp ? fmt::format("toward {} from {}", d.remote.to_string(), local)
                     : fmt::format("on {} (UDP ports are per local address)", local);
   if (!e.netns.empty()) row.detail += " in " + e.netns;
@@ -466,8 +548,9 @@ PressureRow accept_row(const ServedPort& s) {
   if (s.owners_known) row.detail += " " + listener_programs(s);
   row.detail += fmt::format(": {} waiting for accept(), backlog {}: new connections are dropped",
                             s.accept_queue, s.accept_backlog);
-  row.hint = "the program accepts too slowly, or its listen() backlog is too small (capped by "
-             "net.core.somaxconn)";
+  row.hint =
+      "the program accepts too slowly, or its listen() backlog is too small (capped by "
+      "net.core.somaxconn)";
   return row;
 }
 
@@ -483,8 +566,9 @@ PressureRow owners_row(OwnerMissing why, std::uint64_t n, std::string_view how_t
       what = "in network namespaces whose processes are not visible from here";
       break;
     default:
-      what = "no process visible from here holds them (kernel sockets, other PID namespaces, or "
-             "closed during the scan)";
+      what =
+          "no process visible from here holds them (kernel sockets, other PID namespaces, or "
+          "closed during the scan)";
   }
   row.detail = fmt::format("{} socket{}: {}", n, n == 1 ? "" : "s", what);
   if (!row.hint.empty()) row.detail += "; " + row.hint;
@@ -519,12 +603,11 @@ const RecordKind kRemoteServiceKind{"remote_service", kRemoteFields,
                                     "a remote service this host talks to, with whom and from which "
                                     "programs (the overview)",
                                     kRemoteTable};
-const RecordKind kRemoteHostKind{"remote_host", kRemoteHostFields,
-                                 "a remote host of a remote service", {}, host_text};
+const RecordKind kRemoteHostKind{
+    "remote_host", kRemoteHostFields, "a remote host of a remote service", {}, host_text};
 const RecordKind kPressureKind{"pressure", kPressureFields,
                                "where the host is under pressure (the overview)"};
 const RecordKind kOverviewSummaryKind{"summary", kSummaryFields, "the overview's totals"};
-
 
 std::vector<PressureRow> pressure_rows(const HostOverview& o, std::string_view how_to_read_owners) {
   std::vector<PressureRow> rows;

@@ -11,11 +11,11 @@
 namespace sockscope::output {
 
 struct AssignmentRow {
-  std::string_view query;               // the argument it answers
-  const Service* service = nullptr;     // the assignment, or
-  const PortAnswer* answer = nullptr;   // a port without a name (service == nullptr)
-  std::optional<SearchRank> rank;       // `search`: how it matched
-  std::optional<bool> ephemeral;        // single-port queries: in this host's range?
+  std::string_view query;              // the argument it answers
+  const Service* service = nullptr;    // the assignment, or
+  const PortAnswer* answer = nullptr;  // a port without a name (service == nullptr)
+  std::optional<SearchRank> rank;      // `search`: how it matched
+  std::optional<bool> ephemeral;       // single-port queries: in this host's range?
 };
 extern const RecordKind kAssignmentKind;
 

@@ -1,7 +1,6 @@
 // Uses the installed library the way a third party would.
-#include <sockscope/socket_pair.hpp>
-
 #include <cstdio>
+#include <sockscope/socket_pair.hpp>
 
 int main() {
   auto pair = sockscope::SocketPair::parse("192.168.1.5:1099, 192.168.1.7:80");
