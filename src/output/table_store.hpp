@@ -95,6 +95,8 @@ class TableRow {
 
   void end_cell();
   void end_ascii_cell() { finish(std::size_t(cursor_ - cell_)); }
+  // The cell ends with a display width the writer measured itself.
+  void end_cell_of_width(std::size_t width) { finish(width); }
   void cell(std::string_view s) {
     put(s);
     end_cell();

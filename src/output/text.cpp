@@ -209,6 +209,26 @@ std::size_t display_width(std::string_view s) {
   return s.size() - continuations;
 }
 
+TextScan scan_text(std::string_view s) {
+  // The tail is padded with 'a' (neither control nor continuation) to one more word.
+  std::uint64_t controls = 0;
+  std::size_t continuations = 0, i = 0;
+  auto step = [&](std::uint64_t w) {
+    const std::uint64_t del = w ^ (0x7f * kOnes);
+    controls |= ((w - 0x20 * kOnes) & ~w & kHighs) | ((del - kOnes) & ~del & kHighs);
+    continuations += std::size_t(__builtin_popcountll(w & ~(w << 1) & kHighs));
+  };
+  for (; i + 8 <= s.size(); i += 8) step(load8(s.data() + i));
+  if (i < s.size()) {
+    std::uint64_t w = 0x61 * kOnes;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    step(w);
+  }
+  // The SWAR test flags bytes >= 0x80 only through the borrow of a lower byte;
+  // confirm a hit byte by byte, as has_control() does.
+  return {controls != 0 && has_control(s), s.size() - continuations};
+}
+
 ShortText seconds_text(std::uint64_t ns) {
   ShortText t;
   char* p = put_digits(t.text, ns / 1'000'000'000u);

@@ -38,6 +38,14 @@ std::string shortened(std::string_view s, std::size_t max_bytes);
 // Columns `s` takes on a terminal: UTF-8 code points (good enough for our cells).
 std::size_t display_width(std::string_view s);
 
+// has_control() and display_width() in one pass: for text from outside, which
+// every row of a table may carry (process names).
+struct TextScan {
+  bool control;
+  std::size_t width;
+};
+TextScan scan_text(std::string_view s);
+
 // Short texts built on the stack.
 struct ShortText {
   char text[40];

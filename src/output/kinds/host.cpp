@@ -504,10 +504,12 @@ constexpr std::size_t socket_field(std::string_view name) {
 }
 
 void append_text(TableRow& out, std::string_view s) {
-  if (has_control(s)) {
+  const TextScan scan = scan_text(s);
+  if (scan.control) {
     out.cell(terminal_safe(s));
   } else {
-    out.cell(s);
+    out.put(s);
+    out.end_cell_of_width(scan.width);
   }
 }
 
@@ -533,14 +535,29 @@ void owners_cell(TableRow& out, const HostRow& row) {
     out.put(")");
     return out.end_ascii_cell();
   }
-  std::string item;
+  // command[pid]:fdN, written in place: only the command comes from outside (the
+  // rest is ASCII), so the cell's width is the command's plus the digits'.
+  std::size_t width = row.owners.size() - 1;  // the commas
   for (std::size_t i = 0; i < row.owners.size(); ++i) {
-    item.clear();
-    if (i) item.push_back(',');
-    process_text<ProcessOwner>(&row.owners[i], item);
-    out.put(has_control(item) ? terminal_safe(item) : item);
+    const ProcessOwner& o = row.owners[i];
+    if (i) out.put(",");
+    const TextScan scan = scan_text(o.command);
+    if (scan.control) {
+      const std::string safe = terminal_safe(o.command);
+      out.put(safe);
+      width += display_width(safe);
+    } else {
+      out.put(o.command);
+      width += scan.width;
+    }
+    const fmt::format_int pid(o.pid), fd(o.fd);
+    out.put("[");
+    out.put(std::string_view(pid.data(), pid.size()));
+    out.put("]:fd");
+    out.put(std::string_view(fd.data(), fd.size()));
+    width += 1 + pid.size() + 4 + fd.size();
   }
-  out.end_cell();
+  out.end_cell_of_width(width);
 }
 
 void socket_table_row(const void* r, std::span<const Field* const> shown, TableRow& out) {
@@ -587,6 +604,11 @@ void socket_table_row(const void* r, std::span<const Field* const> shown, TableR
         }
         break;
       case socket_field("owners_shown"): owners_cell(out, s.row); break;
+      case socket_field("user_shown"): {
+        const std::string name = user_name(rec.uid);
+        name.empty() ? number_cell(out, rec.uid) : append_text(out, name);
+        break;
+      }
       default: table_cell(*f, r, out); break;
     }
   }
