@@ -260,7 +260,8 @@ Widths measure(const Naming& naming, const ConversationStore& all, std::size_t b
 // (the widths bound every cell: they were measured over all rows and the header).
 class Line {
  public:
-  Line(fmt::memory_buffer& buf, const Widths& width) : buf_(buf), width_(width) {
+  Line(fmt::memory_buffer& buf, const Widths& width)
+      : buf_(buf), width_(width), right_(columns().right) {
     std::size_t room = 1;  // the newline
     for (std::size_t k = 0; k < kColumns; ++k) room += width[k] + 2;
     const std::size_t start = buf.size();
@@ -275,14 +276,14 @@ class Line {
   void cell(std::size_t k, std::string_view text) {
     const std::size_t n = std::min(text.size(), width_[k]);
     const std::size_t pad = width_[k] - n;
-    if (columns().right[k]) p_ = pad_to(p_, pad);
+    if (right_[k]) p_ = pad_to(p_, pad);
     std::memcpy(p_, text.data(), n);
     p_ += n;
     if (k + 1 == kColumns) {
       *p_++ = '\n';
       return;
     }
-    if (!columns().right[k]) p_ = pad_to(p_, pad);
+    if (!right_[k]) p_ = pad_to(p_, pad);
     p_ = pad_to(p_, 2);
   }
 
@@ -293,6 +294,7 @@ class Line {
   }
   fmt::memory_buffer& buf_;
   const Widths& width_;
+  const std::array<bool, kColumns>& right_;  // resolved once a line, not per cell
   char* p_;
 };
 
