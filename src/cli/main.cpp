@@ -166,26 +166,22 @@ int generate(const CLI::App& app, Context& ctx, const std::string& what) {
   return kExitOk;
 }
 
-}  // namespace
+// The global output flags, one of which picks the format.
+struct FormatFlags {
+  bool json = false, csv = false, zeek = false, zeek_json = false;
+};
 
-int main(int argc, char** argv) {
-  using namespace sockscope::cli;
-  Context ctx;
-  CLI::App app{
-      "sockscope: sockets, socket pairs, ports and services, on this host and in captures.\n"
-      "With no subcommand: an overview of this host.",
-      "sockscope"};
+void add_global_options(CLI::App& app, Context& ctx, FormatFlags& f) {
   app.set_version_flag("-V,--version",
                        std::string("sockscope ") + std::string(sockscope::kVersion));
   app.require_subcommand(0, 1);
   app.fallthrough();
-  bool json = false, csv = false, zeek = false, zeek_json = false;
-  app.add_flag("--json", json, "JSON Lines output (one object per record)");
-  app.add_flag("--csv", csv, "CSV output with a header row");
-  app.add_flag("--zeek", zeek,
+  app.add_flag("--json", f.json, "JSON Lines output (one object per record)");
+  app.add_flag("--csv", f.csv, "CSV output with a header row");
+  app.add_flag("--zeek", f.zeek,
                "Zeek's TSV log format (#fields/#types header, for zeek-cut); conversations "
                "as Zeek's conn.log");
-  app.add_flag("--zeek-json", zeek_json,
+  app.add_flag("--zeek-json", f.zeek_json,
                "JSON Lines with Zeek's conn.log field names (watch: joins a sensor's conn.log "
                "on community_id)");
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
@@ -195,17 +191,26 @@ int main(int argc, char** argv) {
                  "extra services(5) file for local port labels (repeatable)")
       ->type_name("FILE")
       ->transform(keep_literal());
+}
 
-  OverviewFlags overview;
-  add_overview_options(app, overview);
-  add_commands(app, ctx, argc, argv);
-  add_footers(app);
-  // `sockscope --generate man|bash|zsh` (the build's step; not an option of the
-  // table it documents): every area is registered for it (subcommand_word).
-  if (argc == 3 && std::string_view(argv[1]) == "--generate") return generate(app, ctx, argv[2]);
+// The format the flags chose, into ctx; false (after an error line) for two at once.
+bool select_format(Context& ctx, const FormatFlags& f) {
+  if (int(f.json) + int(f.csv) + int(f.zeek) + int(f.zeek_json) > 1) {
+    std::fprintf(stderr, "sockscope: choose one of --json, --csv, --zeek and --zeek-json\n");
+    return false;
+  }
+  ctx.format = f.json || f.zeek_json ? Format::kJson
+               : f.csv               ? Format::kCsv
+               : f.zeek              ? Format::kZeek
+                                     : Format::kTable;
+  ctx.zeek_names = f.zeek_json;
+  ctx.style.enabled = ctx.format == Format::kTable && !ctx.no_color &&
+                      std::getenv("NO_COLOR") == nullptr && ::isatty(STDOUT_FILENO);
+  return true;
+}
 
-  if (const int bad = check_ss_letters(ctx, argc, argv)) return bad;
-
+// CLI11's parse with its help, version and usage errors as exit codes; -1 to go on.
+int parse_arguments(CLI::App& app, int argc, char** argv) {
   // Arguments are taken literally: see kLiteralMark.
   std::vector<std::string> args;
   for (int i = argc - 1; i >= 1; --i) {
@@ -225,18 +230,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sockscope: %s (see sockscope --help)\n", e.what());
     return kExitUsage;
   }
-  if (int(json) + int(csv) + int(zeek) + int(zeek_json) > 1) {
-    std::fprintf(stderr, "sockscope: choose one of --json, --csv, --zeek and --zeek-json\n");
-    return kExitUsage;
-  }
-  ctx.format = json || zeek_json ? Format::kJson
-               : csv             ? Format::kCsv
-               : zeek            ? Format::kZeek
-                                 : Format::kTable;
-  ctx.zeek_names = zeek_json;
-  ctx.style.enabled = ctx.format == Format::kTable && !ctx.no_color &&
-                      std::getenv("NO_COLOR") == nullptr && ::isatty(STDOUT_FILENO);
+  return -1;
+}
 
+// The command that was parsed, after the checks that span commands.
+int run_command(Context& ctx, const OverviewFlags& overview, bool zeek_json) {
   for (const auto& [sub, run] : ctx.handlers()) {
     if (!sub->parsed()) continue;
     if (zeek_json && sub->get_name() != "watch") {
@@ -260,4 +258,28 @@ int main(int argc, char** argv) {
     return run();
   }
   return run_overview(ctx, overview);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sockscope::cli;
+  Context ctx;
+  CLI::App app{
+      "sockscope: sockets, socket pairs, ports and services, on this host and in captures.\n"
+      "With no subcommand: an overview of this host.",
+      "sockscope"};
+  FormatFlags formats;
+  add_global_options(app, ctx, formats);
+  OverviewFlags overview;
+  add_overview_options(app, overview);
+  add_commands(app, ctx, argc, argv);
+  add_footers(app);
+  // `sockscope --generate man|bash|zsh` (the build's step; not an option of the
+  // table it documents): every area is registered for it (subcommand_word).
+  if (argc == 3 && std::string_view(argv[1]) == "--generate") return generate(app, ctx, argv[2]);
+  if (const int bad = check_ss_letters(ctx, argc, argv)) return bad;
+  if (const int done = parse_arguments(app, argc, argv); done >= 0) return done;
+  if (!select_format(ctx, formats)) return kExitUsage;
+  return run_command(ctx, overview, formats.zeek_json);
 }

@@ -127,65 +127,78 @@ std::string_view to_string(Evidence evidence) {
   return "?";
 }
 
+namespace {
+
+// The optional transport word at text[i] ("tcp 1.2.3.4:5, ..."): sets
+// pair.transport and moves `i` to the first endpoint.
+std::optional<Error> take_transport(std::string_view text, std::size_t& i, SocketPair& pair) {
+  const std::size_t n = text.size();
+  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto is_alnum = [&](char c) { return is_alpha(c) || (c >= '0' && c <= '9'); };
+  if (!is_alpha(text[i])) return std::nullopt;
+  std::size_t end = i;
+  while (end < n && is_alnum(text[end])) ++end;
+  if (end < n && text[end] == ':' && parse_transport(text.substr(i, end - i), i)) {
+    return Error::at(Code::kBadSyntax,
+                     "the transport is a word of its own: write it with a "
+                     "blank before the endpoints ('" +
+                         std::string(text.substr(i, end - i)) + " A, B')",
+                     end + 1, ":");
+  }
+  if (end < n && is_space(text[end])) {
+    auto t = parse_transport(text.substr(i, end - i), i);
+    if (!t) return t.error();
+    pair.transport = *t;
+    i = end;
+    while (i < n && is_space(text[i])) ++i;
+  }
+  return std::nullopt;
+}
+
+struct Separator {
+  std::size_t at;  // from the first endpoint's start
+  std::size_t size;
+};
+
+// What parts the endpoints starting at text[i]: "<->", "->", ",", or (ss's form)
+// blanks between two endpoints.
+std::expected<Separator, Error> find_separator(std::string_view text, std::size_t i) {
+  const std::size_t n = text.size();
+  const std::string_view rest = text.substr(i);
+  for (std::string_view sep : {"<->", "->", ","}) {
+    const std::size_t at = rest.find(sep);
+    if (at != std::string_view::npos) return Separator{at, sep.size()};
+  }
+  std::size_t end = i;
+  while (end < n && !is_space(text[end])) ++end;
+  auto lone = Endpoint::parse(text.substr(i, end - i), i);
+  if (!lone) return std::unexpected(lone.error());
+  while (end < n && is_space(text[end])) ++end;
+  if (end == n) {
+    return std::unexpected(Error::at(
+        Code::kBadSyntax, "expected a second endpoint after ',', '->' or '<->'", n + 1, ""));
+  }
+  if (!Endpoint::parse(text.substr(end), end)) {
+    return std::unexpected(Error::at(Code::kBadSyntax,
+                                     "expected ',', '->' or '<->' between the endpoints", end + 1,
+                                     text::char_at(text, end)));
+  }
+  return Separator{end - i - 1, 1};
+}
+
+}  // namespace
+
 std::expected<SocketPair, Error> SocketPair::parse(std::string_view text) {
   SocketPair pair;
   std::size_t i = 0;
   const std::size_t n = text.size();
   while (i < n && is_space(text[i])) ++i;
   if (i == n) return std::unexpected(Error::at(Code::kEmpty, "empty socket pair", 0));
-
-  // Optional transport word.
-  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  auto is_alnum = [&](char c) { return is_alpha(c) || (c >= '0' && c <= '9'); };
-  if (is_alpha(text[i])) {
-    std::size_t end = i;
-    while (end < n && is_alnum(text[end])) ++end;
-    if (end < n && text[end] == ':' && parse_transport(text.substr(i, end - i), i)) {
-      return std::unexpected(Error::at(Code::kBadSyntax,
-                                       "the transport is a word of its own: write it with a "
-                                       "blank before the endpoints ('" +
-                                           std::string(text.substr(i, end - i)) + " A, B')",
-                                       end + 1, ":"));
-    }
-    if (end < n && is_space(text[end])) {
-      auto t = parse_transport(text.substr(i, end - i), i);
-      if (!t) return std::unexpected(t.error());
-      pair.transport = *t;
-      i = end;
-      while (i < n && is_space(text[i])) ++i;
-    }
-  }
-
-  std::string_view rest = text.substr(i);
-  std::size_t sep = rest.find("<->");
-  std::size_t sep_len = 3;
-  if (sep == std::string_view::npos) {
-    sep = rest.find("->");
-    sep_len = 2;
-  }
-  if (sep == std::string_view::npos) {
-    sep = rest.find(',');
-    sep_len = 1;
-  }
-  if (sep == std::string_view::npos) {
-    std::size_t end = i;
-    while (end < n && !is_space(text[end])) ++end;
-    auto lone = Endpoint::parse(text.substr(i, end - i), i);
-    if (!lone) return std::unexpected(lone.error());
-    while (end < n && is_space(text[end])) ++end;
-    if (end == n) {
-      return std::unexpected(Error::at(
-          Code::kBadSyntax, "expected a second endpoint after ',', '->' or '<->'", n + 1, ""));
-    }
-    // ss's form: the two endpoints separated by blanks ("A B").
-    sep = end - i - 1;
-    sep_len = 1;
-    if (!Endpoint::parse(text.substr(end), end)) {
-      return std::unexpected(Error::at(Code::kBadSyntax,
-                                       "expected ',', '->' or '<->' between the endpoints", end + 1,
-                                       text::char_at(text, end)));
-    }
-  }
+  if (auto bad = take_transport(text, i, pair)) return std::unexpected(*bad);
+  const auto separator = find_separator(text, i);
+  if (!separator) return std::unexpected(separator.error());
+  const std::size_t sep = separator->at, sep_len = separator->size;
+  const std::string_view rest = text.substr(i);
   // A third endpoint: say so rather than failing on the second's text.
   const std::size_t third = std::min(rest.find(',', sep + sep_len), rest.find("->", sep + sep_len));
   if (third != std::string_view::npos) {
