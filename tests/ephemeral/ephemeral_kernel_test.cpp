@@ -144,7 +144,9 @@ TEST(EphemeralKernelTest, ConnectFailsExactlyWhenReportedFull) {
         EXPECT_NE(table.err.find("EADDRNOTAVAIL"), std::string::npos) << table.err;
         // The other destination port of the same server still has every port.
         const json* other = full.find("127.0.0.1:5001");
-        if (other) EXPECT_EQ((*other)["used"], 0);
+        if (other) {
+          EXPECT_EQ((*other)["used"], 0);
+        }
         // Every usable port now has an owner: bind(0) has nothing left.
         EXPECT_EQ(full.bind_pool["free"], 0);
       }

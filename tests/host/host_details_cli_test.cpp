@@ -154,7 +154,7 @@ TEST(HostDetailsCliTest, DualStackListenerShownAsSs) {
   auto ss = run_command(
       {"ss", "-tlnH",
        "sport = :" + std::to_string(dual_port) + " or sport = :" + std::to_string(only_port)});
-  for (const std::string want :
+  for (const std::string& want :
        {"*:" + std::to_string(dual_port), "[::]:" + std::to_string(only_port)}) {
     EXPECT_NE(ss.out.find(" " + want + " "), std::string::npos) << "ss: " << want << "\n" << ss.out;
     EXPECT_NE(r.out.find("  " + want + " "), std::string::npos) << want << "\n" << r.out;
