@@ -348,7 +348,16 @@ TEST(ConnectionLog, AllNamespacesPicksUpANamespaceMadeLater) {
   std::vector<BurstConnection> burst;
   ns.run([&] {
     Fd listener = testing::tcp_listen({*IpAddress::parse("127.0.0.1"), 8080});
-    ::usleep(600'000);  // a refresh (every 4th re-dump) has found the namespace
+    // Until a refresh (every 4th re-dump) has found the namespace: its listener is
+    // then a listen event tagged with its name (bounded: 20 s, for sanitizer builds).
+    bool found = false;
+    for (int i = 0; i < 2000 && !found; ++i) {
+      ::usleep(10'000);
+      log.each([&](const Seen& e) {
+        found |= e.kind == ConnectionEventKind::kListen && e.netns == ns.name();
+      });
+    }
+    ASSERT_TRUE(found) << "the log never found the namespace made after it started";
     burst = testing::run_burst(listener.get(), testing::local_of(listener.get()), 20);
   });
   ASSERT_EQ(burst.size(), 20u);
