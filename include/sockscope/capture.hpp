@@ -235,7 +235,7 @@ struct CaptureStats {
 
 struct PacketInfo;  // a decoded packet (capture_reader.hpp)
 namespace capture_detail {
-struct PreparedKey;  // internal: keys computed ahead (read_capture's reader thread)
+struct TableAccess;  // the file pipeline's way in (src/capture/flow.hpp)
 }
 
 // The flow table: compact open addressing, no allocation per packet.
@@ -253,10 +253,6 @@ class ConversationTable {
   // The same for consecutive packets, faster: memory is fetched ahead (kBatch at a time).
   static constexpr std::size_t kBatch = 256;
   void add_batch(const PacketInfo* packets, std::size_t n, const Tunnel* tunnels = nullptr);
-  // Internal: the same with each packet's key already computed (keys[i] for
-  // packets[i]; ignored for fragments).
-  void add_batch(const PacketInfo* packets, const capture_detail::PreparedKey* keys,
-                 const Tunnel* tunnels, std::size_t n);
   // Emits every conversation still held (call once, at the end).
   void finish();
   // Ends the conversations that have been silent past their timeout at `now_ns`
@@ -282,6 +278,7 @@ class ConversationTable {
   static std::size_t bytes_per_conversation();
 
  private:
+  friend struct capture_detail::TableAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -19,18 +19,16 @@
 //
 // Hundreds of thousands of conversations arrive on the capture pipeline's busiest
 // thread, so the store keeps them in 2 MB chunks (huge pages where the kernel offers
-// them) that never move a record: a std::deque of 184-byte records held 2 per node,
-// a malloc per two conversations and a page fault every 22.
+// them; src/capture/conversations.cpp) that never move a record: a std::deque of
+// 184-byte records held 2 per node, a malloc per two conversations and a page fault
+// every 22. push_back() stays inline: it runs once per conversation.
 // Thread safety: one thread appends; readers come after.
 #pragma once
-
-#include <sys/mman.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <iterator>
-#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,10 +47,7 @@ class ConversationStore {
   ConversationStore() = default;
   ConversationStore(const ConversationStore&) = delete;
   ConversationStore& operator=(const ConversationStore&) = delete;
-  ~ConversationStore() {
-    for (std::size_t i = 0; i < size_; ++i) at(i).~Conversation();
-    for (Conversation* chunk : chunks_) ::munmap(chunk, kChunkBytes);
-  }
+  ~ConversationStore();
 
   void push_back(const Conversation& c) {
     if (size_ == chunks_.size() * kPerChunk) add_chunk();
@@ -90,16 +85,7 @@ class ConversationStore {
 
  private:
   Conversation& at(std::size_t i) { return chunks_[i / kPerChunk][i % kPerChunk]; }
-  void add_chunk() {
-    chunks_.reserve(chunks_.size() + 1);  // so that the push_back below cannot throw
-    void* p =
-        ::mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    // One fault and one 2 MB clear per chunk instead of 512 faults; the first chunk
-    // stays in small pages so that a small capture does not pay for 2 MB.
-    if (!chunks_.empty()) ::madvise(p, kChunkBytes, MADV_HUGEPAGE);
-    chunks_.push_back(static_cast<Conversation*>(p));
-  }
+  void add_chunk();  // out of line: once per kPerChunk conversations
 
   std::vector<Conversation*> chunks_;
   std::size_t size_ = 0;

@@ -53,7 +53,7 @@ namespace sockscope {
 
 struct ProcessOwner {
   int pid = 0;
-  int fd = 0;
+  int fd = 0;                // -1: not known (the connection log knows processes, not descriptors)
   std::string_view command;  // from /proc/PID/comm; valid while the ProcessOwners lives
 };
 
@@ -81,6 +81,13 @@ std::string user_name(std::uint32_t uid);
 // blanks; control characters kept, for the writers to escape), nullopt when it
 // cannot be read (gone, or a kernel thread's empty one).
 std::optional<std::string> command_line(int pid, const std::string& proc = "/proc");
+// The descriptor of process `pid` that holds the socket `inode` (its lowest, when
+// several), -1 when none does or /proc/PID/fd cannot be read. One walk of that
+// directory: for a few sockets, where a whole ProcessOwners::scan() would cost more.
+int socket_descriptor(int pid, std::uint64_t inode, const std::string& proc = "/proc");
+// The same for a socket record; one without its inode (the state tracer's) is looked
+// up by its cookie in a dump of the calling thread's namespace, filtered to its port.
+int socket_descriptor(int pid, const SocketRecord& socket);
 
 // Where owners come from: kAuto = BPF when possible, else /proc.
 enum class OwnerSource : std::uint8_t { kAuto, kBpf, kProc };

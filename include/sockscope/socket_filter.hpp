@@ -103,8 +103,6 @@ enum class PortSide : std::uint8_t { kLocal, kRemote, kEither };
 
 class SocketFilter {
  public:
-  struct Impl;
-
   // Everything: no states given, an empty expression.
   SocketFilter();
 
@@ -158,6 +156,7 @@ class SocketFilter {
   std::string to_string() const;
 
  private:
+  struct Impl;  // the parsed tree (src/host/socket_filter_ast.hpp)
   explicit SocketFilter(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
 };

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "capture/decompress.hpp"
@@ -41,10 +42,65 @@ std::uint64_t units_to_ns(std::uint64_t units, std::uint64_t per_second) {
 
 }  // namespace
 
-CaptureReader::CaptureReader() = default;
+// Everything of the reader but the window next() walks inline: the input, the
+// decompressor, the pcapng interfaces, the error. Its methods are the slow path.
+struct CaptureReader::Impl {
+  explicit Impl(Window& window) : w_(window) {}
+  ~Impl() {
+    if (own_fd_ && fd_ >= 0) ::close(fd_);
+  }
+  // Ensures `need` bytes at the window's position; false at the end of the input.
+  bool fill(std::size_t need) { return w_.end - w_.pos >= need || refill(need); }
+  bool refill(std::size_t need);
+  void decompression_failed();
+  bool next_slow(RawPacket& out) {
+    if (error_) return false;
+    return format_ == CaptureFormat::kPcap ? next_pcap(out) : next_pcapng(out);
+  }
+  bool next_pcap(RawPacket& out);
+  bool next_pcapng(RawPacket& out);
+  bool read_pcapng_section_header();
+  bool read_pcapng_interface(const std::uint8_t* block, std::uint32_t length);
+  bool fail(Error::Code code, std::string message);
+  std::expected<void, Error> read_file_header();
+  std::expected<void, Error> start_decompressing(std::string_view memory);
 
-CaptureReader::~CaptureReader() {
-  if (own_fd_ && fd_ >= 0) ::close(fd_);
+  Window& w_;
+  int fd_ = -1;
+  bool own_fd_ = false;
+  bool eof_ = false;
+  std::string name_;
+  std::unique_ptr<std::uint8_t[]> storage_;
+  std::size_t cap_ = 0;
+  std::uint64_t file_size_ = 0;
+  std::optional<Error> error_;
+  CaptureFormat format_ = CaptureFormat::kPcap;
+  bool swapped_ = false;  // file byte order differs from ours
+  std::uint32_t snaplen_ = 0;
+  struct Interface {
+    std::uint32_t linktype = 0;
+    std::uint32_t snaplen = 0;
+    std::uint64_t units_per_second = 1'000'000;
+    std::int64_t offset_seconds = 0;
+  };
+  std::unique_ptr<Interface[]> interfaces_;
+  std::size_t interface_count_ = 0, interface_cap_ = 0;
+  std::uint64_t last_ts_ns_ = 0;
+  Compression compression_ = Compression::kNone;
+  std::unique_ptr<capture_detail::Decompressor> decompressor_;
+};
+
+CaptureReader::CaptureReader() : impl_(std::make_unique<Impl>(window_)) {}
+CaptureReader::~CaptureReader() = default;
+
+bool CaptureReader::next_slow(RawPacket& out) { return impl_->next_slow(out); }
+const std::optional<Error>& CaptureReader::error() const { return impl_->error_; }
+CaptureFormat CaptureReader::format() const { return impl_->format_; }
+const std::string& CaptureReader::name() const { return impl_->name_; }
+Compression CaptureReader::compression() const { return impl_->compression_; }
+std::uint64_t CaptureReader::size() const { return impl_->file_size_; }
+std::uint64_t CaptureReader::input_offset() const {
+  return impl_->decompressor_ ? impl_->decompressor_->consumed() : window_.consumed;
 }
 
 std::string_view to_string(Compression c) {
@@ -58,16 +114,12 @@ std::string_view to_string(Compression c) {
   return "none";
 }
 
-std::uint64_t CaptureReader::input_offset() const {
-  return decompressor_ ? decompressor_->consumed() : consumed_;
-}
-
 // When the bytes at the start are a compressed stream's magic number: from now on the
 // buffer is filled by its decompressor (the bytes read so far are its first input).
-std::expected<void, Error> CaptureReader::start_decompressing(std::string_view memory) {
-  compression_ = capture_detail::detect_compression(buf_ + pos_, end_ - pos_);
+std::expected<void, Error> CaptureReader::Impl::start_decompressing(std::string_view memory) {
+  compression_ = capture_detail::detect_compression(w_.buf + w_.pos, w_.end - w_.pos);
   if (compression_ == Compression::kNone) return {};
-  const std::string_view prefix(reinterpret_cast<const char*>(buf_ + pos_), end_ - pos_);
+  const std::string_view prefix(reinterpret_cast<const char*>(w_.buf + w_.pos), w_.end - w_.pos);
   decompressor_ = capture_detail::Decompressor::make(compression_, fd_, memory, prefix);
   if (!decompressor_->error().empty()) {
     return std::unexpected(Error{Error::Code::kIo, name_ + ": " + decompressor_->error(), 0, {}});
@@ -76,86 +128,88 @@ std::expected<void, Error> CaptureReader::start_decompressing(std::string_view m
     storage_.reset(new std::uint8_t[kBufferSize]);
     cap_ = kBufferSize;
   }
-  buf_ = storage_.get();
-  pos_ = end_ = 0;
+  w_.buf = storage_.get();
+  w_.pos = w_.end = 0;
   eof_ = false;
   return {};
 }
 
 std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::open(const std::string& path) {
   std::unique_ptr<CaptureReader> r(new CaptureReader());
-  r->name_ = path == "-" ? "standard input" : path;
+  Impl& m = *r->impl_;
+  m.name_ = path == "-" ? "standard input" : path;
   if (path == "-") {
-    r->fd_ = STDIN_FILENO;
+    m.fd_ = STDIN_FILENO;
   } else {
-    r->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (r->fd_ < 0) {
+    m.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m.fd_ < 0) {
       const int err = errno;
       return std::unexpected(
           Error{err == EACCES || err == EPERM ? Error::Code::kPermission : Error::Code::kIo,
                 "cannot open " + path + ": " + std::strerror(err), 0, path});
     }
-    r->own_fd_ = true;
+    m.own_fd_ = true;
   }
   struct stat st;
-  if (::fstat(r->fd_, &st) == 0 && S_ISREG(st.st_mode)) {
-    r->file_size_ = std::uint64_t(st.st_size);
-    ::posix_fadvise(r->fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  } else if (::fstat(r->fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (::fstat(m.fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+    m.file_size_ = std::uint64_t(st.st_size);
+    ::posix_fadvise(m.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  } else if (::fstat(m.fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
     return std::unexpected(Error{Error::Code::kIo, path + " is a directory", 0, path});
   }
-  r->storage_.reset(new std::uint8_t[kBufferSize]);
-  r->buf_ = r->storage_.get();
-  r->cap_ = kBufferSize;
-  r->fill(4);  // the magic number: a capture's or a compressor's
-  if (r->error_) return std::unexpected(*r->error_);
-  if (auto ok = r->start_decompressing({}); !ok) return std::unexpected(ok.error());
-  if (auto ok = r->read_file_header(); !ok) return std::unexpected(ok.error());
+  m.storage_.reset(new std::uint8_t[kBufferSize]);
+  r->window_.buf = m.storage_.get();
+  m.cap_ = kBufferSize;
+  m.fill(4);  // the magic number: a capture's or a compressor's
+  if (m.error_) return std::unexpected(*m.error_);
+  if (auto ok = m.start_decompressing({}); !ok) return std::unexpected(ok.error());
+  if (auto ok = m.read_file_header(); !ok) return std::unexpected(ok.error());
   return r;
 }
 
 std::expected<std::unique_ptr<CaptureReader>, Error> CaptureReader::from_memory(
     std::string_view bytes, std::string name) {
   std::unique_ptr<CaptureReader> r(new CaptureReader());
-  r->name_ = std::move(name);
-  r->buf_ = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  r->cap_ = r->end_ = bytes.size();
-  r->eof_ = true;
-  r->file_size_ = bytes.size();
-  if (auto ok = r->start_decompressing(bytes); !ok) return std::unexpected(ok.error());
-  if (auto ok = r->read_file_header(); !ok) return std::unexpected(ok.error());
+  Impl& m = *r->impl_;
+  m.name_ = std::move(name);
+  r->window_.buf = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  m.cap_ = r->window_.end = bytes.size();
+  m.eof_ = true;
+  m.file_size_ = bytes.size();
+  if (auto ok = m.start_decompressing(bytes); !ok) return std::unexpected(ok.error());
+  if (auto ok = m.read_file_header(); !ok) return std::unexpected(ok.error());
   return r;
 }
 
-bool CaptureReader::refill(std::size_t need) {
+bool CaptureReader::Impl::refill(std::size_t need) {
   if (eof_ || !storage_ || error_) return false;
   if (need > cap_) {  // a record larger than the buffer: grow it (bounded by kMaxRecord)
     std::size_t cap = cap_;
     while (cap < need) cap *= 2;
     std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[cap]);
-    std::memcpy(bigger.get(), buf_ + pos_, end_ - pos_);
-    end_ -= pos_;
-    pos_ = 0;
+    std::memcpy(bigger.get(), w_.buf + w_.pos, w_.end - w_.pos);
+    w_.end -= w_.pos;
+    w_.pos = 0;
     storage_ = std::move(bigger);
-    buf_ = storage_.get();
+    w_.buf = storage_.get();
     cap_ = cap;
-  } else if (pos_ > 0) {
-    std::memmove(storage_.get(), buf_ + pos_, end_ - pos_);
-    end_ -= pos_;
-    pos_ = 0;
+  } else if (w_.pos > 0) {
+    std::memmove(storage_.get(), w_.buf + w_.pos, w_.end - w_.pos);
+    w_.end -= w_.pos;
+    w_.pos = 0;
   }
-  while (end_ - pos_ < need) {
+  while (w_.end - w_.pos < need) {
     if (decompressor_) {
-      const std::ptrdiff_t n = decompressor_->read(storage_.get() + end_, cap_ - end_);
+      const std::ptrdiff_t n = decompressor_->read(storage_.get() + w_.end, cap_ - w_.end);
       if (n <= 0) {
         eof_ = true;
         if (n < 0) decompression_failed();
         return false;
       }
-      end_ += std::size_t(n);
+      w_.end += std::size_t(n);
       continue;
     }
-    ssize_t n = ::read(fd_, storage_.get() + end_, cap_ - end_);
+    ssize_t n = ::read(fd_, storage_.get() + w_.end, cap_ - w_.end);
     if (n < 0) {
       if (errno == EINTR) continue;
       eof_ = true;
@@ -166,25 +220,25 @@ bool CaptureReader::refill(std::size_t need) {
       eof_ = true;
       return false;
     }
-    end_ += std::size_t(n);
+    w_.end += std::size_t(n);
   }
   return true;
 }
 
-void CaptureReader::decompression_failed() {
+void CaptureReader::Impl::decompression_failed() {
   const bool cut = decompressor_->truncated();
   error_ =
       Error{cut ? Error::Code::kTruncated : Error::Code::kBadSyntax,
             name_ + ": " + std::string(to_string(compression_)) + " " + decompressor_->error() +
                 " (at compressed byte " + std::to_string(decompressor_->consumed()) +
-                ", capture byte " + std::to_string(consumed_ + (end_ - pos_)) + ")",
+                ", capture byte " + std::to_string(w_.consumed + (w_.end - w_.pos)) + ")",
             0,
             {}};
-  plain_pcap_ = false;
+  w_.plain_pcap = false;
 }
 
-bool CaptureReader::fail(Error::Code code, std::string message) {
-  plain_pcap_ = false;
+bool CaptureReader::Impl::fail(Error::Code code, std::string message) {
+  w_.plain_pcap = false;
   if (compression_ != Compression::kNone) {  // byte offsets are the decompressed data's
     message += " of the " + std::string(to_string(compression_)) + "-decompressed data";
   }
@@ -192,17 +246,17 @@ bool CaptureReader::fail(Error::Code code, std::string message) {
   return false;
 }
 
-std::expected<void, Error> CaptureReader::read_file_header() {
+std::expected<void, Error> CaptureReader::Impl::read_file_header() {
   auto bad = [&](Error::Code code, std::string message) {
     return std::unexpected(Error{code, name_ + ": " + std::move(message), 0, {}});
   };
   if (!fill(4)) {
     if (error_) return std::unexpected(*error_);
-    return bad(end_ == 0 ? Error::Code::kEmpty : Error::Code::kTruncated,
-               end_ == 0 ? "empty file" : "file too short for a capture header");
+    return bad(w_.end == 0 ? Error::Code::kEmpty : Error::Code::kTruncated,
+               w_.end == 0 ? "empty file" : "file too short for a capture header");
   }
   std::uint32_t magic;
-  std::memcpy(&magic, buf_ + pos_, 4);
+  std::memcpy(&magic, w_.buf + w_.pos, 4);
   if (magic == kPcapNgSection) {
     format_ = CaptureFormat::kPcapNg;
     if (!read_pcapng_section_header()) {
@@ -222,58 +276,53 @@ std::expected<void, Error> CaptureReader::read_file_header() {
                "not a pcap or pcapng file (magic number " + std::to_string(magic) + ")");
   }
   if (!fill(24)) return bad(Error::Code::kTruncated, "pcap file header cut short");
-  const std::uint8_t* h = buf_ + pos_;
+  const std::uint8_t* h = w_.buf + w_.pos;
   const std::uint32_t m = load32(h, swapped_);
-  ts_scale_ = m == kPcapMagicNs ? 1 : 1000;
+  w_.ts_scale = m == kPcapMagicNs ? 1 : 1000;
   const std::uint16_t major = load16(h + 4, swapped_);
   if (major != 2) return bad(Error::Code::kUnsupported, "pcap version " + std::to_string(major));
   snaplen_ = load32(h + 16, swapped_);
-  linktype_ = load32(h + 20, swapped_) & 0x0fffffffu;  // upper bits: FCS length
-  pos_ += 24;
-  consumed_ += 24;
+  w_.linktype = load32(h + 20, swapped_) & 0x0fffffffu;  // upper bits: FCS length
+  w_.pos += 24;
+  w_.consumed += 24;
   format_ = CaptureFormat::kPcap;
-  plain_pcap_ = !swapped_;
+  w_.plain_pcap = !swapped_;
   return {};
 }
 
-bool CaptureReader::next_slow(RawPacket& out) {
-  if (error_) return false;
-  return format_ == CaptureFormat::kPcap ? next_pcap(out) : next_pcapng(out);
-}
-
-bool CaptureReader::next_pcap(RawPacket& out) {
+bool CaptureReader::Impl::next_pcap(RawPacket& out) {
   if (!fill(16)) {
-    if (end_ != pos_)
+    if (w_.end != w_.pos)
       fail(Error::Code::kTruncated,
-           "file ends inside a record header at byte " + std::to_string(consumed_));
+           "file ends inside a record header at byte " + std::to_string(w_.consumed));
     return false;
   }
-  const std::uint8_t* h = buf_ + pos_;
+  const std::uint8_t* h = w_.buf + w_.pos;
   const std::uint32_t sec = load32(h, swapped_);
   const std::uint32_t frac = load32(h + 4, swapped_);
   const std::uint32_t caplen = load32(h + 8, swapped_);
   const std::uint32_t wire = load32(h + 12, swapped_);
   if (caplen > kMaxRecord) {
-    return fail(Error::Code::kBadSyntax, "damaged record at byte " + std::to_string(consumed_) +
+    return fail(Error::Code::kBadSyntax, "damaged record at byte " + std::to_string(w_.consumed) +
                                              ": captured length " + std::to_string(caplen));
   }
   if (!fill(16 + std::size_t(caplen))) {
     return fail(Error::Code::kTruncated,
-                "file ends inside a packet record at byte " + std::to_string(consumed_));
+                "file ends inside a packet record at byte " + std::to_string(w_.consumed));
   }
-  out.ts_ns = std::uint64_t(sec) * 1'000'000'000u + std::uint64_t(frac) * ts_scale_;
+  out.ts_ns = std::uint64_t(sec) * 1'000'000'000u + std::uint64_t(frac) * w_.ts_scale;
   out.caplen = caplen;
   out.wire_len = wire;
-  out.linktype = linktype_;
-  out.data = buf_ + pos_ + 16;
-  pos_ += 16 + std::size_t(caplen);
-  consumed_ += 16 + std::uint64_t(caplen);
+  out.linktype = w_.linktype;
+  out.data = w_.buf + w_.pos + 16;
+  w_.pos += 16 + std::size_t(caplen);
+  w_.consumed += 16 + std::uint64_t(caplen);
   return true;
 }
 
-bool CaptureReader::read_pcapng_section_header() {
+bool CaptureReader::Impl::read_pcapng_section_header() {
   if (!fill(12)) return fail(Error::Code::kTruncated, "pcapng section header cut short");
-  const std::uint8_t* b = buf_ + pos_;
+  const std::uint8_t* b = w_.buf + w_.pos;
   const std::uint32_t order = load32(b + 8, false);
   if (order == kPcapNgByteOrder) {
     swapped_ = false;
@@ -289,12 +338,12 @@ bool CaptureReader::read_pcapng_section_header() {
   }
   if (!fill(length)) return fail(Error::Code::kTruncated, "pcapng section header cut short");
   interface_count_ = 0;
-  pos_ += length;
-  consumed_ += length;
+  w_.pos += length;
+  w_.consumed += length;
   return true;
 }
 
-bool CaptureReader::read_pcapng_interface(const std::uint8_t* block, std::uint32_t length) {
+bool CaptureReader::Impl::read_pcapng_interface(const std::uint8_t* block, std::uint32_t length) {
   if (length < 20) return fail(Error::Code::kBadSyntax, "pcapng interface block too short");
   Interface itf;
   itf.linktype = load16(block + 8, swapped_);
@@ -334,33 +383,33 @@ bool CaptureReader::read_pcapng_interface(const std::uint8_t* block, std::uint32
   return true;
 }
 
-bool CaptureReader::next_pcapng(RawPacket& out) {
+bool CaptureReader::Impl::next_pcapng(RawPacket& out) {
   for (;;) {
     if (!fill(8)) {
-      if (end_ != pos_)
+      if (w_.end != w_.pos)
         fail(Error::Code::kTruncated,
-             "file ends inside a block header at byte " + std::to_string(consumed_));
+             "file ends inside a block header at byte " + std::to_string(w_.consumed));
       return false;
     }
-    const std::uint32_t type = load32(buf_ + pos_, swapped_);
-    if (load32(buf_ + pos_, false) == kPcapNgSection) {
+    const std::uint32_t type = load32(w_.buf + w_.pos, swapped_);
+    if (load32(w_.buf + w_.pos, false) == kPcapNgSection) {
       if (!read_pcapng_section_header()) return false;
       continue;
     }
-    const std::uint32_t length = load32(buf_ + pos_ + 4, swapped_);
+    const std::uint32_t length = load32(w_.buf + w_.pos + 4, swapped_);
     if (length < 12 || length % 4 != 0 || length > kMaxRecord) {
       return fail(Error::Code::kBadSyntax, "damaged pcapng block at byte " +
-                                               std::to_string(consumed_) + ": length " +
+                                               std::to_string(w_.consumed) + ": length " +
                                                std::to_string(length));
     }
     if (!fill(length)) {
       return fail(Error::Code::kTruncated,
-                  "file ends inside a pcapng block at byte " + std::to_string(consumed_));
+                  "file ends inside a pcapng block at byte " + std::to_string(w_.consumed));
     }
-    const std::uint8_t* b = buf_ + pos_;
-    const std::uint64_t at = consumed_;
-    pos_ += length;
-    consumed_ += length;
+    const std::uint8_t* b = w_.buf + w_.pos;
+    const std::uint64_t at = w_.consumed;
+    w_.pos += length;
+    w_.consumed += length;
     if (type == 1) {
       if (!read_pcapng_interface(b, length)) return false;
       continue;

@@ -1,14 +1,34 @@
 // Orders and groups of collected conversations (sockscope/conversations.hpp).
 #include "sockscope/conversations.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <map>
+#include <new>
 #include <set>
 #include <utility>
 
 #include "core/radix_sort.hpp"
 
 namespace sockscope {
+
+ConversationStore::~ConversationStore() {
+  for (std::size_t i = 0; i < size_; ++i) at(i).~Conversation();
+  for (Conversation* chunk : chunks_) ::munmap(chunk, kChunkBytes);
+}
+
+void ConversationStore::add_chunk() {
+  chunks_.reserve(chunks_.size() + 1);  // so that the push_back below cannot throw
+  void* p =
+      ::mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  // One fault and one 2 MB clear per chunk instead of 512 faults; the first chunk
+  // stays in small pages so that a small capture does not pay for 2 MB.
+  if (!chunks_.empty()) ::madvise(p, kChunkBytes, MADV_HUGEPAGE);
+  chunks_.push_back(static_cast<Conversation*>(p));
+}
+
 namespace {
 
 constexpr std::string_view kOrders[] = {"bytes", "packets", "duration", "first", "conversations"};

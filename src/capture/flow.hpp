@@ -106,6 +106,14 @@ inline void prepare_key(const PacketInfo& p, PreparedKey& out) {
   out.side = make_key(out.key, p.transport, p.family, p.src, p.dst, p.src_port, p.dst_port, p.vlan);
 }
 
+// The file pipeline's way into a ConversationTable (a friend of it): batches whose
+// keys the reader thread computed (keys[i] for packets[i]; ignored for fragments), so
+// that the worker only looks up.
+struct TableAccess {
+  static void add_batch(ConversationTable& table, const PacketInfo* packets,
+                        const PreparedKey* keys, const Tunnel* tunnels, std::size_t n);
+};
+
 // Zeek's TCP endpoint states (TCP_Endpoint.h).
 enum TcpState : std::uint8_t {
   kInactive,

@@ -687,10 +687,10 @@ void ConversationTable::add_batch(const PacketInfo* packets, std::size_t n, cons
   }
   impl_->add_batch(packets, nullptr, tunnels, n);
 }
-void ConversationTable::add_batch(const PacketInfo* packets,
-                                  const capture_detail::PreparedKey* keys, const Tunnel* tunnels,
-                                  std::size_t n) {
-  impl_->add_batch(packets, keys, tunnels, n);
+void capture_detail::TableAccess::add_batch(ConversationTable& table, const PacketInfo* packets,
+                                            const PreparedKey* keys, const Tunnel* tunnels,
+                                            std::size_t n) {
+  table.impl_->add_batch(packets, keys, tunnels, n);
 }
 void ConversationTable::finish() { impl_->finish(); }
 void ConversationTable::expire(std::uint64_t now_ns) { impl_->sweep(now_ns); }

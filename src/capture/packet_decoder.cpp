@@ -6,14 +6,12 @@
 
 #include "capture/decode_context.hpp"
 #include "capture/ip_headers.hpp"
+#include "capture/link_types.hpp"
 #include "capture/wire.hpp"
 #include "sockscope/capture_reader.hpp"
 
 namespace sockscope::capture_detail {
 namespace {
-
-constexpr std::uint16_t kEtherIpv4 = 0x0800;
-constexpr std::uint16_t kEtherIpv6 = 0x86dd;
 
 bool emit(DecodeContext& ctx) {
   ++ctx.count;
@@ -190,19 +188,12 @@ bool decode_ipv6(DecodeContext& ctx, Frame f) {
   return decode_transport(ctx, p + off, limit - off, total - off, true, verify);
 }
 
-// Up to 4 VLAN tags (802.1Q, 802.1ad, and the old QinQ 0x9100) from `off`: on return
-// `ethertype` is the type after them. False (truncated-link) when a tag is cut short.
+// The VLAN tags from `off` (walk_vlan_tags); a tag cut short drops the record
+// (truncated-link).
 bool skip_vlan_tags(DecodeContext& ctx, const std::uint8_t* p, std::size_t cap, std::size_t& off,
-                    std::uint16_t& ethertype, bool qinq_9100) {
-  for (int tags = 0; tags < 4 && (ethertype == 0x8100 || ethertype == 0x88a8 ||
-                                  (qinq_9100 && ethertype == 0x9100));
-       ++tags) {
-    if (cap < off + 4) return ctx.fail(DropReason::kTruncatedLink);
-    ctx.vlan = ((ctx.vlan << 12) | (be16(p + off) & 0x0fffu)) & 0xffffffu;
-    ethertype = be16(p + off + 2);
-    off += 4;
-  }
-  return true;
+                    std::uint16_t& ethertype, bool qinq_old) {
+  return walk_vlan_tags(p, cap, off, ethertype, ctx.vlan, qinq_old) ||
+         ctx.fail(DropReason::kTruncatedLink);
 }
 
 // The link-layer header of the record: its ethertype and where the packet starts.
@@ -211,16 +202,16 @@ bool decode_link(DecodeContext& ctx, const RawPacket& raw, std::uint16_t& ethert
   const std::uint8_t* p = raw.data;
   const std::size_t cap = raw.caplen;
   switch (raw.linktype) {
-    case 1:  // Ethernet, with any number (up to 4) of 802.1Q/802.1ad tags
+    case kLinkEthernet:  // Ethernet, with any number (up to 4) of 802.1Q/802.1ad tags
       if (cap < 14) return ctx.fail(DropReason::kTruncatedLink);
       off = 14;
       ethertype = be16(p + 12);
       return skip_vlan_tags(ctx, p, cap, off, ethertype, true);
-    case 0:      // BSD null: address family in the capturing host's byte order
-    case 108: {  // OpenBSD loop: in network byte order
+    case kLinkNull:    // BSD null: address family in the capturing host's byte order
+    case kLinkLoop: {  // OpenBSD loop: in network byte order
       if (cap < 4) return ctx.fail(DropReason::kTruncatedLink);
       std::uint32_t family = be32(p);
-      if (raw.linktype == 0 && family > 0xffff) family = __builtin_bswap32(family);
+      if (raw.linktype == kLinkNull && family > 0xffff) family = __builtin_bswap32(family);
       off = 4;
       if (family == 2) {
         ethertype = kEtherIpv4;
@@ -229,20 +220,20 @@ bool decode_link(DecodeContext& ctx, const RawPacket& raw, std::uint16_t& ethert
       }
       return true;
     }
-    case 12:
-    case 14:
-    case 101:
-    case 228:
-    case 229:  // raw IP: the version nibble decides
+    case kLinkRawBsd:
+    case kLinkRawOpenBsd:
+    case kLinkRaw:
+    case kLinkIpv4:
+    case kLinkIpv6:  // raw IP: the version nibble decides
       if (cap < 1) return ctx.fail(DropReason::kTruncatedLink);
       ethertype = (p[0] >> 4) == 6 ? kEtherIpv6 : kEtherIpv4;
       return true;
-    case 113:  // Linux cooked (SLL): protocol at offset 14
+    case kLinkLinuxSll:  // Linux cooked (SLL): protocol at offset 14
       if (cap < 16) return ctx.fail(DropReason::kTruncatedLink);
       off = 16;
       ethertype = be16(p + 14);
       return skip_vlan_tags(ctx, p, cap, off, ethertype, false);
-    case 276:  // Linux cooked v2 (SLL2): protocol at offset 0
+    case kLinkLinuxSll2:  // Linux cooked v2 (SLL2): protocol at offset 0
       if (cap < 20) return ctx.fail(DropReason::kTruncatedLink);
       off = 20;
       ethertype = be16(p);
@@ -281,12 +272,11 @@ bool decode_ethertype(DecodeContext& ctx, std::uint16_t type, Frame f) {
   if (type == kEtherIpv6) return decode_ipv6(ctx, f);
   if (!ctx.options.open_tunnels) return ctx.fail(DropReason::kNotIp);
   switch (type) {
-    case 0x8847:  // MPLS unicast
-    case 0x8848:  // MPLS multicast
-      return decode_mpls(ctx, f);
-    case 0x8864: return decode_pppoe(ctx, f);  // PPPoE session stage
-    case 0x894f: return decode_nsh(ctx, f);    // network service header
-    case 0x8909:  // Cisco metadata (SGT): version, length, options, SGT, then a type
+    case kEtherMpls:
+    case kEtherMplsMulti: return decode_mpls(ctx, f);
+    case kEtherPppoe: return decode_pppoe(ctx, f);
+    case kEtherNsh: return decode_nsh(ctx, f);
+    case kEtherCiscoMeta:  // Cisco metadata (SGT): version, length, options, SGT, then a type
       if (f.cap < 8) return ctx.fail(DropReason::kTruncatedTunnel);
       if (!ctx.enter_layer()) return false;
       return decode_ethertype(ctx, be16(f.p + 6), f.from(8));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "capture/link_types.hpp"
 #include "capture/tunnel_ports.hpp"
 #include "capture/wire.hpp"
 #include "sockscope/capture_reader.hpp"
@@ -42,10 +43,11 @@ template <bool kVxlanOuter>
                                                        UdpPayload& payload_at) {
   const std::uint8_t* p = raw.data;
   const std::size_t cap = raw.caplen;
-  if (raw.linktype != 1 || cap < 14 + 20 + 8) return false;  // Ethernet, IPv4 + UDP at least
+  if (raw.linktype != kLinkEthernet || cap < 14 + 20 + 8)
+    return false;  // Ethernet, IPv4 + UDP at least
   // One 802.1Q tag or none, without a branch: whether a packet is tagged follows its
   // conversation, which a branch predictor cannot guess.
-  const bool tagged = be16(p + 12) == 0x8100;
+  const bool tagged = be16(p + 12) == kEtherVlan;
   const std::size_t off = tagged ? 18 : 14;
   out.vlan = (be16(p + 14) & 0x0fffu) & -std::uint32_t(tagged);
   const std::uint16_t ethertype = be16(p + off - 2);
@@ -53,7 +55,7 @@ template <bool kVxlanOuter>
   const std::size_t ip_cap = cap - off;  // >= 24
   std::size_t hlen, total;
   std::uint8_t proto;
-  if (ethertype == 0x0800) {
+  if (ethertype == kEtherIpv4) {
     // Version 4 with IHL 5, no fragment offset or more-fragments bit, and a total length
     // set (0 is left to the NIC by segmentation offload: the general code sizes it).
     std::uint64_t head;  // bytes 0-7, tested with one compare
@@ -72,7 +74,7 @@ template <bool kVxlanOuter>
     std::memset(out.src + 8, 0, 8);
     std::memcpy(out.dst, &dst, 8);
     std::memset(out.dst + 8, 0, 8);
-  } else if (ethertype == 0x86dd) {
+  } else if (ethertype == kEtherIpv6) {
     // Version 6 with a payload length set (0: jumbogram or offload) and the transport
     // header next, not an extension header.
     if (ip_cap < 40 || (ip[0] >> 4) != 6) return false;
@@ -156,7 +158,7 @@ inline bool decode_vxlan_common(const RawPacket& raw, PacketInfo* out, Tunnel* t
   const RawPacket inner{.ts_ns = raw.ts_ns,
                         .caplen = std::uint32_t(udp.end - inner_at),
                         .wire_len = std::uint32_t(udp.length - kVxlanHeader),
-                        .linktype = 1,
+                        .linktype = kLinkEthernet,
                         .data = raw.data + inner_at};
   if (!decode_common(inner, out[1])) return false;
   out[1].tunnel = TunnelKind::kVxlan;

@@ -182,7 +182,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
       if (b.last) return;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
-          table.add_batch(b.packets, b.keys, b.tunnels, b.n);
+          TableAccess::add_batch(table, b.packets, b.keys, b.tunnels, b.n);
         } catch (...) {
           error = std::current_exception();
           failed.store(true, std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "capture/libpcap.hpp"
+#include "capture/link_types.hpp"
 #include "capture/packet_loop.hpp"
 #include "sockscope/capture_live.hpp"
 
@@ -73,7 +74,9 @@ namespace {
 // The DLT_ value libpcap compiles for, of a file's LINKTYPE_ value: the same number but
 // for raw IP, whose DLT_ differs by platform (libpcap maps it the same way when it
 // reads a file).
-int dlt_of(std::uint32_t linktype) { return linktype == 101 ? DLT_RAW : int(linktype); }
+int dlt_of(std::uint32_t linktype) {
+  return linktype == capture_detail::kLinkRaw ? DLT_RAW : int(linktype);
+}
 
 // The filter compiled for `linktype`, or the error libpcap gives.
 std::expected<std::unique_ptr<PcapSource::Program>, std::string> compile_for(

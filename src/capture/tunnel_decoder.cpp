@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "capture/decode_context.hpp"
+#include "capture/link_types.hpp"
 #include "capture/tunnel_ports.hpp"
 #include "capture/wire.hpp"
 
@@ -45,8 +46,8 @@ bool short_header(DecodeContext& ctx, Frame f, std::size_t need) {
 // The next-protocol numbers of VXLAN-GPE and NSH.
 bool decode_next_protocol(DecodeContext& ctx, std::uint8_t next, Frame f) {
   switch (next) {
-    case 1: return decode_ethertype(ctx, 0x0800, f);
-    case 2: return decode_ethertype(ctx, 0x86dd, f);
+    case 1: return decode_ethertype(ctx, kEtherIpv4, f);
+    case 2: return decode_ethertype(ctx, kEtherIpv6, f);
     case 3: return decode_ethernet(ctx, f);
     case 4: return decode_nsh(ctx, f);
     case 5: return decode_mpls(ctx, f);
@@ -113,7 +114,7 @@ bool decode_udp_inside(DecodeContext& ctx, TunnelKind kind, Frame f, std::size_t
       const std::size_t header = 8 + std::size_t(q[0] & 0x3f) * 4;
       if (f.cap < header) return short_header(ctx, f, header);
       const std::uint16_t protocol = be16(q + 2);
-      if (protocol == 0x6558) return decode_ethernet(ctx, f.from(header));
+      if (protocol == kEtherBridged) return decode_ethernet(ctx, f.from(header));
       return decode_ethertype(ctx, protocol, f.from(header));
     }
     case TunnelKind::kTeredo: return decode_ip(ctx, f.from(teredo));
@@ -136,8 +137,8 @@ bool decode_ppp(DecodeContext& ctx, Frame f) {
   } else {
     off += 1;
   }
-  if (protocol == 0x21) return decode_ethertype(ctx, 0x0800, f.from(off));
-  if (protocol == 0x57) return decode_ethertype(ctx, 0x86dd, f.from(off));
+  if (protocol == 0x21) return decode_ethertype(ctx, kEtherIpv4, f.from(off));
+  if (protocol == 0x57) return decode_ethertype(ctx, kEtherIpv6, f.from(off));
   return ctx.fail(DropReason::kNotIp);
 }
 
@@ -157,23 +158,23 @@ bool decode_erspan_iii(DecodeContext& ctx, Frame f) {
 bool decode_gre_payload(DecodeContext& ctx, std::uint16_t protocol, bool sequenced, Frame f,
                         const PacketInfo& outer) {
   TunnelKind kind = TunnelKind::kGre;
-  if (protocol == 0x88be) kind = sequenced ? TunnelKind::kErspanII : TunnelKind::kErspanI;
-  if (protocol == 0x22eb) kind = TunnelKind::kErspanIII;
+  if (protocol == kEtherErspan) kind = sequenced ? TunnelKind::kErspanII : TunnelKind::kErspanI;
+  if (protocol == kEtherErspan3) kind = TunnelKind::kErspanIII;
   if (!enter_tunnel(ctx, kind, outer, false)) return false;
   switch (protocol) {
-    case 0x6558: return decode_ethernet(ctx, f);  // transparent Ethernet bridging
-    case 0x88be:
+    case kEtherBridged: return decode_ethernet(ctx, f);
+    case kEtherErspan:
       if (!sequenced) return decode_ethernet(ctx, f);  // type I: the mirrored frame
       if (f.cap < 8) return short_header(ctx, f, 8);
       if ((f.p[0] >> 4) != 1) return ctx.fail(DropReason::kBadTunnelHeader);
       return decode_ethernet(ctx, f.from(8));
-    case 0x22eb: return decode_erspan_iii(ctx, f);
-    case 0x880b: return decode_ppp(ctx, f);  // PPTP
-    case 0x883e:  // WCCP redirect: a 4-byte header unless IPv4 follows at once
-      if (f.cap >= 1 && (f.p[0] >> 4) == 4) return decode_ethertype(ctx, 0x0800, f);
+    case kEtherErspan3: return decode_erspan_iii(ctx, f);
+    case kEtherPpp: return decode_ppp(ctx, f);  // PPTP
+    case kEtherWccp:  // WCCP redirect: a 4-byte header unless IPv4 follows at once
+      if (f.cap >= 1 && (f.p[0] >> 4) == 4) return decode_ethertype(ctx, kEtherIpv4, f);
       if (f.cap < 4) return short_header(ctx, f, 4);
-      return decode_ethertype(ctx, 0x0800, f.from(4));
-    case 0x8909:  // Cisco metadata, GRE form: type, version, length, options, SGT
+      return decode_ethertype(ctx, kEtherIpv4, f.from(4));
+    case kEtherCiscoMeta:  // Cisco metadata, GRE form: type, version, length, options, SGT
       if (f.cap < 8) return short_header(ctx, f, 8);
       return decode_ethertype(ctx, be16(f.p), f.from(8));
     default: return decode_ethertype(ctx, protocol, f);  // IPv4, IPv6, MPLS, keepalive...
@@ -194,7 +195,7 @@ bool decode_gre(DecodeContext& ctx, Frame f) {
       header = 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + (sequenced ? 4 : 0);
       break;
     case 1:
-      if (!(flags & 0x2000) || protocol != 0x880b) return ctx.fail(DropReason::kBadTunnelHeader);
+      if (!(flags & 0x2000) || protocol != kEtherPpp) return ctx.fail(DropReason::kBadTunnelHeader);
       header = 8 + (sequenced ? 4 : 0) + ((flags & 0x0080) ? 4 : 0);
       break;
     default: return ctx.fail(DropReason::kBadTunnelHeader);

@@ -2,11 +2,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "cli/host_filter.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/host.hpp"
+#include "sockscope/connection_log.hpp"
 #include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
@@ -119,7 +124,10 @@ int run_summary(Context& ctx, const HostOptions& o, bool listen_only) {
   return kExitOk;
 }
 
-// --watch: a key per socket; what appeared and disappeared between two views.
+// --watch: the first view from a scan, then the connection log's events
+// (connection_log.hpp) as rows, so a socket that opened and closed between two
+// refreshes is shown too. A socket is keyed as the view shows it: namespace,
+// transport, endpoints.
 struct WatchKey {
   std::uint64_t netns;
   Transport transport;
@@ -131,8 +139,10 @@ struct WatchKeyHash {
     return SocketPair{k.transport, k.local, k.remote}.hash() ^ k.netns;
   }
 };
-// A socket as seen in one view, kept for the next (owners copied: the scan that
-// found them is gone by then).
+WatchKey key_of(const SocketRecord& r) { return {r.netns, r.transport, r.local, r.remote}; }
+
+// A socket as it was shown, kept for its disappearance (owners copied: the scan
+// or event that found them is gone by then).
 struct Seen {
   SocketRecord record;
   LocalRole role;
@@ -161,7 +171,137 @@ struct Seen {
   Seen(const Seen&) = delete;
   Seen(Seen&&) = default;
 };
-using WatchMap = std::unordered_map<WatchKey, Seen, WatchKeyHash>;
+
+// The state a socket the log saw only at its end had while it was open, for the
+// state filter: LISTEN or UNCONN for a listener, ESTAB for a connection.
+SocketState state_while_open(const ConnectionEvent& e) {
+  if (e.role != LocalRole::kListener) return SocketState::kEstablished;
+  return e.record.transport == Transport::kTcp ? SocketState::kListen : SocketState::kClose;
+}
+
+// The rows of one --watch run: what is shown now, and the stamp line before the
+// first change of each refresh period.
+class WatchView {
+ public:
+  WatchView(const HostFilter& filter, const Naming& naming, output::RecordWriter& out,
+            double interval)
+      : filter_(filter), naming_(naming), out_(out), interval_(interval) {}
+
+  // The first view: every socket the scan gives and the filter takes, kept...
+  void first(const HostRow& row) {
+    if (shown_.empty()) shown_.reserve(64);  // the buckets, and so the order, of before
+    if (filter_.matches(naming_, row)) {
+      shown_.emplace(key_of(row.socket.record), Seen(row, netns(row.netns)));
+    }
+  }
+  // ...then written after the line that counts them; the refresh periods start.
+  void show_first() {
+    out_.note(
+        fmt::format("{} sockets now; watching every {}s (Ctrl-C ends)", shown_.size(), interval_));
+    for (const auto& [key, seen] : shown_) emit(seen, "");
+    out_.flush();
+    start_ = std::chrono::steady_clock::now();
+  }
+
+  void event(const ConnectionEvent& e) {
+    const bool ends =
+        e.kind == ConnectionEventKind::kClose || e.kind == ConnectionEventKind::kUnlisten;
+    const WatchKey key = key_of(e.record);
+    if (auto it = shown_.find(key); it != shown_.end()) {
+      if (!ends) return;  // in the view already (opened while the first one was taken)
+      change(it->second, "disappeared");
+      shown_.erase(it);
+      return;
+    }
+    if (hidden_.erase(key) && ends) return;  // opened outside the filter
+    ConnectionEvent open = e;
+    if (ends) open.record.state = state_while_open(e);  // seen only at its end
+    std::vector<ProcessOwner> owners;
+    std::vector<std::string> commands;
+    const HostRow row = row_of(open, ends, owners, commands);
+    if (!filter_.matches_unqueried(naming_, row)) {
+      if (!ends) hidden_.insert(key);
+      return;
+    }
+    Seen seen(row, netns(row.netns));
+    change(seen, "appeared", seen.role == LocalRole::kListener);
+    if (ends) {
+      seen.record.state = e.record.state;
+      change(seen, "disappeared");
+    } else {
+      shown_.emplace(key, std::move(seen));
+    }
+  }
+
+ private:
+  // The event's socket as a row; owners with the descriptor that holds it now.
+  HostRow row_of(const ConnectionEvent& e, bool ended, std::vector<ProcessOwner>& owners,
+                 std::vector<std::string>& commands) const {
+    const bool known = filter_.scan.owners;
+    commands.reserve(e.owners.size());
+    for (const ConnectionOwner& o : e.owners) {
+      commands.emplace_back(o.command);
+      const bool here = e.netns && e.netns->current;  // a cookie is looked up here only
+      const int fd = ended || (!here && !e.record.inode) ? -1 : socket_descriptor(o.pid, e.record);
+      owners.push_back({o.pid, fd, commands.back()});
+    }
+    OwnerMissing missing = e.owner_missing;
+    if (owners.empty() && missing == OwnerMissing::kNone) missing = OwnerMissing::kNoProcess;
+    return HostRow{{e.record, e.role, e.evidence}, e.service, *e.netns, owners, missing, known};
+  }
+  std::size_t netns(const NetworkNamespace& ns) {
+    auto it = std::find_if(namespaces_.begin(), namespaces_.end(),
+                           [&](const NetworkNamespace& n) { return n.inode == ns.inode; });
+    if (it == namespaces_.end()) it = namespaces_.insert(namespaces_.end(), ns);
+    return std::size_t(it - namespaces_.begin());
+  }
+  void emit(const Seen& s, std::string_view event, bool new_listener = false) {
+    const HostRow row{{s.record, s.role, s.evidence},
+                      s.service,
+                      namespaces_[s.netns_index],
+                      s.owners,
+                      s.owner_missing,
+                      s.owners_known};
+    out_.write(output::kSocketKind, output::SocketRow{row, event, new_listener});
+  }
+  // Unexplained open ports are a security concern: a new listener says so.
+  void change(const Seen& s, std::string_view event, bool new_listener = false) {
+    const auto since = std::chrono::steady_clock::now() - start_;
+    const auto period = std::int64_t(std::chrono::duration<double>(since).count() / interval_);
+    if (period != stamped_period_) out_.note(watch::stamp());
+    stamped_period_ = period;
+    emit(s, event, new_listener);
+  }
+
+  const HostFilter& filter_;
+  const Naming& naming_;
+  output::RecordWriter& out_;
+  double interval_;
+  std::chrono::steady_clock::time_point start_;
+  std::int64_t stamped_period_ = -1;
+  std::unordered_map<WatchKey, Seen, WatchKeyHash> shown_;
+  std::unordered_set<WatchKey, WatchKeyHash> hidden_;
+  std::vector<NetworkNamespace> namespaces_;  // stable storage for the rows' namespaces
+};
+
+// The connection log for --watch: the scan's transports, families, namespaces and
+// owners; `count` refreshes of `interval` seconds (-1: until Ctrl-C).
+ConnectionLogOptions watch_log_options(Context& ctx, const HostFilter& f, double interval,
+                                       int count) {
+  const auto& t = f.scan.query.transports;
+  ConnectionLogOptions lo;
+  lo.tcp = std::find(t.begin(), t.end(), Transport::kTcp) != t.end();
+  lo.udp = std::find(t.begin(), t.end(), Transport::kUdp) != t.end();
+  lo.ipv4 = f.scan.query.ipv4;
+  lo.ipv6 = f.scan.query.ipv6;
+  lo.all_namespaces = f.scan.all_namespaces;
+  lo.owners = f.scan.owners;
+  lo.owner_source = f.scan.owner_source;
+  lo.redump_interval = std::chrono::milliseconds(std::int64_t(std::min(interval, 0.5) * 1000));
+  lo.host_ephemeral = ctx.host_range();
+  if (count > 0) lo.duration = std::chrono::milliseconds(std::int64_t(count * interval * 1000));
+  return lo;
+}
 
 int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   auto filter = make_filter(ctx, o, listen_only);
@@ -170,62 +310,37 @@ int run_watch(Context& ctx, const HostOptions& o, bool listen_only) {
   const double interval = o.watch > 0 ? o.watch : 2.0;
   watch::catch_interrupts();
   const Naming& naming = naming_for(ctx, o);
-  HostScan scan(filter->scan, naming, ctx.reporter());
   output::RecordWriter out(ctx.format, ctx.out, {&output::kSocketKind},
                            writer_options(ctx, o, true, filter->scan.all_namespaces));
-  std::vector<NetworkNamespace> namespaces;  // stable storage for the rows' namespaces
-  auto emit = [&](const Seen& s, std::string_view event, bool new_listener = false) {
-    const HostRow row{{s.record, s.role, s.evidence},
-                      s.service,
-                      namespaces[s.netns_index],
-                      s.owners,
-                      s.owner_missing,
-                      s.owners_known};
-    out.write(output::kSocketKind, output::SocketRow{row, event, new_listener});
-  };
-  WatchMap previous;
-  for (int view = 0; o.count < 0 || view <= o.count; ++view) {
-    WatchMap current;
-    current.reserve(previous.size() + 64);
-    auto done = scan.run([&](const HostRow& row) {
-      if (!filter->matches(naming, row)) return;
-      auto it = std::find_if(namespaces.begin(), namespaces.end(),
-                             [&](const NetworkNamespace& n) { return n.inode == row.netns.inode; });
-      if (it == namespaces.end()) it = namespaces.insert(namespaces.end(), row.netns);
-      const SocketRecord& r = row.socket.record;
-      current.emplace(WatchKey{r.netns, r.transport, r.local, r.remote},
-                      Seen(row, std::size_t(it - namespaces.begin())));
-    });
+  WatchView view(*filter, naming, out, interval);
+  ConnectionLog log(watch_log_options(ctx, *filter, interval, o.count), naming, ctx.reporter());
+  std::optional<Error> failed;
+  std::atomic<bool> finished{false};
+  std::thread interrupts([&] {  // Ctrl-C reaches the log through its stop()
+    while (!finished.load() && watch::pause(0.05)) {
+    }
+    log.stop();
+  });
+  // The first view once the log's baseline is in place: nothing falls between.
+  const auto first_view = [&] {
+    HostScan scan(filter->scan, naming, ctx.reporter());
+    auto done = scan.run([&](const HostRow& row) { view.first(row); });
     if (!done) {
-      ctx.error(done.error().what());
-      return kExitRuntime;
+      failed = done.error();
+      return log.stop();
     }
-    if (view == 0) {
-      out.note(fmt::format("{} sockets now; watching every {}s (Ctrl-C ends)", current.size(),
-                           interval));
-      for (const auto& [k, s] : current) emit(s, "");
-    } else {
-      const std::string stamp = watch::stamp();
-      bool stamped = false;
-      auto change = [&](const Seen& s, std::string_view event, bool new_listener) {
-        if (!stamped) out.note(stamp);
-        stamped = true;
-        emit(s, event, new_listener);
-      };
-      // Unexplained open ports are a security concern: a new listener says so.
-      for (const auto& [k, s] : current) {
-        if (!previous.count(k)) change(s, "appeared", s.role == LocalRole::kListener);
-      }
-      for (const auto& [k, s] : previous) {
-        if (!current.count(k)) change(s, "disappeared", false);
-      }
-    }
-    out.flush();
-    previous = std::move(current);
-    if (o.count >= 0 && view == o.count) break;
-    if (!watch::pause(interval)) break;
-  }
+    view.show_first();
+  };
+  auto summary =
+      log.run([&](const ConnectionEvent& e) { view.event(e); }, first_view, [&] { out.flush(); });
+  finished = true;
+  interrupts.join();
   out.finish();
+  if (!failed && !summary) failed = summary.error();
+  if (failed) {
+    ctx.error(failed->what());
+    return kExitRuntime;
+  }
   return kExitOk;
 }
 
@@ -289,12 +404,12 @@ void add_filter_options(CLI::App* sub, HostOptions& o, bool listen_cmd) {
   sub->add_flag("--ephemeral-names", o.ephemeral_names,
                 "name services also for the lower port of two that both look ephemeral");
   sub->add_option("--watch", o.watch,
-                  "refresh every SECONDS (default 2): print what appeared "
-                  "and disappeared, flag new listeners")
+                  "print sockets as they appear and disappear, even between refreshes (the "
+                  "connection log), stamped every SECONDS (default 2); flag new listeners")
       ->expected(0, 1)
       ->default_str("2")
       ->check(seconds_up_to(86400));
-  sub->add_option("--count", o.count, "with --watch: stop after N refreshes")
+  sub->add_option("--count", o.count, "with --watch: stop after N refresh periods")
       ->check(count_at_least(0));
   sub->add_option("FILTER", o.words,
                   "ss's filter expression (state established '( dport = :443 )') or lsof's "

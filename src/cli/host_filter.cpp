@@ -192,6 +192,18 @@ bool HostFilter::matches(const Naming& naming, const HostRow& row) const {
   return true;
 }
 
+bool HostFilter::matches_unqueried(const Naming& naming, const HostRow& row) const {
+  const SocketRecord& r = row.socket.record;
+  const SocketQuery& q = scan.query;
+  if (std::find(q.transports.begin(), q.transports.end(), r.transport) == q.transports.end()) {
+    return false;
+  }
+  if (!(q.states & state_bit(r.state))) return false;
+  if (!(r.local.address.is_v4() ? q.ipv4 : q.ipv6)) return false;
+  if (q.filter && !q.filter->matches(r)) return false;
+  return matches(naming, row);
+}
+
 namespace {
 
 // The positional words: ss's expression, with lsof's selections taken out

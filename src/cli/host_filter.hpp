@@ -59,6 +59,9 @@ struct HostFilter {
   // Whether a socket passes what the kernel did not test (owners were resolved
   // when a filter needs them).
   bool matches(const Naming& naming, const HostRow& row) const;
+  // The same for a socket the scan's query did not choose (--watch's events): the
+  // query's transports, families and ss expression (states included) first.
+  bool matches_unqueried(const Naming& naming, const HostRow& row) const;
 };
 
 // ss's letters sockscope has no answer for (-x unix sockets, -w raw, -K kill, ...):

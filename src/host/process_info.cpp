@@ -1,13 +1,18 @@
 // Facts about owners beyond the socket scan: user names and command lines, read
 // only for the rows that show them.
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
 #include "sockscope/process_owners.hpp"
+#include "sockscope/registry.hpp"
+#include "sockscope/socket_filter.hpp"
 
 namespace sockscope {
 
@@ -25,6 +30,42 @@ std::string user_name(std::uint32_t uid) {
     }
   }
   return it->second;
+}
+
+int socket_descriptor(int pid, std::uint64_t inode, const std::string& proc) {
+  const std::string dir = proc + "/" + std::to_string(pid) + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return -1;
+  const std::string want = "socket:[" + std::to_string(inode) + "]";
+  int found = -1;
+  char link[64];
+  while (const dirent* e = ::readdir(d)) {  // bounded by the process's descriptors
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const ssize_t n = ::readlinkat(::dirfd(d), e->d_name, link, sizeof link);
+    if (n != ssize_t(want.size()) || std::memcmp(link, want.data(), want.size()) != 0) continue;
+    const int fd = std::atoi(e->d_name);
+    if (found < 0 || fd < found) found = fd;
+  }
+  ::closedir(d);
+  return found;
+}
+
+int socket_descriptor(int pid, const SocketRecord& socket) {
+  std::uint64_t inode = socket.inode;
+  if (inode == 0 && socket.cookie != 0) {
+    SocketQuery query;
+    query.transports = {socket.transport};
+    query.autobound = false;
+    auto port = SocketFilter::ports(std::to_string(socket.local.port), PortSide::kLocal,
+                                    Registry::builtin(), SocketFilterOptions{});
+    if (port) query.filter = std::make_shared<const SocketFilter>(std::move(*port));
+    if (auto table = SocketTable::read(query)) {
+      for (const SocketRecord& r : table->sockets) {
+        if (r.cookie == socket.cookie) inode = r.inode;
+      }
+    }
+  }
+  return inode == 0 ? -1 : socket_descriptor(pid, inode);
 }
 
 std::optional<std::string> command_line(int pid, const std::string& proc) {

@@ -55,10 +55,9 @@ std::vector<filter_detail::Token> list_items(std::string_view list) {
 // One node per item (`one(terms, local, item)`), for one side or either; all
 // joined by `or`.
 template <typename One>
-std::expected<std::shared_ptr<const SocketFilter::Impl>, Error> any_item(
+std::expected<std::shared_ptr<filter_detail::Filter>, Error> any_item(
     std::string_view list, PortSide side, const Registry& names, const SocketFilterOptions& options,
-    One one) {
-  auto impl = std::make_shared<SocketFilter::Impl>();
+    One one, std::shared_ptr<filter_detail::Filter> impl) {
   impl->ephemeral = options.ephemeral;
   Terms terms(names, options, *impl);
   const auto items = list_items(list);
@@ -102,17 +101,21 @@ std::expected<int, Error> host_item(Terms& terms, bool local, const filter_detai
 std::expected<SocketFilter, Error> SocketFilter::ports(std::string_view list, PortSide side,
                                                        const Registry& names,
                                                        const SocketFilterOptions& options) {
-  auto impl = any_item(list, side, names, options, port_item);
-  if (!impl) return std::unexpected(impl.error());
-  return SocketFilter(std::move(*impl));
+  auto impl = std::make_shared<Impl>();
+  if (auto done = any_item(list, side, names, options, port_item, impl); !done) {
+    return std::unexpected(done.error());
+  }
+  return SocketFilter(std::move(impl));
 }
 
 std::expected<SocketFilter, Error> SocketFilter::hosts(std::string_view list, PortSide side,
                                                        const Registry& names,
                                                        const SocketFilterOptions& options) {
-  auto impl = any_item(list, side, names, options, host_item);
-  if (!impl) return std::unexpected(impl.error());
-  return SocketFilter(std::move(*impl));
+  auto impl = std::make_shared<Impl>();
+  if (auto done = any_item(list, side, names, options, host_item, impl); !done) {
+    return std::unexpected(done.error());
+  }
+  return SocketFilter(std::move(impl));
 }
 
 SocketFilter SocketFilter::all_of(const SocketFilter& a, const SocketFilter& b) {

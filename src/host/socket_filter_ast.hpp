@@ -42,10 +42,9 @@ struct Node {
 // the evaluators and the compiler recurse that deep.
 inline constexpr int kMaxDepth = 200;
 
-}  // namespace filter_detail
-
-struct SocketFilter::Impl {
-  std::vector<filter_detail::Node> nodes;
+// A whole filter: the tree, the states and families asked for.
+struct Filter {
+  std::vector<Node> nodes;
   int root = -1;  // -1: no expression
   StateMask states = kAllStates;
   bool states_given = false;
@@ -54,17 +53,21 @@ struct SocketFilter::Impl {
   bool user_space_differs = false;  // an autobound or address test
 };
 
+}  // namespace filter_detail
+
+// SocketFilter's private state is the tree (shared between copies).
+struct SocketFilter::Impl : filter_detail::Filter {};
+
 namespace filter_detail {
 
 // Evaluates node `n` of `impl` on `r` as the kernel's bytecode or ss's user space would.
-bool evaluate(const SocketFilter::Impl& impl, int n, const SocketRecord& r, FilterSide side);
+bool evaluate(const Filter& impl, int n, const SocketRecord& r, FilterSide side);
 // Canonical text of node `n` (parenthesised where ss's left-to-right grouping
 // needs it). `family` ("inet:", "inet6:" or "") goes before the first operand.
-std::string print(const SocketFilter::Impl& impl, int n, std::string& family);
+std::string print(const Filter& impl, int n, std::string& family);
 // The expression as INET_DIAG_REQ_BYTECODE; nullopt when longer than max_bytes
 // or a jump does not fit 16 bits.
-std::optional<std::vector<std::uint8_t>> compile(const SocketFilter::Impl& impl,
-                                                 std::size_t max_bytes);
+std::optional<std::vector<std::uint8_t>> compile(const Filter& impl, std::size_t max_bytes);
 
 }  // namespace filter_detail
 }  // namespace sockscope

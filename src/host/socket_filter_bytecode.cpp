@@ -37,7 +37,7 @@ struct Leaf {
 
 class Compiler {
  public:
-  explicit Compiler(const SocketFilter::Impl& f) : f_(f) {}
+  explicit Compiler(const Filter& f) : f_(f) {}
 
   std::optional<std::vector<std::uint8_t>> run(std::size_t max_bytes) {
     gen(f_.root, kReject);
@@ -198,15 +198,14 @@ class Compiler {
     return out;
   }
 
-  const SocketFilter::Impl& f_;
+  const Filter& f_;
   std::vector<Insn> code_;
   std::vector<int> labels_;  // label -> instruction index (code_.size() = the end)
 };
 
 }  // namespace
 
-std::optional<std::vector<std::uint8_t>> compile(const SocketFilter::Impl& impl,
-                                                 std::size_t max_bytes) {
+std::optional<std::vector<std::uint8_t>> compile(const Filter& impl, std::size_t max_bytes) {
   Compiler c(impl);
   return c.run(max_bytes);
 }

@@ -69,7 +69,7 @@ bool port_matches(Compare c, Port have, Port want) {
 // The kernel's AUTO test: !(userlocks & SOCK_BINDPORT_LOCK); minisockets have
 // userlocks 0. Where the source could not learn the bit (the /proc text),
 // the user-space answer stands in, as it does for ss reading /proc.
-bool kernel_autobound(const SocketFilter::Impl& f, const SocketRecord& r) {
+bool kernel_autobound(const Filter& f, const SocketRecord& r) {
   if (r.autobound) return *r.autobound;
   if (r.state == SocketState::kTimeWait || r.state == SocketState::kSynRecv) return true;
   return f.ephemeral.contains(r.local.port);
@@ -99,7 +99,7 @@ std::string host_text(const HostCond& h, std::string& family) {
 
 }  // namespace
 
-bool evaluate(const SocketFilter::Impl& f, int n, const SocketRecord& r, FilterSide side) {
+bool evaluate(const Filter& f, int n, const SocketRecord& r, FilterSide side) {
   const Node& node = f.nodes[std::size_t(n)];
   switch (node.kind) {
     case Kind::kAnd:
@@ -125,7 +125,7 @@ bool evaluate(const SocketFilter::Impl& f, int n, const SocketRecord& r, FilterS
   return false;
 }
 
-std::string print(const SocketFilter::Impl& f, int n, std::string& family) {
+std::string print(const Filter& f, int n, std::string& family) {
   const Node& node = f.nodes[std::size_t(n)];
   auto nested = [&](int c) {
     const Kind k = f.nodes[std::size_t(c)].kind;

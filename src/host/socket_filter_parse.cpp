@@ -48,7 +48,7 @@ bool one_of(std::string_view word, std::initializer_list<std::string_view> names
 
 class Parser {
  public:
-  Parser(const Registry& names, const SocketFilterOptions& options, SocketFilter::Impl& out)
+  Parser(const Registry& names, const SocketFilterOptions& options, Filter& out)
       : terms_(names, options, out), out_(out) {}
 
   std::expected<void, Error> run(std::string_view text) {
@@ -212,7 +212,7 @@ class Parser {
   }
 
   Terms terms_;
-  SocketFilter::Impl& out_;
+  Filter& out_;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
 };
@@ -240,7 +240,7 @@ std::vector<Token> tokenize(std::string_view text) {
 }
 
 std::expected<void, Error> parse_into(std::string_view text, const Registry& names,
-                                      const SocketFilterOptions& options, SocketFilter::Impl& out) {
+                                      const SocketFilterOptions& options, Filter& out) {
   Parser parser(names, options, out);
   return parser.run(text);
 }

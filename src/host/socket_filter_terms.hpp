@@ -22,11 +22,11 @@ std::vector<Token> tokenize(std::string_view text);
 
 // Parses `text` (states, then the expression) into `out`.
 std::expected<void, Error> parse_into(std::string_view text, const Registry& names,
-                                      const SocketFilterOptions& options, SocketFilter::Impl& out);
+                                      const SocketFilterOptions& options, Filter& out);
 
 class Terms {
  public:
-  Terms(const Registry& names, const SocketFilterOptions& options, SocketFilter::Impl& out)
+  Terms(const Registry& names, const SocketFilterOptions& options, Filter& out)
       : names_(names), options_(options), out_(out) {}
 
   // `sport`/`dport` OP VALUE, VALUE as written (":443", "https", "*", "inet::80").
@@ -51,7 +51,7 @@ class Terms {
 
   const Registry& names_;
   const SocketFilterOptions& options_;
-  SocketFilter::Impl& out_;
+  Filter& out_;
   std::vector<int> depth_;  // per node
 };
 

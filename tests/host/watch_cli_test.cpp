@@ -18,40 +18,13 @@
 #include "host/connection_burst.hpp"
 #include "host/loopback.hpp"
 #include "support/json_lines.hpp"
+#include "support/live_command.hpp"
 #include "support/test_netns.hpp"
 
 namespace sockscope {
 namespace {
 
 using nlohmann::json;
-
-// A command whose stdout is read line by line while it runs.
-class Live {
- public:
-  explicit Live(const std::string& command) : pipe_(::popen(command.c_str(), "r")) {}
-  ~Live() { close(); }
-  // The next line, "" at the end of output.
-  std::string next_line() {
-    std::string line;
-    if (!pipe_) return line;
-    char buf[4096];
-    while (std::fgets(buf, sizeof buf, pipe_)) {
-      line += buf;
-      if (!line.empty() && line.back() == '\n') break;
-    }
-    return line;
-  }
-  int close() {
-    if (!pipe_) return exit_;
-    exit_ = ::pclose(pipe_);
-    pipe_ = nullptr;
-    return exit_;
-  }
-
- private:
-  FILE* pipe_;
-  int exit_ = -1;
-};
 
 // Whether a sock_diag socket (protocol 4) of this namespace has joined the
 // destroy groups: /proc/net/netlink, polled for at most 5 s, then
@@ -88,7 +61,7 @@ WatchRun watch_burst(const std::string& prefix, const std::string& format, std::
     testing::Fd listener = testing::tcp_listen({*IpAddress::parse("127.0.0.1"), 8080}, 256);
     const std::string cmd = "ip netns exec " + ns.name() + " " + prefix + " " SOCKSCOPE_BINARY " " +
                             format + " watch --tcp --initial --duration 2.5 --interval 0.2";
-    Live watch(cmd);
+    testing::LiveCommand watch(cmd);
     if (format != "--zeek-json") {
       // The initial listen means it is watching.
       const std::string first = watch.next_line();

@@ -131,8 +131,14 @@ constexpr Field kProcessFields[] = {
      .get = [](const void* r, Value& v) { v.string(as<Owner>(r).command); }},
     {.name = "fd",
      .type = Type::kInteger,
-     .meaning = "the descriptor holding the socket",
-     .get = [](const void* r, Value& v) { v.integer(as<Owner>(r).fd); }},
+     .meaning = "the descriptor holding the socket; null when not known (--watch: a socket "
+                "whose process the connection log named after its descriptor was gone)",
+     .get =
+         [](const void* r, Value& v) {
+           const int fd = as<Owner>(r).fd;
+           null_or(v, fd >= 0, [&] { v.integer(fd); });
+         },
+     .presence = Presence::kNullable},
     {.name = "cmdline",
      .meaning = "the full command line (/proc/PID/cmdline, arguments joined by blanks); "
                 "null when unreadable",
@@ -144,6 +150,7 @@ template <class Owner>
 void process_text(const void* r, std::string& out) {
   const auto& o = as<Owner>(r);
   append_owner(out, o.command, o.pid);
+  if (o.fd < 0) return;  // not known
   out += ":fd";
   out += fmt::format_int(o.fd).c_str();
 }
