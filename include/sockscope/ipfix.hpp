@@ -80,6 +80,13 @@ struct FlowRecord {
 // client (only the directions that sent packets), or one biflow. Returns how many.
 std::size_t flow_records(const Conversation& c, bool biflow, FlowRecord out[2]);
 
+struct ConnectionEvent;  // connection_log.hpp
+// A connection log's close of a TCP socket with counters (none otherwise): client
+// first, segments from tcp_info as packets, octets its payload bytes plus 40 (IPv4)
+// or 60 (IPv6) bytes of headers a segment (the least they carried: TCP options are
+// not counted).
+std::size_t flow_records(const ConnectionEvent& e, bool biflow, FlowRecord out[2]);
+
 struct IpfixOptions {
   std::uint32_t domain = 0;  // observation domain id
   bool biflow = false;       // RFC 5103 biflow records instead of two uniflows
@@ -160,6 +167,8 @@ class IpfixExporter {
   virtual ~IpfixExporter() = default;
   // The conversation's records (flow_records()).
   void add(const Conversation& c);
+  // A connection log close's records (flow_records()).
+  void add(const ConnectionEvent& e);
   virtual void add(const FlowRecord& record) = 0;
   // Sends the records held in the message being filled (a live source calls it so
   // that a quiet period does not hold records back).

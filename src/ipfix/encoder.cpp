@@ -73,17 +73,7 @@ std::size_t flow_records(const Conversation& c, bool biflow, FlowRecord out[2]) 
     reverse.tcp_flags = tcp_flags_of(c.history, false);
   }
   if (c.pair.transport == Transport::kIcmp) icmp_ports(c, forward, reverse);
-  if (biflow) {
-    forward.reverse_octets = reverse.octets;
-    forward.reverse_packets = reverse.packets;
-    forward.reverse_tcp_flags = reverse.tcp_flags;
-    out[0] = forward;
-    return 1;
-  }
-  std::size_t n = 0;
-  if (forward.packets) out[n++] = forward;
-  if (reverse.packets) out[n++] = reverse;
-  return n;
+  return ipfix::client_first(forward, reverse, biflow, out);
 }
 
 IpfixEncoder::IpfixEncoder(IpfixOptions options, Send send)

@@ -14,6 +14,7 @@
 
 #include "ipfix/layout.hpp"
 #include "ipfix/transport.hpp"
+#include "sockscope/connection_log.hpp"
 #include "sockscope/ipfix.hpp"
 
 namespace sockscope {
@@ -155,6 +156,12 @@ std::size_t udp_message_size(int fd, bool v6) {
 void IpfixExporter::add(const Conversation& c) {
   FlowRecord records[2];
   const std::size_t n = flow_records(c, options_.biflow, records);
+  for (std::size_t i = 0; i < n; ++i) add(records[i]);
+}
+
+void IpfixExporter::add(const ConnectionEvent& e) {
+  FlowRecord records[2];
+  const std::size_t n = flow_records(e, options_.biflow, records);
   for (std::size_t i = 0; i < n; ++i) add(records[i]);
 }
 

@@ -125,6 +125,23 @@ inline void append_template(std::vector<std::uint8_t>& m, TemplateKey k) {
   }
 }
 
+// The records of one flow into `out`: the client's direction, then the server's
+// (each only when it sent packets), or one biflow with the server's as reverse.
+inline std::size_t client_first(FlowRecord client, const FlowRecord& server, bool biflow,
+                                FlowRecord out[2]) {
+  if (biflow) {
+    client.reverse_octets = server.octets;
+    client.reverse_packets = server.packets;
+    client.reverse_tcp_flags = server.tcp_flags;
+    out[0] = client;
+    return 1;
+  }
+  std::size_t n = 0;
+  if (client.packets) out[n++] = client;
+  if (server.packets) out[n++] = server;
+  return n;
+}
+
 // Writes `r` in template `k`'s order; record_size(k) bytes.
 inline void put_record(std::uint8_t* p, TemplateKey k, const FlowRecord& r) {
   put64(p, r.start_ms);
