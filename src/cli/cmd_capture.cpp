@@ -280,9 +280,13 @@ void read_streaming(const Options& o, CaptureInput& in, ConversationTable& table
                     CaptureStats& stats, RowSink& rows) {
   rows.go_direct();
   const auto every = std::uint64_t(o.report_every * 1e9);
-  std::uint64_t next_report = 0;
+  std::uint64_t next_report = 0, next_export = 0;
   in.read_streaming(table, stats, [&](std::uint64_t now) {
     if (in.live()) table.expire(now);
+    if (rows.ipfix && now >= next_export) {  // a quiet link's records go out within a second
+      rows.ipfix->flush();
+      next_export = now + 1'000'000'000;
+    }
     if (!every) return;
     if (next_report && now >= next_report) {
       table.for_each_open([&](const Conversation& c) { rows(c); });

@@ -31,6 +31,10 @@ class FileExporter final : public Transport {
   ~FileExporter() override {
     if (file_) std::fclose(file_);
   }
+  void flush() override {  // records held so far reach the file (a reader may follow it)
+    encoder_.flush();
+    if (file_) std::fflush(file_);
+  }
   IpfixStats finish() override {
     encoder_.flush();
     if (file_ && std::fclose(file_) != 0) failed(0, "closing", errno);
