@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "cli/context.hpp"
+#include "cli/ipfix_flags.hpp"
 #include "output/conversation_rows.hpp"
 #include "output/conversation_stream.hpp"
 #include "output/kinds/capture.hpp"
@@ -41,6 +42,7 @@ struct Options {
   std::size_t max_conversations = 0;
   bool verify_checksums = false;
   double report_every = 0;  // seconds; 0 = only ended conversations
+  IpfixFlags ipfix;
 };
 
 // "; tunnels opened: vxlan 12, gre 3 (inside not counted: truncated-tunnel 1)", or "".
@@ -200,6 +202,7 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
     return kExitUsage;
   }
   if (const int bad = check_live_options(ctx, o)) return bad;
+  if (const int bad = check_ipfix(ctx, o.ipfix)) return bad;
   if (!o.by.empty()) {
     auto b = parse_group_by(o.by);
     if (!b) {
@@ -249,8 +252,10 @@ struct RowSink {
   std::optional<output::RowStream> stream;
   ConversationStore collected;
   bool direct = false;
+  IpfixExporter* ipfix = nullptr;  // --ipfix: ended conversations also go there
 
   void operator()(const Conversation& c) {
+    if (ipfix && !c.open) ipfix->add(c);
     if (direct) {
       encode(ctx.out.buffer(), c, output::service_name(naming, c));
       ctx.out.flush();
@@ -275,9 +280,13 @@ void read_streaming(const Options& o, CaptureInput& in, ConversationTable& table
                     CaptureStats& stats, RowSink& rows) {
   rows.go_direct();
   const auto every = std::uint64_t(o.report_every * 1e9);
-  std::uint64_t next_report = 0;
+  std::uint64_t next_report = 0, next_export = 0;
   in.read_streaming(table, stats, [&](std::uint64_t now) {
     if (in.live()) table.expire(now);
+    if (rows.ipfix && now >= next_export) {  // a quiet link's records go out within a second
+      rows.ipfix->flush();
+      next_export = now + 1'000'000'000;
+    }
     if (!every) return;
     if (next_report && now >= next_report) {
       table.for_each_open([&](const Conversation& c) { rows(c); });
@@ -383,6 +392,9 @@ int run_conversations(Context& ctx, Options& o) {
   if (!by) out.begin();  // the header before rows formatted elsewhere
   ctx.out.flush();
   RowSink rows{ctx, naming};
+  bool export_failed = false;
+  const auto exporter = open_ipfix(ctx, o.ipfix, export_failed);
+  rows.ipfix = exporter.get();
   if (streaming) {
     rows.encode = encoder_for(ctx.format, open_column);
     rows.stream.emplace(naming, rows.encode);
@@ -407,7 +419,8 @@ int run_conversations(Context& ctx, Options& o) {
     output::render_conversation_table(ctx.out, naming, collected, order, ctx.style);
   }
   out.finish();
-  const std::string summary = summary_text(stats, table);
+  const std::string summary =
+      summary_text(stats, table) + finish_ipfix(ctx, o.ipfix, exporter.get(), export_failed);
   if (ctx.human()) {
     fmt::format_to(fmt::appender(ctx.out.buffer()), "{}{}{}\n", ctx.style.dim(), summary,
                    ctx.style.reset());
@@ -422,6 +435,7 @@ int run_conversations(Context& ctx, Options& o) {
     ctx.error("not read: " + names);
     return read.partial;
   }
+  if (export_failed) return kExitRuntime;
   return table.emitted() == 0 ? kExitNotFound : kExitOk;
 }
 
@@ -488,6 +502,7 @@ void add_capture_commands(CLI::App& app, Context& ctx) {
                   "conversations still open every SECONDS (marked open: the counts so far)")
       ->type_name("SECONDS")
       ->check(seconds_up_to(kYear));
+  add_ipfix_options(sub, o->ipfix);
   sub->add_flag("--sample", o->sample, "read the small sample capture shipped with sockscope");
   ctx.on(sub, [&ctx, o] { return run_conversations(ctx, *o); });
 }

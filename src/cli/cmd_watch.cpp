@@ -8,6 +8,7 @@
 
 #include "cli/context.hpp"
 #include "cli/host_filter.hpp"
+#include "cli/ipfix_flags.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/connlog.hpp"
 #include "sockscope/connection_log.hpp"
@@ -20,6 +21,7 @@ struct WatchOptions {
   double duration = 0, interval = 0.5;
   std::size_t count = 0;
   std::string owners_from = "auto", tracer = "auto";
+  IpfixFlags ipfix;
 };
 
 std::optional<ConnectionLogOptions> log_options(Context& ctx, const WatchOptions& o) {
@@ -73,6 +75,9 @@ void write_summary(Context& ctx, output::RecordWriter& out, const ConnectionLogS
 int run_watch(Context& ctx, const WatchOptions& o) {
   auto options = log_options(ctx, o);
   if (!options) return kExitUsage;
+  if (const int bad = check_ipfix(ctx, o.ipfix)) return bad;
+  bool export_failed = false;
+  const auto exporter = open_ipfix(ctx, o.ipfix, export_failed);
   watch::catch_interrupts();
   const bool zeek = ctx.format == Format::kZeek || ctx.zeek_names;
   std::vector<const output::RecordKind*> kinds =
@@ -92,6 +97,7 @@ int run_watch(Context& ctx, const WatchOptions& o) {
   });
   auto summary = log.run(
       [&](const ConnectionEvent& e) {
+        if (exporter) exporter->add(e);
         if (zeek && e.kind != ConnectionEventKind::kClose) return;
         const output::ConnectionEventRow row(e);
         out.write(zeek ? output::kZeekHostConnKind : output::kConnectionEventKind, row);
@@ -101,7 +107,10 @@ int run_watch(Context& ctx, const WatchOptions& o) {
         if (ctx.human()) out.note("watching; + opened, - closed (Ctrl-C ends)");
         out.flush();
       },
-      [&] { out.flush(); });
+      [&] {
+        out.flush();
+        if (exporter) exporter->flush();
+      });
   finished = true;
   interrupts.join();
   if (!summary) {
@@ -111,7 +120,9 @@ int run_watch(Context& ctx, const WatchOptions& o) {
   }
   write_summary(ctx, out, *summary);
   out.finish();
-  return kExitOk;
+  const std::string exported = finish_ipfix(ctx, o.ipfix, exporter.get(), export_failed);
+  if (!exported.empty()) std::fprintf(stderr, "sockscope: %s\n", exported.substr(2).c_str());
+  return export_failed ? kExitRuntime : kExitOk;
 }
 
 }  // namespace
@@ -139,6 +150,7 @@ void add_watch_commands(CLI::App& app, Context& ctx) {
                   "allow it), on (fail without it), off")
       ->type_name("MODE")
       ->transform(keep_literal());
+  add_ipfix_options(sub, o.ipfix);
   ctx.on(sub, [&ctx] { return run_watch(ctx, o); });
 }
 

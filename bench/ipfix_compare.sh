@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What --ipfix adds to `sockscope conversations` on the bench file, same run: the
+# JSON stream alone, with the file form, and over UDP to nfcapd on loopback (which
+# must receive every record: its own count is printed). Best wall time of RUNS.
+#
+#   bench/ipfix_compare.sh [BUILD_DIR] [FILE]
+# BUILD_DIR defaults to build/release; FILE to /tmp/sockscope-bench.pcap (made by
+# bench/capture_compare.sh or capture_gen; never commit it).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+file=${2:-/tmp/sockscope-bench.pcap}
+runs=${RUNS:-3}
+sockscope=$build/sockscope
+[ -x "$sockscope" ] || { echo "missing $sockscope" >&2; exit 2; }
+[ -s "$file" ] || { echo "missing $file: run bench/capture_compare.sh once" >&2; exit 2; }
+work=$(mktemp -d)
+nfpid=""
+trap '[ -n "$nfpid" ] && kill -INT "$nfpid" 2>/dev/null; rm -rf "$work"' EXIT
+cat "$file" >/dev/null
+echo "file: $file ($(du -h "$file" | cut -f1)), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# best NAME CMD...: the lowest wall time of $runs runs (wall s, cpu s).
+best() {
+  local name=$1 b="" line
+  shift
+  for _ in $(seq "$runs"); do
+    line=$( { /usr/bin/time -f "%e %U %S" "$@" >/dev/null 2>"$work/err"; } 2>&1; tail -1 "$work/err")
+    line=$(tail -1 "$work/err")
+    if [ -z "$b" ] || awk -v a="${line%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b=$line; fi
+  done
+  read -r w u s <<<"$b"
+  printf '%-28s wall %6.2f s  cpu %6.2f s\n' "$name" "$w" "$(echo "$u + $s" | bc)"
+  echo "$w" >"$work/$name.wall"
+}
+
+best json "$sockscope" conversations "$file" --json
+best json+ipfix-file "$sockscope" conversations "$file" --json --ipfix "file:$work/flows.ipfix"
+port=$((20000 + RANDOM % 20000))
+mkdir -p "$work/nf"
+nfcapd -b 127.0.0.1 -p "$port" -w "$work/nf" -t 3600 >"$work/nfcapd.log" 2>&1 &
+nfpid=$!
+sleep 1
+runs=1 best json+ipfix-udp-nfcapd "$sockscope" conversations "$file" --json --ipfix \
+  "udp://127.0.0.1:$port"
+sleep 1
+kill -INT "$nfpid"
+wait "$nfpid" 2>/dev/null
+nfpid=""
+echo "nfcapd: $(grep -o 'Flows: [0-9]*.*Sequence Errors: [0-9]*' "$work/nfcapd.log")"
+echo "exported: $("$sockscope" conversations "$file" --json --ipfix "file:$work/f2.ipfix" 2>&1 >/dev/null | grep -o 'IPFIX: [0-9]* records')"
+for v in json+ipfix-file json+ipfix-udp-nfcapd; do
+  awk -v a="$(cat "$work/$v.wall")" -v b="$(cat "$work/json.wall")" -v n="$v" \
+    'BEGIN{printf "%s / json: %.3f\n", n, a/b}'
+done

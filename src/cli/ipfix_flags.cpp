@@ -1,0 +1,63 @@
+#include "cli/ipfix_flags.hpp"
+
+#include <fmt/format.h>
+
+namespace sockscope::cli {
+
+void add_ipfix_options(CLI::App* sub, IpfixFlags& flags) {
+  sub->add_option("--ipfix", flags.destination,
+                  "also export flow records over IPFIX: udp://HOST:PORT, tcp://HOST:PORT or "
+                  "file:PATH (two uniflows per conversation, client to server first)")
+      ->type_name("DEST")
+      ->transform(keep_literal());
+  sub->add_flag("--ipfix-biflow", flags.biflow,
+                "one RFC 5103 biflow record per conversation instead of two uniflows");
+  sub->add_option("--ipfix-template-refresh", flags.template_refresh,
+                  "UDP: send the IPFIX templates again after SECONDS (default 600)")
+      ->type_name("SECONDS")
+      ->check(seconds_up_to(365.0 * 24 * 3600));
+}
+
+int check_ipfix(Context& ctx, const IpfixFlags& flags) {
+  if (flags.destination.empty()) {
+    if (flags.biflow) {
+      ctx.error("--ipfix-biflow needs --ipfix DEST");
+      return kExitUsage;
+    }
+    return 0;
+  }
+  if (auto d = parse_ipfix_destination(flags.destination); !d) {
+    ctx.error("--ipfix: " + d.error().what());
+    return kExitUsage;
+  }
+  return 0;
+}
+
+std::unique_ptr<IpfixExporter> open_ipfix(Context& ctx, const IpfixFlags& flags, bool& failed) {
+  if (flags.destination.empty()) return nullptr;
+  IpfixOptions options;
+  options.biflow = flags.biflow;
+  options.template_refresh = std::chrono::milliseconds(std::int64_t(flags.template_refresh * 1e3));
+  auto exporter = IpfixExporter::open(flags.destination, options);
+  if (!exporter) {
+    ctx.error("--ipfix: " + exporter.error().what() + " (nothing exported)");
+    failed = true;
+    return nullptr;
+  }
+  return std::move(*exporter);
+}
+
+std::string finish_ipfix(Context& ctx, const IpfixFlags& flags, IpfixExporter* exporter,
+                         bool& failed) {
+  if (!exporter) return "";
+  const IpfixStats s = exporter->finish();
+  const std::string dest = parse_ipfix_destination(flags.destination)->to_string();
+  if (s.dropped) {
+    ctx.error(fmt::format("IPFIX to {}: {} records not delivered ({})", dest, s.dropped,
+                          s.error ? s.error->what() : "unknown"));
+    failed = true;
+  }
+  return fmt::format("; IPFIX: {} records in {} messages to {}", s.records, s.messages, dest);
+}
+
+}  // namespace sockscope::cli

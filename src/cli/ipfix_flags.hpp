@@ -1,0 +1,35 @@
+// The --ipfix options that `conversations` and `watch` share: where records go,
+// biflow or two uniflows, the UDP template refresh; opening the exporter and
+// reporting what it delivered.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "cli/context.hpp"
+#include "sockscope/ipfix.hpp"
+
+namespace sockscope::cli {
+
+struct IpfixFlags {
+  std::string destination;  // empty: no export
+  bool biflow = false;
+  double template_refresh = 600;  // seconds
+};
+
+void add_ipfix_options(CLI::App* sub, IpfixFlags& flags);
+
+// Checks the destination (a usage error names it: exit 2); 0 when fine.
+int check_ipfix(Context& ctx, const IpfixFlags& flags);
+
+// The exporter, or null when none is asked for or it could not be opened (the
+// error is reported; `failed` is set and the local output goes on).
+std::unique_ptr<IpfixExporter> open_ipfix(Context& ctx, const IpfixFlags& flags, bool& failed);
+
+// Finishes the export: "; IPFIX: N records in M messages to DEST" for the summary;
+// undelivered records are reported as an error line and set `failed`.
+std::string finish_ipfix(Context& ctx, const IpfixFlags& flags, IpfixExporter* exporter,
+                         bool& failed);
+
+}  // namespace sockscope::cli

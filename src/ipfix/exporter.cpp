@@ -1,0 +1,195 @@
+// The IPFIX transports: an IPFIX file, UDP (templates refreshed, messages sized
+// to the path MTU) and TCP (templates once per connection, a bounded queue while
+// the collector is away, reconnection).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <deque>
+#include <thread>
+
+#include "ipfix/layout.hpp"
+#include "ipfix/transport.hpp"
+#include "sockscope/connection_log.hpp"
+#include "sockscope/ipfix.hpp"
+
+namespace sockscope {
+namespace {
+
+using ipfix::Bytes;
+using ipfix::Transport;
+
+class FileExporter final : public Transport {
+ public:
+  FileExporter(IpfixOptions o, std::string name, std::FILE* f) : Transport(o, name), file_(f) {
+    encoder_.send_templates();
+  }
+  ~FileExporter() override {
+    if (file_) std::fclose(file_);
+  }
+  void flush() override {  // records held so far reach the file (a reader may follow it)
+    encoder_.flush();
+    if (file_) std::fflush(file_);
+  }
+  IpfixStats finish() override {
+    encoder_.flush();
+    if (file_ && std::fclose(file_) != 0) failed(0, "closing", errno);
+    file_ = nullptr;
+    return stats_;
+  }
+
+ private:
+  void deliver(Bytes m, std::size_t records) override {
+    if (file_ && std::fwrite(m.data(), 1, m.size(), file_) == m.size()) return delivered(records);
+    failed(records, "writing", errno);
+  }
+  std::FILE* file_;
+};
+
+std::uint64_t ms_to_ns(std::chrono::milliseconds ms) { return std::uint64_t(ms.count()) * 1000000; }
+
+class UdpExporter final : public Transport {
+ public:
+  UdpExporter(IpfixOptions o, std::string name, int fd) : Transport(o, name), fd_(fd) {}
+  ~UdpExporter() override { ::close(fd_); }
+  IpfixStats finish() override {
+    encoder_.flush();
+    return stats_;
+  }
+
+ private:
+  void send(Bytes m, std::size_t records) {
+    pace(m.size());
+    if (::send(fd_, m.data(), m.size(), 0) == ssize_t(m.size())) return delivered(records);
+    failed(records, "sending", errno);
+  }
+  void deliver(Bytes m, std::size_t records) override {
+    const std::uint64_t now = encoder_.now_ns();
+    if (!templates_sent_ || now - last_templates_ >= ms_to_ns(options_.template_refresh)) {
+      templates_sent_ = true;
+      last_templates_ = now;
+      send(encoder_.templates_message(encoder_.sequence() - std::uint32_t(records)), 0);
+    }
+    send(m, records);
+  }
+  // A token bucket of kBurst bytes refilled at udp_bytes_per_second.
+  void pace(std::size_t bytes) {
+    const double rate = double(options_.udp_bytes_per_second);
+    if (rate <= 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    tokens_ = std::min(kBurst, tokens_ + rate * std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+    tokens_ -= double(bytes);
+    if (tokens_ < 0) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(-tokens_ / rate));
+      last_ = std::chrono::steady_clock::now();
+      tokens_ = 0;
+    }
+  }
+  static constexpr double kBurst = 64 * 1024;
+  double tokens_ = kBurst;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  int fd_;
+  bool templates_sent_ = false;
+  std::uint64_t last_templates_ = 0;
+};
+
+}  // namespace
+
+int ipfix::connect_to(const Endpoint& to, int type, std::chrono::milliseconds timeout) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (to.address.is_v4()) {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&ss);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(to.port);
+    std::memcpy(&sa->sin_addr, to.address.bytes().data(), 4);
+    len = sizeof(sockaddr_in);
+  } else {
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&ss);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(to.port);
+    std::memcpy(&sa->sin6_addr, to.address.bytes().data(), 16);
+    sa->sin6_scope_id = to.address.zone_id();
+    len = sizeof(sockaddr_in6);
+  }
+  const int fd = ::socket(ss.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  pollfd p{fd, POLLOUT, 0};
+  int err = 0;
+  socklen_t err_len = sizeof(err);
+  if (::poll(&p, 1, int(timeout.count())) != 1) {
+    err = ETIMEDOUT;
+  } else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) {
+    err = errno;
+  }
+  if (err) {
+    ::close(fd);
+    errno = err;
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+namespace {
+
+// Largest IPFIX message that fits the path MTU of the connected UDP socket.
+std::size_t udp_message_size(int fd, bool v6) {
+  int mtu = 0;
+  socklen_t len = sizeof(mtu);
+  const int got = v6 ? ::getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len)
+                     : ::getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len);
+  if (got != 0 || mtu <= 0) mtu = 1500;
+  const std::size_t size = std::size_t(mtu) - (v6 ? 48 : 28);
+  return std::min(size, ipfix::kMaxUdpMessage);
+}
+
+}  // namespace
+
+void IpfixExporter::add(const Conversation& c) {
+  FlowRecord records[2];
+  const std::size_t n = flow_records(c, options_.biflow, records);
+  for (std::size_t i = 0; i < n; ++i) add(records[i]);
+}
+
+void IpfixExporter::add(const ConnectionEvent& e) {
+  FlowRecord records[2];
+  const std::size_t n = flow_records(e, options_.biflow, records);
+  for (std::size_t i = 0; i < n; ++i) add(records[i]);
+}
+
+std::expected<std::unique_ptr<IpfixExporter>, Error> IpfixExporter::open(
+    std::string_view destination, IpfixOptions options) {
+  auto d = parse_ipfix_destination(destination);
+  if (!d) return std::unexpected(d.error());
+  const std::string name = d->to_string();
+  switch (d->kind) {
+    case IpfixDestination::Kind::kFile: {
+      std::FILE* f = std::fopen(d->path.c_str(), "wb");
+      if (!f) return std::unexpected(Error::os("IPFIX file " + d->path, errno));
+      return std::make_unique<FileExporter>(options, name, f);
+    }
+    case IpfixDestination::Kind::kUdp: {
+      const int fd = ipfix::connect_to(d->collector, SOCK_DGRAM, std::chrono::milliseconds(1000));
+      if (fd < 0) return std::unexpected(Error::os("IPFIX collector " + name, errno));
+      if (!options.max_message) {
+        options.max_message = udp_message_size(fd, d->collector.address.is_v6());
+      }
+      return std::make_unique<UdpExporter>(options, name, fd);
+    }
+    default: return ipfix::make_tcp_exporter(options, name, d->collector);
+  }
+}
+
+}  // namespace sockscope

@@ -1,0 +1,176 @@
+// The transports on loopback: what arrives on the wire (templates first, their
+// refresh, sequence numbers, message sizes against the path MTU), a TCP collector
+// that goes away and comes back, and drops counted.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "ipfix/decoder.hpp"
+#include "sockscope/ipfix.hpp"
+
+namespace sockscope {
+namespace {
+
+// A loopback socket of `type` bound to a free port (listening for TCP).
+int bound_socket(int type, std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(port);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) return -1;
+  socklen_t len = sizeof(sa);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  port = ntohs(sa.sin_port);
+  if (type == SOCK_STREAM) ::listen(fd, 4);
+  return fd;
+}
+
+// Everything readable on `fd` until `done` or 5 s of silence.
+std::vector<std::vector<std::uint8_t>> receive(int fd, std::size_t messages) {
+  std::vector<std::vector<std::uint8_t>> out;
+  std::vector<std::uint8_t> buf(70000);
+  for (int polls = 0; out.size() < messages && polls < 1000; ++polls) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) break;
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    out.emplace_back(buf.begin(), buf.begin() + n);
+  }
+  return out;
+}
+
+FlowRecord v4_record(std::uint64_t i) {
+  FlowRecord r;
+  r.pair = *SocketPair::parse("udp 127.0.0.1:40000 127.0.0.2:53");
+  r.pair.first.port = std::uint16_t(1024 + i % 60000);
+  r.packets = i + 1;
+  r.octets = 100 * (i + 1);
+  return r;
+}
+
+TEST(IpfixUdp, TemplatesFirstRefreshedAndMessagesSizedToTheMtu) {
+  std::uint16_t port = 0;
+  const int rx = bound_socket(SOCK_DGRAM, port);
+  ASSERT_GE(rx, 0);
+  std::atomic<std::uint64_t> now{1'000'000'000'000'000'000ull};
+  IpfixOptions o;
+  o.clock = [&] { return now.load(); };
+  o.template_refresh = std::chrono::seconds(60);
+  std::vector<std::vector<std::uint8_t>> got;
+  std::thread reader([&] { got = receive(rx, 5); });
+  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(e) << e.error().what();
+  // Loopback's MTU is 65536, more than 9000 - 20 - 8 bytes of IPFIX (the cap for the
+  // collectors' buffers): (8972 - 20) / 48 records.
+  const std::size_t per_message = (8972 - 20) / 48;
+  for (std::size_t i = 0; i < per_message + 1; ++i) (*e)->add(v4_record(i));  // one message out
+  now += 61'000'000'000ull;  // past the refresh: templates again before the next message
+  for (std::size_t i = per_message + 1; i < 2 * per_message + 10; ++i) (*e)->add(v4_record(i));
+  const IpfixStats stats = (*e)->finish();
+  reader.join();
+  ::close(rx);
+  EXPECT_EQ(stats.records, 2 * per_message + 10);
+  EXPECT_EQ(stats.messages, 5u);
+  EXPECT_EQ(stats.dropped, 0u);
+  ASSERT_EQ(got.size(), 5u);
+  ipfix::Decoder d;
+  const std::size_t templates[] = {4, 0, 4, 0, 0};
+  const std::size_t records[] = {0, per_message, 0, per_message, 10};
+  const std::uint32_t sequences[] = {0, 0, std::uint32_t(per_message), std::uint32_t(per_message),
+                                     std::uint32_t(2 * per_message)};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_LE(got[i].size(), 8972u);
+    auto m = d.decode(got[i]);
+    ASSERT_TRUE(m) << m.error().what();
+    EXPECT_EQ((*m)[0].templates, templates[i]) << i;
+    EXPECT_EQ((*m)[0].records, records[i]) << i;
+    EXPECT_EQ((*m)[0].sequence, sequences[i]) << i;
+  }
+  EXPECT_EQ(got[1].size(), 16 + 4 + per_message * 48);
+  ASSERT_EQ(d.records.size(), 2 * per_message + 10);
+  for (std::size_t i = 0; i < d.records.size(); ++i) ASSERT_EQ(d.records[i].get(2), i + 1);
+}
+
+// Reads one TCP connection to its end.
+std::vector<std::uint8_t> read_connection(int listener) {
+  std::vector<std::uint8_t> all;
+  pollfd p{listener, POLLIN, 0};
+  if (::poll(&p, 1, 5000) != 1) return all;
+  const int fd = ::accept(listener, nullptr, nullptr);
+  for (auto chunk = receive(fd, 100000); const auto& c : chunk)
+    all.insert(all.end(), c.begin(), c.end());
+  ::close(fd);
+  return all;
+}
+
+TEST(IpfixTcp, CollectorGoesAwayAndComesBack) {
+  std::uint16_t port = 0;
+  int listener = bound_socket(SOCK_STREAM, port);
+  ASSERT_GE(listener, 0);
+  IpfixOptions o;
+  o.max_message = 256;  // 4 records a message
+  o.reconnect_interval = std::chrono::milliseconds(50);
+  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(e) << e.error().what();
+  pollfd p{listener, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  const int first = ::accept(listener, nullptr, nullptr);
+  for (int i = 0; i < 8; ++i) (*e)->add(v4_record(i));  // two messages on the first connection
+  (*e)->flush();
+  ::close(first);  // the collector goes away
+  ::close(listener);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 8; i < 20; ++i) (*e)->add(v4_record(i));  // queued while it is away
+  listener = bound_socket(SOCK_STREAM, port);            // and comes back
+  ASSERT_GE(listener, 0);
+  std::vector<std::uint8_t> second;
+  std::thread reader([&] { second = read_connection(listener); });
+  const IpfixStats stats = (*e)->finish();
+  reader.join();
+  ::close(listener);
+  EXPECT_EQ(stats.dropped, 0u);
+  EXPECT_EQ(stats.reconnects, 1u);
+  ipfix::Decoder d;
+  auto m = d.decode(second);
+  ASSERT_TRUE(m) << m.error().what();
+  ASSERT_GE(m->size(), 2u);
+  EXPECT_EQ((*m)[0].templates, 4u);  // templates first on the new connection
+  EXPECT_EQ((*m)[0].sequence, (*m)[1].sequence);
+  EXPECT_EQ((*m)[1].sequence, 8u);   // what the first connection had is not sent again
+  ASSERT_EQ(d.records.size(), 12u);  // every record queued while it was away
+  for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(d.records[i].get(2), i + 9);
+}
+
+TEST(IpfixTcp, NoCollectorDropsAreCountedAndTheErrorKept) {
+  std::uint16_t port = 0;
+  const int taken = bound_socket(SOCK_STREAM, port);
+  ::close(taken);  // a free port nobody listens on
+  IpfixOptions o;
+  o.max_message = 256;
+  o.queue_records = 8;
+  o.finish_timeout = std::chrono::milliseconds(100);
+  o.reconnect_interval = std::chrono::milliseconds(20);
+  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(e);
+  for (int i = 0; i < 30; ++i) (*e)->add(v4_record(i));
+  const IpfixStats stats = (*e)->finish();
+  EXPECT_EQ(stats.records, 0u);
+  EXPECT_EQ(stats.dropped, 30u);
+  ASSERT_TRUE(stats.error);
+  EXPECT_NE(stats.error->what().find("Connection refused"), std::string::npos)
+      << stats.error->what();
+}
+
+}  // namespace
+}  // namespace sockscope
