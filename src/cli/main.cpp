@@ -35,6 +35,7 @@ const Area kAreas[] = {
     {sockscope::cli::add_listen_command, {"listen"}},
     {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
     {sockscope::cli::add_watch_commands, {"watch"}},
+    {sockscope::cli::add_serve_command, {"serve"}},
 };
 
 bool is_number(std::string_view s) {
@@ -49,7 +50,7 @@ std::string_view subcommand_word(int argc, char** argv, bool& help) {
     std::string_view a = argv[i];
     if (a == "-h" || a == "--help" || a == "--help-all" || a == "--generate") help = true;
     if (a == "--") return {};
-    if (a == "--services" || a == "--generate") {
+    if (a == "--services" || a == "--generate" || a == "--format") {
       ++i;
       continue;
     }
@@ -188,6 +189,12 @@ int main(int argc, char** argv) {
   app.add_flag("--zeek-json", zeek_json,
                "JSON Lines with Zeek's conn.log field names (watch: joins a sensor's conn.log "
                "on community_id)");
+  std::string format;
+  app.add_option("--format", format,
+                 "prometheus: the metrics of `serve` once, for node_exporter's textfile "
+                 "collector (ephemeral, listen and the overview)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"prometheus"}));
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
   app.add_flag("--all-netns", ctx.all_netns,
                "every network namespace (the overview, sockets, listen, watch), each tagged");
@@ -225,8 +232,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sockscope: %s (see sockscope --help)\n", e.what());
     return kExitUsage;
   }
-  if (int(json) + int(csv) + int(zeek) + int(zeek_json) > 1) {
-    std::fprintf(stderr, "sockscope: choose one of --json, --csv, --zeek and --zeek-json\n");
+  ctx.prometheus = format == "prometheus";
+  if (int(json) + int(csv) + int(zeek) + int(zeek_json) + int(ctx.prometheus) > 1) {
+    std::fprintf(stderr,
+                 "sockscope: choose one of --json, --csv, --zeek, --zeek-json and --format\n");
     return kExitUsage;
   }
   ctx.format = json || zeek_json ? Format::kJson
@@ -243,6 +252,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "sockscope: --zeek-json is a format of watch; %s has --json and --zeek\n",
                    sub->get_name().c_str());
+      return kExitUsage;
+    }
+    const std::string& name = sub->get_name();
+    if (ctx.prometheus && name != "ephemeral" && name != "listen") {
+      std::fprintf(stderr,
+                   "sockscope: --format prometheus is a format of ephemeral, listen and the "
+                   "overview, not of %s\n",
+                   name.c_str());
       return kExitUsage;
     }
     // The overview's options reach the top level from a subcommand that lacks them
