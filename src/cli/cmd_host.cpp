@@ -7,7 +7,7 @@
 #include "cli/host_filter.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/host.hpp"
-#include "output/metrics.hpp"
+#include "serve/metrics.hpp"
 #include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
@@ -315,7 +315,7 @@ void add_listen_command(CLI::App& app, Context& ctx) {
   auto* listen = app.add_subcommand("listen", "what this host serves: listening sockets");
   add_filter_options(listen, o, true);
   ctx.on(listen, [&ctx, listen] {
-    if (ctx.prometheus) return write_prometheus(ctx, output::kListenerFamilies, false);
+    if (ctx.prometheus) return write_prometheus(ctx, serve::kListenerFamilies, false);
     return run_host(ctx, listen, o, true);
   });
 }

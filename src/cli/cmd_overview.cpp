@@ -10,7 +10,7 @@
 #include "cli/context.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/overview.hpp"
-#include "output/metrics.hpp"
+#include "serve/metrics.hpp"
 #include "sockscope/host_scan.hpp"
 #include "sockscope/netns.hpp"
 #include "sockscope/overview.hpp"
@@ -205,7 +205,7 @@ int run_overview(Context& ctx, const OverviewFlags& f) {
       ctx.error("--format prometheus writes once: it does not go with --watch");
       return kExitUsage;
     }
-    return write_prometheus(ctx, output::kAllFamilies, false);
+    return write_prometheus(ctx, serve::kAllFamilies, false);
   }
   if (f.processes && f.no_processes) {
     ctx.error("choose -p (owners, the default) or --no-processes");

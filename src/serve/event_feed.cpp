@@ -1,8 +1,8 @@
 #include "serve/event_feed.hpp"
 
 #include "output/kinds/connlog.hpp"
-#include "output/metrics.hpp"
 #include "output/writer.hpp"
+#include "serve/metrics.hpp"
 
 namespace sockscope::serve {
 namespace {
@@ -76,7 +76,7 @@ void EventFeed::stop() {
 void EventFeed::count(const ConnectionEvent& e) {
   if (e.kind != ConnectionEventKind::kClose) return;
   const prometheus::Labels labels{{"role", std::string(to_string(e.role))},
-                                  {"service", output::service_label(e.service)},
+                                  {"service", serve::service_label(e.service)},
                                   {"transport", std::string(to_string(e.record.transport))}};
   closed_.Add(labels).Increment();
   if (e.counters) {

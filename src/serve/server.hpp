@@ -27,7 +27,7 @@
 #include <optional>
 #include <string>
 
-#include "output/metrics.hpp"
+#include "serve/metrics.hpp"
 #include "sockscope/endpoint.hpp"
 #include "sockscope/error.hpp"
 #include "sockscope/naming.hpp"
@@ -41,7 +41,7 @@ struct ServeOptions {
   bool allow_remote = false;  // required for a non-loopback address
   bool all_namespaces = false;
   bool owners = false;  // pids and commands in /api/* (-p)
-  output::MetricsOptions metrics;
+  MetricsOptions metrics;
   std::optional<PortRange> host_ephemeral;
   std::size_t max_event_clients = 8;      // /events streams at once; more get 503
   double remote_requests_per_second = 5;  // per client address, with allow_remote

@@ -1,5 +1,6 @@
 #include "serve/views.hpp"
 
+#include <malloc.h>
 #include <prometheus/gauge.h>
 #include <unistd.h>
 
@@ -14,15 +15,15 @@ namespace sockscope::serve {
 // per scrape over the snapshot that scrape collected, beside the registry's own.
 class Views::HostCollector : public prometheus::Collectable {
  public:
-  HostCollector(Snapshot snapshot, const output::MetricsOptions& options)
+  HostCollector(Snapshot snapshot, const MetricsOptions& options)
       : snapshot_(std::move(snapshot)), options_(options) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
-    return output::host_families(*snapshot_, options_);
+    return host_families(*snapshot_, options_);
   }
 
  private:
   Snapshot snapshot_;
-  const output::MetricsOptions& options_;
+  const MetricsOptions& options_;
 };
 
 Views::Views(const ServeOptions& options, const Naming& naming, ReportFn report)
@@ -70,6 +71,7 @@ std::expected<Views::Snapshot, Error> Views::snapshot() {
   count_owner_failures(*s);
   last_ = std::make_shared<const output::HostSnapshot>(std::move(*s));
   last_started_ = started;
+  ::malloc_trim(0);  // the scan's buffers go back: an idle server stays small
   return last_;
 }
 
@@ -80,7 +82,7 @@ std::expected<std::string, Error> Views::metrics() {
   auto own = registry_->Collect();
   families.insert(families.end(), std::make_move_iterator(own.begin()),
                   std::make_move_iterator(own.end()));
-  return output::prometheus_text(families);
+  return prometheus_text(families);
 }
 
 std::expected<std::string, Error> Views::sockets(bool listeners_only) {
@@ -107,6 +109,7 @@ std::expected<std::string, Error> Views::sockets(bool listeners_only) {
     if (!done) return std::unexpected(done.error());
     out.finish();
   }
+  ::malloc_trim(0);
   return text;
 }
 

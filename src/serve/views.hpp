@@ -16,7 +16,7 @@
 #include <string>
 
 #include "output/host_snapshot.hpp"
-#include "output/metrics.hpp"
+#include "serve/metrics.hpp"
 #include "serve/server.hpp"
 
 namespace sockscope::serve {

@@ -1,7 +1,7 @@
 // The metric families against hand-computed values: a made-up host whose
 // ephemeral use is counted by hand (ephemeral.hpp's rules), the top-N and
 // min-ratio selection, and promtool's verdict on the text.
-#include "output/metrics.hpp"
+#include "serve/metrics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include "serve/rate_limit.hpp"
 #include "support/run_command.hpp"
 
-namespace sockscope::output {
+namespace sockscope::serve {
 namespace {
 
 PortUse client(const char* local, const char* remote) {
@@ -86,7 +86,7 @@ TEST(Metrics, PromtoolAcceptsTheText) {
 }
 
 TEST(RateLimit, BurstThenRate) {
-  serve::RateLimit limit(2.0, 3.0);  // 2 a second, bursts of 3
+  RateLimit limit(2.0, 3.0);  // 2 a second, bursts of 3
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(limit.allow("10.0.0.1", t0)) << i;
   EXPECT_FALSE(limit.allow("10.0.0.1", t0));
@@ -98,4 +98,4 @@ TEST(RateLimit, BurstThenRate) {
 }
 
 }  // namespace
-}  // namespace sockscope::output
+}  // namespace sockscope::serve

@@ -1,4 +1,4 @@
-#include "output/metrics.hpp"
+#include "serve/metrics.hpp"
 
 #include <prometheus/text_serializer.h>
 
@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-namespace sockscope::output {
+namespace sockscope::serve {
 namespace {
 
 using prometheus::ClientMetric;
@@ -210,4 +210,4 @@ std::string prometheus_text(const std::vector<MetricFamily>& families) {
   return text.str();
 }
 
-}  // namespace sockscope::output
+}  // namespace sockscope::serve

@@ -20,7 +20,9 @@
 
 #include "output/host_snapshot.hpp"
 
-namespace sockscope::output {
+namespace sockscope::serve {
+
+using output::HostSnapshot;
 
 struct MetricsOptions {
   std::size_t top = 20;    // destinations with their own ephemeral series, fullest first
@@ -48,4 +50,4 @@ std::string prometheus_text(const std::vector<prometheus::MetricFamily>& familie
 // "" for no service, else its name: the label value of `service`.
 std::string service_label(const Service* service);
 
-}  // namespace sockscope::output
+}  // namespace sockscope::serve
