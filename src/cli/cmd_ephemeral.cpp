@@ -7,6 +7,7 @@
 #include "cli/context.hpp"
 #include "cli/host_filter.hpp"
 #include "output/kinds/host.hpp"
+#include "serve/metrics.hpp"
 #include "sockscope/ephemeral.hpp"
 #include "sockscope/process_owners.hpp"
 
@@ -111,6 +112,7 @@ bool threshold_crossed(Context& ctx, const EphemeralReport& report, double thres
 }
 
 int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
+  if (ctx.prometheus) return write_prometheus(ctx, serve::kEphemeralFamilies, false);
   auto owners_from = owner_source_option(ctx, opt.owners_from);
   if (!owners_from) return kExitUsage;
   const std::size_t shown = opt.all ? SIZE_MAX : opt.top;

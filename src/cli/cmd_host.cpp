@@ -11,42 +11,24 @@
 #include "cli/host_filter.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/host.hpp"
+#include "serve/metrics.hpp"
 #include "sockscope/connection_log.hpp"
 #include "sockscope/overview.hpp"
 
 namespace sockscope::cli {
 namespace {
 
-// The socket fields an output leaves out: the --watch ones outside --watch, the
-// owners without -p, the namespace column of a table of one namespace.
 std::vector<std::string_view> hidden_fields(const Context& ctx, const HostOptions& o, bool watch,
                                             bool all_netns) {
-  std::vector<std::string_view> hidden;
-  if (!watch) hidden.insert(hidden.end(), {"mark", "event", "new_listener", "change"});
-  if (!o.processes) {
-    hidden.insert(hidden.end(),
-                  {"processes", "owner_missing", "owner_missing_reason", "owners_shown"});
-  }
-  if (ctx.human() && !all_netns) hidden.push_back("netns");
-  if (o.numeric) hidden.push_back("service");
-  // ss's letters add what they name; JSON and CSV always had uid and inode.
-  if (!o.extended && !o.processes) hidden.insert(hidden.end(), {"user", "user_shown"});
-  if (!o.extended) hidden.push_back("cookie");
-  if (!o.extended && ctx.human()) hidden.push_back("inode");
-  if (!o.timers) {
-    hidden.insert(hidden.end(), {"timer", "timer_expires_ms", "timer_retrans", "timer_shown"});
-  }
-  if (!o.info) {
-    hidden.insert(hidden.end(),
-                  {"rtt_us", "rttvar_us", "rtt_shown", "cwnd", "retransmits", "bytes_acked",
-                   "bytes_received", "delivery_rate", "delivery_shown"});
-  }
-  if (!o.memory) {
-    hidden.insert(hidden.end(), {"skmem_rmem_alloc", "skmem_rcvbuf", "skmem_wmem_alloc",
-                                 "skmem_sndbuf", "skmem_fwd_alloc", "skmem_wmem_queued",
-                                 "skmem_optmem", "skmem_backlog", "skmem_drops", "skmem_shown"});
-  }
-  return hidden;
+  return output::hidden_socket_fields({.human = ctx.human(),
+                                       .watch = watch,
+                                       .processes = o.processes,
+                                       .all_netns = all_netns,
+                                       .numeric = o.numeric,
+                                       .extended = o.extended,
+                                       .timers = o.timers,
+                                       .info = o.info,
+                                       .memory = o.memory});
 }
 
 output::WriterOptions writer_options(Context& ctx, const HostOptions& o, bool watch,
@@ -447,7 +429,10 @@ void add_listen_command(CLI::App& app, Context& ctx) {
   static HostOptions o;
   auto* listen = app.add_subcommand("listen", "what this host serves: listening sockets");
   add_filter_options(listen, o, true);
-  ctx.on(listen, [&ctx, listen] { return run_host(ctx, listen, o, true); });
+  ctx.on(listen, [&ctx, listen] {
+    if (ctx.prometheus) return write_prometheus(ctx, serve::kListenerFamilies, false);
+    return run_host(ctx, listen, o, true);
+  });
 }
 
 }  // namespace sockscope::cli

@@ -10,6 +10,7 @@
 #include "cli/context.hpp"
 #include "cli/watch.hpp"
 #include "output/kinds/overview.hpp"
+#include "serve/metrics.hpp"
 #include "sockscope/host_scan.hpp"
 #include "sockscope/netns.hpp"
 #include "sockscope/overview.hpp"
@@ -199,6 +200,13 @@ void add_overview_options(CLI::App& app, OverviewFlags& f) {
 }
 
 int run_overview(Context& ctx, const OverviewFlags& f) {
+  if (ctx.prometheus) {
+    if (f.watching()) {
+      ctx.error("--format prometheus writes once: it does not go with --watch");
+      return kExitUsage;
+    }
+    return write_prometheus(ctx, serve::kAllFamilies, false);
+  }
   if (f.processes && f.no_processes) {
     ctx.error("choose -p (owners, the default) or --no-processes");
     return kExitUsage;

@@ -39,6 +39,7 @@ class Context {
   bool no_color = false;
   bool all_netns = false;   // --all-netns before the subcommand (the overview's, too)
   bool zeek_names = false;  // --zeek-json: JSON Lines with Zeek's field names (watch)
+  bool prometheus = false;  // --format prometheus (ephemeral, listen, the overview)
   std::vector<std::string> services_files;
   output::Style style;
   output::Sink out;
@@ -118,6 +119,10 @@ void add_sockets_command(CLI::App& app, Context& ctx);
 void add_listen_command(CLI::App& app, Context& ctx);
 void add_capture_commands(CLI::App& app, Context& ctx);
 void add_watch_commands(CLI::App& app, Context& ctx);
+void add_serve_command(CLI::App& app, Context& ctx);
+
+// --format prometheus: the host's families (output/metrics.hpp, `parts`) on stdout.
+int write_prometheus(Context& ctx, unsigned parts, bool owners);
 
 // The overview's options (`sockscope` with no subcommand), on the top-level app.
 struct OverviewFlags {

@@ -35,6 +35,7 @@ const Area kAreas[] = {
     {sockscope::cli::add_listen_command, {"listen"}},
     {sockscope::cli::add_capture_commands, {"conversations", "conv"}},
     {sockscope::cli::add_watch_commands, {"watch"}},
+    {sockscope::cli::add_serve_command, {"serve"}},
 };
 
 bool is_number(std::string_view s) {
@@ -49,7 +50,7 @@ std::string_view subcommand_word(int argc, char** argv, bool& help) {
     std::string_view a = argv[i];
     if (a == "-h" || a == "--help" || a == "--help-all" || a == "--generate") help = true;
     if (a == "--") return {};
-    if (a == "--services" || a == "--generate") {
+    if (a == "--services" || a == "--generate" || a == "--format") {
       ++i;
       continue;
     }
@@ -169,6 +170,7 @@ int generate(const CLI::App& app, Context& ctx, const std::string& what) {
 // The global output flags, one of which picks the format.
 struct FormatFlags {
   bool json = false, csv = false, zeek = false, zeek_json = false;
+  std::string format;  // --format prometheus
 };
 
 void add_global_options(CLI::App& app, Context& ctx, FormatFlags& f) {
@@ -184,6 +186,11 @@ void add_global_options(CLI::App& app, Context& ctx, FormatFlags& f) {
   app.add_flag("--zeek-json", f.zeek_json,
                "JSON Lines with Zeek's conn.log field names (watch: joins a sensor's conn.log "
                "on community_id)");
+  app.add_option("--format", f.format,
+                 "prometheus: the metrics of `serve` once, for node_exporter's textfile "
+                 "collector (ephemeral, listen and the overview)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"prometheus"}));
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
   app.add_flag("--all-netns", ctx.all_netns,
                "every network namespace (the overview, sockets, listen, watch), each tagged");
@@ -195,8 +202,10 @@ void add_global_options(CLI::App& app, Context& ctx, FormatFlags& f) {
 
 // The format the flags chose, into ctx; false (after an error line) for two at once.
 bool select_format(Context& ctx, const FormatFlags& f) {
-  if (int(f.json) + int(f.csv) + int(f.zeek) + int(f.zeek_json) > 1) {
-    std::fprintf(stderr, "sockscope: choose one of --json, --csv, --zeek and --zeek-json\n");
+  ctx.prometheus = f.format == "prometheus";
+  if (int(f.json) + int(f.csv) + int(f.zeek) + int(f.zeek_json) + int(ctx.prometheus) > 1) {
+    std::fprintf(stderr,
+                 "sockscope: choose one of --json, --csv, --zeek, --zeek-json and --format\n");
     return false;
   }
   ctx.format = f.json || f.zeek_json ? Format::kJson
@@ -241,6 +250,14 @@ int run_command(Context& ctx, const OverviewFlags& overview, bool zeek_json) {
       std::fprintf(stderr,
                    "sockscope: --zeek-json is a format of watch; %s has --json and --zeek\n",
                    sub->get_name().c_str());
+      return kExitUsage;
+    }
+    const std::string& name = sub->get_name();
+    if (ctx.prometheus && name != "ephemeral" && name != "listen") {
+      std::fprintf(stderr,
+                   "sockscope: --format prometheus is a format of ephemeral, listen and the "
+                   "overview, not of %s\n",
+                   name.c_str());
       return kExitUsage;
     }
     // The overview's options reach the top level from a subcommand that lacks them

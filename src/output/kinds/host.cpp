@@ -888,4 +888,35 @@ const RecordKind kDestinationKind{"destination", kDestinationFields,
 const RecordKind kBindPoolKind{"bind_pool", kBindPoolFields,
                                "the pool bind(port 0) draws from (`ephemeral`)"};
 
+// The socket fields an output leaves out: the --watch ones outside --watch, the
+// owners without -p, the namespace column of a table of one namespace.
+std::vector<std::string_view> hidden_socket_fields(const SocketColumns& o) {
+  std::vector<std::string_view> hidden;
+  if (!o.watch) hidden.insert(hidden.end(), {"mark", "event", "new_listener", "change"});
+  if (!o.processes) {
+    hidden.insert(hidden.end(),
+                  {"processes", "owner_missing", "owner_missing_reason", "owners_shown"});
+  }
+  if (o.human && !o.all_netns) hidden.push_back("netns");
+  if (o.numeric) hidden.push_back("service");
+  // ss's letters add what they name; JSON and CSV always had uid and inode.
+  if (!o.extended && !o.processes) hidden.insert(hidden.end(), {"user", "user_shown"});
+  if (!o.extended) hidden.push_back("cookie");
+  if (!o.extended && o.human) hidden.push_back("inode");
+  if (!o.timers) {
+    hidden.insert(hidden.end(), {"timer", "timer_expires_ms", "timer_retrans", "timer_shown"});
+  }
+  if (!o.info) {
+    hidden.insert(hidden.end(),
+                  {"rtt_us", "rttvar_us", "rtt_shown", "cwnd", "retransmits", "bytes_acked",
+                   "bytes_received", "delivery_rate", "delivery_shown"});
+  }
+  if (!o.memory) {
+    hidden.insert(hidden.end(), {"skmem_rmem_alloc", "skmem_rcvbuf", "skmem_wmem_alloc",
+                                 "skmem_sndbuf", "skmem_fwd_alloc", "skmem_wmem_queued",
+                                 "skmem_optmem", "skmem_backlog", "skmem_drops", "skmem_shown"});
+  }
+  return hidden;
+}
+
 }  // namespace sockscope::output

@@ -48,6 +48,16 @@ struct BindPoolRow {
 };
 extern const RecordKind kBindPoolKind;
 
+// Which of a socket's optional fields an output shows (ss's letters, -p, --watch).
+struct SocketColumns {
+  bool human = false;  // the table format
+  bool watch = false, processes = false, all_netns = false, numeric = false;
+  bool extended = false, timers = false, info = false, memory = false;
+};
+// The socket fields an output leaves out (WriterOptions::hidden): `sockets`,
+// `listen` and the server's /api/sockets give the same records for the same choice.
+std::vector<std::string_view> hidden_socket_fields(const SocketColumns& columns);
+
 // "python3[4242]" and its ":fd3" / " x40" forms: one owner notation everywhere.
 void append_owner(std::string& out, std::string_view command, int pid);
 
