@@ -64,6 +64,25 @@ bool udp_bound(std::uint16_t port) {
   return false;
 }
 
+// Whether the socket bound to UDP `port` has read every datagram sent to it (its
+// receive queue, /proc/net/udp's rx_queue, is empty).
+bool udp_drained(std::uint16_t port) {
+  char hex[8];
+  std::snprintf(hex, sizeof(hex), ":%04X ", port);
+  for (const char* table : {"/proc/net/udp", "/proc/net/udp6"}) {
+    std::ifstream in(table);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(hex) == std::string::npos || line.find(hex) >= 50) continue;
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues;
+      fields >> slot >> local >> remote >> state >> queues;  // queues: tx:rx in hex
+      const auto colon = queues.find(':');
+      return colon != std::string::npos && std::stoul(queues.substr(colon + 1), nullptr, 16) == 0;
+    }
+  }
+  return true;
+}
+
 // A collector run as a user runs it, in a process group of its own; stopped by its
 // pid as Ctrl-C stops it (SIGINT: nfacctd ignores SIGTERM), then SIGKILL to the group.
 class Collector {
@@ -239,6 +258,11 @@ TEST_F(IpfixCollectors, NfacctdPrintPluginListsTheSameDirections) {
                     "JSON: setting object handlers");
   ASSERT_TRUE(nfacctd.ready()) << slurp(dir_ / "nfacctd.log");
   const Exported e = export_capture(capture_, "udp://127.0.0.1:" + std::to_string(port));
+  // Until nfacctd has read every datagram (bounded: 10 s; a loaded machine is slow),
+  // then a moment for its core to hand them to the plugin.
+  for (int i = 0; i < 200 && !udp_drained(port); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   nfacctd.stop();  // the print plugin writes its cache on the way out
   Directions got;
