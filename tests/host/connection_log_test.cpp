@@ -77,10 +77,11 @@ class Running {
   }
   ~Running() { finish(); }
 
-  // Waits (at most 10 s) until `closes` closes arrived, then stops the log.
+  // Waits (at most 60 s: 40,000 closes on a loaded machine or under a sanitizer)
+  // until `closes` closes arrived, then stops the log.
   void finish(std::size_t closes = 0) {
     if (!thread_.joinable()) return;
-    for (int i = 0; i < 1000 && closes_.load() < closes; ++i) ::usleep(10'000);
+    for (int i = 0; i < 6000 && closes_.load() < closes; ++i) ::usleep(10'000);
     log_.stop();
     thread_.join();
   }
