@@ -16,6 +16,11 @@ void add_ipfix_options(CLI::App* sub, IpfixFlags& flags) {
                   "UDP: send the IPFIX templates again after SECONDS (default 600)")
       ->type_name("SECONDS")
       ->check(seconds_up_to(365.0 * 24 * 3600));
+  sub->add_option("--ipfix-rate", flags.rate,
+                  "UDP: pace messages to BYTES a second past the first 64 kB, so that the "
+                  "collector's socket buffer keeps up (default 20000000; 0: unpaced)")
+      ->type_name("BYTES")
+      ->check(CLI::Range(std::uint64_t(0), std::uint64_t(100'000'000'000)));
 }
 
 int check_ipfix(Context& ctx, const IpfixFlags& flags) {
@@ -37,6 +42,7 @@ std::unique_ptr<IpfixExporter> open_ipfix(Context& ctx, const IpfixFlags& flags,
   if (flags.destination.empty()) return nullptr;
   IpfixOptions options;
   options.biflow = flags.biflow;
+  options.udp_bytes_per_second = flags.rate;
   options.template_refresh = std::chrono::milliseconds(std::int64_t(flags.template_refresh * 1e3));
   auto exporter = IpfixExporter::open(flags.destination, options);
   if (!exporter) {

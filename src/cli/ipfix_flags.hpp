@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,8 @@ namespace sockscope::cli {
 struct IpfixFlags {
   std::string destination;  // empty: no export
   bool biflow = false;
-  double template_refresh = 600;  // seconds
+  double template_refresh = 600;    // seconds
+  std::uint64_t rate = 20'000'000;  // UDP: bytes a second past the first 64 kB
 };
 
 void add_ipfix_options(CLI::App* sub, IpfixFlags& flags);
