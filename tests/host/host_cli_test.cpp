@@ -273,7 +273,7 @@ TEST(HostCliTest, WatchReportsANewListener) {
     later_port = testing::local_of(later.get()).port;
   });
   auto r = run_sockscope(
-      {"listen", "--json", "-p", "--local", a.to_string(), "--watch", "0.5", "--count", "8"}, 30);
+      {"listen", "--json", "-p", "--local", a.to_string(), "--watch", "0.5", "--count", "8"}, 80);
   opener.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int initial = 0, appeared = 0;
