@@ -262,6 +262,14 @@ class SocketFilterNetns : public ::testing::Test {
     return out;
   }
 
+  // The state word ss takes when the filter asks for exactly one state (its
+  // output then has no state column), else empty.
+  static std::string_view single_state(const SocketFilter& f) {
+    const StateMask states = f.states();
+    const bool single = states != 0 && (states & (states - 1)) == 0;
+    return single ? to_string(SocketState(std::countr_zero(states))) : std::string_view();
+  }
+
   // ss's set "at the same moment" as ours, with ss run before and after: sockets
   // come and go while the suite runs (TIME-WAIT ends after 60 s, and sanitizer
   // builds take longer than that), so ours must hold every socket of both runs of
@@ -355,10 +363,7 @@ TEST_F(SocketFilterNetns, SameSetsAsSs) {
   for (const auto& text : kExpressions) {
     // ss -a: without state words every state.
     const SocketFilter f = parse(text);
-    const StateMask states = f.states();
-    const bool single = states != 0 && (states & (states - 1)) == 0;
-    const std::string_view only =
-        single ? to_string(SocketState(std::countr_zero(states))) : std::string_view();
+    const std::string_view only = single_state(f);
     const Keys theirs = ss_keys(scene->name, text, only);
     const Keys ours = keys(dump(**source, &f));
     const Keys after = ss_keys(scene->name, text, only);
@@ -410,10 +415,7 @@ TEST_F(SocketFilterNetns, CommandGivesSameSetsAsSs) {
   ASSERT_GE(kExpressions.size(), 30u);
   for (const auto& text : kExpressions) {
     const SocketFilter f = parse(text);
-    const StateMask states = f.states();
-    const bool single = states != 0 && (states & (states - 1)) == 0;
-    const std::string_view only =
-        single ? to_string(SocketState(std::countr_zero(states))) : std::string_view();
+    const std::string_view only = single_state(f);
     const Keys theirs = ss_keys(scene->name, text, only);
     const Keys ours = command_keys(scene->name, text);
     const Keys after = ss_keys(scene->name, text, only);
