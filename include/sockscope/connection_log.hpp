@@ -124,6 +124,10 @@ struct ConnectionLogOptions {
   OwnerSource owner_source = OwnerSource::kAuto;
   // The state tracer: kAuto uses it where root and the kernel allow it.
   enum class Tracer : std::uint8_t { kAuto, kOn, kOff } tracer = Tracer::kAuto;
+  // The tracer's ring (a power of two from 4 KiB; rounded up): resident memory,
+  // mapped twice, against the burst it absorbs between two reads. Records a full
+  // ring loses are counted and recovered by a re-dump.
+  std::size_t tracer_ring_bytes = std::size_t{8} << 20;
   std::chrono::milliseconds redump_interval{500};
   int receive_buffer = 64 << 20;  // bytes of destroy queue asked for
   // Emit the sockets already open at start as open/listen events (flagged by

@@ -22,7 +22,9 @@ std::expected<void, Error> ConnectionLog::State::open_tracer() {
     summary.tracer = "off";
     return {};
   }
-  auto opened = host_detail::StateTracer::open();
+  std::size_t ring = 4096;
+  while (ring < options.tracer_ring_bytes && ring < (std::size_t{1} << 30)) ring <<= 1;
+  auto opened = host_detail::StateTracer::open(ring);
   if (!opened) {
     summary.tracer = "off: " + opened.error().what();
     if (options.tracer == Tracer::kOn) return std::unexpected(opened.error());

@@ -70,6 +70,11 @@ struct Server::Impl {
     // tracepoint as root); the re-dump finds opens without it. Every 10 s keeps
     // an idle server's cost low on a host with tens of thousands of sockets.
     lo.redump_interval = std::chrono::seconds(10);
+    // The tracer's ring is resident twice over (16 MiB at the log's 8 MiB): 2 MiB
+    // holds ~13,800 state changes (152 bytes each; a connection makes about five)
+    // between two reads, which follow each wake-up; a longer burst loses records,
+    // counted and recovered by the next re-dump.
+    lo.tracer_ring_bytes = std::size_t{2} << 20;
     return lo;
   }
   void routes();

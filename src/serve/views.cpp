@@ -60,8 +60,15 @@ void Views::count_owner_failures(const output::HostSnapshot& s) {
 
 std::expected<Views::Snapshot, Error> Views::snapshot() {
   const auto asked = std::chrono::steady_clock::now();
+  waiting_.fetch_add(1);
   std::lock_guard lock(scan_mutex_);
-  if (last_ && last_started_ >= asked) return last_;  // began after we asked: fresh enough
+  waiting_.fetch_sub(1);
+  if (last_ && last_started_ >= asked) {  // began after we asked: fresh enough
+    Snapshot shared = last_;
+    if (waiting_.load() == 0) last_.reset();
+    return shared;
+  }
+  last_.reset();
   const auto started = std::chrono::steady_clock::now();
   auto s = output::take_host_snapshot({.all_namespaces = options_.all_namespaces,
                                        .owners = options_.owners,
@@ -69,10 +76,15 @@ std::expected<Views::Snapshot, Error> Views::snapshot() {
                                       naming_, report_);
   if (!s) return std::unexpected(s.error());
   count_owner_failures(*s);
-  last_ = std::make_shared<const output::HostSnapshot>(std::move(*s));
-  last_started_ = started;
+  auto fresh = std::make_shared<const output::HostSnapshot>(std::move(*s));
+  // Kept for those already waiting; a request that comes later finds none (a
+  // race only costs it a collection of its own).
+  if (waiting_.load() > 0) {
+    last_ = fresh;
+    last_started_ = started;
+  }
   ::malloc_trim(0);  // the scan's buffers go back: an idle server stays small
-  return last_;
+  return fresh;
 }
 
 std::expected<std::string, Error> Views::metrics() {

@@ -9,6 +9,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <chrono>
 #include <expected>
 #include <memory>
@@ -45,7 +46,10 @@ class Views {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* owner_failures_ = nullptr;
   std::mutex scan_mutex_;  // one host scan at a time
+  // The last collection, kept only for requests that were waiting while it ran
+  // (one that asks later collects anew): an idle server holds none.
   Snapshot last_;
+  std::atomic<int> waiting_{0};
   std::chrono::steady_clock::time_point last_started_;
 };
 

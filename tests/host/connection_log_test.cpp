@@ -406,5 +406,26 @@ TEST(ConnectionLog, SmallQueueLossIsCountedAndRecovered) {
               });
 }
 
+// The tracer's ring as small as it goes (4 KiB: ~26 state changes) and the sink
+// stalled: the ring refuses records, which are counted, and every connection
+// still appears once, opened (by a re-dump if its tracer record was refused)
+// and closed (by its destroy message, which the big queue keeps).
+TEST(ConnectionLog, SmallTracerRingLossIsCountedAndEveryConnectionStillSeen) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the tracer needs root";
+  with_server("sockscope-cring-",
+              [](int listener, const Endpoint& server, ConnectionLogOptions options) {
+                options.tracer = ConnectionLogOptions::Tracer::kOn;
+                options.tracer_ring_bytes = 1;  // rounded up to a page
+                Running log(options, /*stall_ms=*/300);
+                ASSERT_TRUE(log.started()) << log.summary().error().what();
+                const auto burst = testing::run_burst(listener, server, 500);
+                log.finish(2 * burst.size());
+                ASSERT_TRUE(log.summary()) << log.summary().error().what();
+                EXPECT_EQ(log.summary()->tracer, "tracepoint");
+                EXPECT_GT(log.summary()->events_lost, 0u);
+                expect_every_close(burst, log.events(), true);
+              });
+}
+
 }  // namespace
 }  // namespace sockscope
