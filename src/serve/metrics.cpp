@@ -41,6 +41,10 @@ constexpr FamilyDoc kBindPoolPortsUsed{
     "Usable ephemeral ports some TCP socket uses (bind(0) cannot take them)."};
 constexpr FamilyDoc kBindPoolPortsCapacity{"sockscope_bind_pool_ports_capacity",
                                            "Usable ephemeral ports for bind(0)."};
+constexpr FamilyDoc kListenerInfo{
+    "sockscope_listener_info",
+    "1 for every listening port: TCP listeners and UDP sockets serving a port "
+    "(its disappearance is a listener gone)."};
 constexpr FamilyDoc kListenerConnections{"sockscope_listener_connections",
                                          "Accepted connections of a listening port, by state."};
 constexpr FamilyDoc kListenerAcceptQueueLength{
@@ -144,6 +148,7 @@ std::string join(const std::vector<std::string>& parts) {
 }
 
 void add_listeners(std::vector<MetricFamily>& out, const HostOverview& o) {
+  auto info = family(kListenerInfo);
   auto conns = family(kListenerConnections);
   auto queue = family(kListenerAcceptQueueLength);
   auto backlog = family(kListenerAcceptQueueMaxLength);
@@ -153,6 +158,7 @@ void add_listeners(std::vector<MetricFamily>& out, const HostOverview& o) {
                                             {"port", std::to_string(p.port)},
                                             {"service", service_label(p.service)},
                                             {"transport", std::string(to_string(p.transport))}};
+    gauge(info, labels, 1);
     for (const auto& [state, n] : p.connections.nonzero()) {
       auto l = labels;
       l.insert(l.begin() + 3, {"state", std::string(to_string(state))});
@@ -163,7 +169,7 @@ void add_listeners(std::vector<MetricFamily>& out, const HostOverview& o) {
       gauge(backlog, labels, double(p.accept_backlog));
     }
   }
-  for (auto* f : {&conns, &queue, &backlog}) out.push_back(std::move(*f));
+  for (auto* f : {&info, &conns, &queue, &backlog}) out.push_back(std::move(*f));
 }
 
 // Remote services by name: ports without a registered name are summed as "".

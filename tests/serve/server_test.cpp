@@ -140,6 +140,9 @@ class ServeTest : public ::testing::Test {
     ns_->run([&] {
       std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "40000 40009";
       listener_ = listen_on(8000, 16);
+      udp_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // a UDP port served: mdns
+      sockaddr_in u = loopback(5353);
+      ASSERT_EQ(bind(udp_, reinterpret_cast<sockaddr*>(&u), sizeof u), 0);
       sockaddr_in a = loopback(8000);
       for (int i = 0; i < 7; ++i) {
         int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -152,6 +155,7 @@ class ServeTest : public ::testing::Test {
     server_.reset();
     for (int fd : held_) close(fd);
     if (listener_ >= 0) close(listener_);
+    if (udp_ >= 0) close(udp_);
   }
   // Starts `sockscope serve ARGS` in the namespace and waits until it listens.
   void start(std::vector<std::string> args = {}) {
@@ -164,7 +168,7 @@ class ServeTest : public ::testing::Test {
 
   std::unique_ptr<TestNetns> ns_;
   std::unique_ptr<Background> server_;
-  int listener_ = -1;
+  int listener_ = -1, udp_ = -1;
   std::vector<int> held_;
 };
 
@@ -182,6 +186,14 @@ TEST_F(ServeTest, HealthzAndMetricsPassPromtool) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("sockscope_listener_accept_queue_max_length{address=\"127.0.0.1\","
                               "port=\"8000\",service=\"irdmi\",transport=\"tcp\"} 16"),
+            std::string::npos)
+      << metrics.body;
+  // Every listening port, TCP and UDP, has its info series.
+  EXPECT_NE(metrics.body.find("sockscope_listener_info{address=\"127.0.0.1\",port=\"8000\","
+                              "service=\"irdmi\",transport=\"tcp\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("sockscope_listener_info{address=\"127.0.0.1\",port=\"5353\","
+                              "service=\"mdns\",transport=\"udp\"} 1"),
             std::string::npos)
       << metrics.body;
   auto check = run_command({"promtool", "check", "metrics"}, 30, metrics.body);
