@@ -128,6 +128,12 @@ struct EphemeralPressure {
   std::string netns;                    // the namespace's label
 };
 
+// One namespace's ephemeral ports: its own sysctls and sockets.
+struct NamespaceEphemeral {
+  NetworkNamespace netns;
+  EphemeralReport report;
+};
+
 struct OverviewPressure {
   std::optional<EphemeralPressure> ephemeral;  // none: no socket uses a port of the range
   std::uint64_t time_wait = 0;                 // TIME-WAIT sockets
@@ -136,6 +142,9 @@ struct OverviewPressure {
   // no-process); TIME-WAIT and request sockets have none to read and are not counted.
   OwnerMissingCounts owners_missing;
   std::vector<Error> skipped;  // namespaces whose ephemeral sysctls could not be read
+  // Every namespace read with TCP or UDP sockets, its whole report (by label);
+  // `ephemeral` above is the fullest destination over them.
+  std::vector<NamespaceEphemeral> namespaces;
 };
 
 struct HostOverview {

@@ -128,9 +128,10 @@ void OverviewBuilder::find_ephemeral_pressure(HostOverview& o, const ProcessOwne
       o.pressure.skipped.push_back(settings.error());
       continue;
     }
-    EphemeralReport report = analyze_ephemeral(n.uses, *settings, 1);
+    EphemeralReport& report =
+        o.pressure.namespaces.emplace_back(n.ns, analyze_ephemeral(n.uses, *settings, 1)).report;
     if (report.destinations.empty()) continue;
-    DestinationUsage& d = report.destinations.front();
+    DestinationUsage d = report.destinations.front();
     auto& best = o.pressure.ephemeral;
     if (best && (best->destination.utilization() > d.utilization() ||
                  (best->destination.utilization() == d.utilization() &&
@@ -139,6 +140,8 @@ void OverviewBuilder::find_ephemeral_pressure(HostOverview& o, const ProcessOwne
     }
     best = EphemeralPressure{std::move(d), {}, several ? n.ns.label() : std::string()};
   }
+  std::sort(o.pressure.namespaces.begin(), o.pressure.namespaces.end(),
+            [](const auto& a, const auto& b) { return a.netns.label() < b.netns.label(); });
   if (o.pressure.ephemeral && owners) {
     o.pressure.ephemeral->processes = processes_of(o.pressure.ephemeral->destination, *owners);
   }

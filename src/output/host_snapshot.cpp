@@ -36,6 +36,7 @@ std::expected<HostSnapshot, Error> take_host_snapshot(const HostSnapshotOptions&
   s.owners = scan.owners() != nullptr;
   s.overview = overview.finish(scan.owners());
   if (!options.all_namespaces) s.overview.namespaces = 1;
+  s.all_namespaces = options.all_namespaces;
   s.sockets = sockets.finish();
   if (auto settings = EphemeralSettings::read()) {
     s.ephemeral = analyze_ephemeral(own, *settings, 0);

@@ -32,7 +32,10 @@ struct HostSnapshot {
   HostOverview overview;
   std::vector<TransportCount> sockets;       // by transport, state (TCP and UDP listed always)
   std::optional<EphemeralReport> ephemeral;  // nullopt: the sysctls could not be read
-  OwnerMissingCounts owners_missing;         // with owners: sockets without one, by reason
+  // With all_namespaces: every namespace's ephemeral ports are in
+  // overview.pressure.namespaces, and the metrics label each.
+  bool all_namespaces = false;
+  OwnerMissingCounts owners_missing;  // with owners: sockets without one, by reason
   HostScanSummary scan;
   bool owners = false;         // owners were looked up
   std::uint64_t time_ns = 0;   // when the scan ended (Unix epoch)

@@ -104,41 +104,75 @@ std::size_t listed_destinations(const EphemeralReport& r, const MetricsOptions& 
   return n;
 }
 
-void add_ephemeral(std::vector<MetricFamily>& out, const EphemeralReport& r,
-                   const MetricsOptions& o) {
-  auto range = family(kEphemeralRangePorts);
-  gauge(range, {{"bound", "low"}}, r.settings.range.first);
-  gauge(range, {{"bound", "high"}}, r.settings.range.last);
-  gauge(range, {{"bound", "usable"}}, r.settings.usable());
-  out.push_back(std::move(range));
+// One namespace's ephemeral families: `netns` empty leaves the label out (the
+// server's own namespace, without --all-netns).
+struct EphemeralFamilies {
+  MetricFamily range = family(kEphemeralRangePorts);
+  MetricFamily max_ratio = family(kEphemeralUtilizationMaxRatio);
+  MetricFamily used = family(kEphemeralPortsUsed);
+  MetricFamily capacity = family(kEphemeralPortsCapacity);
+  MetricFamily time_wait = family(kEphemeralPortsTimeWait);
+  MetricFamily pool_used = family(kBindPoolPortsUsed);
+  MetricFamily pool_capacity = family(kBindPoolPortsCapacity);
 
-  auto max_ratio = family(kEphemeralUtilizationMaxRatio);
-  auto used = family(kEphemeralPortsUsed);
-  auto capacity = family(kEphemeralPortsCapacity);
-  auto tw = family(kEphemeralPortsTimeWait);
-  for (Transport t : {Transport::kTcp, Transport::kUdp}) {
-    std::vector<const DestinationUsage*> listed;
-    listed_destinations(r, o, t, listed);
-    const std::string transport(to_string(t));
-    gauge(max_ratio, {{"transport", transport}},
-          listed.empty() ? 0.0 : std::min(1.0, listed.front()->utilization()));
-    for (const DestinationUsage* d : listed) {
-      std::vector<ClientMetric::Label> labels{{"local_address", d->local_address.to_string()},
-                                              {"remote", remote_label(*d)},
-                                              {"transport", transport}};
-      gauge(used, labels, d->used);
-      gauge(capacity, labels, d->capacity);
-      gauge(tw, labels, d->time_wait);
+  // Labels in name order, as the other families have them.
+  static std::vector<ClientMetric::Label> with_netns(std::vector<ClientMetric::Label> labels,
+                                                     const std::string& netns) {
+    if (netns.empty()) return labels;
+    labels.push_back({"netns", netns});
+    std::sort(labels.begin(), labels.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    return labels;
+  }
+
+  void add(const EphemeralReport& r, const MetricsOptions& o, const std::string& netns) {
+    const auto l = [&](std::vector<ClientMetric::Label> labels) {
+      return with_netns(std::move(labels), netns);
+    };
+    gauge(range, l({{"bound", "low"}}), r.settings.range.first);
+    gauge(range, l({{"bound", "high"}}), r.settings.range.last);
+    gauge(range, l({{"bound", "usable"}}), r.settings.usable());
+    for (Transport t : {Transport::kTcp, Transport::kUdp}) {
+      std::vector<const DestinationUsage*> listed;
+      listed_destinations(r, o, t, listed);
+      const std::string transport(to_string(t));
+      gauge(max_ratio, l({{"transport", transport}}),
+            listed.empty() ? 0.0 : std::min(1.0, listed.front()->utilization()));
+      for (const DestinationUsage* d : listed) {
+        const auto labels = l({{"local_address", d->local_address.to_string()},
+                               {"remote", remote_label(*d)},
+                               {"transport", transport}});
+        gauge(used, labels, d->used);
+        gauge(capacity, labels, d->capacity);
+        gauge(time_wait, labels, d->time_wait);
+      }
+    }
+    gauge(pool_used, l({}), r.bind_pool.used);
+    gauge(pool_capacity, l({}), r.bind_pool.capacity);
+  }
+
+  void move_to(std::vector<MetricFamily>& out) {
+    for (auto* f : {&range, &max_ratio, &used, &capacity, &time_wait, &pool_used, &pool_capacity}) {
+      out.push_back(std::move(*f));
     }
   }
-  for (auto* f : {&max_ratio, &used, &capacity, &tw}) out.push_back(std::move(*f));
+};
 
-  auto pool_used = family(kBindPoolPortsUsed);
-  gauge(pool_used, {}, r.bind_pool.used);
-  auto pool_capacity = family(kBindPoolPortsCapacity);
-  gauge(pool_capacity, {}, r.bind_pool.capacity);
-  out.push_back(std::move(pool_used));
-  out.push_back(std::move(pool_capacity));
+// The server's namespace, and with --all-netns every other one, each labelled.
+void add_ephemeral(std::vector<MetricFamily>& out, const HostSnapshot& s, const MetricsOptions& o) {
+  EphemeralFamilies f;
+  if (!s.all_namespaces) {
+    if (s.ephemeral) f.add(*s.ephemeral, o, std::string());
+  } else {
+    // The server's own namespace always (as without --all-netns), the others
+    // while they have TCP or UDP sockets.
+    const auto& all = s.overview.pressure.namespaces;
+    const bool own_listed =
+        std::any_of(all.begin(), all.end(), [](const auto& n) { return n.netns.current; });
+    if (!own_listed && s.ephemeral) f.add(*s.ephemeral, o, current_network_namespace().label());
+    for (const NamespaceEphemeral& n : all) f.add(n.report, o, n.netns.label());
+  }
+  f.move_to(out);
 }
 
 std::string join(const std::vector<std::string>& parts) {
@@ -199,7 +233,7 @@ std::vector<MetricFamily> host_families(const HostSnapshot& s, const MetricsOpti
                                         unsigned parts) {
   std::vector<MetricFamily> out;
   if (parts & kSocketFamilies) add_sockets(out, s);
-  if ((parts & kEphemeralFamilies) && s.ephemeral) add_ephemeral(out, *s.ephemeral, o);
+  if (parts & kEphemeralFamilies) add_ephemeral(out, s, o);
   if (parts & kListenerFamilies) add_listeners(out, s.overview);
   if (parts & kRemoteFamilies) add_remote(out, s.overview);
   if (parts & kSelfFamilies) {

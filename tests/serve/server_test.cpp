@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -419,6 +420,46 @@ TEST_F(ServeTest, PrometheusScrapesAndAgreesWithTheCli) {
                    fullest["utilization_pct"].get<double>() / 100.0);
   prom.stop();
   std::filesystem::remove_all(dir);
+}
+
+// --all-netns: every namespace's ephemeral families, each with a netns label (the
+// test's namespace by its name: 7 of its 10 ports toward 127.0.0.1:8000), the
+// namespace the command runs in among them; without it, no netns label.
+TEST_F(ServeTest, AllNetnsLabelsEachNamespacesEphemeralPorts) {
+  auto all = run_sockscope({"--all-netns", "--format", "prometheus", "ephemeral"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const std::string ns = "netns=\"" + ns_->name() + "\"";
+  EXPECT_NE(
+      all.out.find("sockscope_ephemeral_utilization_max_ratio{" + ns + ",transport=\"tcp\"} 0.7\n"),
+      std::string::npos)
+      << all.out;
+  EXPECT_NE(all.out.find("sockscope_ephemeral_ports_used{local_address=\"127.0.0.1\"," + ns +
+                         ",remote=\"127.0.0.1:8000\",transport=\"tcp\"} 7\n"),
+            std::string::npos);
+  EXPECT_NE(all.out.find("sockscope_ephemeral_range_ports{bound=\"low\"," + ns + "} 40000\n"),
+            std::string::npos);
+  EXPECT_NE(all.out.find("sockscope_bind_pool_ports_capacity{" + ns + "} 10\n"), std::string::npos);
+  // The command's own namespace is there too, by its own label (unnamed here).
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 0, high = 0;
+  range >> low >> high;
+  struct stat self {};
+  ASSERT_EQ(stat("/proc/self/ns/net", &self), 0);
+  EXPECT_NE(all.out.find("sockscope_ephemeral_range_ports{bound=\"high\",netns=\"net:[" +
+                         std::to_string(self.st_ino) + "]\"} " + std::to_string(high) + "\n"),
+            std::string::npos)
+      << all.out;
+  auto check = run_command({"promtool", "check", "metrics"}, 30, all.out);
+  if (check.err.find("spawn failed") == std::string::npos) {
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  }
+  // The server's own namespace only: no label.
+  auto one = run_command(in_ns(*ns_, {SOCKSCOPE_BINARY, "--format", "prometheus", "ephemeral"}));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("sockscope_ephemeral_utilization_max_ratio{transport=\"tcp\"} 0.7\n"),
+            std::string::npos)
+      << one.out;
+  EXPECT_EQ(one.out.find("netns="), std::string::npos);
 }
 
 TEST(ServeFormat, PrometheusFormatOfTheCommands) {
