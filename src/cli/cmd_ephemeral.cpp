@@ -113,6 +113,13 @@ bool threshold_crossed(Context& ctx, const EphemeralReport& report, double thres
 
 int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   if (ctx.prometheus) return write_prometheus(ctx, serve::kEphemeralFamilies, false);
+  if (ctx.all_netns) {  // not silently one namespace where every one was asked for
+    ctx.error(
+        "ephemeral: --all-netns: the table is one namespace's (each has its own range); "
+        "every namespace at once: sockscope --all-netns ephemeral --format prometheus; "
+        "one other: ip netns exec NS sockscope ephemeral");
+    return kExitUsage;
+  }
   auto owners_from = owner_source_option(ctx, opt.owners_from);
   if (!owners_from) return kExitUsage;
   const std::size_t shown = opt.all ? SIZE_MAX : opt.top;

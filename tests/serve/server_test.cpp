@@ -453,6 +453,10 @@ TEST_F(ServeTest, AllNetnsLabelsEachNamespacesEphemeralPorts) {
   if (check.err.find("spawn failed") == std::string::npos) {
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   }
+  // The table is one namespace's: asked for all, it says so (exit 2) and how.
+  auto table = run_sockscope({"--all-netns", "ephemeral"});
+  EXPECT_EQ(table.exit_code, 2);
+  EXPECT_NE(table.err.find("--format prometheus"), std::string::npos) << table.err;
   // The server's own namespace only: no label.
   auto one = run_command(in_ns(*ns_, {SOCKSCOPE_BINARY, "--format", "prometheus", "ephemeral"}));
   ASSERT_EQ(one.exit_code, 0) << one.err;
