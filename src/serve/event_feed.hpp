@@ -61,7 +61,9 @@ class EventFeed {
   void count(const ConnectionEvent& e);
 
   ConnectionLogOptions options_;
-  const Naming& naming_;
+  // Its own: the log runs on a thread of its own, and a Naming's cache serves one
+  // thread at a time (the views' runs under their scan lock).
+  Naming naming_;
   ReportFn report_;
   std::unique_ptr<ConnectionLog> log_;
   std::thread thread_;
