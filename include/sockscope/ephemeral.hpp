@@ -128,6 +128,11 @@ struct EphemeralScan {
 // table kept) and analyses them. Netlink refused: /proc/net, said through `report`.
 std::expected<EphemeralScan, Error> scan_ephemeral(std::size_t keep_inodes = 20,
                                                    const ReportFn& report = {});
+// The same in network namespace `ns`: its own sysctls and sockets (entering
+// another one needs CAP_SYS_ADMIN; the scan runs on a thread that enters it).
+std::expected<EphemeralScan, Error> scan_ephemeral_in(const NetworkNamespace& ns,
+                                                      std::size_t keep_inodes = 20,
+                                                      const ReportFn& report = {});
 
 // A process holding some of a destination's ports.
 struct ProcessShare {

@@ -9,6 +9,7 @@
 #include "output/kinds/host.hpp"
 #include "serve/metrics.hpp"
 #include "sockscope/ephemeral.hpp"
+#include "sockscope/netns.hpp"
 #include "sockscope/process_owners.hpp"
 
 namespace sockscope::cli {
@@ -29,11 +30,15 @@ constexpr double kWarnUtilization = 0.8;
 
 int percent(double utilization) { return int(utilization * 100.0 + 1e-9); }
 
-void write_settings(Context& ctx, output::RecordWriter& out, const EphemeralReport& r) {
+void write_settings(Context& ctx, output::RecordWriter& out, const EphemeralReport& r,
+                    const NetworkNamespace* ns) {
   const auto& s = r.settings;
   const PortRange iana = EphemeralRange::iana().range;
   const output::Style& st = ctx.style;
-  out.note(fmt::format("{}ephemeral ports in this network namespace{}", st.bold(), st.reset()));
+  out.note(fmt::format("{}ephemeral ports in {}{}", st.bold(),
+                       ns ? "network namespace " + ns->label() + (ns->current ? " (this one)" : "")
+                          : std::string("this network namespace"),
+                       st.reset()));
   out.note(fmt::format("  range in force   {} ({} ports, net.ipv4.ip_local_port_range)",
                        s.range.to_string(), s.range.size()));
   out.note(fmt::format("  IANA dynamic     {} ({} ports){}", iana.to_string(), iana.size(),
@@ -61,11 +66,11 @@ std::string destination_text(const DestinationUsage& d) {
 
 // Warning and error lines for full destinations and the bind(0) pool, on stderr
 // as every command's warnings are (a table on stdout stays a table).
-void write_warnings(Context& ctx, const EphemeralReport& report) {
+void write_warnings(Context& ctx, const EphemeralReport& report, const std::string& where) {
   for (const auto& d : report.destinations) {
     const int pct = percent(d.utilization());
     if (pct < 80) break;
-    const std::string what = destination_text(d);
+    const std::string what = where + destination_text(d);
     if (!d.exhausted()) {
       ctx.warn(fmt::format("{} is {}% used ({} of {} ports)", what, pct, d.used, d.capacity));
       continue;
@@ -80,16 +85,18 @@ void write_warnings(Context& ctx, const EphemeralReport& report) {
                         : ""));
   }
   if (report.bind_pool.free() == 0) {
-    ctx.error(
-        "the bind(0) pool is empty: bind() to port 0 will fail with EADDRINUSE (connect() "
-        "without bind() may still find ports per destination)");
+    ctx.error(where +
+              "the bind(0) pool is empty: bind() to port 0 will fail with EADDRINUSE (connect() "
+              "without bind() may still find ports per destination)");
   } else if (percent(report.bind_pool.utilization()) >= 80) {
-    ctx.warn(fmt::format("the bind(0) pool is {}% used", percent(report.bind_pool.utilization())));
+    ctx.warn(where +
+             fmt::format("the bind(0) pool is {}% used", percent(report.bind_pool.utilization())));
   }
 }
 
 // --threshold: whether anything reached it; each that did is named on stderr.
-bool threshold_crossed(Context& ctx, const EphemeralReport& report, double threshold) {
+bool threshold_crossed(Context& ctx, const EphemeralReport& report, double threshold,
+                       const std::string& where) {
   if (threshold < 0) return false;
   constexpr std::size_t kNamed = 10;
   std::size_t crossed = 0;
@@ -97,86 +104,144 @@ bool threshold_crossed(Context& ctx, const EphemeralReport& report, double thres
     const double pct = d.utilization() * 100.0;
     if (pct < threshold) continue;  // fullest first, but keep counting ties
     if (++crossed <= kNamed) {
-      ctx.error(fmt::format("threshold {}% reached: {} is {}% used ({} of {} ports)", threshold,
-                            destination_text(d), percent(d.utilization()), d.used, d.capacity));
+      ctx.error(fmt::format("threshold {}% reached: {}{} is {}% used ({} of {} ports)", threshold,
+                            where, destination_text(d), percent(d.utilization()), d.used,
+                            d.capacity));
     }
   }
-  if (crossed > kNamed) ctx.error(fmt::format("threshold reached by {} more", crossed - kNamed));
+  if (crossed > kNamed) {
+    ctx.error(fmt::format("{}threshold reached by {} more", where, crossed - kNamed));
+  }
   if (report.bind_pool.utilization() * 100.0 >= threshold) {
     ++crossed;
-    ctx.error(fmt::format("threshold {}% reached: the bind(0) pool is {}% used ({} of {} ports)",
-                          threshold, percent(report.bind_pool.utilization()), report.bind_pool.used,
-                          report.bind_pool.capacity));
+    ctx.error(fmt::format("threshold {}% reached: {}the bind(0) pool is {}% used ({} of {} ports)",
+                          threshold, where, percent(report.bind_pool.utilization()),
+                          report.bind_pool.used, report.bind_pool.capacity));
   }
   return crossed > 0;
 }
 
+// One namespace's scan and the owners of its shown destinations.
+struct Scanned {
+  NetworkNamespace netns;
+  EphemeralScan scan;
+  std::size_t rows = 0;
+  std::vector<std::vector<ProcessShare>> shares;
+};
+
+// This namespace, or with --all-netns every one (those that cannot be entered or
+// read are said and skipped). Empty after an error line.
+std::optional<std::vector<Scanned>> scan_namespaces(Context& ctx, std::size_t keep) {
+  std::vector<Scanned> out;
+  if (!ctx.all_netns) {
+    auto scan = scan_ephemeral(keep, ctx.reporter());
+    if (!scan) {
+      ctx.error("ephemeral: " + scan.error().what());
+      return std::nullopt;
+    }
+    out.push_back({current_network_namespace(), std::move(*scan)});
+    return out;
+  }
+  std::vector<Error> warnings;
+  const auto namespaces = list_network_namespaces(&warnings);
+  for (const Error& w : warnings) ctx.warn(w.what());
+  for (const NetworkNamespace& ns : namespaces) {
+    auto scan = scan_ephemeral_in(ns, keep, ctx.reporter());
+    if (!scan) {
+      ctx.warn("ephemeral: " + scan.error().what());
+      continue;
+    }
+    out.push_back({ns, std::move(*scan)});
+  }
+  if (out.empty()) {
+    ctx.error("ephemeral: no network namespace could be read");
+    return std::nullopt;
+  }
+  return out;
+}
+
 int run_ephemeral(Context& ctx, const EphemeralOptions& opt) {
   if (ctx.prometheus) return write_prometheus(ctx, serve::kEphemeralFamilies, false);
-  if (ctx.all_netns) {  // not silently one namespace where every one was asked for
-    ctx.error(
-        "ephemeral: --all-netns: the table is one namespace's (each has its own range); "
-        "every namespace at once: sockscope --all-netns ephemeral --format prometheus; "
-        "one other: ip netns exec NS sockscope ephemeral");
-    return kExitUsage;
-  }
   auto owners_from = owner_source_option(ctx, opt.owners_from);
   if (!owners_from) return kExitUsage;
   const std::size_t shown = opt.all ? SIZE_MAX : opt.top;
-  auto scan = scan_ephemeral(std::min<std::size_t>(shown, 1000), ctx.reporter());
-  if (!scan) {
-    ctx.error("ephemeral: " + scan.error().what());
-    return kExitRuntime;
-  }
-  const EphemeralReport& report = scan->report;
-  const std::size_t rows = std::min(shown, report.destinations.size());
+  auto scanned = scan_namespaces(ctx, std::min<std::size_t>(shown, 1000));
+  if (!scanned) return kExitRuntime;
   bool need_owners = opt.processes;
-  for (std::size_t i = 0; i < rows; ++i) {
-    if (report.destinations[i].utilization() >= kWarnUtilization) need_owners = true;
+  for (Scanned& n : *scanned) {
+    const EphemeralReport& report = n.scan.report;
+    n.rows = std::min(shown, report.destinations.size());
+    for (std::size_t i = 0; i < n.rows; ++i) {
+      if (report.destinations[i].utilization() >= kWarnUtilization) need_owners = true;
+    }
   }
+  // One walk over the processes serves every namespace: inodes are host-wide.
   std::optional<ProcessOwners> owners;
-  std::vector<std::vector<ProcessShare>> shares(rows);
   if (need_owners) {
-    auto scanned = ProcessOwners::scan(*owners_from);
-    if (!scanned) {
-      ctx.error(scanned.error().what());
+    auto found = ProcessOwners::scan(*owners_from);
+    if (!found) {
+      ctx.error(found.error().what());
       return kExitRuntime;
     }
-    owners = std::move(*scanned);
+    owners = std::move(*found);
     if (!owners->bpf_unused().empty() && *owners_from == OwnerSource::kAuto && ::geteuid() == 0) {
       ctx.warn("owners from /proc (slower): no BPF iterator: " + owners->bpf_unused());
     }
-    for (std::size_t i = 0; i < rows; ++i)
-      shares[i] = processes_of(report.destinations[i], *owners);
+    for (Scanned& n : *scanned) {
+      n.shares.resize(n.rows);
+      for (std::size_t i = 0; i < n.rows; ++i) {
+        n.shares[i] = processes_of(n.scan.report.destinations[i], *owners);
+      }
+    }
   }
 
   std::vector<std::string_view> hidden;
   if (!owners) hidden.push_back("processes_shown");
+  if (!ctx.all_netns) hidden.push_back("netns");
   auto out = ctx.writer({&output::kDestinationKind, &output::kBindPoolKind}, false, hidden);
-  if (ctx.human()) write_settings(ctx, out, report);
-  if (rows == 0) out.note("no socket uses a port of the range");
-  for (std::size_t i = 0; i < rows; ++i) {
-    out.write(output::kDestinationKind,
-              output::DestinationRow{report.destinations[i], owners ? &shares[i] : nullptr});
+  std::vector<std::string> unused;  // --all-netns, text: namespaces without a destination
+  bool crossed = false;
+  for (const Scanned& n : *scanned) {
+    const EphemeralReport& report = n.scan.report;
+    const NetworkNamespace* ns = ctx.all_netns ? &n.netns : nullptr;
+    if (ctx.human() && ns && report.destinations.empty() && report.bind_pool.used == 0) {
+      unused.push_back(n.netns.label());
+      continue;
+    }
+    if (ctx.human()) write_settings(ctx, out, report, ns);
+    if (n.rows == 0) out.note("no socket uses a port of the range");
+    for (std::size_t i = 0; i < n.rows; ++i) {
+      out.write(
+          output::kDestinationKind,
+          output::DestinationRow{report.destinations[i], owners ? &n.shares[i] : nullptr, ns});
+    }
+    if (report.destinations.size() > n.rows) {
+      out.note(fmt::format("({} more destinations; --all shows them)",
+                           report.destinations.size() - n.rows));
+    }
+    if (!ctx.human()) out.write(output::kBindPoolKind, output::BindPoolRow{report, ns});
+    if (ctx.human() && ns) out.note("");
+    const std::string where = ns ? "network namespace " + n.netns.label() + ": " : "";
+    write_warnings(ctx, report, where);
+    crossed |= threshold_crossed(ctx, report, opt.threshold, where);
+    if (!report.autobound_known) {
+      ctx.warn(where + fmt::format("the socket source ({}) cannot tell which ports bind() chose; "
+                                   "accepted sockets were recognised by their listener's port",
+                                   n.scan.source));
+    }
   }
-  if (report.destinations.size() > rows) {
-    out.note(
-        fmt::format("({} more destinations; --all shows them)", report.destinations.size() - rows));
+  if (!unused.empty()) {
+    std::string names;
+    for (const auto& u : unused) names += (names.empty() ? "" : ", ") + u;
+    out.note(fmt::format("no socket uses a port of the range in {} other namespace{}: {}",
+                         unused.size(), unused.size() == 1 ? "" : "s", names));
   }
-  if (!ctx.human()) out.write(output::kBindPoolKind, output::BindPoolRow{report});
   out.finish();
-  write_warnings(ctx, report);
   if (owners && owners->denied() > 0) {
     ctx.warn(fmt::format("{} processes could not be read (not root): their sockets show no owner",
                          owners->denied()));
   }
-  if (!report.autobound_known) {
-    ctx.warn(
-        fmt::format("the socket source ({}) cannot tell which ports bind() chose; "
-                    "accepted sockets were recognised by their listener's port",
-                    scan->source));
-  }
-  return threshold_crossed(ctx, report, opt.threshold) ? kExitThreshold : kExitOk;
+  return crossed ? kExitThreshold : kExitOk;
 }
 
 }  // namespace

@@ -192,8 +192,9 @@ void add_global_options(CLI::App& app, Context& ctx, FormatFlags& f) {
       ->type_name("FORMAT")
       ->check(CLI::IsMember({"prometheus"}));
   app.add_flag("--no-color", ctx.no_color, "never colour the output");
-  app.add_flag("--all-netns", ctx.all_netns,
-               "every network namespace (the overview, sockets, listen, watch), each tagged");
+  app.add_flag(
+      "--all-netns", ctx.all_netns,
+      "every network namespace (the overview, sockets, listen, ephemeral, watch), each tagged");
   app.add_option("--services", ctx.services_files,
                  "extra services(5) file for local port labels (repeatable)")
       ->type_name("FILE")

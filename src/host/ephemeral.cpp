@@ -82,16 +82,26 @@ std::expected<EphemeralSettings, Error> EphemeralSettings::read(const std::strin
   return s;
 }
 
-std::expected<EphemeralSettings, Error> EphemeralSettings::read_in(const NetworkNamespace& ns) {
-  std::expected<EphemeralSettings, Error> settings;
-  auto entered = host_detail::in_namespace(ns, [&] { settings = read(); });
+namespace {
+
+// `work()` run inside `ns`, its error named by the namespace.
+template <class T, class Work>
+std::expected<T, Error> run_in(const NetworkNamespace& ns, Work&& work) {
+  std::expected<T, Error> result;
+  auto entered = host_detail::in_namespace(ns, [&] { result = work(); });
   if (!entered) return std::unexpected(entered.error());
-  if (!settings) {
-    Error e = settings.error();
+  if (!result) {
+    Error e = result.error();
     e.message = "network namespace " + ns.label() + ": " + e.message;
     return std::unexpected(e);
   }
-  return settings;
+  return result;
+}
+
+}  // namespace
+
+std::expected<EphemeralSettings, Error> EphemeralSettings::read_in(const NetworkNamespace& ns) {
+  return run_in<EphemeralSettings>(ns, [] { return read(); });
 }
 
 namespace {
@@ -281,6 +291,12 @@ std::expected<EphemeralScan, Error> scan_ephemeral(std::size_t keep_inodes,
   }
   return EphemeralScan{analyze_ephemeral(uses, *settings, keep_inodes),
                        std::string((*source)->name())};
+}
+
+std::expected<EphemeralScan, Error> scan_ephemeral_in(const NetworkNamespace& ns,
+                                                      std::size_t keep_inodes,
+                                                      const ReportFn& report) {
+  return run_in<EphemeralScan>(ns, [&] { return scan_ephemeral(keep_inodes, report); });
 }
 
 std::vector<ProcessShare> processes_of(const DestinationUsage& d, const ProcessOwners& owners) {

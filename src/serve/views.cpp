@@ -130,18 +130,31 @@ std::expected<std::string, Error> Views::ephemeral() {
   if (!s) return std::unexpected(s.error());
   if (!(*s)->ephemeral)
     return std::unexpected(Error::io("the ephemeral sysctls could not be read"));
-  const EphemeralReport& report = *(*s)->ephemeral;
   std::string text;
   {
     output::Sink sink(text);
+    std::vector<std::string_view> hidden{"processes_shown"};
+    if (!options_.all_namespaces) hidden.push_back("netns");
     output::RecordWriter out(output::Format::kJson, sink,
                              {&output::kDestinationKind, &output::kBindPoolKind},
-                             {.hidden = {"processes_shown"}});
-    const std::size_t rows = std::min(options_.metrics.top, report.destinations.size());
-    for (std::size_t i = 0; i < rows; ++i) {
-      out.write(output::kDestinationKind, output::DestinationRow{report.destinations[i]});
+                             {.hidden = hidden});
+    const auto write = [&](const EphemeralReport& report, const NetworkNamespace* ns) {
+      const std::size_t rows = std::min(options_.metrics.top, report.destinations.size());
+      for (std::size_t i = 0; i < rows; ++i) {
+        out.write(output::kDestinationKind,
+                  output::DestinationRow{report.destinations[i], nullptr, ns});
+      }
+      out.write(output::kBindPoolKind, output::BindPoolRow{report, ns});
+    };
+    // As `sockscope [--all-netns] ephemeral --json`: this namespace, or every one
+    // with TCP or UDP sockets, each with its own range.
+    if (!options_.all_namespaces) {
+      write(*(*s)->ephemeral, nullptr);
+    } else {
+      for (const NamespaceEphemeral& n : (*s)->overview.pressure.namespaces) {
+        write(n.report, &n.netns);
+      }
     }
-    out.write(output::kBindPoolKind, output::BindPoolRow{report});
     out.finish();
   }
   return text;

@@ -424,8 +424,9 @@ TEST_F(ServeTest, PrometheusScrapesAndAgreesWithTheCli) {
 
 // --all-netns: every namespace's ephemeral families, each with a netns label (the
 // test's namespace by its name: 7 of its 10 ports toward 127.0.0.1:8000), the
-// namespace the command runs in among them; without it, no netns label.
-TEST_F(ServeTest, AllNetnsLabelsEachNamespacesEphemeralPorts) {
+// namespace the command runs in among them, and the same namespaces in `ephemeral`'s
+// JSON and table; without it, no netns label or field.
+TEST_F(ServeTest, AllNetnsGivesEachNamespacesEphemeralPorts) {
   auto all = run_sockscope({"--all-netns", "--format", "prometheus", "ephemeral"});
   ASSERT_EQ(all.exit_code, 0) << all.err;
   const std::string ns = "netns=\"" + ns_->name() + "\"";
@@ -453,10 +454,37 @@ TEST_F(ServeTest, AllNetnsLabelsEachNamespacesEphemeralPorts) {
   if (check.err.find("spawn failed") == std::string::npos) {
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   }
-  // The table is one namespace's: asked for all, it says so (exit 2) and how.
-  auto table = run_sockscope({"--all-netns", "ephemeral"});
-  EXPECT_EQ(table.exit_code, 2);
-  EXPECT_NE(table.err.find("--format prometheus"), std::string::npos) << table.err;
+  // The command's JSON and table: the same namespaces, each with its own range.
+  auto json = run_sockscope({"--all-netns", "--json", "ephemeral"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  int destinations = 0, pools = 0;
+  for (const auto& r : json_lines(json.out)) {
+    if (r.value("netns", "") != ns_->name()) continue;
+    if (r["kind"] == "destination") {
+      ++destinations;
+      EXPECT_EQ(r["remote"]["port"], 8000);
+      EXPECT_EQ(r["used"], 7);
+      EXPECT_EQ(r["capacity"], 10);
+    } else if (r["kind"] == "bind_pool") {
+      ++pools;
+      EXPECT_EQ(r["range"], "40000-40009");
+      EXPECT_EQ(r["used"], 7);
+    }
+  }
+  EXPECT_EQ(destinations, 1) << json.out;
+  EXPECT_EQ(pools, 1);
+  auto table = run_sockscope({"--all-netns", "ephemeral", "--threshold", "60"});
+  EXPECT_EQ(table.exit_code, 4) << table.err;  // the test's namespace is 70% used
+  EXPECT_NE(table.out.find("ephemeral ports in network namespace " + ns_->name() + "\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.err.find("threshold 60% reached: network namespace " + ns_->name() +
+                           ": tcp 127.0.0.1 -> 127.0.0.1:8000 is 70% used (7 of 10 ports)"),
+            std::string::npos)
+      << table.err;
+  auto here = run_command(in_ns(*ns_, {SOCKSCOPE_BINARY, "--json", "ephemeral"}));
+  ASSERT_EQ(here.exit_code, 0) << here.err;
+  EXPECT_EQ(here.out.find("\"netns\""), std::string::npos) << here.out;
   // The server's own namespace only: no label.
   auto one = run_command(in_ns(*ns_, {SOCKSCOPE_BINARY, "--format", "prometheus", "ephemeral"}));
   ASSERT_EQ(one.exit_code, 0) << one.err;

@@ -707,6 +707,16 @@ constexpr Field kKernelSocketsFields[] = {
 // Ephemeral ports.
 const DestinationUsage& dest(const void* r) { return as<DestinationRow>(r).destination; }
 
+// --all-netns: the namespace a destination or bind pool is counted in.
+void netns_value(const NetworkNamespace* ns, Value& v) {
+  if (!ns) return v.string("");
+  if (ns->name.empty()) return v.owned(ns->label());
+  v.string(ns->name);
+}
+constexpr std::string_view kEphemeralNetnsMeaning =
+    "--all-netns: the network namespace (its `ip netns` name, else net:[INODE]), whose "
+    "own range and sockets these are";
+
 constexpr Field kShareFields[] = {
     {.name = "pid",
      .type = Type::kInteger,
@@ -809,6 +819,10 @@ constexpr Field kDestinationFields[] = {
            v.owned(std::move(text));
          },
      .presence = Presence::kDisplay},
+    {.name = "netns",
+     .header = "NETNS",
+     .meaning = kEphemeralNetnsMeaning,
+     .get = [](const void* r, Value& v) { netns_value(as<DestinationRow>(r).netns, v); }},
 };
 
 constexpr std::string_view kDestinationTable[] = {"transport", "local_address",  "destination",
@@ -852,6 +866,9 @@ constexpr Field kBindPoolFields[] = {
     {.name = "reserved",
      .meaning = "net.ipv4.ip_local_reserved_ports as the sysctl prints it",
      .get = [](const void* r, Value& v) { v.string(pool(r).settings.reserved_text); }},
+    {.name = "netns",
+     .meaning = kEphemeralNetnsMeaning,
+     .get = [](const void* r, Value& v) { netns_value(as<BindPoolRow>(r).netns, v); }},
 };
 
 }  // namespace

@@ -38,6 +38,7 @@ extern const RecordKind kKernelSocketsKind;  // row: KernelSocketCounts
 struct DestinationRow {
   const DestinationUsage& destination;
   const std::vector<ProcessShare>* processes = nullptr;  // nullptr: not looked up
+  const NetworkNamespace* netns = nullptr;  // --all-netns: whose (the field is hidden without)
 };
 extern const RecordKind kDestinationKind;
 // A process and how many of the sockets in question it holds: {pid, command, sockets};
@@ -45,6 +46,7 @@ extern const RecordKind kDestinationKind;
 extern const RecordKind kProcessShareKind;
 struct BindPoolRow {
   const EphemeralReport& report;
+  const NetworkNamespace* netns = nullptr;  // as DestinationRow's
 };
 extern const RecordKind kBindPoolKind;
 
