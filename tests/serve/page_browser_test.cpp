@@ -4,7 +4,8 @@
 // loads http://127.0.0.1:9846/, and the DOM is checked against what the test set
 // up: the listener's row, the exhaustion gauge (7 of 10 ports: 70%), the graph's
 // pair, and a connection the test closes arriving on the event feed; no
-// JavaScript error, no horizontal scrolling at 1280x800 and 390x844.
+// JavaScript error, no horizontal scrolling at 1280x800 and 390x844; beyond its
+// cap of 300 nodes the graph lists the rest in a table.
 // Screenshots are kept in the build folder (SOCKSCOPE_PAGE_ARTIFACTS).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -157,6 +158,57 @@ TEST_F(PageBrowserTest, ShowsTheNamespaceAndItsEvents) {
       "browser up %.1f s, first data %.1f s, event on the page %.2f s after the close, "
       "whole test %.1f s; screenshots in %s\n",
       browser_up, first_data, event_latency, seconds_since(started), dir.c_str());
+}
+
+// 320 connections, each to a remote host of its own (127.0.0.2 on): more nodes
+// than the graph's 300. It draws 300, the busiest, and lists the pairs of the
+// others (remote hosts with one connection each) in the table below it.
+TEST_F(PageBrowserTest, CapsTheGraphAndListsTheRest) {
+  constexpr int kHosts = 320;
+  std::vector<int> sockets;
+  ns_->run([&] {
+    const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in any = loopback(8002);
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+    ASSERT_EQ(listen(l, kHosts), 0);
+    sockets.push_back(l);
+    for (int i = 0; i < kHosts; ++i) {
+      sockaddr_in a = loopback(8002);
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + std::uint32_t(i));
+      const int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << i;
+      sockets.push_back(c);
+      sockets.push_back(accept(l, nullptr, nullptr));
+    }
+  });
+  HeadlessBrowser browser(in_ns(), artifacts() + "/chromium-cap.log");
+  ASSERT_EQ(browser.why_not(), "");
+  ASSERT_TRUE(browser.open("http://127.0.0.1:9846/", 1280, 800));
+  ASSERT_TRUE(browser.wait_until("!document.getElementById('beyond').hidden", 60))
+      << text_of(browser, "#status") << text_of(browser, "#errors");
+  EXPECT_EQ(browser.evaluate("document.querySelectorAll('#graph g.node').length"), 300);
+  const std::string note = text_of(browser, "#beyond-note");
+  const int hidden = std::atoi(note.c_str());
+  EXPECT_GE(hidden, 20) << note;  // 320 remote hosts and the local side's nodes
+  EXPECT_EQ(browser.evaluate("document.querySelectorAll('#beyond-table tbody tr').length"), hidden)
+      << note;
+  // Each row: the test's process, one of its remote hosts, one connection.
+  const auto rows = browser.evaluate(
+      "[...document.querySelectorAll('#beyond-table tbody tr')].map(r => "
+      "[...r.cells].map(c => c.textContent))");
+  ASSERT_TRUE(rows.is_array());
+  const std::string me = "[" + std::to_string(::getpid()) + "]";
+  for (const auto& row : rows) {
+    ASSERT_EQ(row.size(), 4u);
+    EXPECT_NE(row[0].get<std::string>().find(me), std::string::npos) << row.dump();
+    EXPECT_EQ(row[1].get<std::string>().rfind("127.0.", 0), 0u) << row.dump();
+    EXPECT_EQ(row[3], "1 ESTAB") << row.dump();
+  }
+  EXPECT_TRUE(browser.screenshot(artifacts() + "/page-capped-1280x800-full.png", true));
+  EXPECT_EQ(text_of(browser, "#errors"), "");
+  EXPECT_TRUE(browser.errors().empty()) << ::testing::PrintToString(browser.errors());
+  for (int fd : sockets) close(fd);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 // The graph of socket pairs for the live page: local listeners and programs on
 // the left, remote hosts grouped by service on the right, a line per pair of
 // them with its connections by state. Laid out by d3-force, drawn as plain SVG.
-// Beyond kMaxNodes nodes (the busiest are kept) the rest go into a table.
+// Beyond kMaxNodes nodes (this host's own and the busiest remote hosts are kept)
+// the others' pairs go into a table.
 // Input: the records of /api/sockets, with their field names.
 "use strict";
 window.SockscopeGraph = (function () {
   const kMaxNodes = 300;
   const kBeyondRows = 500;
+  const kLabels = 60;  // beyond this many nodes only this host's and the busiest are named
   const kSvg = "http://www.w3.org/2000/svg";
   const kStateColors = {
     "ESTAB": "#2f855a", "TIME-WAIT": "#718096", "SYN-SENT": "#dd6b20", "SYN-RECV": "#dd6b20",
@@ -107,8 +109,8 @@ window.SockscopeGraph = (function () {
         .force("link", d3.forceLink().id((d) => d.key).distance(70).strength(0.2))
         .force("charge", d3.forceManyBody().strength(-90).distanceMax(250))
         .force("collide", d3.forceCollide((d) => d.r + 3))
-        .force("x", d3.forceX((d) => d.ax).strength(0.12))
-        .force("y", d3.forceY((d) => d.ay).strength(0.06))
+        .force("x", d3.forceX((d) => d.ax).strength(0.3))
+        .force("y", d3.forceY((d) => d.ay).strength(0.05))
         .on("tick", () => this.tick())
         .stop();
   }
@@ -126,7 +128,9 @@ window.SockscopeGraph = (function () {
     let kept = [...nodes.values()];
     let beyond = [];
     if (kept.length > kMaxNodes) {
-      kept.sort((a, b) => b.weight - a.weight || (a.kind === "listener" ? -1 : 1));
+      // This host's side (listeners, programs) first, then the busiest remote hosts.
+      const rank = (n) => (n.kind === "remote" ? 0 : 1e9) + n.weight;
+      kept.sort((a, b) => rank(b) - rank(a));
       kept = kept.slice(0, kMaxNodes);
     }
     const keep = new Set(kept.map((n) => n.key));
@@ -134,6 +138,9 @@ window.SockscopeGraph = (function () {
     for (const e of edges.values()) {
       (keep.has(e.source) && keep.has(e.target) ? shown : beyond).push(e);
     }
+    // A crowded graph gets more room.
+    const tall = (this.svg.clientWidth || 800) < 600 ? "560px" : "720px";
+    this.svg.style.height = kept.length > 100 ? tall : "";
     const [w, h] = this.size();
     // Anchors: local nodes left, each remote group a row on the right.
     const groups = new Map();
@@ -144,11 +151,12 @@ window.SockscopeGraph = (function () {
       const old = this.nodes.get(n.key);
       const m = old ? Object.assign(old, n) : n;
       m.r = Math.min(16, 5 + 2 * Math.log2(1 + m.weight));
+      // Columns: programs and local addresses, listeners, remote hosts.
       if (m.group) {
-        m.ax = w * 0.72;
+        m.ax = w * 0.78;
         m.ay = h * (order.indexOf(m.group) + 1) / (order.length + 1);
       } else {
-        m.ax = w * (m.kind === "listener" ? 0.28 : 0.16);
+        m.ax = w * (m.kind === "listener" ? 0.4 : 0.14);
         m.ay = h / 2;
       }
       if (m.x === undefined) {
@@ -161,7 +169,12 @@ window.SockscopeGraph = (function () {
         [...next.keys()].some((k) => !this.nodes.has(k));
     this.nodes = next;
     this.edges = shown.map((e) => Object.assign({}, e));
-    this.groups = order.map((g, i) => ({ name: g, x: w * 0.72, y: h * (i + 1) / (order.length + 1) }));
+    this.narrow = w < 600;  // labels under the nodes, not beside them
+    const remotes = kept.filter((n) => n.kind === "remote").sort((a, b) => b.weight - a.weight);
+    this.named = new Set(kept.length <= kLabels ? kept.map((n) => n.key)
+        : kept.filter((n) => n.kind !== "remote").concat(remotes.slice(0, kLabels / 2)).map((n) => n.key));
+    this.crowded = shown.length > kLabels;
+
     this.render();
     this.renderBeyond(beyond, nodes, nodes.size - kept.length);
     this.simulation.nodes([...next.values()]);
@@ -189,7 +202,7 @@ window.SockscopeGraph = (function () {
       if (!e.owns) {
         d.line.setAttribute("stroke", kStateColors[mainState(e.states)] || "#718096");
         d.line.setAttribute("stroke-width", String(1 + Math.min(6, Math.log2(e.total))));
-        d.label.textContent = String(e.total);
+        d.label.textContent = this.crowded && e.total === 1 ? "" : String(e.total);
         d.title.textContent = e.transport + ": " + statesText(e.states);
       } else {
         d.label.textContent = "";
@@ -224,8 +237,9 @@ window.SockscopeGraph = (function () {
       } else {
         d.shape.setAttribute("r", String(n.r));
       }
-      d.label.textContent = n.label;
-      d.label.setAttribute("text-anchor", n.group ? "start" : "end");
+      d.label.textContent = this.named.has(n.key) ? n.label : "";
+      d.label.setAttribute("text-anchor", this.narrow || n.kind === "listener" ? "middle"
+          : n.group ? "start" : "end");
       d.title.textContent = (n.group ? n.group + ": " : "") + n.label + " (" + n.weight +
           " connection" + (n.weight === 1 ? "" : "s") + ")";
       d.node = n;
@@ -236,12 +250,15 @@ window.SockscopeGraph = (function () {
       if (d.label && !d.g) d.label.remove();
       this.drawn.delete(id);
     }
-    this.groupLayer.replaceChildren(...this.groups.map((g) => {
-      const t = svg("text", { "x": String(g.x), "y": String(g.y - 18), "class": "group-label",
-                              "fill": colorOf(g.name) });
-      t.textContent = g.name;
-      return t;
-    }));
+    this.groupLabels = new Map();
+    for (const n of this.nodes.values()) {
+      if (!n.group || this.groupLabels.has(n.group)) continue;
+      const t = svg("text", { "class": "group-label" });
+      t.style.fill = colorOf(n.group);  // over the stylesheet's text colour
+      t.textContent = n.group;
+      this.groupLabels.set(n.group, t);
+    }
+    this.groupLayer.replaceChildren(...this.groupLabels.values());
     this.renderLegend();
   };
 
@@ -270,10 +287,23 @@ window.SockscopeGraph = (function () {
           d.shape.setAttribute("cx", n.x.toFixed(1));
           d.shape.setAttribute("cy", n.y.toFixed(1));
         }
-        const side = n.group ? 1 : -1;
+        const below = this.narrow || n.kind === "listener";
+        const side = below ? 0 : n.group ? 1 : -1;
         d.label.setAttribute("x", (n.x + side * (n.r + 4)).toFixed(1));
-        d.label.setAttribute("y", (n.y + 4).toFixed(1));
+        d.label.setAttribute("y", (below ? n.y + n.r + 12 : n.y + 4).toFixed(1));
       }
+    }
+    // Each group's name above its topmost host.
+    const top = new Map();
+    for (const n of this.nodes.values()) {
+      if (!n.group) continue;
+      const t = top.get(n.group);
+      if (!t || n.y < t.y) top.set(n.group, n);
+    }
+    for (const [group, n] of top) {
+      const label = this.groupLabels.get(group);
+      label.setAttribute("x", (n.x - n.r).toFixed(1));
+      label.setAttribute("y", (n.y - n.r - 6).toFixed(1));
     }
   };
 
