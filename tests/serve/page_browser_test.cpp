@@ -7,15 +7,14 @@
 // JavaScript error, no horizontal scrolling at 1280x800 and 390x844; beyond its
 // cap of 300 nodes the graph lists the rest in a table.
 // Screenshots are kept in the build folder (SOCKSCOPE_PAGE_ARTIFACTS).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "support/background.hpp"
 #include "support/headless_browser.hpp"

@@ -122,14 +122,19 @@ HeadlessBrowser::~HeadlessBrowser() {
   if (pid_ > 0) {
     const std::string close_message = json{{"id", next_id_++}, {"method", "Browser.close"}}.dump();
     (void)!write(to_browser_, close_message.c_str(), close_message.size() + 1);
-    int status = 0;
-    bool ended = false;
-    for (int i = 0; i < 100 && !ended; ++i) {  // 10 s
-      ended = waitpid(pid_, &status, WNOHANG) == pid_;
-      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Waits (10 s at most) without reaping: until reaped, the browser's pid
+    // and so its process group's id cannot be taken by another process.
+    for (int i = 0; i < 100; ++i) {
+      siginfo_t info{};
+      if (waitid(P_PID, id_t(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == pid_) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     kill(-pid_, SIGKILL);  // what is left of its group (renderers, zygote)
-    if (!ended) waitpid(pid_, &status, 0);
+    int status = 0;
+    waitpid(pid_, &status, 0);
   }
   if (to_browser_ >= 0) close(to_browser_);
   if (from_browser_ >= 0) close(from_browser_);
