@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "serve/event_feed.hpp"
+#include "serve/page.hpp"
 #include "serve/rate_limit.hpp"
 #include "serve/views.hpp"
 
@@ -130,6 +131,7 @@ void Server::Impl::routes() {
   });
   http.Get("/events",
            [this](const httplib::Request& req, httplib::Response& res) { events(req, res); });
+  add_page_routes(http);
   // Unknown paths (404) and what httplib itself refused (400 malformed, 413, 414,
   // 431 oversized) get a line saying so.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,7 @@
 //   /api/overview    ... of `sockscope --json` (owners only with -p)
 //   /events          Server-Sent Events: the connection log (event_feed.hpp)
 //   /healthz         "ok"
+//   /, /page/NAME    the live page and its files (page.hpp), compiled in
 //
 //   ServeOptions options;                        // 127.0.0.1:9846, loopback only
 //   Server server(options, naming, report);

@@ -18,6 +18,7 @@
 
 #include "support/background.hpp"
 #include "support/json_lines.hpp"
+#include "support/loopback_sockets.hpp"
 #include "support/run_command.hpp"
 #include "support/test_netns.hpp"
 
@@ -25,23 +26,6 @@ namespace sockscope::testing {
 namespace {
 
 using nlohmann::json;
-
-sockaddr_in loopback(int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(std::uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-// A listener on 127.0.0.1:PORT of the calling thread's namespace.
-int listen_on(int port, int backlog) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a = loopback(port);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(listen(fd, backlog), 0);
-  return fd;
-}
 
 struct Reply {
   int status = -1;
@@ -139,17 +123,10 @@ class ServeTest : public ::testing::Test {
     ns_ = std::make_unique<TestNetns>("sockscope-serve-");
     if (!ns_->why_not().empty()) GTEST_SKIP() << ns_->why_not();
     ns_->run([&] {
-      std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "40000 40009";
-      listener_ = listen_on(8000, 16);
+      listener_ = hold_ephemeral_ports(7, held_);
       udp_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);  // a UDP port served: mdns
       sockaddr_in u = loopback(5353);
       ASSERT_EQ(bind(udp_, reinterpret_cast<sockaddr*>(&u), sizeof u), 0);
-      sockaddr_in a = loopback(8000);
-      for (int i = 0; i < 7; ++i) {
-        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        held_.push_back(c);
-      }
     });
   }
   void TearDown() override {
@@ -317,19 +294,7 @@ TEST_F(ServeTest, EventsStreamTheConnectionLogAndAreLimited) {
   EXPECT_EQ(get("/healthz").status, 200);  // still serving beside the streams
 
   // One connection to a new listener: 5 bytes from the client, then both close.
-  ns_->run([&] {
-    int l = listen_on(8001, 4);
-    sockaddr_in a = loopback(8001);
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    int s = accept(l, nullptr, nullptr);
-    ASSERT_EQ(send(c, "hello", 5, 0), 5);
-    char buf[8];
-    ASSERT_EQ(recv(s, buf, 5, MSG_WAITALL), 5);
-    close(c);
-    close(s);
-    close(l);
-  });
+  ns_->run([] { exchange_and_close(8001, false); });
   ASSERT_TRUE(first->read_until("\"sent_bytes\":5", 15)) << first->seen;
   EXPECT_NE(first->seen.find("event: close\ndata: {"), std::string::npos) << first->seen;
   EXPECT_TRUE(second->read_until("\"sent_bytes\":5", 15)) << second->seen;
