@@ -30,9 +30,13 @@
 // Templates go first on every transport; UDP sends them again every
 // `template_refresh` and sizes messages to the path MTU; TCP sends them once per
 // connection, reconnects after a failure and holds records in a bounded queue
-// meanwhile. Nothing is lost silently: records that could not be delivered are
-// counted in IpfixStats::dropped, with the error.
-// Thread safety: one exporter is used from one thread at a time.
+// meanwhile. UDP and TCP send from a thread of their own behind a bounded queue
+// (8 MB): add() waits when it is full, so a paced or slow collector slows the
+// caller rather than losing records. Nothing is lost silently: records that
+// could not be delivered are counted in IpfixStats::dropped, with the error.
+//
+// Thread safety: one exporter is used from one thread at a time (its sender
+// thread is internal).
 #pragma once
 
 #include <chrono>
@@ -176,6 +180,8 @@ class IpfixExporter {
   // Sends what is held (TCP: waits up to finish_timeout for the collector) and
   // closes; records still held are counted as dropped.
   virtual IpfixStats finish() = 0;
+  // The counters; final once finish() has returned (UDP and TCP send from a thread
+  // of their own until then).
   virtual const IpfixStats& stats() const = 0;
   const IpfixOptions& options() const { return options_; }
 
