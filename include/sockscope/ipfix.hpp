@@ -85,10 +85,14 @@ struct FlowRecord {
 std::size_t flow_records(const Conversation& c, bool biflow, FlowRecord out[2]);
 
 struct ConnectionEvent;  // connection_log.hpp
-// A connection log's close of a TCP socket with counters (none otherwise): client
-// first, segments from tcp_info as packets, octets its payload bytes plus 40 (IPv4)
-// or 60 (IPv6) bytes of headers a segment (the least they carried: TCP options are
-// not counted).
+// Whether a connection log event ends a flow: a close of a socket with a peer (not
+// a listener's, not an unconnected UDP socket's).
+bool has_flow(const ConnectionEvent& e);
+// A connection log's close (has_flow()): client first; a TCP socket's segments from
+// tcp_info as packets, octets its payload bytes plus 40 (IPv4) or 60 (IPv6) bytes
+// of headers a segment (the least they carried: TCP options are not counted). A
+// close without counters (UDP: the kernel keeps none; a lost close, flowEndReason
+// lackOfResources; an abort that cleared them) is one record with zero counters.
 std::size_t flow_records(const ConnectionEvent& e, bool biflow, FlowRecord out[2]);
 
 struct IpfixOptions {
