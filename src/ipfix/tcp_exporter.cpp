@@ -120,7 +120,6 @@ bool TcpExporter::connect_now() {
 
 void TcpExporter::pump() {
   while (!queue_.empty() || fd_ < 0) {
-    if (fd_ >= 0 && peer_gone(fd_)) disconnect();
     if (fd_ < 0 && !connect_now()) return;
     if (queue_.empty()) return;
     if (peer_gone(fd_) || !send_all(queue_.front().bytes)) {
