@@ -158,27 +158,42 @@ void expect_records_nine_to_twenty(const std::vector<std::uint8_t>& second) {
   for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(d.records[i].get(2), i + 9);
 }
 
+// A TCP exporter to loopback `port`, 4 records a message.
+std::unique_ptr<IpfixExporter> tcp_exporter(std::uint16_t port, int reconnect_ms) {
+  IpfixOptions o;
+  o.max_message = 256;
+  o.reconnect_interval = std::chrono::milliseconds(reconnect_ms);
+  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
+  EXPECT_TRUE(e) << e.error().what();
+  return e ? std::move(*e) : nullptr;
+}
+
+// finish(), with the collector reading the next connection to `listener` meanwhile.
+std::vector<std::uint8_t> finish_into_next_connection(int listener, IpfixExporter& e,
+                                                      IpfixStats& stats) {
+  std::vector<std::uint8_t> second;
+  std::thread reader([&] { second = read_connection(listener); });
+  stats = e.finish();
+  reader.join();
+  return second;
+}
+
 TEST(IpfixTcp, CollectorGoesAwayAndComesBack) {
   std::uint16_t port = 0;
   int listener = bound_socket(SOCK_STREAM, port);
   ASSERT_GE(listener, 0);
-  IpfixOptions o;
-  o.max_message = 256;  // 4 records a message
-  o.reconnect_interval = std::chrono::milliseconds(50);
-  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
-  ASSERT_TRUE(e) << e.error().what();
-  const int first = first_connection_with_eight_records(listener, **e);
+  auto e = tcp_exporter(port, 50);
+  ASSERT_TRUE(e);
+  const int first = first_connection_with_eight_records(listener, *e);
   ASSERT_GE(first, 0);
   ::close(first);
   ::close(listener);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (int i = 8; i < 20; ++i) (*e)->add(v4_record(i));  // queued while it is away
-  listener = bound_socket(SOCK_STREAM, port);            // and comes back
+  for (int i = 8; i < 20; ++i) e->add(v4_record(i));  // queued while it is away
+  listener = bound_socket(SOCK_STREAM, port);         // and comes back
   ASSERT_GE(listener, 0);
-  std::vector<std::uint8_t> second;
-  std::thread reader([&] { second = read_connection(listener); });
-  const IpfixStats stats = (*e)->finish();
-  reader.join();
+  IpfixStats stats;
+  const auto second = finish_into_next_connection(listener, *e, stats);
   ::close(listener);
   EXPECT_EQ(stats.dropped, 0u);
   EXPECT_EQ(stats.reconnects, 1u);
@@ -192,22 +207,17 @@ TEST(IpfixTcp, RecordsAfterTheCollectorClosesGoToTheNextConnection) {
   std::uint16_t port = 0;
   const int listener = bound_socket(SOCK_STREAM, port);
   ASSERT_GE(listener, 0);
-  IpfixOptions o;
-  o.max_message = 256;  // 4 records a message
-  o.reconnect_interval = std::chrono::milliseconds(20);
-  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
-  ASSERT_TRUE(e) << e.error().what();
-  const int first = first_connection_with_eight_records(listener, **e);
+  auto e = tcp_exporter(port, 20);
+  ASSERT_TRUE(e);
+  const int first = first_connection_with_eight_records(listener, *e);
   ASSERT_GE(first, 0);
   ::close(first);                 // a FIN, all read: nothing to reset
   for (int i = 8; i < 20; ++i) {  // one message at a time, at once
-    (*e)->add(v4_record(i));
-    if (i % 4 == 3) (*e)->flush();
+    e->add(v4_record(i));
+    if (i % 4 == 3) e->flush();
   }
-  std::vector<std::uint8_t> second;
-  std::thread reader([&] { second = read_connection(listener); });
-  const IpfixStats stats = (*e)->finish();
-  reader.join();
+  IpfixStats stats;
+  const auto second = finish_into_next_connection(listener, *e, stats);
   ::close(listener);
   EXPECT_EQ(stats.dropped, 0u);
   EXPECT_EQ(stats.records, 20u);
