@@ -87,7 +87,9 @@ class UdpExporter final : public Transport {
     }
     sender_->push(m, records);
   }
-  // A token bucket of kBurst bytes refilled at udp_bytes_per_second.
+  // A token bucket of kBurst bytes refilled at udp_bytes_per_second. A debt is
+  // slept off and left in the bucket: the next refill credits the time actually
+  // slept, so oversleeping (a sleep's wake-up comes late) does not slow the pace.
   void pace(std::size_t bytes) {
     const double rate = double(options_.udp_bytes_per_second);
     if (rate <= 0) return;
@@ -95,11 +97,7 @@ class UdpExporter final : public Transport {
     tokens_ = std::min(kBurst, tokens_ + rate * std::chrono::duration<double>(now - last_).count());
     last_ = now;
     tokens_ -= double(bytes);
-    if (tokens_ < 0) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(-tokens_ / rate));
-      last_ = std::chrono::steady_clock::now();
-      tokens_ = 0;
-    }
+    if (tokens_ < 0) std::this_thread::sleep_for(std::chrono::duration<double>(-tokens_ / rate));
   }
   static constexpr double kBurst = 64 * 1024;
   double tokens_ = kBurst;  // the sender thread's
