@@ -2,6 +2,9 @@
 # What --ipfix adds to `sockscope conversations` on the bench file, same run: the
 # JSON stream alone, with the file form, and over UDP to nfcapd on loopback (which
 # must receive every record: its own count is printed). Best wall time of RUNS.
+# nfcapd is started as a user starts one for a fast exporter: with a socket receive
+# buffer of NFCAPD_BUFFER bytes (-B; the kernel caps it at net.core.rmem_max), and
+# sockscope paces UDP to IPFIX_RATE bytes a second (--ipfix-rate).
 #
 #   bench/ipfix_compare.sh [BUILD_DIR] [FILE]
 # BUILD_DIR defaults to build/release; FILE to /tmp/sockscope-bench.pcap (made by
@@ -11,6 +14,8 @@ cd "$(dirname "$0")/.."
 build=${1:-build/release}
 file=${2:-/tmp/sockscope-bench.pcap}
 runs=${RUNS:-3}
+rate=${IPFIX_RATE:-40000000}
+buffer=${NFCAPD_BUFFER:-$(cat /proc/sys/net/core/rmem_max)}
 sockscope=$build/sockscope
 [ -x "$sockscope" ] || { echo "missing $sockscope" >&2; exit 2; }
 [ -s "$file" ] || { echo "missing $file: run bench/capture_compare.sh once" >&2; exit 2; }
@@ -19,6 +24,7 @@ nfpid=""
 trap '[ -n "$nfpid" ] && kill -INT "$nfpid" 2>/dev/null; rm -rf "$work"' EXIT
 cat "$file" >/dev/null
 echo "file: $file ($(du -h "$file" | cut -f1)), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "nfcapd -B $buffer (net.core.rmem_max $(cat /proc/sys/net/core/rmem_max)), --ipfix-rate $rate"
 
 # best NAME CMD...: the lowest wall time of $runs runs (wall s, cpu s).
 best() {
@@ -32,24 +38,29 @@ best() {
   read -r w u s <<<"$b"
   printf '%-28s wall %6.2f s  cpu %6.2f s\n' "$name" "$w" "$(echo "$u + $s" | bc)"
   echo "$w" >"$work/$name.wall"
+  echo "$u + $s" | bc >"$work/$name.cpu"
 }
 
 best json "$sockscope" conversations "$file" --json
 best json+ipfix-file "$sockscope" conversations "$file" --json --ipfix "file:$work/flows.ipfix"
 port=$((20000 + RANDOM % 20000))
 mkdir -p "$work/nf"
-nfcapd -b 127.0.0.1 -p "$port" -w "$work/nf" -t 3600 >"$work/nfcapd.log" 2>&1 &
+nfcapd -b 127.0.0.1 -p "$port" -w "$work/nf" -t 3600 -B "$buffer" >"$work/nfcapd.log" 2>&1 &
 nfpid=$!
-sleep 1
-runs=1 best json+ipfix-udp-nfcapd "$sockscope" conversations "$file" --json --ipfix \
-  "udp://127.0.0.1:$port"
+for _ in $(seq 50); do grep -q "$(printf ':%04X ' "$port")" /proc/net/udp && break; sleep 0.1; done
+best json+ipfix-udp-nfcapd "$sockscope" conversations "$file" --json --ipfix \
+  "udp://127.0.0.1:$port" --ipfix-rate "$rate"
 sleep 1
 kill -INT "$nfpid"
 wait "$nfpid" 2>/dev/null
 nfpid=""
-echo "nfcapd: $(grep -o 'Flows: [0-9]*.*Sequence Errors: [0-9]*' "$work/nfcapd.log")"
-echo "exported: $("$sockscope" conversations "$file" --json --ipfix "file:$work/f2.ipfix" 2>&1 >/dev/null | grep -o 'IPFIX: [0-9]* records')"
+exported=$("$sockscope" conversations "$file" --json --ipfix "file:$work/f2.ipfix" 2>&1 >/dev/null |
+  grep -o 'IPFIX: [0-9]*' | grep -o '[0-9]*')
+echo "exported: $exported records a run, $runs runs"
+echo "nfcapd: $(grep -o 'Flows: [0-9]*.*Sequence Errors: [0-9]*' "$work/nfcapd.log")" \
+  "(expected Flows: $((exported * runs)))"
 for v in json+ipfix-file json+ipfix-udp-nfcapd; do
-  awk -v a="$(cat "$work/$v.wall")" -v b="$(cat "$work/json.wall")" -v n="$v" \
-    'BEGIN{printf "%s / json: %.3f\n", n, a/b}'
+  awk -v a="$(cat "$work/$v.wall")" -v b="$(cat "$work/json.wall")" \
+    -v c="$(cat "$work/$v.cpu")" -v d="$(cat "$work/json.cpu")" -v n="$v" \
+    'BEGIN{printf "%s / json: wall %.3f, cpu %.3f\n", n, a/b, c/d}'
 done

@@ -30,9 +30,13 @@
 // Templates go first on every transport; UDP sends them again every
 // `template_refresh` and sizes messages to the path MTU; TCP sends them once per
 // connection, reconnects after a failure and holds records in a bounded queue
-// meanwhile. Nothing is lost silently: records that could not be delivered are
-// counted in IpfixStats::dropped, with the error.
-// Thread safety: one exporter is used from one thread at a time.
+// meanwhile. UDP and TCP send from a thread of their own behind a bounded queue
+// (8 MB): add() waits when it is full, so a paced or slow collector slows the
+// caller rather than losing records. Nothing is lost silently: records that
+// could not be delivered are counted in IpfixStats::dropped, with the error.
+//
+// Thread safety: one exporter is used from one thread at a time (its sender
+// thread is internal).
 #pragma once
 
 #include <chrono>
@@ -81,10 +85,14 @@ struct FlowRecord {
 std::size_t flow_records(const Conversation& c, bool biflow, FlowRecord out[2]);
 
 struct ConnectionEvent;  // connection_log.hpp
-// A connection log's close of a TCP socket with counters (none otherwise): client
-// first, segments from tcp_info as packets, octets its payload bytes plus 40 (IPv4)
-// or 60 (IPv6) bytes of headers a segment (the least they carried: TCP options are
-// not counted).
+// Whether a connection log event ends a flow: a close of a socket with a peer (not
+// a listener's, not an unconnected UDP socket's).
+bool has_flow(const ConnectionEvent& e);
+// A connection log's close (has_flow()): client first; a TCP socket's segments from
+// tcp_info as packets, octets its payload bytes plus 40 (IPv4) or 60 (IPv6) bytes
+// of headers a segment (the least they carried: TCP options are not counted). A
+// close without counters (UDP: the kernel keeps none; a lost close, flowEndReason
+// lackOfResources; an abort that cleared them) is one record with zero counters.
 std::size_t flow_records(const ConnectionEvent& e, bool biflow, FlowRecord out[2]);
 
 struct IpfixOptions {
@@ -176,6 +184,8 @@ class IpfixExporter {
   // Sends what is held (TCP: waits up to finish_timeout for the collector) and
   // closes; records still held are counted as dropped.
   virtual IpfixStats finish() = 0;
+  // The counters; final once finish() has returned (UDP and TCP send from a thread
+  // of their own until then).
   virtual const IpfixStats& stats() const = 0;
   const IpfixOptions& options() const { return options_; }
 

@@ -246,16 +246,18 @@ int check_options(Context& ctx, Options& o, ConversationOrder& order, std::optio
 // flushed row by row while a live capture or a pipe is read (a reader such as jq
 // sees each conversation as it ends), or collected for sorting.
 struct RowSink {
+  RowSink(Context& c, const Naming& n, IpfixExporter* exporter)
+      : ctx(c), naming(n), ipfix(exporter) {}
   Context& ctx;
   const Naming& naming;
   output::ConversationEncoder encode = nullptr;
   std::optional<output::RowStream> stream;
   ConversationStore collected;
   bool direct = false;
-  IpfixExporter* ipfix = nullptr;  // --ipfix: ended conversations also go there
+  IpfixFeed ipfix{nullptr};  // --ipfix: ended conversations also go there
 
   void operator()(const Conversation& c) {
-    if (ipfix && !c.open) ipfix->add(c);
+    if (ipfix && !c.open) ipfix.add(c);
     if (direct) {
       encode(ctx.out.buffer(), c, output::service_name(naming, c));
       ctx.out.flush();
@@ -284,7 +286,7 @@ void read_streaming(const Options& o, CaptureInput& in, ConversationTable& table
   in.read_streaming(table, stats, [&](std::uint64_t now) {
     if (in.live()) table.expire(now);
     if (rows.ipfix && now >= next_export) {  // a quiet link's records go out within a second
-      rows.ipfix->flush();
+      rows.ipfix.flush();
       next_export = now + 1'000'000'000;
     }
     if (!every) return;
@@ -329,7 +331,11 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
       g_input = &in;
       std::signal(SIGINT, stop_live);
       std::signal(SIGTERM, stop_live);
+      // A pipe blocks between packets: a timer flushes the export meanwhile.
+      const bool timer = rows.ipfix && !in.live();
+      if (timer) rows.ipfix.start_timer();
       read_streaming(o, in, table, stats, rows);
+      if (timer) rows.ipfix.stop_timer();
       g_input = nullptr;
       std::signal(SIGINT, SIG_DFL);
       std::signal(SIGTERM, SIG_DFL);
@@ -352,8 +358,11 @@ ReadOutcome read_inputs(Context& ctx, const Options& o, ConversationTable& table
                            .max_seconds = o.seconds};
     if (read_one(CaptureInput::open_interface(live), o.interface)) return {kExitUsage};
   }
+  // A pipe is read packet by packet when rows or IPFIX records are to come out as
+  // conversations end (the export flushed every second), not at the pipe's end.
+  const bool stream = rows.encode != nullptr || bool(rows.ipfix);
   for (const auto& file : o.files) {
-    if (read_one(CaptureInput::open_file(file, o.filter, rows.encode != nullptr), file)) {
+    if (read_one(CaptureInput::open_file(file, o.filter, stream), file)) {
       return {kExitUsage};
     }
   }
@@ -391,10 +400,9 @@ int run_conversations(Context& ctx, Options& o) {
       open_column ? std::vector<std::string_view>{} : std::vector<std::string_view>{"open"});
   if (!by) out.begin();  // the header before rows formatted elsewhere
   ctx.out.flush();
-  RowSink rows{ctx, naming};
   bool export_failed = false;
   const auto exporter = open_ipfix(ctx, o.ipfix, export_failed);
-  rows.ipfix = exporter.get();
+  RowSink rows{ctx, naming, exporter.get()};
   if (streaming) {
     rows.encode = encoder_for(ctx.format, open_column);
     rows.stream.emplace(naming, rows.encode);

@@ -66,4 +66,24 @@ std::string finish_ipfix(Context& ctx, const IpfixFlags& flags, IpfixExporter* e
   return fmt::format("; IPFIX: {} records in {} messages to {}", s.records, s.messages, dest);
 }
 
+void IpfixFeed::start_timer() {
+  stopping_ = false;
+  timer_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stop_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) {
+      exporter_->flush();
+    }
+  });
+}
+
+void IpfixFeed::stop_timer() {
+  if (!timer_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_.notify_one();
+  timer_.join();
+}
+
 }  // namespace sockscope::cli

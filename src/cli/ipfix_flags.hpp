@@ -4,9 +4,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "cli/context.hpp"
 #include "sockscope/ipfix.hpp"
@@ -33,5 +36,33 @@ std::unique_ptr<IpfixExporter> open_ipfix(Context& ctx, const IpfixFlags& flags,
 // undelivered records are reported as an error line and set `failed`.
 std::string finish_ipfix(Context& ctx, const IpfixFlags& flags, IpfixExporter* exporter,
                          bool& failed);
+
+// The exporter as the reading thread feeds it, and, while a pipe is read, a timer
+// thread that flushes it every second too: a pipe's reader blocks between
+// packets, so its own tick would not come while the pipe is quiet.
+class IpfixFeed {
+ public:
+  explicit IpfixFeed(IpfixExporter* exporter) : exporter_(exporter) {}
+  ~IpfixFeed() { stop_timer(); }
+  explicit operator bool() const { return exporter_ != nullptr; }
+  void add(const Conversation& c) {
+    std::lock_guard lock(mutex_);
+    exporter_->add(c);
+  }
+  void flush() {
+    std::lock_guard lock(mutex_);
+    exporter_->flush();
+  }
+  // REQUIRES: an exporter; the timer not running.
+  void start_timer();
+  void stop_timer();
+
+ private:
+  IpfixExporter* exporter_;
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::thread timer_;
+};
 
 }  // namespace sockscope::cli

@@ -9,10 +9,11 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <deque>
+#include <optional>
 #include <thread>
 
 #include "ipfix/layout.hpp"
+#include "ipfix/send_thread.hpp"
 #include "ipfix/transport.hpp"
 #include "sockscope/connection_log.hpp"
 #include "sockscope/ipfix.hpp"
@@ -52,16 +53,26 @@ class FileExporter final : public Transport {
 
 std::uint64_t ms_to_ns(std::chrono::milliseconds ms) { return std::uint64_t(ms.count()) * 1000000; }
 
+// Messages go out from a thread of their own (ipfix/send_thread.hpp), paced there;
+// the templates are queued ahead of the message that is due for them.
 class UdpExporter final : public Transport {
  public:
-  UdpExporter(IpfixOptions o, std::string name, int fd) : Transport(o, name), fd_(fd) {}
-  ~UdpExporter() override { ::close(fd_); }
+  UdpExporter(IpfixOptions o, std::string name, int fd) : Transport(o, name), fd_(fd) {
+    sender_.emplace(ipfix::kSendQueueBytes,
+                    [this](const ipfix::SendThread::Message& m) { send(m.bytes, m.records); });
+  }
+  ~UdpExporter() override {
+    sender_.reset();
+    ::close(fd_);
+  }
   IpfixStats finish() override {
     encoder_.flush();
+    sender_->close();
     return stats_;
   }
 
  private:
+  // On the sender thread.
   void send(Bytes m, std::size_t records) {
     pace(m.size());
     if (::send(fd_, m.data(), m.size(), 0) == ssize_t(m.size())) return delivered(records);
@@ -72,11 +83,13 @@ class UdpExporter final : public Transport {
     if (!templates_sent_ || now - last_templates_ >= ms_to_ns(options_.template_refresh)) {
       templates_sent_ = true;
       last_templates_ = now;
-      send(encoder_.templates_message(encoder_.sequence() - std::uint32_t(records)), 0);
+      sender_->push(encoder_.templates_message(encoder_.sequence() - std::uint32_t(records)), 0);
     }
-    send(m, records);
+    sender_->push(m, records);
   }
-  // A token bucket of kBurst bytes refilled at udp_bytes_per_second.
+  // A token bucket of kBurst bytes refilled at udp_bytes_per_second. A debt is
+  // slept off and left in the bucket: the next refill credits the time actually
+  // slept, so oversleeping (a sleep's wake-up comes late) does not slow the pace.
   void pace(std::size_t bytes) {
     const double rate = double(options_.udp_bytes_per_second);
     if (rate <= 0) return;
@@ -84,18 +97,15 @@ class UdpExporter final : public Transport {
     tokens_ = std::min(kBurst, tokens_ + rate * std::chrono::duration<double>(now - last_).count());
     last_ = now;
     tokens_ -= double(bytes);
-    if (tokens_ < 0) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(-tokens_ / rate));
-      last_ = std::chrono::steady_clock::now();
-      tokens_ = 0;
-    }
+    if (tokens_ < 0) std::this_thread::sleep_for(std::chrono::duration<double>(-tokens_ / rate));
   }
   static constexpr double kBurst = 64 * 1024;
-  double tokens_ = kBurst;
+  double tokens_ = kBurst;  // the sender thread's
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   int fd_;
-  bool templates_sent_ = false;
+  bool templates_sent_ = false;  // the producer's
   std::uint64_t last_templates_ = 0;
+  std::optional<ipfix::SendThread> sender_;  // started last, stopped first
 };
 
 }  // namespace

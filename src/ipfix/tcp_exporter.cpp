@@ -1,15 +1,19 @@
 // IPFIX over TCP: templates once per connection; while the collector is away,
 // messages wait in a bounded queue (the oldest records are dropped and counted
-// beyond it) and the connection is tried again every reconnect_interval.
+// beyond it) and the connection is tried again every reconnect_interval. The
+// connection is the sender thread's (ipfix/send_thread.hpp): blocking writes and
+// reconnection overlap the caller's encoding.
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <deque>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "ipfix/send_thread.hpp"
 #include "ipfix/transport.hpp"
 
 namespace sockscope::ipfix {
@@ -23,10 +27,13 @@ struct Queued {
   }
 };
 
-// Whether the peer has closed or reset the connection (a collector never sends).
+// Whether the peer has closed, half-closed or reset the connection (a collector
+// never sends): checked before each message, so that one written after the
+// collector's FIN is kept for the next connection instead of vanishing.
 bool peer_gone(int fd) {
-  pollfd p{fd, POLLIN, 0};
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
   if (::poll(&p, 1, 0) != 1) return false;
+  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
   char c;
   return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
 }
@@ -35,17 +42,29 @@ class TcpExporter final : public Transport {
  public:
   TcpExporter(IpfixOptions o, std::string name, Endpoint collector)
       : Transport(o, std::move(name)), collector_(collector) {
-    pump();
+    pump();  // the first connection before the first record
+    sender_.emplace(
+        kSendQueueBytes, [this](const SendThread::Message& m) { hold(m); },
+        options_.reconnect_interval,
+        [this] {
+          if (!queue_.empty()) pump();
+        });
   }
-  ~TcpExporter() override { disconnect(); }
+  ~TcpExporter() override {
+    sender_.reset();
+    disconnect();
+  }
   IpfixStats finish() override;
 
  private:
-  void deliver(Bytes m, std::size_t records) override {
-    queue_.push_back({std::vector<std::uint8_t>(m.begin(), m.end()), records});
-    queued_ += records;
+  void deliver(Bytes m, std::size_t records) override { sender_->push(m, records); }
+  // On the sender thread: into the reconnection queue, then out if connected.
+  void hold(const SendThread::Message& m) {
+    queue_.push_back({m.bytes, m.records});
+    queued_ += m.records;
     while (queued_ > options_.queue_records && !queue_.empty()) {
       failed(queue_.front().records, "queue full while the collector is away", ENOBUFS);
+      next_sequence_ = queue_.front().sequence() + std::uint32_t(queue_.front().records);
       queued_ -= queue_.front().records;
       queue_.pop_front();
     }
@@ -73,6 +92,8 @@ class TcpExporter final : public Transport {
   std::uint64_t next_attempt_ns_ = 0;
   std::deque<Queued> queue_;
   std::size_t queued_ = 0;
+  std::uint32_t next_sequence_ = 0;   // of the first record not yet sent or dropped
+  std::optional<SendThread> sender_;  // started last, stopped first
 };
 
 // A new connection starts with the templates, numbered as the first message to come.
@@ -88,7 +109,7 @@ bool TcpExporter::connect_now() {
   if (ever_connected_) ++stats_.reconnects;
   ever_connected_ = true;
   const auto templates =
-      encoder_.templates_message(queue_.empty() ? encoder_.sequence() : queue_.front().sequence());
+      encoder_.templates_message(queue_.empty() ? next_sequence_ : queue_.front().sequence());
   if (!send_all(templates)) {
     disconnect();
     return false;
@@ -98,14 +119,15 @@ bool TcpExporter::connect_now() {
 }
 
 void TcpExporter::pump() {
-  if (fd_ >= 0 && peer_gone(fd_)) disconnect();
-  if (fd_ < 0 && !connect_now()) return;
-  while (!queue_.empty()) {
-    if (!send_all(queue_.front().bytes)) {
+  while (!queue_.empty() || fd_ < 0) {
+    if (fd_ < 0 && !connect_now()) return;
+    if (queue_.empty()) return;
+    if (peer_gone(fd_) || !send_all(queue_.front().bytes)) {
       disconnect();  // sent again whole on the next connection
-      return;
+      continue;
     }
     delivered(queue_.front().records);
+    next_sequence_ = queue_.front().sequence() + std::uint32_t(queue_.front().records);
     queued_ -= queue_.front().records;
     queue_.pop_front();
   }
@@ -113,6 +135,7 @@ void TcpExporter::pump() {
 
 IpfixStats TcpExporter::finish() {
   encoder_.flush();
+  sender_->close();  // from here on this thread's alone
   const auto deadline = std::chrono::steady_clock::now() + options_.finish_timeout;
   pump();
   while (!queue_.empty() && std::chrono::steady_clock::now() < deadline) {

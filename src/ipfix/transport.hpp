@@ -11,7 +11,13 @@ namespace sockscope::ipfix {
 
 using Bytes = std::span<const std::uint8_t>;
 
-// What every transport shares: the encoder, the counters, the first error.
+// Bytes of messages held between the encoder and a network transport's sender
+// thread: the producer waits beyond it.
+inline constexpr std::size_t kSendQueueBytes = 8u << 20;
+
+// What every transport shares: the encoder, the counters, the first error. The
+// network transports deliver on their sender thread: stats_ is that thread's until
+// it is closed.
 class Transport : public IpfixExporter {
  public:
   Transport(IpfixOptions options, std::string name)

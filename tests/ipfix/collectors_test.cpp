@@ -214,9 +214,11 @@ TEST_F(IpfixCollectors, NfcapdListsEveryDirectionWithSockscopesCounts) {
   if (!installed("nfcapd") || !installed("nfdump")) GTEST_SKIP() << "nfcapd/nfdump not installed";
   const std::uint16_t port = free_udp_port();
   fs::create_directories(dir_ / "nf");
-  Collector nfcapd(
-      {"nfcapd", "-b", "127.0.0.1", "-p", std::to_string(port), "-w", dir_ / "nf", "-t", "3600"},
-      dir_ / "nfcapd.log", port);
+  // A receive buffer as a user gives a collector that takes bursts (capped by the
+  // kernel at net.core.rmem_max): a loaded machine may not run nfcapd for a while.
+  Collector nfcapd({"nfcapd", "-b", "127.0.0.1", "-p", std::to_string(port), "-w", dir_ / "nf",
+                    "-t", "3600", "-B", "4194304"},
+                   dir_ / "nfcapd.log", port);
   ASSERT_TRUE(nfcapd.ready()) << slurp(dir_ / "nfcapd.log");
   const Exported e = export_capture(capture_, "udp://127.0.0.1:" + std::to_string(port));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the last datagrams in

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ipfix/decoder.hpp"
+#include "sockscope/connection_log.hpp"
 #include "sockscope/ipfix.hpp"
 
 namespace sockscope {
@@ -76,6 +77,45 @@ TEST(IpfixRecords, IcmpTypeAndCodeInTheDestinationPort) {
   ASSERT_EQ(flow_records(c, false, r), 1u);
   EXPECT_EQ(r[0].pair.first.port, 0);
   EXPECT_EQ(r[0].pair.second.port, 0x0303);
+}
+
+// A connection log close of `pair` (local first), `role` its local side's.
+ConnectionEvent close_of(const char* pair, LocalRole role) {
+  ConnectionEvent e;
+  e.kind = ConnectionEventKind::kClose;
+  const SocketPair p = *SocketPair::parse(pair);
+  e.record.transport = p.transport;
+  e.record.local = p.first;
+  e.record.remote = p.second;
+  e.role = role;
+  e.time_ns = 1'700'000'002'000'000'000;
+  e.duration_ns = 2'000'000'000;
+  return e;
+}
+
+TEST(IpfixRecords, ClosesWithoutCountersAreOneRecordClientFirst) {
+  FlowRecord out[2];
+  // A UDP socket (no counters in the kernel): the pair, its times, zero counts.
+  const ConnectionEvent udp = close_of("udp 127.0.0.1:53 127.0.0.1:40000", LocalRole::kServer);
+  ASSERT_EQ(flow_records(udp, false, out), 1u);
+  EXPECT_EQ(out[0].pair.first.port, 40000);
+  EXPECT_EQ(out[0].pair.second.port, 53);
+  EXPECT_EQ(out[0].pair.transport, Transport::kUdp);
+  EXPECT_EQ(out[0].packets, 0u);
+  EXPECT_EQ(out[0].start_ms, 1'700'000'000'000u);
+  EXPECT_EQ(out[0].end_ms, 1'700'000'002'000u);
+  EXPECT_EQ(out[0].end_reason, IpfixEndReason::kEndOfFlow);
+  // A close proven by a re-dump after lost events: lackOfResources.
+  ConnectionEvent lost = close_of("tcp 10.0.0.1:40000 10.0.0.2:443", LocalRole::kClient);
+  lost.lost = true;
+  ASSERT_EQ(flow_records(lost, true, out), 1u);
+  EXPECT_EQ(out[0].pair.first.port, 40000);
+  EXPECT_EQ(out[0].end_reason, IpfixEndReason::kLackOfResources);
+  EXPECT_EQ(out[0].reverse_packets, 0u);
+  // No peer (an unconnected UDP socket, a listener): no flow.
+  const ConnectionEvent unconnected = close_of("udp 0.0.0.0:5353 0.0.0.0:0", LocalRole::kUnknown);
+  EXPECT_FALSE(has_flow(unconnected));
+  EXPECT_EQ(flow_records(unconnected, false, out), 0u);
 }
 
 TEST(IpfixEncoder, TemplatesMessageBytes) {

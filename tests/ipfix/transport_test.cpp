@@ -114,42 +114,115 @@ std::vector<std::uint8_t> read_connection(int listener) {
   return all;
 }
 
-TEST(IpfixTcp, CollectorGoesAwayAndComesBack) {
-  std::uint16_t port = 0;
-  int listener = bound_socket(SOCK_STREAM, port);
-  ASSERT_GE(listener, 0);
-  IpfixOptions o;
-  o.max_message = 256;  // 4 records a message
-  o.reconnect_interval = std::chrono::milliseconds(50);
-  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
-  ASSERT_TRUE(e) << e.error().what();
+// Reads from `fd` until what came decodes to `records` data records (at most 5 s).
+std::vector<std::uint8_t> read_records(int fd, std::size_t records) {
+  std::vector<std::uint8_t> all;
+  std::vector<std::uint8_t> buf(70000);
+  for (int polls = 0; polls < 1000; ++polls) {
+    ipfix::Decoder d;
+    if (d.decode(all) && d.records.size() >= records) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) break;
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    all.insert(all.end(), buf.begin(), buf.begin() + n);
+  }
+  return all;
+}
+
+// The first connection to `listener`, once the collector has read the exporter's
+// first 8 records from it (two messages of 4); -1 on failure.
+int first_connection_with_eight_records(int listener, IpfixExporter& e) {
   pollfd p{listener, POLLIN, 0};
-  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  if (::poll(&p, 1, 5000) != 1) return -1;
   const int first = ::accept(listener, nullptr, nullptr);
-  for (int i = 0; i < 8; ++i) (*e)->add(v4_record(i));  // two messages on the first connection
-  (*e)->flush();
-  ::close(first);  // the collector goes away
-  ::close(listener);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (int i = 8; i < 20; ++i) (*e)->add(v4_record(i));  // queued while it is away
-  listener = bound_socket(SOCK_STREAM, port);            // and comes back
-  ASSERT_GE(listener, 0);
-  std::vector<std::uint8_t> second;
-  std::thread reader([&] { second = read_connection(listener); });
-  const IpfixStats stats = (*e)->finish();
-  reader.join();
-  ::close(listener);
-  EXPECT_EQ(stats.dropped, 0u);
-  EXPECT_EQ(stats.reconnects, 1u);
+  for (int i = 0; i < 8; ++i) e.add(v4_record(i));
+  e.flush();  // sent from the exporter's thread: read until all 8 are here
+  ipfix::Decoder got;
+  EXPECT_TRUE(got.decode(read_records(first, 8)));
+  EXPECT_EQ(got.records.size(), 8u);
+  return first;
+}
+
+// The second connection holds the templates, then records 9 to 20 (sequence 8 on):
+// none of the first connection's again, none lost.
+void expect_records_nine_to_twenty(const std::vector<std::uint8_t>& second) {
   ipfix::Decoder d;
   auto m = d.decode(second);
   ASSERT_TRUE(m) << m.error().what();
   ASSERT_GE(m->size(), 2u);
   EXPECT_EQ((*m)[0].templates, 4u);  // templates first on the new connection
   EXPECT_EQ((*m)[0].sequence, (*m)[1].sequence);
-  EXPECT_EQ((*m)[1].sequence, 8u);   // what the first connection had is not sent again
-  ASSERT_EQ(d.records.size(), 12u);  // every record queued while it was away
+  EXPECT_EQ((*m)[1].sequence, 8u);
+  ASSERT_EQ(d.records.size(), 12u);
   for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(d.records[i].get(2), i + 9);
+}
+
+// A TCP exporter to loopback `port`, 4 records a message.
+std::unique_ptr<IpfixExporter> tcp_exporter(std::uint16_t port, int reconnect_ms) {
+  IpfixOptions o;
+  o.max_message = 256;
+  o.reconnect_interval = std::chrono::milliseconds(reconnect_ms);
+  auto e = IpfixExporter::open("tcp://127.0.0.1:" + std::to_string(port), o);
+  EXPECT_TRUE(e) << e.error().what();
+  return e ? std::move(*e) : nullptr;
+}
+
+// finish(), with the collector reading the next connection to `listener` meanwhile.
+std::vector<std::uint8_t> finish_into_next_connection(int listener, IpfixExporter& e,
+                                                      IpfixStats& stats) {
+  std::vector<std::uint8_t> second;
+  std::thread reader([&] { second = read_connection(listener); });
+  stats = e.finish();
+  reader.join();
+  return second;
+}
+
+TEST(IpfixTcp, CollectorGoesAwayAndComesBack) {
+  std::uint16_t port = 0;
+  int listener = bound_socket(SOCK_STREAM, port);
+  ASSERT_GE(listener, 0);
+  auto e = tcp_exporter(port, 50);
+  ASSERT_TRUE(e);
+  const int first = first_connection_with_eight_records(listener, *e);
+  ASSERT_GE(first, 0);
+  ::close(first);
+  ::close(listener);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 8; i < 20; ++i) e->add(v4_record(i));  // queued while it is away
+  listener = bound_socket(SOCK_STREAM, port);         // and comes back
+  ASSERT_GE(listener, 0);
+  IpfixStats stats;
+  const auto second = finish_into_next_connection(listener, *e, stats);
+  ::close(listener);
+  EXPECT_EQ(stats.dropped, 0u);
+  EXPECT_EQ(stats.reconnects, 1u);
+  expect_records_nine_to_twenty(second);  // every record queued while it was away
+}
+
+// The collector closes its end between two messages, with everything sent so far
+// read: the exporter sees the FIN before its next write, so what it writes after
+// goes to the next connection instead of into the closed one.
+TEST(IpfixTcp, RecordsAfterTheCollectorClosesGoToTheNextConnection) {
+  std::uint16_t port = 0;
+  const int listener = bound_socket(SOCK_STREAM, port);
+  ASSERT_GE(listener, 0);
+  auto e = tcp_exporter(port, 20);
+  ASSERT_TRUE(e);
+  const int first = first_connection_with_eight_records(listener, *e);
+  ASSERT_GE(first, 0);
+  ::close(first);                 // a FIN, all read: nothing to reset
+  for (int i = 8; i < 20; ++i) {  // one message at a time, at once
+    e->add(v4_record(i));
+    if (i % 4 == 3) e->flush();
+  }
+  IpfixStats stats;
+  const auto second = finish_into_next_connection(listener, *e, stats);
+  ::close(listener);
+  EXPECT_EQ(stats.dropped, 0u);
+  EXPECT_EQ(stats.records, 20u);
+  EXPECT_EQ(stats.reconnects, 1u);
+  expect_records_nine_to_twenty(second);  // none written into the closed connection
 }
 
 TEST(IpfixTcp, NoCollectorDropsAreCountedAndTheErrorKept) {

@@ -89,5 +89,53 @@ TEST(IpfixWatch, ClosedConnectionsAreExportedClientFirst) {
   EXPECT_EQ(downs, 2u);
 }
 
+// A connected UDP socket's close: the kernel keeps no counters for it, so its one
+// record carries the pair and zero counts, and the summary says how many such
+// closes went out (and the events lost, none here).
+TEST(IpfixWatch, UdpClosesAreExportedWithZeroCounts) {
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("sockscope-watch-udp-" + std::to_string(::getpid()) + ".ipfix");
+  testing::CommandResult r;
+  std::thread watch([&] {
+    r = testing::run_sockscope(
+        {"watch", "--udp", "--json", "--duration", "4", "--ipfix", "file:" + file.string()}, 30);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past its baseline dump
+  const int server = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(server, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  sa.sin_port = htons(port_of(server));
+  const int client = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ::connect(client, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  ::send(client, "ping", 4, 0);
+  char buf[8];
+  ::recv(server, buf, sizeof(buf), 0);
+  const std::uint16_t client_port = port_of(client), server_port = port_of(server);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // seen open by a re-dump
+  ::close(client);
+  ::close(server);
+  watch.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("closes without counters"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("events lost 0"), std::string::npos) << r.err;
+  std::ifstream in(file, std::ios::binary);
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  std::filesystem::remove(file);
+  ipfix::Decoder d;
+  ASSERT_TRUE(d.decode(bytes));
+  std::size_t found = 0;
+  for (const auto& rec : d.records) {
+    if (rec.get(7) != client_port || rec.get(11) != server_port) continue;
+    ++found;
+    EXPECT_EQ(rec.get(4), 17u);
+    EXPECT_EQ(rec.get(2), 0u);
+    EXPECT_EQ(rec.get(1), 0u);
+    EXPECT_EQ(rec.get(136), 3u);  // end of flow: the socket closed
+  }
+  EXPECT_EQ(found, 1u);
+}
+
 }  // namespace
 }  // namespace sockscope

@@ -1,0 +1,74 @@
+#include "ipfix/send_thread.hpp"
+
+#include <utility>
+
+namespace sockscope::ipfix {
+
+SendThread::SendThread(std::size_t capacity, std::function<void(const Message&)> send,
+                       std::chrono::milliseconds idle_every, std::function<void()> idle)
+    : capacity_(capacity),
+      send_(std::move(send)),
+      idle_every_(idle_every),
+      idle_(std::move(idle)),
+      thread_([this] { run(); }) {}
+
+void SendThread::push(std::span<const std::uint8_t> bytes, std::size_t records) {
+  std::unique_lock lock(mutex_);
+  // One message always fits, however large, so that the producer cannot wait forever.
+  if (!queue_.empty() && queued_bytes_ + bytes.size() > capacity_) {
+    ++waits_;
+    not_full_.wait(lock,
+                   [&] { return queue_.empty() || queued_bytes_ + bytes.size() <= capacity_; });
+  }
+  Message m;
+  if (!spare_.empty()) {
+    m.bytes = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  m.bytes.assign(bytes.begin(), bytes.end());
+  m.records = records;
+  queued_bytes_ += m.bytes.size();
+  queue_.push_back(std::move(m));
+  lock.unlock();
+  not_empty_.notify_one();
+}
+
+void SendThread::close() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  not_empty_.notify_one();
+  thread_.join();
+}
+
+void SendThread::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    auto ready = [&] { return closing_ || !queue_.empty(); };
+    if (idle_ && idle_every_.count() > 0) {
+      if (!not_empty_.wait_for(lock, idle_every_, ready)) {
+        lock.unlock();
+        idle_();
+        lock.lock();
+        continue;
+      }
+    } else {
+      not_empty_.wait(lock, ready);
+    }
+    if (queue_.empty()) return;  // closing, and everything sent
+    Message m = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    send_(m);
+    lock.lock();
+    // The bytes leave the queue's count once sent, so that `capacity` bounds what
+    // is held, the message in flight included.
+    queued_bytes_ -= m.bytes.size();
+    if (spare_.size() < 16) spare_.push_back(std::move(m.bytes));
+    not_full_.notify_one();
+  }
+}
+
+}  // namespace sockscope::ipfix

@@ -1,0 +1,64 @@
+// The thread that sends a network transport's messages (UDP, TCP), behind a bounded
+// queue: the encoder runs on the caller's thread (the capture reader) while the
+// sender paces, writes and reconnects, so pacing overlaps reading. Internal.
+//
+// Nothing is dropped here: when the queue holds `capacity` bytes, push() waits
+// until the sender has taken a message (an export is complete or reports its
+// drops; a slow collector slows the producer, it does not lose records).
+// Thread safety: push() and close() from one producer thread; the handlers run
+// on the sender thread only, and what they touch is the producer's again after
+// close() returns.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+namespace sockscope::ipfix {
+
+class SendThread {
+ public:
+  struct Message {
+    std::vector<std::uint8_t> bytes;
+    std::size_t records = 0;
+  };
+  // `send` runs for each message in order; `idle` (when set) every `idle_every`
+  // while no message comes (TCP: the next connection attempt).
+  SendThread(std::size_t capacity, std::function<void(const Message&)> send,
+             std::chrono::milliseconds idle_every = std::chrono::milliseconds(0),
+             std::function<void()> idle = {});
+  ~SendThread() { close(); }
+  SendThread(const SendThread&) = delete;
+  SendThread& operator=(const SendThread&) = delete;
+
+  // Queues a copy of `bytes`; waits while the queue is full.
+  void push(std::span<const std::uint8_t> bytes, std::size_t records);
+  // Waits until every queued message has been sent, then ends the thread.
+  void close();
+  // How often push() had to wait for the sender (after close()).
+  std::uint64_t waits() const { return waits_; }
+
+ private:
+  void run();
+  std::size_t capacity_;
+  std::function<void(const Message&)> send_;
+  std::chrono::milliseconds idle_every_;
+  std::function<void()> idle_;
+  std::mutex mutex_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<Message> queue_;
+  std::vector<std::vector<std::uint8_t>> spare_;  // sent messages' buffers, reused
+  std::size_t queued_bytes_ = 0;
+  bool closing_ = false;
+  std::uint64_t waits_ = 0;  // the producer's only
+  std::thread thread_;       // last: started once the rest is in place
+};
+
+}  // namespace sockscope::ipfix
