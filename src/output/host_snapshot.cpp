@@ -1,5 +1,6 @@
 #include "output/host_snapshot.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace sockscope::output {
@@ -18,17 +19,12 @@ std::expected<HostSnapshot, Error> take_host_snapshot(const HostSnapshotOptions&
   SocketSummaryBuilder sockets;
   sockets.include(Transport::kTcp);
   sockets.include(Transport::kUdp);
-  std::vector<PortUse> own;  // the ephemeral analysis: this namespace's sockets only
   HostSnapshot s;
   auto done = scan.run([&](const HostRow& row) {
     overview.add(row);
     sockets.add(row.socket.record);
     if (row.owners_known && row.owner_missing != OwnerMissing::kNone) {
       s.owners_missing.add(row.owner_missing);
-    }
-    const Transport t = row.socket.record.transport;
-    if (row.netns.current && (t == Transport::kTcp || t == Transport::kUdp)) {
-      own.push_back(PortUse::of(row.socket.record));
     }
   });
   if (!done) return std::unexpected(done.error());
@@ -38,8 +34,22 @@ std::expected<HostSnapshot, Error> take_host_snapshot(const HostSnapshotOptions&
   if (!options.all_namespaces) s.overview.namespaces = 1;
   s.all_namespaces = options.all_namespaces;
   s.sockets = sockets.finish();
-  if (auto settings = EphemeralSettings::read()) {
-    s.ephemeral = analyze_ephemeral(own, *settings, 0);
+  // This namespace's ephemeral ports: the overview analysed every namespace it saw;
+  // one without sockets is analysed here (and listed with the others).
+  auto& namespaces = s.overview.pressure.namespaces;
+  const auto own = std::find_if(namespaces.begin(), namespaces.end(),
+                                [](const NamespaceEphemeral& n) { return n.netns.current; });
+  if (own != namespaces.end()) {
+    s.ephemeral = own->report;
+  } else if (auto settings = EphemeralSettings::read()) {
+    s.ephemeral = analyze_ephemeral(std::span<const PortUse>(), *settings, 0);
+    if (options.all_namespaces) {
+      NamespaceEphemeral here{current_network_namespace(), *s.ephemeral};
+      const auto at = std::upper_bound(
+          namespaces.begin(), namespaces.end(), here,
+          [](const auto& a, const auto& b) { return a.netns.label() < b.netns.label(); });
+      namespaces.insert(at, std::move(here));
+    }
   } else if (report) {
     report(Severity::kWarning, "ephemeral ports not counted: " + settings.error().what());
   }

@@ -33,7 +33,8 @@ struct HostSnapshot {
   std::vector<TransportCount> sockets;       // by transport, state (TCP and UDP listed always)
   std::optional<EphemeralReport> ephemeral;  // nullopt: the sysctls could not be read
   // With all_namespaces: every namespace's ephemeral ports are in
-  // overview.pressure.namespaces, and the metrics label each.
+  // overview.pressure.namespaces (this one always, as `ephemeral`), and the
+  // metrics label each.
   bool all_namespaces = false;
   OwnerMissingCounts owners_missing;  // with owners: sockets without one, by reason
   HostScanSummary scan;

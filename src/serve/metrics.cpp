@@ -164,13 +164,11 @@ void add_ephemeral(std::vector<MetricFamily>& out, const HostSnapshot& s, const 
   if (!s.all_namespaces) {
     if (s.ephemeral) f.add(*s.ephemeral, o, std::string());
   } else {
-    // The server's own namespace always (as without --all-netns), the others
-    // while they have TCP or UDP sockets.
-    const auto& all = s.overview.pressure.namespaces;
-    const bool own_listed =
-        std::any_of(all.begin(), all.end(), [](const auto& n) { return n.netns.current; });
-    if (!own_listed && s.ephemeral) f.add(*s.ephemeral, o, current_network_namespace().label());
-    for (const NamespaceEphemeral& n : all) f.add(n.report, o, n.netns.label());
+    // The server's own namespace always (the snapshot lists it), the others
+    // while they have sockets.
+    for (const NamespaceEphemeral& n : s.overview.pressure.namespaces) {
+      f.add(n.report, o, n.netns.label());
+    }
   }
   f.move_to(out);
 }
