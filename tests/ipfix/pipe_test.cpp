@@ -3,10 +3,7 @@
 // export's one-second flush while the pipe is still open, and every record is
 // there once the pipe ends. The table is the local output, so nothing else asks
 // for the pipe to be read packet by packet.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +18,7 @@
 
 #include "capture/traffic_generator.hpp"
 #include "ipfix/decoder.hpp"
+#include "support/background.hpp"
 
 namespace sockscope {
 namespace {
@@ -37,66 +35,6 @@ std::size_t records_in(const fs::path& p) {
   ipfix::Decoder d;
   return d.decode(slurp(p)) ? d.records.size() : 0;
 }
-
-// The command with a pipe as its standard input; stdout and stderr into files.
-class PipedChild {
- public:
-  PipedChild(std::vector<std::string> args, const fs::path& out, const fs::path& err) {
-    int in[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return;
-    args.insert(args.begin(), SOCKSCOPE_BINARY);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(in[0], STDIN_FILENO);
-      ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), STDOUT_FILENO);
-      ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), STDERR_FILENO);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    stdin_ = in[1];
-  }
-  ~PipedChild() {
-    close_stdin();
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool write(const std::uint8_t* data, std::size_t size) {
-    while (size) {
-      const ssize_t n = ::write(stdin_, data, size);
-      if (n <= 0) return false;
-      data += n;
-      size -= std::size_t(n);
-    }
-    return true;
-  }
-  void close_stdin() {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
-  }
-  // The exit code, or -1 when it has not ended within `seconds` (then killed).
-  int wait(double seconds) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    int status = 0;
-    while (std::chrono::steady_clock::now() < end) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-};
 
 TEST(IpfixPipe, RecordsReachTheCollectorWhileThePipeIsOpenAndAllAtItsEnd) {
   const fs::path dir =
@@ -116,11 +54,11 @@ TEST(IpfixPipe, RecordsReachTheCollectorWhileThePipeIsOpenAndAllAtItsEnd) {
   std::fclose(f);
   const std::vector<std::uint8_t> capture = slurp(dir / "traffic.pcap");
   const fs::path flows = dir / "flows.ipfix";
-  PipedChild child({"conversations", "-", "--close-delay", "0.5", "--timeout", "1", "--ipfix",
-                    "file:" + flows.string()},
-                   dir / "out.txt", dir / "err.txt");
+  testing::Background child({SOCKSCOPE_BINARY, "conversations", "-", "--close-delay", "0.5",
+                             "--timeout", "1", "--ipfix", "file:" + flows.string()},
+                            /*stdin_pipe=*/true);
   const std::size_t half = capture.size() / 2;
-  ASSERT_TRUE(child.write(capture.data(), half));
+  ASSERT_TRUE(child.write_stdin(capture.data(), half));
   // The pipe stays open: records of what ended in the first half come out anyway.
   std::size_t early = 0;
   for (int i = 0; i < 100 && early == 0; ++i) {
@@ -129,12 +67,10 @@ TEST(IpfixPipe, RecordsReachTheCollectorWhileThePipeIsOpenAndAllAtItsEnd) {
   }
   EXPECT_GT(early, 0u) << "no record while the pipe was open; file bytes: " << slurp(flows).size()
                        << " capture " << capture.size();
-  ASSERT_TRUE(child.write(capture.data() + half, capture.size() - half));
+  ASSERT_TRUE(child.write_stdin(capture.data() + half, capture.size() - half));
   child.close_stdin();
-  ASSERT_EQ(child.wait(60), 0) << std::string(slurp(dir / "err.txt").begin(),
-                                              slurp(dir / "err.txt").end());
-  const auto out_bytes = slurp(dir / "out.txt");  // the table ends with the summary
-  const std::string summary(out_bytes.begin(), out_bytes.end());
+  ASSERT_EQ(child.wait(60), 0) << child.err();
+  const std::string summary = child.out();  // the table ends with the summary
   std::smatch m;
   ASSERT_TRUE(std::regex_search(summary, m, std::regex("IPFIX: ([0-9]+) records"))) << summary;
   const std::size_t total = std::stoul(m[1]);

@@ -27,13 +27,19 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-Background::Background(const std::vector<std::string>& argv) {
+Background::Background(const std::vector<std::string>& argv, bool stdin_pipe) {
   char tmpl[] = "/tmp/sockscope-bg-XXXXXX";
   if (!mkdtemp(tmpl)) return;
   dir_ = tmpl;
+  int in[2] = {-1, -1};
+  if (stdin_pipe && pipe2(in, O_CLOEXEC) != 0) return;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (stdin_pipe) {
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/out").c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/err").c_str(),
@@ -44,6 +50,35 @@ Background::Background(const std::vector<std::string>& argv) {
   pid_t pid;
   if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) pid_ = pid;
   posix_spawn_file_actions_destroy(&actions);
+  if (stdin_pipe) {
+    close(in[0]);
+    stdin_ = in[1];
+  }
+}
+
+bool Background::write_stdin(const void* bytes, std::size_t size) {
+  const char* at = static_cast<const char*>(bytes);
+  while (size > 0) {
+    const ssize_t n = write(stdin_, at, size);
+    if (n <= 0) return false;
+    at += n;
+    size -= std::size_t(n);
+  }
+  return true;
+}
+
+void Background::close_stdin() {
+  if (stdin_ >= 0) close(stdin_);
+  stdin_ = -1;
+}
+
+int Background::wait(double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return exit_code_;
 }
 
 std::string Background::out() const { return slurp(dir_ + "/out"); }
@@ -87,6 +122,7 @@ int Background::stop() {
 }
 
 Background::~Background() {
+  close_stdin();
   stop();
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,8 @@ namespace sockscope::testing {
 
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& argv);
+  // stdin is /dev/null, or with `stdin_pipe` a pipe the test writes (write_stdin).
+  explicit Background(const std::vector<std::string>& argv, bool stdin_pipe = false);
   ~Background();
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
@@ -27,12 +29,20 @@ class Background {
   std::string err() const;
   // Whether it still runs.
   bool running();
+  // The pipe on its stdin: writes all of `bytes` (false when the program is gone),
+  // and closes it (the program's end of input).
+  bool write_stdin(const void* bytes, std::size_t size);
+  void close_stdin();
+  // Waits (at most `seconds`) for it to end by itself; its exit code, -1 when it
+  // still runs or ended by a signal.
+  int wait(double seconds);
   // SIGTERM, wait (at most 10 s), SIGKILL; returns the exit code (-1: a signal).
   int stop();
 
  private:
   pid_t pid_ = -1;
   int exit_code_ = -1;
+  int stdin_ = -1;
   std::string dir_;
 };
 
