@@ -361,7 +361,18 @@ TEST(IpfixCli, MalformedDestinationsExitTwoWithOneLine) {
 
 TEST(IpfixCli, UnreachableCollectorKeepsTheLocalOutputAndReportsTheDrops) {
   const std::string sample = std::string(SOCKSCOPE_SOURCE_DIR) + "/data/sample.pcapng";
-  const std::uint16_t port = free_udp_port();  // nobody listens: TCP is refused
+  // A TCP socket bound to the port but never listening holds it for the whole test: a
+  // connection to it is refused, and no other test running beside this one can listen there
+  // (a port only found free and closed again was once taken by one, and accepted the export).
+  const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  socklen_t len = sizeof(sa);
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  const std::uint16_t port = ntohs(sa.sin_port);
   const auto plain = run_sockscope({"conversations", sample, "--json"});
   const auto r = run_sockscope(
       {"conversations", sample, "--json", "--ipfix", "tcp://127.0.0.1:" + std::to_string(port)},
@@ -370,6 +381,7 @@ TEST(IpfixCli, UnreachableCollectorKeepsTheLocalOutputAndReportsTheDrops) {
   EXPECT_EQ(r.out, plain.out);  // every row still written
   EXPECT_NE(r.err.find("78 records not delivered"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
+  ::close(holder);
 }
 
 }  // namespace

@@ -227,8 +227,16 @@ TEST(IpfixTcp, RecordsAfterTheCollectorClosesGoToTheNextConnection) {
 
 TEST(IpfixTcp, NoCollectorDropsAreCountedAndTheErrorKept) {
   std::uint16_t port = 0;
-  const int taken = bound_socket(SOCK_STREAM, port);
-  ::close(taken);  // a free port nobody listens on
+  // Bound but never listening, and held to the end: connections are refused, and no test
+  // running beside this one can take the port and accept them.
+  const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  socklen_t len = sizeof(sa);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  port = ntohs(sa.sin_port);
   IpfixOptions o;
   o.max_message = 256;
   o.queue_records = 8;
@@ -243,6 +251,7 @@ TEST(IpfixTcp, NoCollectorDropsAreCountedAndTheErrorKept) {
   ASSERT_TRUE(stats.error);
   EXPECT_NE(stats.error->what().find("Connection refused"), std::string::npos)
       << stats.error->what();
+  ::close(taken);
 }
 
 }  // namespace
