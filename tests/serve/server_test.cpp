@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -67,6 +68,7 @@ int raw_status(TestNetns& ns, int port, const std::string& request) {
 struct Stream {
   int fd = -1;
   std::string seen;  // everything read so far
+  std::string why;   // how the last read_until ended without its needle
   ~Stream() {
     if (fd >= 0) close(fd);
   }
@@ -76,12 +78,13 @@ struct Stream {
     while (seen.find(needle) == std::string::npos) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
+      if (left.count() <= 0) return why = "timed out", false;
       pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, int(left.count())) <= 0) return false;
+      if (poll(&p, 1, int(left.count())) <= 0) return why = "timed out", false;
       char buf[4096];
       ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) return false;
+      if (n == 0) return why = "closed by the server", false;
+      if (n < 0) return why = std::string("recv: ") + std::strerror(errno), false;
       seen.append(buf, std::size_t(n));
     }
     return true;
@@ -96,6 +99,8 @@ std::unique_ptr<Stream> open_stream(TestNetns& ns, int port) {
     if (connect(s->fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
       const std::string req = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
       (void)!send(s->fd, req.data(), req.size(), MSG_NOSIGNAL);
+    } else {
+      s->why = std::string("connect: ") + std::strerror(errno);
     }
   });
   return s;
@@ -287,8 +292,9 @@ TEST_F(ServeTest, EventsStreamTheConnectionLogAndAreLimited) {
   start({"--max-event-clients", "2"});
   auto first = open_stream(*ns_, 9846);
   auto second = open_stream(*ns_, 9846);
-  ASSERT_TRUE(first->read_until("text/event-stream", 10)) << first->seen;
-  ASSERT_TRUE(second->read_until("text/event-stream", 10)) << second->seen;
+  ASSERT_TRUE(first->read_until("text/event-stream", 10)) << first->why << ": " << first->seen;
+  ASSERT_TRUE(second->read_until("text/event-stream", 10))
+      << second->why << ": " << second->seen << "\nserver: " << server_->err();
   EXPECT_EQ(first->seen.rfind("HTTP/1.1 200", 0), 0u) << first->seen;
   EXPECT_EQ(raw_status(*ns_, 9846, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n"), 503);
   EXPECT_EQ(get("/healthz").status, 200);  // still serving beside the streams
