@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -100,6 +101,88 @@ TEST(IpfixUdp, TemplatesFirstRefreshedAndMessagesSizedToTheMtu) {
   EXPECT_EQ(got[1].size(), 16 + 4 + per_message * 48);
   ASSERT_EQ(d.records.size(), 2 * per_message + 10);
   for (std::size_t i = 0; i < d.records.size(); ++i) ASSERT_EQ(d.records[i].get(2), i + 1);
+}
+
+// Datagrams on `fd` until they hold `records` data records (or 5 s of silence):
+// each must be one IPFIX message, numbered by the records before it.
+std::size_t receive_records(int fd, std::size_t records, std::size_t& bytes) {
+  ipfix::Decoder d;
+  std::vector<std::uint8_t> buf(70000);
+  while (d.records.size() < records) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) break;
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    bytes += std::size_t(n);
+    const std::size_t before = d.records.size();
+    auto m = d.decode(std::span(buf.data(), std::size_t(n)));
+    EXPECT_TRUE(m && m->size() == 1u);
+    if (m && !m->empty()) {
+      EXPECT_EQ((*m)[0].sequence, before);
+    }
+  }
+  return d.records.size();
+}
+
+// The pace holds however the messages are batched: N bytes at R bytes a second take
+// at least (N - burst) / R; and time the sender waited for a core is made up, so
+// the export is not much longer either (loosely bounded: the machine may be busy).
+TEST(IpfixUdp, APacedExportTakesItsBytesOverTheRate) {
+  std::uint16_t port = 0;
+  const int rx = bound_socket(SOCK_DGRAM, port);
+  ASSERT_GE(rx, 0);
+  const int buffer = 4 << 20;
+  ::setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  const std::size_t records = 16'000;  // 48 bytes each: about 770 kB in 87 messages
+  IpfixOptions o;
+  o.udp_bytes_per_second = 2'000'000;
+  std::size_t bytes = 0, got = 0;
+  std::thread reader([&] { got = receive_records(rx, records, bytes); });
+  const auto start = std::chrono::steady_clock::now();
+  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(e) << e.error().what();
+  for (std::size_t i = 0; i < records; ++i) (*e)->add(v4_record(i));
+  const IpfixStats stats = (*e)->finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reader.join();
+  ::close(rx);
+  EXPECT_EQ(stats.records, records);
+  EXPECT_EQ(stats.dropped, 0u);
+  EXPECT_EQ(got, records);
+  const double rate = double(o.udp_bytes_per_second), burst = 64 * 1024;
+  EXPECT_GT(bytes, 700'000u);
+  EXPECT_GE(seconds, (double(bytes) - burst) / rate);
+  EXPECT_LT(seconds, 3 * double(bytes) / rate + 1.0);
+}
+
+// A UDP port with no socket for the exporter's datagrams answers with ICMP port
+// unreachable: sends fail with ECONNREFUSED, and those records are counted and the
+// error kept, the rest sent (batched sends drop no error the single send reported).
+TEST(IpfixUdp, ARefusedCollectorsDropsAreCountedAndTheErrorKept) {
+  // A UDP socket bound to the port and connected elsewhere holds it: it takes no
+  // datagram from the exporter, and no test running beside this one can bind there.
+  std::uint16_t port = 0;
+  const int holder = bound_socket(SOCK_DGRAM, port);
+  ASSERT_GE(holder, 0);
+  sockaddr_in elsewhere{};
+  elsewhere.sin_family = AF_INET;
+  elsewhere.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  elsewhere.sin_port = htons(9);
+  ASSERT_EQ(::connect(holder, reinterpret_cast<sockaddr*>(&elsewhere), sizeof(elsewhere)), 0);
+  IpfixOptions o;
+  o.max_message = 256;  // 4 records a message: 100 messages
+  o.udp_bytes_per_second = 0;
+  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(e) << e.error().what();
+  for (int i = 0; i < 400; ++i) (*e)->add(v4_record(i));
+  const IpfixStats stats = (*e)->finish();
+  ::close(holder);
+  EXPECT_EQ(stats.records + stats.dropped, 400u);
+  EXPECT_GT(stats.dropped, 0u);
+  ASSERT_TRUE(stats.error);
+  EXPECT_NE(stats.error->what().find("Connection refused"), std::string::npos)
+      << stats.error->what();
 }
 
 // Reads one TCP connection to its end.
