@@ -62,7 +62,10 @@ class UdpExporter final : public Transport {
   UdpExporter(IpfixOptions o, std::string name, int fd)
       : Transport(o, name), fd_(fd), pacer_(o.udp_bytes_per_second) {
     sender_.emplace(ipfix::kSendQueueBytes, kMaxBatch,
-                    [this](std::span<const ipfix::SendThread::Message> ms) { send(ms); });
+                    [this](std::span<const ipfix::SendThread::Message> ms, bool waited) {
+                      if (waited) pacer_.rest();
+                      send(ms);
+                    });
   }
   ~UdpExporter() override {
     sender_.reset();

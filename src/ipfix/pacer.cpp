@@ -7,14 +7,19 @@ namespace sockscope::ipfix {
 
 Pacer::Pacer(std::uint64_t bytes_per_second)
     : rate_(double(bytes_per_second)),
-      burst_(std::max(64.0 * 1024, rate_ * 0.010)),
-      credit_(burst_),
+      burst_(std::max(kIdleBurst, rate_ * 0.010)),
+      credit_(kIdleBurst),
       last_(std::chrono::steady_clock::now()) {}
 
 void Pacer::refill() {
   const auto now = std::chrono::steady_clock::now();
   credit_ = std::min(burst_, credit_ + rate_ * std::chrono::duration<double>(now - last_).count());
   last_ = now;
+}
+
+void Pacer::rest() {
+  refill();
+  credit_ = std::min(credit_, kIdleBurst);
 }
 
 void Pacer::wait(std::size_t bytes) {

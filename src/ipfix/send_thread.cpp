@@ -9,7 +9,7 @@ SendThread::SendThread(std::size_t capacity, std::function<void(const Message&)>
                        std::chrono::milliseconds idle_every, std::function<void()> idle)
     : capacity_(capacity),
       max_batch_(1),
-      send_([send = std::move(send)](std::span<const Message> batch) {
+      send_([send = std::move(send)](std::span<const Message> batch, bool) {
         for (const Message& m : batch) send(m);
       }),
       idle_every_(idle_every),
@@ -58,6 +58,7 @@ void SendThread::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     auto ready = [&] { return closing_ || !queue_.empty(); };
+    const bool waited = queue_.empty();
     if (idle_ && idle_every_.count() > 0) {
       if (!not_empty_.wait_for(lock, idle_every_, ready)) {
         lock.unlock();
@@ -74,7 +75,7 @@ void SendThread::run() {
       queue_.pop_front();
     }
     lock.unlock();
-    send_(batch_);
+    send_(batch_, waited);
     lock.lock();
     // The bytes leave the queue's count once sent, so that `capacity` bounds what
     // is held, the messages in flight included.

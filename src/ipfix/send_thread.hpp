@@ -29,7 +29,8 @@ class SendThread {
     std::vector<std::uint8_t> bytes;
     std::size_t records = 0;
   };
-  using SendBatch = std::function<void(std::span<const Message>)>;
+  // `waited`: the queue was empty before this batch (the sender was idle).
+  using SendBatch = std::function<void(std::span<const Message>, bool waited)>;
   // `send` runs for each message in order; `idle` (when set) every `idle_every`
   // while no message comes (TCP: the next connection attempt).
   SendThread(std::size_t capacity, std::function<void(const Message&)> send,

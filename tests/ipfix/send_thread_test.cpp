@@ -46,7 +46,7 @@ TEST(IpfixSendThread, AMessageLargerThanTheQueueStillGoes) {
 TEST(IpfixSendThread, BatchesHoldWhatIsQueuedInOrderUpToTheirBound) {
   std::vector<std::uint8_t> sent;
   std::size_t largest = 0;
-  SendThread sender(1 << 20, 8, [&](std::span<const SendThread::Message> batch) {
+  SendThread sender(1 << 20, 8, [&](std::span<const SendThread::Message> batch, bool) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // messages queue meanwhile
     largest = std::max(largest, batch.size());
     for (const auto& m : batch) sent.push_back(m.bytes[0]);

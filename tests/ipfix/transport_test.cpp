@@ -124,36 +124,69 @@ std::size_t receive_records(int fd, std::size_t records, std::size_t& bytes) {
   return d.records.size();
 }
 
+// What a paced export of `records` (v4_record) at `rate` delivered, and its time:
+// from open() when `idle` is zero, else from the first record, `idle` after open()
+// (the records made beforehand, so that they come faster than the pace).
+struct PacedExport {
+  IpfixStats stats;
+  std::size_t received = 0, bytes = 0;
+  double seconds = 0;
+};
+PacedExport paced_export(std::size_t records, std::uint64_t rate, std::chrono::milliseconds idle) {
+  PacedExport out;
+  std::uint16_t port = 0;
+  const int rx = bound_socket(SOCK_DGRAM, port);
+  EXPECT_GE(rx, 0);
+  const int buffer = 4 << 20;
+  ::setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  std::vector<FlowRecord> flows;
+  for (std::size_t i = 0; i < records; ++i) flows.push_back(v4_record(i));
+  std::thread reader([&] { out.received = receive_records(rx, records, out.bytes); });
+  IpfixOptions o;
+  o.udp_bytes_per_second = rate;
+  auto start = std::chrono::steady_clock::now();
+  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
+  EXPECT_TRUE(e) << e.error().what();
+  if (e) {
+    if (idle.count()) {
+      std::this_thread::sleep_for(idle);
+      start = std::chrono::steady_clock::now();
+    }
+    for (const FlowRecord& r : flows) (*e)->add(r);
+    out.stats = (*e)->finish();
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!e) ::shutdown(rx, SHUT_RDWR);
+  reader.join();
+  ::close(rx);
+  return out;
+}
+
 // The pace holds however the messages are batched: N bytes at R bytes a second take
 // at least (N - burst) / R; and time the sender waited for a core is made up, so
 // the export is not much longer either (loosely bounded: the machine may be busy).
 TEST(IpfixUdp, APacedExportTakesItsBytesOverTheRate) {
-  std::uint16_t port = 0;
-  const int rx = bound_socket(SOCK_DGRAM, port);
-  ASSERT_GE(rx, 0);
-  const int buffer = 4 << 20;
-  ::setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
   const std::size_t records = 16'000;  // 48 bytes each: about 770 kB in 87 messages
-  IpfixOptions o;
-  o.udp_bytes_per_second = 2'000'000;
-  std::size_t bytes = 0, got = 0;
-  std::thread reader([&] { got = receive_records(rx, records, bytes); });
-  const auto start = std::chrono::steady_clock::now();
-  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
-  ASSERT_TRUE(e) << e.error().what();
-  for (std::size_t i = 0; i < records; ++i) (*e)->add(v4_record(i));
-  const IpfixStats stats = (*e)->finish();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  reader.join();
-  ::close(rx);
-  EXPECT_EQ(stats.records, records);
-  EXPECT_EQ(stats.dropped, 0u);
-  EXPECT_EQ(got, records);
-  const double rate = double(o.udp_bytes_per_second), burst = 64 * 1024;
-  EXPECT_GT(bytes, 700'000u);
-  EXPECT_GE(seconds, (double(bytes) - burst) / rate);
-  EXPECT_LT(seconds, 3 * double(bytes) / rate + 1.0);
+  const double rate = 2'000'000, burst = 64 * 1024;
+  const PacedExport e = paced_export(records, std::uint64_t(rate), std::chrono::milliseconds(0));
+  EXPECT_EQ(e.stats.records, records);
+  EXPECT_EQ(e.stats.dropped, 0u);
+  EXPECT_EQ(e.received, records);
+  EXPECT_GT(e.bytes, 700'000u);
+  EXPECT_GE(e.seconds, (double(e.bytes) - burst) / rate);
+  EXPECT_LT(e.seconds, 3 * double(e.bytes) / rate + 1.0);
+}
+
+// Credit for a late wake-up reaches 10 ms at the rate (200 kB at 20 MB/s), but a
+// sender that was idle starts again with at most 64 kB: records that come after a
+// quiet spell are not sent to the collector's buffer all at once.
+TEST(IpfixUdp, AfterAnIdleSpellTheBurstIsAtMost64kB) {
+  const std::size_t records = 6'000;  // about 290 kB
+  const double rate = 20'000'000;
+  const PacedExport e = paced_export(records, std::uint64_t(rate), std::chrono::milliseconds(50));
+  EXPECT_EQ(e.stats.records, records);
+  EXPECT_EQ(e.received, records);
+  EXPECT_GE(e.seconds, (double(e.bytes) - 64 * 1024) / rate);
 }
 
 // A UDP port with no socket for the exporter's datagrams answers with ICMP port
