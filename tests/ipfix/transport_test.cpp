@@ -166,15 +166,15 @@ PacedExport paced_export(std::size_t records, std::uint64_t rate, std::chrono::m
 // at least (N - burst) / R; and time the sender waited for a core is made up, so
 // the export is not much longer either (loosely bounded: the machine may be busy).
 TEST(IpfixUdp, APacedExportTakesItsBytesOverTheRate) {
-  const std::size_t records = 16'000;  // 48 bytes each: about 770 kB in 87 messages
-  const double rate = 2'000'000, burst = 64 * 1024;
+  const std::size_t records = 8'000;  // 48 bytes each: about 385 kB in 44 messages
+  const double rate = 1'000'000, burst = 64 * 1024;
   const PacedExport e = paced_export(records, std::uint64_t(rate), std::chrono::milliseconds(0));
   EXPECT_EQ(e.stats.records, records);
   EXPECT_EQ(e.stats.dropped, 0u);
   EXPECT_EQ(e.received, records);
-  EXPECT_GT(e.bytes, 700'000u);
+  EXPECT_GT(e.bytes, 350'000u);
   EXPECT_GE(e.seconds, (double(e.bytes) - burst) / rate);
-  EXPECT_LT(e.seconds, 3 * double(e.bytes) / rate + 1.0);
+  EXPECT_LT(e.seconds, 3 * double(e.bytes) / rate + 3.0);  // sanitizers, a loaded machine
 }
 
 // Credit for a late wake-up reaches 10 ms at the rate (200 kB at 20 MB/s), but a
