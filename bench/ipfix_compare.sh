@@ -57,6 +57,11 @@ nfpid=""
 exported=$("$sockscope" conversations "$file" --json --ipfix "file:$work/f2.ipfix" 2>&1 >/dev/null |
   grep -o 'IPFIX: [0-9]*' | grep -o '[0-9]*')
 echo "exported: $exported records a run, $runs runs"
+# The pace in effect, at least: the export's bytes (the file form's: 0.2 % fewer than
+# the datagrams', which have more message headers) over the UDP run's wall time.
+awk -v b="$(stat -c %s "$work/f2.ipfix")" -v w="$(cat "$work/json+ipfix-udp-nfcapd.wall")" \
+  -v r="$rate" 'BEGIN{printf "UDP: %.1f MB in %.2f s: %.1f MB/s at least (asked: %s)\n",
+  b/1e6, w, b/1e6/w, r ? sprintf("%.1f MB/s", r/1e6) : "unpaced"}'
 echo "nfcapd: $(grep -o 'Flows: [0-9]*.*Sequence Errors: [0-9]*' "$work/nfcapd.log")" \
   "(expected Flows: $((exported * runs)))"
 for v in json+ipfix-file json+ipfix-udp-nfcapd; do

@@ -104,8 +104,9 @@ struct IpfixOptions {
   std::size_t max_message = 0;
   // UDP: the templates again when this long has passed since they were last sent.
   std::chrono::milliseconds template_refresh{std::chrono::minutes(10)};
-  // UDP has no flow control: past a burst of 64 kB, messages are paced to this many
-  // bytes a second so that a collector's socket buffer does not overflow (0: unpaced).
+  // UDP has no flow control: messages are paced to this many bytes a second so that a
+  // collector's socket buffer does not overflow (0: unpaced). Time a sender waited
+  // for a core is made up, in bursts of at most 64 kB or 10 ms at the rate.
   std::uint64_t udp_bytes_per_second = 20'000'000;
   // TCP: records held while the collector is away (the oldest are dropped beyond),
   // how long between connection attempts, and how long finish() keeps trying.

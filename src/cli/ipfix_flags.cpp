@@ -17,8 +17,8 @@ void add_ipfix_options(CLI::App* sub, IpfixFlags& flags) {
       ->type_name("SECONDS")
       ->check(seconds_up_to(365.0 * 24 * 3600));
   sub->add_option("--ipfix-rate", flags.rate,
-                  "UDP: pace messages to BYTES a second past the first 64 kB, so that the "
-                  "collector's socket buffer keeps up (default 20000000; 0: unpaced)")
+                  "UDP: pace messages to BYTES a second (bursts of at most 64 kB or 10 ms), so "
+                  "that the collector's socket buffer keeps up (default 20000000; 0: unpaced)")
       ->type_name("BYTES")
       ->check(CLI::Range(std::uint64_t(0), std::uint64_t(100'000'000'000)));
 }

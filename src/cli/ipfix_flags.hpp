@@ -20,7 +20,7 @@ struct IpfixFlags {
   std::string destination;  // empty: no export
   bool biflow = false;
   double template_refresh = 600;    // seconds
-  std::uint64_t rate = 20'000'000;  // UDP: bytes a second past the first 64 kB
+  std::uint64_t rate = 20'000'000;  // UDP: bytes a second (0: unpaced)
 };
 
 void add_ipfix_options(CLI::App* sub, IpfixFlags& flags);

@@ -10,9 +10,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <optional>
-#include <thread>
+#include <span>
 
 #include "ipfix/layout.hpp"
+#include "ipfix/pacer.hpp"
 #include "ipfix/send_thread.hpp"
 #include "ipfix/transport.hpp"
 #include "sockscope/connection_log.hpp"
@@ -53,13 +54,18 @@ class FileExporter final : public Transport {
 
 std::uint64_t ms_to_ns(std::chrono::milliseconds ms) { return std::uint64_t(ms.count()) * 1000000; }
 
-// Messages go out from a thread of their own (ipfix/send_thread.hpp), paced there;
-// the templates are queued ahead of the message that is due for them.
+// Messages go out from a thread of their own (ipfix/send_thread.hpp), paced there
+// and sent several to a sendmmsg(2), each datagram one message; the templates are
+// queued ahead of the message that is due for them.
 class UdpExporter final : public Transport {
  public:
-  UdpExporter(IpfixOptions o, std::string name, int fd) : Transport(o, name), fd_(fd) {
-    sender_.emplace(ipfix::kSendQueueBytes,
-                    [this](const ipfix::SendThread::Message& m) { send(m.bytes, m.records); });
+  UdpExporter(IpfixOptions o, std::string name, int fd)
+      : Transport(o, name), fd_(fd), pacer_(o.udp_bytes_per_second) {
+    sender_.emplace(ipfix::kSendQueueBytes, kMaxBatch,
+                    [this](std::span<const ipfix::SendThread::Message> ms, bool waited) {
+                      if (waited) pacer_.rest();
+                      send(ms);
+                    });
   }
   ~UdpExporter() override {
     sender_.reset();
@@ -72,11 +78,51 @@ class UdpExporter final : public Transport {
   }
 
  private:
-  // On the sender thread.
-  void send(Bytes m, std::size_t records) {
-    pace(m.size());
-    if (::send(fd_, m.data(), m.size(), 0) == ssize_t(m.size())) return delivered(records);
-    failed(records, "sending", errno);
+  using Message = ipfix::SendThread::Message;
+  // On the sender thread: what the pace allows at once goes in one system call.
+  void send(std::span<const Message> ms) {
+    for (std::size_t i = 0, n = 0; i < ms.size(); i += n) {
+      pacer_.wait(ms[i].bytes.size());
+      for (n = 1; i + n < ms.size() && pacer_.try_take(ms[i + n].bytes.size());) ++n;
+      send_datagrams(ms.subspan(i, n));
+    }
+  }
+  // Each message is delivered or fails with its errno, as a send(2) of each would.
+  // sendmmsg(2) returns how many went before an error and drops the error: the
+  // message it stopped at goes alone through send(2), which reports a lasting error
+  // (the socket's pending one, an ICMP port unreachable's ECONNREFUSED, was taken
+  // by the stopped call: that message goes out).
+  void send_datagrams(std::span<const Message> ms) {
+    mmsghdr headers[kMaxBatch];
+    iovec parts[kMaxBatch];
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      parts[i] = {const_cast<std::uint8_t*>(ms[i].bytes.data()), ms[i].bytes.size()};
+      headers[i] = {};
+      headers[i].msg_hdr.msg_iov = &parts[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (std::size_t i = 0; i < ms.size();) {
+      const int sent = ::sendmmsg(fd_, headers + i, unsigned(ms.size() - i), 0);
+      if (sent < 0) {
+        failed(ms[i].records, "sending", errno);
+        ++i;
+        continue;
+      }
+      for (const std::size_t end = i + std::size_t(sent); i < end; ++i) {
+        if (headers[i].msg_len == ms[i].bytes.size()) {
+          delivered(ms[i].records);
+        } else {
+          failed(ms[i].records, "sending", EMSGSIZE);
+        }
+      }
+      if (i < ms.size()) send_one(ms[i++]);
+    }
+  }
+  void send_one(const Message& m) {
+    if (::send(fd_, m.bytes.data(), m.bytes.size(), 0) == ssize_t(m.bytes.size())) {
+      return delivered(m.records);
+    }
+    failed(m.records, "sending", errno);
   }
   void deliver(Bytes m, std::size_t records) override {
     const std::uint64_t now = encoder_.now_ns();
@@ -87,22 +133,9 @@ class UdpExporter final : public Transport {
     }
     sender_->push(m, records);
   }
-  // A token bucket of kBurst bytes refilled at udp_bytes_per_second. A debt is
-  // slept off and left in the bucket: the next refill credits the time actually
-  // slept, so oversleeping (a sleep's wake-up comes late) does not slow the pace.
-  void pace(std::size_t bytes) {
-    const double rate = double(options_.udp_bytes_per_second);
-    if (rate <= 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    tokens_ = std::min(kBurst, tokens_ + rate * std::chrono::duration<double>(now - last_).count());
-    last_ = now;
-    tokens_ -= double(bytes);
-    if (tokens_ < 0) std::this_thread::sleep_for(std::chrono::duration<double>(-tokens_ / rate));
-  }
-  static constexpr double kBurst = 64 * 1024;
-  double tokens_ = kBurst;  // the sender thread's
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  static constexpr std::size_t kMaxBatch = 64;  // messages a system call
   int fd_;
+  ipfix::Pacer pacer_;           // the sender thread's
   bool templates_sent_ = false;  // the producer's
   std::uint64_t last_templates_ = 0;
   std::optional<ipfix::SendThread> sender_;  // started last, stopped first

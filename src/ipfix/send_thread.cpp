@@ -1,5 +1,6 @@
 #include "ipfix/send_thread.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace sockscope::ipfix {
@@ -7,9 +8,19 @@ namespace sockscope::ipfix {
 SendThread::SendThread(std::size_t capacity, std::function<void(const Message&)> send,
                        std::chrono::milliseconds idle_every, std::function<void()> idle)
     : capacity_(capacity),
-      send_(std::move(send)),
+      max_batch_(1),
+      send_([send = std::move(send)](std::span<const Message> batch, bool) {
+        for (const Message& m : batch) send(m);
+      }),
       idle_every_(idle_every),
       idle_(std::move(idle)),
+      thread_([this] { run(); }) {}
+
+SendThread::SendThread(std::size_t capacity, std::size_t max_batch, SendBatch send)
+    : capacity_(capacity),
+      max_batch_(std::max<std::size_t>(max_batch, 1)),
+      send_(std::move(send)),
+      idle_every_(0),
       thread_([this] { run(); }) {}
 
 void SendThread::push(std::span<const std::uint8_t> bytes, std::size_t records) {
@@ -47,6 +58,7 @@ void SendThread::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     auto ready = [&] { return closing_ || !queue_.empty(); };
+    const bool waited = queue_.empty();
     if (idle_ && idle_every_.count() > 0) {
       if (!not_empty_.wait_for(lock, idle_every_, ready)) {
         lock.unlock();
@@ -58,15 +70,20 @@ void SendThread::run() {
       not_empty_.wait(lock, ready);
     }
     if (queue_.empty()) return;  // closing, and everything sent
-    Message m = std::move(queue_.front());
-    queue_.pop_front();
+    while (!queue_.empty() && batch_.size() < max_batch_) {
+      batch_.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
     lock.unlock();
-    send_(m);
+    send_(batch_, waited);
     lock.lock();
     // The bytes leave the queue's count once sent, so that `capacity` bounds what
-    // is held, the message in flight included.
-    queued_bytes_ -= m.bytes.size();
-    if (spare_.size() < 16) spare_.push_back(std::move(m.bytes));
+    // is held, the messages in flight included.
+    for (Message& m : batch_) {
+      queued_bytes_ -= m.bytes.size();
+      if (spare_.size() < max_batch_ + 16) spare_.push_back(std::move(m.bytes));
+    }
+    batch_.clear();
     not_full_.notify_one();
   }
 }

@@ -29,11 +29,16 @@ class SendThread {
     std::vector<std::uint8_t> bytes;
     std::size_t records = 0;
   };
+  // `waited`: the queue was empty before this batch (the sender was idle).
+  using SendBatch = std::function<void(std::span<const Message>, bool waited)>;
   // `send` runs for each message in order; `idle` (when set) every `idle_every`
   // while no message comes (TCP: the next connection attempt).
   SendThread(std::size_t capacity, std::function<void(const Message&)> send,
              std::chrono::milliseconds idle_every = std::chrono::milliseconds(0),
              std::function<void()> idle = {});
+  // `send` runs for the messages queued so far, in order, at most `max_batch` at a
+  // time (UDP: one sendmmsg(2) for several).
+  SendThread(std::size_t capacity, std::size_t max_batch, SendBatch send);
   ~SendThread() { close(); }
   SendThread(const SendThread&) = delete;
   SendThread& operator=(const SendThread&) = delete;
@@ -48,12 +53,14 @@ class SendThread {
  private:
   void run();
   std::size_t capacity_;
-  std::function<void(const Message&)> send_;
+  std::size_t max_batch_;
+  SendBatch send_;
   std::chrono::milliseconds idle_every_;
   std::function<void()> idle_;
   std::mutex mutex_;
   std::condition_variable not_empty_, not_full_;
   std::deque<Message> queue_;
+  std::vector<Message> batch_;                    // the sender thread's: the messages being sent
   std::vector<std::vector<std::uint8_t>> spare_;  // sent messages' buffers, reused
   std::size_t queued_bytes_ = 0;
   bool closing_ = false;

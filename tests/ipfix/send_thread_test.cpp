@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -39,6 +41,25 @@ TEST(IpfixSendThread, AMessageLargerThanTheQueueStillGoes) {
   sender.push(big, 1);
   sender.close();
   EXPECT_EQ(bytes, 2000u);
+}
+
+TEST(IpfixSendThread, BatchesHoldWhatIsQueuedInOrderUpToTheirBound) {
+  std::vector<std::uint8_t> sent;
+  std::size_t largest = 0;
+  SendThread sender(1 << 20, 8, [&](std::span<const SendThread::Message> batch, bool) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // messages queue meanwhile
+    largest = std::max(largest, batch.size());
+    for (const auto& m : batch) sent.push_back(m.bytes[0]);
+  });
+  for (int i = 0; i < 200; ++i) {
+    const std::vector<std::uint8_t> message(40, std::uint8_t(i));
+    sender.push(message, 1);
+  }
+  sender.close();
+  ASSERT_EQ(sent.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(sent[i], std::uint8_t(i));
+  EXPECT_LE(largest, 8u);
+  EXPECT_GT(largest, 1u);  // messages pushed while a batch was sent went together
 }
 
 TEST(IpfixSendThread, IdleRunsWhileNoMessageComes) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -100,6 +101,121 @@ TEST(IpfixUdp, TemplatesFirstRefreshedAndMessagesSizedToTheMtu) {
   EXPECT_EQ(got[1].size(), 16 + 4 + per_message * 48);
   ASSERT_EQ(d.records.size(), 2 * per_message + 10);
   for (std::size_t i = 0; i < d.records.size(); ++i) ASSERT_EQ(d.records[i].get(2), i + 1);
+}
+
+// Datagrams on `fd` until they hold `records` data records (or 5 s of silence):
+// each must be one IPFIX message, numbered by the records before it.
+std::size_t receive_records(int fd, std::size_t records, std::size_t& bytes) {
+  ipfix::Decoder d;
+  std::vector<std::uint8_t> buf(70000);
+  while (d.records.size() < records) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) break;
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    bytes += std::size_t(n);
+    const std::size_t before = d.records.size();
+    auto m = d.decode(std::span(buf.data(), std::size_t(n)));
+    EXPECT_TRUE(m && m->size() == 1u);
+    if (m && !m->empty()) {
+      EXPECT_EQ((*m)[0].sequence, before);
+    }
+  }
+  return d.records.size();
+}
+
+// What a paced export of `records` (v4_record) at `rate` delivered, and its time:
+// from open() when `idle` is zero, else from the first record, `idle` after open()
+// (the records made beforehand, so that they come faster than the pace).
+struct PacedExport {
+  IpfixStats stats;
+  std::size_t received = 0, bytes = 0;
+  double seconds = 0;
+};
+PacedExport paced_export(std::size_t records, std::uint64_t rate, std::chrono::milliseconds idle) {
+  PacedExport out;
+  std::uint16_t port = 0;
+  const int rx = bound_socket(SOCK_DGRAM, port);
+  EXPECT_GE(rx, 0);
+  const int buffer = 4 << 20;
+  ::setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  std::vector<FlowRecord> flows;
+  for (std::size_t i = 0; i < records; ++i) flows.push_back(v4_record(i));
+  std::thread reader([&] { out.received = receive_records(rx, records, out.bytes); });
+  IpfixOptions o;
+  o.udp_bytes_per_second = rate;
+  auto start = std::chrono::steady_clock::now();
+  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
+  EXPECT_TRUE(e) << e.error().what();
+  if (e) {
+    if (idle.count()) {
+      std::this_thread::sleep_for(idle);
+      start = std::chrono::steady_clock::now();
+    }
+    for (const FlowRecord& r : flows) (*e)->add(r);
+    out.stats = (*e)->finish();
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!e) ::shutdown(rx, SHUT_RDWR);
+  reader.join();
+  ::close(rx);
+  return out;
+}
+
+// The pace holds however the messages are batched: N bytes at R bytes a second take
+// at least (N - burst) / R; and time the sender waited for a core is made up, so
+// the export is not much longer either (loosely bounded: the machine may be busy).
+TEST(IpfixUdp, APacedExportTakesItsBytesOverTheRate) {
+  const std::size_t records = 8'000;  // 48 bytes each: about 385 kB in 44 messages
+  const double rate = 1'000'000, burst = 64 * 1024;
+  const PacedExport e = paced_export(records, std::uint64_t(rate), std::chrono::milliseconds(0));
+  EXPECT_EQ(e.stats.records, records);
+  EXPECT_EQ(e.stats.dropped, 0u);
+  EXPECT_EQ(e.received, records);
+  EXPECT_GT(e.bytes, 350'000u);
+  EXPECT_GE(e.seconds, (double(e.bytes) - burst) / rate);
+  EXPECT_LT(e.seconds, 3 * double(e.bytes) / rate + 3.0);  // sanitizers, a loaded machine
+}
+
+// Credit for a late wake-up reaches 10 ms at the rate (200 kB at 20 MB/s), but a
+// sender that was idle starts again with at most 64 kB: records that come after a
+// quiet spell are not sent to the collector's buffer all at once.
+TEST(IpfixUdp, AfterAnIdleSpellTheBurstIsAtMost64kB) {
+  const std::size_t records = 6'000;  // about 290 kB
+  const double rate = 20'000'000;
+  const PacedExport e = paced_export(records, std::uint64_t(rate), std::chrono::milliseconds(50));
+  EXPECT_EQ(e.stats.records, records);
+  EXPECT_EQ(e.received, records);
+  EXPECT_GE(e.seconds, (double(e.bytes) - 64 * 1024) / rate);
+}
+
+// A UDP port with no socket for the exporter's datagrams answers with ICMP port
+// unreachable: sends fail with ECONNREFUSED, and those records are counted and the
+// error kept, the rest sent (batched sends drop no error the single send reported).
+TEST(IpfixUdp, ARefusedCollectorsDropsAreCountedAndTheErrorKept) {
+  // A UDP socket bound to the port and connected elsewhere holds it: it takes no
+  // datagram from the exporter, and no test running beside this one can bind there.
+  std::uint16_t port = 0;
+  const int holder = bound_socket(SOCK_DGRAM, port);
+  ASSERT_GE(holder, 0);
+  sockaddr_in elsewhere{};
+  elsewhere.sin_family = AF_INET;
+  elsewhere.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  elsewhere.sin_port = htons(9);
+  ASSERT_EQ(::connect(holder, reinterpret_cast<sockaddr*>(&elsewhere), sizeof(elsewhere)), 0);
+  IpfixOptions o;
+  o.max_message = 256;  // 4 records a message: 100 messages
+  o.udp_bytes_per_second = 0;
+  auto e = IpfixExporter::open("udp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(e) << e.error().what();
+  for (int i = 0; i < 400; ++i) (*e)->add(v4_record(i));
+  const IpfixStats stats = (*e)->finish();
+  ::close(holder);
+  EXPECT_EQ(stats.records + stats.dropped, 400u);
+  EXPECT_GT(stats.dropped, 0u);
+  ASSERT_TRUE(stats.error);
+  EXPECT_NE(stats.error->what().find("Connection refused"), std::string::npos)
+      << stats.error->what();
 }
 
 // Reads one TCP connection to its end.
