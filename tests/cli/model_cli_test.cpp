@@ -28,7 +28,7 @@ TEST(CliModelTest, ErrorLinesAreOneLineOfValidUtf8) {
       {"endpoint", long_input},
       {"pair", "10.0.0.1:1, " + std::string(5000, 'x')},
       {"port", "\xc3\xa9"},           // é
-      {"port", "\xe2\x82\xac80"},     // €80
+      {"port", "\u20ac80"},           // €80 (as \x escapes, e2 82 ac80 would be one escape)
       {"endpoint", "\xff\xfe:80"},    // no UTF-8 at all
       {"endpoint", "1.2.3.4:8\xc3"},  // a cut sequence at the end
       {"sockets", "--local", "10.0.0.1\r\n\x1b[2J"},
@@ -128,7 +128,9 @@ TEST(CliModelTest, EndpointCanonicalFormAndHostEphemeral) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(lines(r.out).at(0));
   EXPECT_EQ(j["endpoint"]["address"], "2001:db8::1");
-  if (low != 0) EXPECT_EQ(j["endpoint"]["ephemeral"], true);
+  if (low != 0) {
+    EXPECT_EQ(j["endpoint"]["ephemeral"], true);
+  }
 }
 
 TEST(CliModelTest, GroupsListsIanaAndHostRanges) {
@@ -157,7 +159,9 @@ TEST(CliModelTest, GroupsListsIanaAndHostRanges) {
   const auto rows = lines(csv.out);
   EXPECT_EQ(rows.size(), 1u + 3u + 4u);
   for (const auto& row : rows) {
-    if (row.find('"') == std::string::npos) EXPECT_EQ(std::count(row.begin(), row.end(), ','), 7);
+    if (row.find('"') == std::string::npos) {
+      EXPECT_EQ(std::count(row.begin(), row.end(), ','), 7);
+    }
   }
 }
 
