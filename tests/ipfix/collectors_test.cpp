@@ -24,6 +24,7 @@
 
 #include "capture/traffic_generator.hpp"
 #include "support/json_lines.hpp"
+#include "support/loopback_sockets.hpp"
 #include "support/run_command.hpp"
 
 extern char** environ;
@@ -361,18 +362,9 @@ TEST(IpfixCli, MalformedDestinationsExitTwoWithOneLine) {
 
 TEST(IpfixCli, UnreachableCollectorKeepsTheLocalOutputAndReportsTheDrops) {
   const std::string sample = std::string(SOCKSCOPE_SOURCE_DIR) + "/data/sample.pcapng";
-  // A TCP socket bound to the port but never listening holds it for the whole test: a
-  // connection to it is refused, and no other test running beside this one can listen there
-  // (a port only found free and closed again was once taken by one, and accepted the export).
-  const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  std::uint16_t port = 0;
+  const int holder = testing::refusing_port(port);  // held to the end: TCP is refused
   ASSERT_GE(holder, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
-  socklen_t len = sizeof(sa);
-  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-  const std::uint16_t port = ntohs(sa.sin_port);
   const auto plain = run_sockscope({"conversations", sample, "--json"});
   const auto r = run_sockscope(
       {"conversations", sample, "--json", "--ipfix", "tcp://127.0.0.1:" + std::to_string(port)},

@@ -16,6 +16,7 @@
 
 #include "ipfix/decoder.hpp"
 #include "sockscope/ipfix.hpp"
+#include "support/loopback_sockets.hpp"
 
 namespace sockscope {
 namespace {
@@ -198,10 +199,7 @@ TEST(IpfixUdp, ARefusedCollectorsDropsAreCountedAndTheErrorKept) {
   std::uint16_t port = 0;
   const int holder = bound_socket(SOCK_DGRAM, port);
   ASSERT_GE(holder, 0);
-  sockaddr_in elsewhere{};
-  elsewhere.sin_family = AF_INET;
-  elsewhere.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  elsewhere.sin_port = htons(9);
+  sockaddr_in elsewhere = testing::loopback(9);
   ASSERT_EQ(::connect(holder, reinterpret_cast<sockaddr*>(&elsewhere), sizeof(elsewhere)), 0);
   IpfixOptions o;
   o.max_message = 256;  // 4 records a message: 100 messages
@@ -343,16 +341,8 @@ TEST(IpfixTcp, RecordsAfterTheCollectorClosesGoToTheNextConnection) {
 
 TEST(IpfixTcp, NoCollectorDropsAreCountedAndTheErrorKept) {
   std::uint16_t port = 0;
-  // Bound but never listening, and held to the end: connections are refused, and no test
-  // running beside this one can take the port and accept them.
-  const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
-  socklen_t len = sizeof(sa);
-  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-  port = ntohs(sa.sin_port);
+  const int taken = testing::refusing_port(port);  // held to the end: TCP is refused
+  ASSERT_GE(taken, 0);
   IpfixOptions o;
   o.max_message = 256;
   o.queue_records = 8;

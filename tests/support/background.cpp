@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -56,15 +57,27 @@ Background::Background(const std::vector<std::string>& argv, bool stdin_pipe) {
   }
 }
 
+// SIGPIPE is held back while writing, so that a program gone early fails the write
+// (EPIPE: false) instead of killing the test; a SIGPIPE it raised is taken back.
 bool Background::write_stdin(const void* bytes, std::size_t size) {
+  sigset_t pipe_signal, before;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &before);
   const char* at = static_cast<const char*>(bytes);
-  while (size > 0) {
+  bool ok = true;
+  while (ok && size > 0) {
     const ssize_t n = write(stdin_, at, size);
-    if (n <= 0) return false;
-    at += n;
-    size -= std::size_t(n);
+    ok = n > 0;
+    if (ok) {
+      at += n;
+      size -= std::size_t(n);
+    }
   }
-  return true;
+  const timespec now{0, 0};
+  if (!ok && errno == EPIPE) sigtimedwait(&pipe_signal, nullptr, &now);
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  return ok;
 }
 
 void Background::close_stdin() {

@@ -31,6 +31,23 @@ inline int listen_on(int port, int backlog) {
   return fd;
 }
 
+// A TCP socket bound to 127.0.0.1 on a port the kernel picks (written to `port`) and
+// never listening: a connection there is refused, and while it is held no other socket
+// can take the port (one only found free and closed again can be taken by a test
+// running beside this one). -1 on failure.
+inline int refusing_port(std::uint16_t& port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = loopback(0);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 // One connection to a new listener on 127.0.0.1:PORT: 5 bytes from the client,
 // then both close, the client first or (server_first) the server, whose side
 // then keeps the TIME-WAIT (taking no client port).
