@@ -255,7 +255,10 @@ bool tcp_update_general(Flow& f, int side, const PacketInfo& p, GapCheck& gaps);
 }
 
 // UDP: Zeek's history letters ('D'/'d' for the first packet with data per side).
-void udp_update(Flow& f, int side, const PacketInfo& p);
+// Inline: one test for nearly every packet (a call was ~7 instructions more).
+inline void udp_update(Flow& f, int side, const PacketInfo& p) {
+  if (p.payload_bytes > 0) check_history(f, side, kHistData, 'D');
+}
 
 // True when a SYN on this flow starts a new connection: the old one is closed or reset.
 bool tcp_is_reuse(const Flow& f, const PacketInfo& p);
