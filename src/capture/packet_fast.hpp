@@ -164,8 +164,10 @@ inline bool decode_vxlan_common(const RawPacket& raw, PacketInfo* out, Tunnel* t
   out[1].tunnel = TunnelKind::kVxlan;
   out[1].inner = true;
   if (!tunnels) return true;
+  // Every field is set (no default fill first: zeroing the 40 bytes cost ~14
+  // instructions and a mispredicted branch per record, cachegrind).
   Tunnel& t = tunnels[1];
-  t = Tunnel{};
+  static_assert(sizeof(Tunnel) == 40, "a new Tunnel field must be set here");
   t.kind = TunnelKind::kVxlan;
   t.depth = 1;
   t.outer_protocol = 17;

@@ -157,6 +157,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   struct Batch {
     PacketInfo packets[kPipeBatch];
     PreparedKey keys[kPipeBatch];  // computed here: the worker only looks up
+    bool by_hint = false;          // prepare_keys() left some keys to the table
     Tunnel tunnels[kPipeBatch];    // written (and read) only for tunnelled packets
     std::size_t n = 0;
     bool last = false;  // the end of the run: no packets, the worker returns
@@ -182,7 +183,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
       if (b.last) return;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
-          TableAccess::add_batch(table, b.packets, b.keys, b.tunnels, b.n);
+          TableAccess::add_batch(table, b.packets, b.keys, b.by_hint, b.tunnels, b.n);
         } catch (...) {
           error = std::current_exception();
           failed.store(true, std::memory_order_relaxed);
@@ -204,7 +205,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   };
   const auto publish = [&](std::size_t n, bool last) {
     Batch& b = ring[p % kSlots];
-    for (std::size_t i = 0; i < n; ++i) prepare_key(b.packets[i], b.keys[i]);
+    b.by_hint = prepare_keys(b.packets, b.keys, n);
     b.n = n;
     b.last = last;
     produced.store(++p, std::memory_order_release);

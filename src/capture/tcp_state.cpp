@@ -167,10 +167,6 @@ bool tcp_update_general(Flow& f, int side, const PacketInfo& p, GapCheck& gaps) 
   return needed;
 }
 
-void udp_update(Flow& f, int side, const PacketInfo& p) {
-  if (p.payload_bytes > 0) check_history(f, side, kHistData, 'D');
-}
-
 bool tcp_is_reuse(const Flow& f, const PacketInfo& p) {
   if ((p.tcp_flags & (kSyn | kAck | kRst)) != kSyn) return false;
   for (int s = 0; s < 2; ++s) {

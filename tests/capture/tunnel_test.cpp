@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "capture/capture_test_util.hpp"
+#include "capture/packet_loop.hpp"
 #include "capture/tunnel_builder.hpp"
 
 namespace sockscope::testing {
@@ -358,6 +359,99 @@ TEST(TunnelTest, TunnelPortsCarryingOtherThingsArePlainUdp) {
   std::uint64_t tunnels = 0;
   for (std::uint64_t n : run.stats.tunnelled) tunnels += n;
   EXPECT_EQ(tunnels, 0u);
+}
+
+// run_capture() through the one-thread loop.
+CaptureRun run_one_thread(const std::string& bytes) {
+  CaptureRun run;
+  auto reader = CaptureReader::from_memory(bytes);
+  if (!reader) return run;
+  ConversationTable table({}, [&](const Conversation& c) { run.conversations.push_back(c); });
+  capture_detail::feed_table(**reader, table, run.stats, [] {});
+  table.finish();
+  return run;
+}
+
+// The table finds a VXLAN record's outer conversation through its inner one (a hint
+// kept with the inner flow). The hint goes stale while the inner TCP connection stays
+// open: its outer conversation ends by the idle timeout, found by the next outer packet
+// (a sweep before it left the flow live) and by a sweep, and its record is reused by
+// another flow. Each outer conversation must still be counted as without the hint.
+TEST(TunnelTest, OuterConversationsEndAndBeginAgainUnderOneInnerConnection) {
+  const Packet inner{.src = v4("10.1.0.1"),
+                     .dst = v4("10.1.0.2"),
+                     .protocol = 6,
+                     .sport = 40000,
+                     .dport = 443,
+                     .flags = kAck,
+                     .seq = 1000,
+                     .ack = 1,
+                     .payload = 100};
+  CaptureWriter w(CaptureWriter::kPcapNano);
+  const auto vxlan_at = [&](double t) {
+    w.packet(at(t), frame(1, carrier("192.0.2.1", "192.0.2.2", 17,
+                                     vxlan(7, frame(1, build_ip(inner))), 50001, 4789)));
+  };
+  // An open TCP connection elsewhere (never ends by silence) whose packets make the
+  // table sweep, and a UDP exchange that takes a freed record.
+  const auto other_tcp_at = [&](double t) {
+    w.packet(at(t), frame(1, build_ip(Packet{.src = v4("10.9.9.9"),
+                                             .dst = v4("10.9.9.8"),
+                                             .protocol = 6,
+                                             .sport = 1000,
+                                             .dport = 2000,
+                                             .flags = kAck,
+                                             .seq = 1,
+                                             .ack = 1})));
+  };
+  vxlan_at(1.0);
+  vxlan_at(1.1);
+  vxlan_at(1.2);
+  other_tcp_at(58.0);  // sweeps (the default 5 s close delay sets the pace): 56.8 s idle
+  vxlan_at(62.0);      // 60.8 s since 1.2: the first outer conversation is over
+  vxlan_at(62.1);
+  w.packet(at(200.0), frame(1, build_ip(Packet{.src = v4("10.9.9.7"),
+                                               .dst = v4("10.9.9.6"),
+                                               .protocol = 17,
+                                               .sport = 3000,
+                                               .dport = 4000,
+                                               .payload = 10})));  // sweeps the second
+  vxlan_at(200.1);
+  vxlan_at(200.2);
+  other_tcp_at(300.0);  // sweeps the third and the UDP exchange
+  vxlan_at(300.1);
+  // Both loops: the file pipeline (keys made on the reading thread) and the one-thread
+  // loop of live captures.
+  for (const bool pipelined : {true, false}) {
+    SCOPED_TRACE(pipelined ? "pipelined" : "one thread");
+    const CaptureRun run = pipelined ? run_capture(w.bytes()) : run_one_thread(w.bytes());
+    // Inside: 20 (IP) + 20 (TCP) + 100 bytes; outside 50 more (IP, UDP, VXLAN, Ethernet).
+    const auto outer = by_client(run, "192.0.2.1:50001");
+    ASSERT_EQ(outer.size(), 4u);
+    const double first[] = {1.0, 62.0, 200.1, 300.1}, last[] = {1.2, 62.1, 200.2, 300.1};
+    const std::uint64_t packets[] = {3, 2, 2, 1};
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(outer[i]->first_ns, at(first[i])) << i;
+      EXPECT_EQ(outer[i]->last_ns, at(last[i])) << i;
+      EXPECT_EQ(outer[i]->client.packets, packets[i]) << i;
+      EXPECT_EQ(outer[i]->client.ip_bytes, packets[i] * 190) << i;
+      EXPECT_EQ(outer[i]->client.payload_bytes, packets[i] * (190 - 28)) << i;
+      EXPECT_EQ(outer[i]->server, DirectionStats{}) << i;
+      EXPECT_EQ(outer[i]->history, "D") << i;
+      EXPECT_EQ(outer[i]->tunnel.kind, TunnelKind::kNone) << i;
+    }
+    const auto tcp = by_client(run, "10.1.0.1:40000");
+    ASSERT_EQ(tcp.size(), 1u);
+    EXPECT_EQ(tcp[0]->client.packets, 8u);
+    EXPECT_EQ(tcp[0]->client.ip_bytes, 8u * 140);
+    EXPECT_EQ(tcp[0]->first_ns, at(1.0));
+    EXPECT_EQ(tcp[0]->last_ns, at(300.1));
+    EXPECT_EQ(tcp[0]->tunnel.to_string(), "vxlan udp 192.0.2.1:50001 -> 192.0.2.2:4789");
+    const auto udp = by_client(run, "10.9.9.7:3000");
+    ASSERT_EQ(udp.size(), 1u);
+    EXPECT_EQ(udp[0]->client.packets, 1u);
+    EXPECT_EQ(run.conversations.size(), 4u + 1 + 1 + 1);
+  }
 }
 
 }  // namespace
