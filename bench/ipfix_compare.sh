@@ -48,9 +48,15 @@ mkdir -p "$work/nf"
 nfcapd -b 127.0.0.1 -p "$port" -w "$work/nf" -t 3600 -B "$buffer" >"$work/nfcapd.log" 2>&1 &
 nfpid=$!
 for _ in $(seq 50); do grep -q "$(printf ':%04X ' "$port")" /proc/net/udp && break; sleep 0.1; done
+nfcpu() {  # nfcapd's CPU seconds so far (utime + stime from /proc)
+  awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' \
+    "/proc/$nfpid/stat"
+}
+nf_before=$(nfcpu)
 best json+ipfix-udp-nfcapd "$sockscope" conversations "$file" --json --ipfix \
   "udp://127.0.0.1:$port" --ipfix-rate "$rate"
 sleep 1
+nf_cpu=$(echo "($(nfcpu) - $nf_before) / $runs" | bc -l)
 kill -INT "$nfpid"
 wait "$nfpid" 2>/dev/null
 nfpid=""
@@ -64,6 +70,11 @@ awk -v b="$(stat -c %s "$work/f2.ipfix")" -v w="$(cat "$work/json+ipfix-udp-nfca
   b/1e6, w, b/1e6/w, r ? sprintf("%.1f MB/s", r/1e6) : "unpaced"}'
 echo "nfcapd: $(grep -o 'Flows: [0-9]*.*Sequence Errors: [0-9]*' "$work/nfcapd.log")" \
   "(expected Flows: $((exported * runs)))"
+# The collector shares the machine's cores: a UDP run cannot end before the CPU time of
+# sockscope and nfcapd together is spread over all cores.
+awk -v n="$(nproc)" -v u="$(cat "$work/json+ipfix-udp-nfcapd.cpu")" -v f="$nf_cpu" \
+  -v j="$(cat "$work/json.wall")" 'BEGIN{printf "nfcapd: %.2f s cpu a run; (sockscope %.2f + nfcapd %.2f) / %d cores = %.2f s: at least %.3f x the json wall here\n",
+  f, u, f, n, (u + f) / n, (u + f) / n / j}'
 for v in json+ipfix-file json+ipfix-udp-nfcapd; do
   awk -v a="$(cat "$work/$v.wall")" -v b="$(cat "$work/json.wall")" \
     -v c="$(cat "$work/$v.cpu")" -v d="$(cat "$work/json.cpu")" -v n="$v" \
