@@ -61,15 +61,21 @@ class UdpExporter final : public Transport {
  public:
   UdpExporter(IpfixOptions o, std::string name, int fd)
       : Transport(o, name), fd_(fd), pacer_(o.udp_bytes_per_second) {
-    sender_.emplace(ipfix::kSendQueueBytes, kMaxBatch,
-                    [this](std::span<const ipfix::SendThread::Message> ms, bool waited) {
-                      if (waited) pacer_.rest();
-                      send(ms);
-                    });
+    sender_.emplace(
+        ipfix::kSendQueueBytes, kMaxBatch,
+        [this](std::span<const ipfix::SendThread::Message> ms, bool waited) {
+          if (waited) pacer_.rest();
+          send(ms);
+        },
+        kWakeAt);
   }
   ~UdpExporter() override {
     sender_.reset();
     ::close(fd_);
+  }
+  void flush() override {  // what is held goes out now, not at the sender's wake mark
+    encoder_.flush();
+    sender_->kick();
   }
   IpfixStats finish() override {
     encoder_.flush();
@@ -134,6 +140,9 @@ class UdpExporter final : public Transport {
     sender_->push(m, records);
   }
   static constexpr std::size_t kMaxBatch = 64;  // messages a system call
+  // Messages that wake an idle sender (a flush wakes it for fewer): a sender
+  // faster than the capture slept and woke once a message.
+  static constexpr std::size_t kWakeAt = 16;
   int fd_;
   ipfix::Pacer pacer_;           // the sender thread's
   bool templates_sent_ = false;  // the producer's

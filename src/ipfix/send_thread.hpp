@@ -5,6 +5,10 @@
 // Nothing is dropped here: when the queue holds `capacity` bytes, push() waits
 // until the sender has taken a message (an export is complete or reports its
 // drops; a slow collector slows the producer, it does not lose records).
+// An idle sender is woken when `wake_at` messages or half the capacity are queued,
+// or by kick() (the producer has nothing more for now: a flush), not for every
+// message: a wake-up is a futex call on each side and a cross-CPU interrupt, and a
+// sender faster than its producer would otherwise sleep and wake once a message.
 // Thread safety: push() and close() from one producer thread; the handlers run
 // on the sender thread only, and what they touch is the producer's again after
 // close() returns.
@@ -37,14 +41,17 @@ class SendThread {
              std::chrono::milliseconds idle_every = std::chrono::milliseconds(0),
              std::function<void()> idle = {});
   // `send` runs for the messages queued so far, in order, at most `max_batch` at a
-  // time (UDP: one sendmmsg(2) for several).
-  SendThread(std::size_t capacity, std::size_t max_batch, SendBatch send);
+  // time (UDP: one sendmmsg(2) for several); an idle sender waits for `wake_at`
+  // messages or a kick().
+  SendThread(std::size_t capacity, std::size_t max_batch, SendBatch send, std::size_t wake_at = 1);
   ~SendThread() { close(); }
   SendThread(const SendThread&) = delete;
   SendThread& operator=(const SendThread&) = delete;
 
   // Queues a copy of `bytes`; waits while the queue is full.
   void push(std::span<const std::uint8_t> bytes, std::size_t records);
+  // Wakes the sender for what is queued, however little (after a flush).
+  void kick();
   // Waits until every queued message has been sent, then ends the thread.
   void close();
   // How often push() had to wait for the sender (after close()).
@@ -52,8 +59,11 @@ class SendThread {
 
  private:
   void run();
+  // An idle sender's wake mark (under mutex_).
+  bool due() const { return queue_.size() >= wake_at_ || 2 * queued_bytes_ >= capacity_; }
   std::size_t capacity_;
   std::size_t max_batch_;
+  std::size_t wake_at_;
   SendBatch send_;
   std::chrono::milliseconds idle_every_;
   std::function<void()> idle_;
@@ -64,6 +74,7 @@ class SendThread {
   std::vector<std::vector<std::uint8_t>> spare_;  // sent messages' buffers, reused
   std::size_t queued_bytes_ = 0;
   bool closing_ = false;
+  bool kicked_ = false;      // kick(): wake for what is queued, however little
   std::uint64_t waits_ = 0;  // the producer's only
   std::thread thread_;       // last: started once the rest is in place
 };
