@@ -1,8 +1,8 @@
 // Writes a deterministic synthetic capture (see tests/capture/traffic_generator.hpp):
 //   capture_gen --out /tmp/bench.pcap --packets 10000000 --conversations 500000
 //   capture_gen --out data/sample.pcapng --format pcapng --packets 400 --conversations 24
-//   capture_gen --out /tmp/bench-vxlan.pcap --packets 10000000 --conversations 500000 \
-//     --vxlan yes            (the same traffic, each frame inside VXLAN)
+//   capture_gen --out /tmp/bench-vxlan.pcap --packets 10000000 --conversations 500000
+//     --vxlan yes            (on one line: the same traffic, each frame inside VXLAN)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
