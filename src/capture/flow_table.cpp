@@ -346,6 +346,17 @@ struct ConversationTable::Impl {
     }
   }
 
+  static constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
+  // Whether the packet may end the flow, for nearly every packet decided by one
+  // branch over three cheap tests: a silence longer than the shortest lifetime, an
+  // attempt still running, a lone SYN (UDP has no flags). (A packet older than the
+  // flow's last one wraps to a long silence: lookup()'s full tests then say it does
+  // not end the flow.)
+  [[gnu::always_inline]] bool may_end(const Flow& f, const PacketInfo& p) const {
+    return (p.ts_ns - f.last_ns > shortest_lifetime) |
+           ((f.flags & capture_detail::kFlowAttempt) != 0) | ((p.tcp_flags & kSynAckRst) == 0x02);
+  }
+
   // The record for the key (created when new); `created` says which.
   // Inlined into its one caller: a call per packet and its register saves were ~15
   // instructions (cachegrind).
@@ -359,18 +370,10 @@ struct ConversationTable::Impl {
     if (found) {
       index = slots[slot].index_plus_1 - 1;
       Flow& f = flow(index);
-      // Whether the packet may end the flow, for nearly every packet decided by one
-      // branch over three cheap tests: a silence longer than the shortest lifetime, an
-      // attempt still running, a lone SYN (UDP has no flags).
-      constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-      // (A packet older than the flow's last one wraps to a long silence: the full tests
-      // below then say it does not end the flow.)
-      const bool maybe = (p.ts_ns - f.last_ns > shortest_lifetime) |
-                         ((f.flags & capture_detail::kFlowAttempt) != 0) |
-                         ((p.tcp_flags & kSynAckRst) == 0x02);
-      if (!maybe || !(expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
-                      ((p.tcp_flags & kSynAckRst) == 0x02 && key.transport() == Transport::kTcp &&
-                       capture_detail::tcp_is_reuse(f, p)))) [[likely]] {
+      if (!may_end(f, p) ||
+          !(expired(f, p.ts_ns) || attempt_over(f, p.ts_ns) ||
+            ((p.tcp_flags & kSynAckRst) == 0x02 && key.transport() == Transport::kTcp &&
+             capture_detail::tcp_is_reuse(f, p)))) [[likely]] {
         created = false;
         return f;
       }
@@ -593,8 +596,8 @@ struct ConversationTable::Impl {
     const std::uint32_t inner_index = slots[slot].index_plus_1 - 1;
     if (!(flow(inner_index).flags & capture_detail::kFlowTunnel)) return false;
     const std::uint32_t hint = outer_hints(inner_index)->by_side[inner.side];
-    if (hint == 0 || (hint - 1) >> 1 >= records) return false;
     const std::uint32_t index = (hint - 1) >> 1;
+    if (hint == 0 || index >= records) return false;
     const int side = int((hint - 1) & 1);
     Flow& f = flow(index);
     // The pair, read from `side`: at most one live flow has a key, so this is the
@@ -614,13 +617,8 @@ struct ConversationTable::Impl {
          (f.key.w[4] ^ ports) | std::uint64_t(std::uint32_t(f.key.w[5]) ^ kinds)) != 0) {
       return false;
     }
-    // lookup()'s test of whether the packet may end the flow: then the full way.
-    constexpr std::uint8_t kSynAckRst = 0x02 | 0x10 | 0x04;
-    if ((p.ts_ns - f.last_ns > shortest_lifetime) |
-        ((f.flags & capture_detail::kFlowAttempt) != 0) | ((p.tcp_flags & kSynAckRst) == 0x02) |
-        p.first_fragment) {
-      return false;
-    }
+    // A packet that may end the flow (or a first fragment) takes the full way.
+    if (may_end(f, p) | p.first_fragment) return false;
     count(f, side, p, p.payload_bytes);
     capture_detail::udp_update(f, side, p);
     return true;
