@@ -122,8 +122,8 @@ void prepare_icmp_key(const PacketInfo& p, PreparedKey& out);
 // for the table's prefetch only).
 inline constexpr int kKeyByHint = 2;
 
-// The keys of a batch for the table: every packet's, but for tunnel_outer() packets.
-// True when there were such packets.
+// The keys of packets for the table (a batch's, or a record's as it is decoded):
+// every packet's, but for tunnel_outer() packets. True when there were such packets.
 inline bool prepare_keys(const PacketInfo* packets, PreparedKey* keys, std::size_t n) {
   bool by_hint = false;
   for (std::size_t i = 0; i < n; ++i) {

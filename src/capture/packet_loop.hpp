@@ -37,25 +37,62 @@ inline std::size_t decode_general(const RawPacket& raw, PacketInfo* out, Tunnel*
   return r.count;
 }
 
-// Where a batch is decoded: the packets, and beside them the tunnels of those that
-// were found in one (read only for them).
+// Where a batch is decoded: the packets, beside them the tunnels of those that were
+// found in one (read only for them), and their keys when the decoding thread computes
+// them (null otherwise).
 struct BatchSpace {
   PacketInfo* packets;
   Tunnel* tunnels;
+  PreparedKey* keys = nullptr;
 };
 
 // Reads and decodes every record of `source`, handing decoded packets to
-// `sink(BatchSpace, n)` in batches of at most kBatch, in order. `next_batch()` returns
-// where the next batch is decoded (the sink may hand out a new buffer each time);
-// `stop()` asks the loop to end early. Counts records, wire bytes and drops in `stats`
-// (not what the table decides later). `tick` runs every 2^18 records and at the end.
-template <std::size_t kBatch, class Source, class NextBatch, class Sink, class Stop, class Tick>
+// `sink(BatchSpace, n, by_hint)` in batches of at most kBatch, in order. `next_batch()`
+// returns where the next batch is decoded (the sink may hand out a new buffer each
+// time); `stop()` asks the loop to end early. Counts records, wire bytes and drops in
+// `stats` (not what the table decides later). `tick` runs every 2^18 records and at the
+// end.
+// With kKeys the batch's keys are made here as prepare_keys() makes them (`by_hint` its
+// result), a few records behind the decoding: made when the whole batch was handed
+// over, they read each packet back from beyond the first-level cache (512 packets are
+// 61 kB); made right after each packet, they loaded what its stores had just written,
+// in pieces the processor cannot forward from those stores (a stall on most packets,
+// seen with perf). And the test for a tunnel's outer packet runs only where a record
+// took a decoder other than the common shape's.
+template <std::size_t kBatch, bool kKeys, class Source, class NextBatch, class Sink, class Stop,
+          class Tick>
 void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& stats,
                  NextBatch&& next_batch, Sink&& sink, Stop&& stop, Tick&& tick) {
+  constexpr std::size_t kKeyLag = 16;  // packets decoded before their keys are made
+  constexpr std::size_t kNone = ~std::size_t(0);
   RawPacket raw;
   BatchSpace batch = next_batch();
   std::size_t slot = 0;                              // where the next packet is decoded
   std::uint64_t packets = 0, dropped = 0, wire = 0;  // decoded: the rest
+  std::size_t keyed = 0;            // the batch's packets before it have their keys
+  std::size_t first_other = kNone;  // the first packet since then of another decoder's record
+  bool by_hint = false;             // the batch has tunnel_outer() packets
+  // Keys for the packets from `keyed` to `upto` (a record's start, or the batch's end).
+  const auto make_keys = [&](std::size_t upto) {
+    if (first_other < upto) {
+      by_hint |= prepare_keys(batch.packets + keyed, batch.keys + keyed, upto - keyed);
+    } else {
+      for (std::size_t i = keyed; i < upto; ++i) {  // the common shape: TCP or UDP, not ICMP
+        const PacketInfo& q = batch.packets[i];
+        batch.keys[i].side = make_key(batch.keys[i].key, q.transport, q.family, q.src, q.dst,
+                                      q.src_port, q.dst_port, q.vlan);
+      }
+    }
+    keyed = upto;
+  };
+  const auto hand_over = [&] {
+    if constexpr (kKeys) make_keys(slot);
+    sink(batch, slot, by_hint);
+    batch = next_batch();
+    slot = keyed = 0;
+    first_other = kNone;
+    by_hint = false;
+  };
   // The common shape never has its checksums checked: with checking on, every packet
   // takes the general decoder.
   const bool fast = !options.verify_checksums;
@@ -66,15 +103,19 @@ void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& sta
   while (source.next(raw)) {
     ++packets;
     wire += raw.wire_len;
+    std::size_t start = slot;  // the record's first packet
     // The common shape inline, the rest (and every drop) by the general decoder.
     if (plain_first && decode_common(raw, batch.packets[slot])) [[likely]] {
       ++slot;
-    } else {
-      if (kBatch - slot < kMaxPacketsPerRecord) {  // room for a tunnel's packets
-        sink(batch, slot);
-        batch = next_batch();
-        slot = 0;
+      if constexpr (kKeys) {
+        if (start - keyed >= kKeyLag) {
+          make_keys(start);
+          first_other = kNone;
+        }
       }
+    } else {
+      if (kBatch - slot < kMaxPacketsPerRecord) hand_over();  // room for a tunnel's packets
+      start = slot;
       PacketInfo* out = batch.packets + slot;
       Tunnel* tunnels = batch.tunnels + slot;
       std::size_t n;
@@ -88,18 +129,24 @@ void decode_loop(Source& source, const DecodeOptions& options, CaptureStats& sta
         dropped += n == 0;
       }
       slot += n;
+      if constexpr (kKeys) {
+        if (first_other == kNone) first_other = start;
+        if (start - keyed >= kKeyLag) {
+          make_keys(start);
+          first_other = start;
+        }
+      }
     }
-    if (slot == kBatch) {
-      sink(batch, kBatch);
-      batch = next_batch();
-      slot = 0;
-    }
+    if (slot == kBatch) hand_over();
     if ((packets & 0x3ffff) == 0) {
       tick();
       if (stop()) break;
     }
   }
-  if (slot != 0) sink(batch, slot);
+  if (slot != 0) {
+    if constexpr (kKeys) make_keys(slot);
+    sink(batch, slot, by_hint);
+  }
   stats.packets += packets;
   stats.wire_bytes += wire;
   stats.decoded += packets - dropped;
@@ -133,12 +180,12 @@ void feed_table(Source& source, ConversationTable& table, CaptureStats& stats, T
   const TableCounters before(table);
   PacketInfo batch[ConversationTable::kBatch];
   Tunnel tunnels[ConversationTable::kBatch];
-  decode_loop<ConversationTable::kBatch>(
+  decode_loop<ConversationTable::kBatch, false>(
       source, DecodeOptions{.verify_checksums = table.options().verify_checksums}, stats,
       [&] {
         return BatchSpace{batch, tunnels};
       },
-      [&](BatchSpace b, std::size_t n) { table.add_batch(b.packets, n, b.tunnels); },
+      [&](BatchSpace b, std::size_t n, bool) { table.add_batch(b.packets, n, b.tunnels); },
       [] { return false; }, tick);
   before.add_run(table, stats);
 }
@@ -157,7 +204,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   struct Batch {
     PacketInfo packets[kPipeBatch];
     PreparedKey keys[kPipeBatch];  // computed here: the worker only looks up
-    bool by_hint = false;          // prepare_keys() left some keys to the table
+    bool by_hint = false;          // some keys are left to the table (kKeyByHint)
     Tunnel tunnels[kPipeBatch];    // written (and read) only for tunnelled packets
     std::size_t n = 0;
     bool last = false;  // the end of the run: no packets, the worker returns
@@ -201,11 +248,11 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
       consumed.wait(c, std::memory_order_acquire);
     }
     Batch& b = ring[p % kSlots];
-    return BatchSpace{b.packets, b.tunnels};
+    return BatchSpace{b.packets, b.tunnels, b.keys};
   };
-  const auto publish = [&](std::size_t n, bool last) {
+  const auto publish = [&](std::size_t n, bool by_hint, bool last) {
     Batch& b = ring[p % kSlots];
-    b.by_hint = prepare_keys(b.packets, b.keys, n);
+    b.by_hint = by_hint;
     b.n = n;
     b.last = last;
     produced.store(++p, std::memory_order_release);
@@ -213,13 +260,13 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   };
   const auto end_run = [&] {
     next_batch();  // room for the end marker
-    publish(0, true);
+    publish(0, false, true);
     worker.join();
   };
   try {
-    decode_loop<kPipeBatch>(
+    decode_loop<kPipeBatch, true>(
         source, DecodeOptions{.verify_checksums = table.options().verify_checksums}, stats,
-        next_batch, [&](BatchSpace, std::size_t n) { publish(n, false); },
+        next_batch, [&](BatchSpace, std::size_t n, bool by_hint) { publish(n, by_hint, false); },
         [&] { return failed.load(std::memory_order_relaxed); }, tick);
   } catch (...) {
     end_run();
