@@ -213,9 +213,11 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
   const std::unique_ptr<Batch[]> ring(new Batch[kSlots]);
   // Counters of batches published and consumed; the difference is the ring's fill.
   // Each side sleeps on the other's counter (futex), so neither spins on a busy core.
-  // The worker is woken for every batch (notify costs nothing while nobody waits); the
-  // reader, which waits only on a full ring, every half ring (kWake batches), so that a
-  // reader ahead of the worker does not pay two context switches per batch.
+  // Each side wakes the other every half ring (kWake batches), not for each batch: a
+  // worker ahead of the reader waits on an empty ring, and a reader ahead of the worker
+  // on a full one, and a wake-up per batch cost both a context switch per batch. A
+  // waiting worker is always woken: while it waits the ring is empty, so the reader
+  // reaches the next half ring (or the end, which always wakes it) without waiting.
   std::atomic<std::uint32_t> produced{0}, consumed{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -256,7 +258,7 @@ void feed_table_pipelined(Source& source, ConversationTable& table, CaptureStats
     b.n = n;
     b.last = last;
     produced.store(++p, std::memory_order_release);
-    produced.notify_one();
+    if (p % kWake == 0 || last) produced.notify_one();
   };
   const auto end_run = [&] {
     next_batch();  // room for the end marker
