@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What --ipfix adds to `sockscope conversations` on the bench file, same run: the
 # JSON stream alone, with the file form, and over UDP to nfcapd on loopback (which
-# must receive every record: its own count is printed). Best wall time of RUNS.
+# must receive every record: its own count is printed), and over UDP to a socket that
+# never reads (sockscope's own cost, without the collector's). Best wall time of RUNS.
+# OUTPUT=table measures beside the default table instead of the JSON stream.
 # nfcapd is started as a user starts one for a fast exporter: with a socket receive
 # buffer of NFCAPD_BUFFER bytes (-B; the kernel caps it at net.core.rmem_max), and
 # sockscope paces UDP to IPFIX_RATE bytes a second (--ipfix-rate).
@@ -14,14 +16,20 @@ cd "$(dirname "$0")/.."
 build=${1:-build/release}
 file=${2:-/tmp/sockscope-bench.pcap}
 runs=${RUNS:-3}
+out=${OUTPUT:-json}
+case $out in
+  json) format=(--json) ;;
+  table) format=() ;;
+  *) echo "OUTPUT: want json or table" >&2; exit 2 ;;
+esac
 rate=${IPFIX_RATE:-40000000}
 buffer=${NFCAPD_BUFFER:-$(cat /proc/sys/net/core/rmem_max)}
 sockscope=$build/sockscope
 [ -x "$sockscope" ] || { echo "missing $sockscope" >&2; exit 2; }
 [ -s "$file" ] || { echo "missing $file: run bench/capture_compare.sh once" >&2; exit 2; }
 work=$(mktemp -d)
-nfpid=""
-trap '[ -n "$nfpid" ] && kill -INT "$nfpid" 2>/dev/null; rm -rf "$work"' EXIT
+nfpid="" sinkpid=""
+trap '[ -n "$nfpid" ] && kill -INT "$nfpid" 2>/dev/null; [ -n "$sinkpid" ] && kill "$sinkpid" 2>/dev/null; rm -rf "$work"' EXIT
 cat "$file" >/dev/null
 echo "file: $file ($(du -h "$file" | cut -f1)), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "nfcapd -B $buffer (net.core.rmem_max $(cat /proc/sys/net/core/rmem_max)), --ipfix-rate $rate"
@@ -41,8 +49,23 @@ best() {
   echo "$u + $s" | bc >"$work/$name.cpu"
 }
 
-best json "$sockscope" conversations "$file" --json
-best json+ipfix-file "$sockscope" conversations "$file" --json --ipfix "file:$work/flows.ipfix"
+best "$out" "$sockscope" conversations "$file" "${format[@]}"
+best "$out"+ipfix-file "$sockscope" conversations "$file" "${format[@]}" --ipfix "file:$work/flows.ipfix"
+# sockscope's own cost of a UDP export, apart from the collector's CPU: the same export
+# to a loopback socket that is bound and never read (the kernel drops what overflows its
+# buffer, after the whole send path has run in the sender's time, as to nfcapd).
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(3600)' >"$work/sink.port" &
+sinkpid=$!
+for _ in $(seq 50); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
+best "$out"+ipfix-udp-sink "$sockscope" conversations "$file" "${format[@]}" --ipfix \
+  "udp://127.0.0.1:$(cat "$work/sink.port")" --ipfix-rate "$rate"
+kill "$sinkpid"
+wait "$sinkpid" 2>/dev/null
+sinkpid=""
 port=$((20000 + RANDOM % 20000))
 mkdir -p "$work/nf"
 nfcapd -b 127.0.0.1 -p "$port" -w "$work/nf" -t 3600 -B "$buffer" >"$work/nfcapd.log" 2>&1 &
@@ -53,30 +76,31 @@ nfcpu() {  # nfcapd's CPU seconds so far (utime + stime from /proc)
     "/proc/$nfpid/stat"
 }
 nf_before=$(nfcpu)
-best json+ipfix-udp-nfcapd "$sockscope" conversations "$file" --json --ipfix \
+best "$out"+ipfix-udp-nfcapd "$sockscope" conversations "$file" "${format[@]}" --ipfix \
   "udp://127.0.0.1:$port" --ipfix-rate "$rate"
 sleep 1
 nf_cpu=$(echo "($(nfcpu) - $nf_before) / $runs" | bc -l)
 kill -INT "$nfpid"
 wait "$nfpid" 2>/dev/null
 nfpid=""
+# (the count from a JSON run: it prints its summary, with that count, on stderr)
 exported=$("$sockscope" conversations "$file" --json --ipfix "file:$work/f2.ipfix" 2>&1 >/dev/null |
   grep -o 'IPFIX: [0-9]*' | grep -o '[0-9]*')
 echo "exported: $exported records a run, $runs runs"
 # The pace in effect, at least: the export's bytes (the file form's: 0.2 % fewer than
 # the datagrams', which have more message headers) over the UDP run's wall time.
-awk -v b="$(stat -c %s "$work/f2.ipfix")" -v w="$(cat "$work/json+ipfix-udp-nfcapd.wall")" \
+awk -v b="$(stat -c %s "$work/f2.ipfix")" -v w="$(cat "$work/$out+ipfix-udp-nfcapd.wall")" \
   -v r="$rate" 'BEGIN{printf "UDP: %.1f MB in %.2f s: %.1f MB/s at least (asked: %s)\n",
   b/1e6, w, b/1e6/w, r ? sprintf("%.1f MB/s", r/1e6) : "unpaced"}'
 echo "nfcapd: $(grep -o 'Flows: [0-9]*.*Sequence Errors: [0-9]*' "$work/nfcapd.log")" \
   "(expected Flows: $((exported * runs)))"
 # The collector shares the machine's cores: a UDP run cannot end before the CPU time of
 # sockscope and nfcapd together is spread over all cores.
-awk -v n="$(nproc)" -v u="$(cat "$work/json+ipfix-udp-nfcapd.cpu")" -v f="$nf_cpu" \
-  -v j="$(cat "$work/json.wall")" 'BEGIN{printf "nfcapd: %.2f s cpu a run; (sockscope %.2f + nfcapd %.2f) / %d cores = %.2f s: at least %.3f x the json wall here\n",
+awk -v o="$out" -v n="$(nproc)" -v u="$(cat "$work/$out+ipfix-udp-nfcapd.cpu")" -v f="$nf_cpu" \
+  -v j="$(cat "$work/$out.wall")" 'BEGIN{printf "nfcapd: %.2f s cpu a run; (sockscope %.2f + nfcapd %.2f) / %d cores = %.2f s: at least %.3f x the " o " wall here\n",
   f, u, f, n, (u + f) / n, (u + f) / n / j}'
-for v in json+ipfix-file json+ipfix-udp-nfcapd; do
-  awk -v a="$(cat "$work/$v.wall")" -v b="$(cat "$work/json.wall")" \
-    -v c="$(cat "$work/$v.cpu")" -v d="$(cat "$work/json.cpu")" -v n="$v" \
-    'BEGIN{printf "%s / json: wall %.3f, cpu %.3f\n", n, a/b, c/d}'
+for v in "$out"+ipfix-file "$out"+ipfix-udp-sink "$out"+ipfix-udp-nfcapd; do
+  awk -v o="$out" -v a="$(cat "$work/$v.wall")" -v b="$(cat "$work/$out.wall")" \
+    -v c="$(cat "$work/$v.cpu")" -v d="$(cat "$work/$out.cpu")" -v n="$v" \
+    'BEGIN{printf "%s / " o ": wall %.3f, cpu %.3f\n", n, a/b, c/d}'
 done
