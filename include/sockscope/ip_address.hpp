@@ -55,7 +55,9 @@ class IpAddress {
   bool is_v6() const { return family_ == Family::kV6; }
 
   // Network-order bytes: 4 for IPv4, 16 for IPv6.
-  std::span<const std::uint8_t> bytes() const;
+  std::span<const std::uint8_t> bytes() const {
+    return {bytes_.data(), is_v4() ? std::size_t{4} : std::size_t{16}};
+  }
   // IPv4 value in host order. REQUIRES: is_v4().
   std::uint32_t v4_value() const;
 

@@ -142,7 +142,10 @@ class IpfixEncoder {
   void finish_message();
   IpfixOptions options_;
   Send send_;
+  // The message being filled: its first `used_` bytes (0: none begun). Sized once to
+  // max_message, so a record is written in place, not appended.
   std::vector<std::uint8_t> message_;
+  std::size_t used_ = 0;
   std::size_t set_start_ = 0;
   std::uint16_t set_id_ = 0;
   std::size_t records_ = 0;

@@ -312,10 +312,6 @@ std::expected<IpAddress, Error> IpAddress::parse_v4(std::string_view text,
   return IpAddress::v4_bytes(quad);
 }
 
-std::span<const std::uint8_t> IpAddress::bytes() const {
-  return {bytes_.data(), is_v4() ? std::size_t{4} : std::size_t{16}};
-}
-
 std::uint32_t IpAddress::v4_value() const {
   return std::uint32_t(bytes_[0]) << 24 | std::uint32_t(bytes_[1]) << 16 |
          std::uint32_t(bytes_[2]) << 8 | bytes_[3];

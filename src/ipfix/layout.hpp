@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -40,18 +41,15 @@ enum Ie : std::uint16_t {
   kFlowEndMilliseconds = 153,
 };
 
-inline void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = std::uint8_t(v >> 8);
-  p[1] = std::uint8_t(v);
+// Big-endian stores, one store each (byte by byte, GCC kept the separate stores).
+template <class T>
+inline void put_be(std::uint8_t* p, T v) {
+  if constexpr (std::endian::native == std::endian::little) v = std::byteswap(v);
+  std::memcpy(p, &v, sizeof v);
 }
-inline void put32(std::uint8_t* p, std::uint32_t v) {
-  put16(p, std::uint16_t(v >> 16));
-  put16(p + 2, std::uint16_t(v));
-}
-inline void put64(std::uint8_t* p, std::uint64_t v) {
-  put32(p, std::uint32_t(v >> 32));
-  put32(p + 4, std::uint32_t(v));
-}
+inline void put16(std::uint8_t* p, std::uint16_t v) { put_be(p, v); }
+inline void put32(std::uint8_t* p, std::uint32_t v) { put_be(p, v); }
+inline void put64(std::uint8_t* p, std::uint64_t v) { put_be(p, v); }
 
 inline void put_header(std::uint8_t* p, std::uint16_t length, std::uint32_t export_time,
                        std::uint32_t sequence, std::uint32_t domain) {

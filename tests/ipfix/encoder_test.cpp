@@ -79,6 +79,64 @@ TEST(IpfixRecords, IcmpTypeAndCodeInTheDestinationPort) {
   EXPECT_EQ(r[0].pair.second.port, 0x0303);
 }
 
+TEST(IpfixRecords, FlagsAndEndReasonFromTheHistoryLetters) {
+  Conversation c = tcp_conversation();
+  // Client (upper case): S A D T F -> SYN ACK FIN; server: h a d c r -> SYN ACK RST. The
+  // letters without flags (D d T c, and ^ for a flipped direction) add none.
+  c.history = "^ShADadTcFr";
+  FlowRecord r[2];
+  ASSERT_EQ(flow_records(c, false, r), 2u);
+  EXPECT_EQ(r[0].tcp_flags, 0x13);
+  EXPECT_EQ(r[1].tcp_flags, 0x16);
+  EXPECT_EQ(r[0].end_reason, IpfixEndReason::kEndOfFlow);
+  EXPECT_EQ(r[1].end_reason, IpfixEndReason::kEndOfFlow);
+  c.history = "ShADadr";  // a reset by the server alone ends the flow too
+  ASSERT_EQ(flow_records(c, true, r), 1u);
+  EXPECT_EQ(r[0].tcp_flags, 0x12);
+  EXPECT_EQ(r[0].reverse_tcp_flags, 0x16);
+  EXPECT_EQ(r[0].end_reason, IpfixEndReason::kEndOfFlow);
+  c.history = "ShADad";  // no FIN or RST: silence ended it
+  ASSERT_EQ(flow_records(c, false, r), 2u);
+  EXPECT_EQ(r[0].end_reason, IpfixEndReason::kIdleTimeout);
+  c.open = true;  // reported while it goes on
+  ASSERT_EQ(flow_records(c, false, r), 2u);
+  EXPECT_EQ(r[1].end_reason, IpfixEndReason::kActiveTimeout);
+  c.evicted_early = true;  // the table was full: that comes first
+  ASSERT_EQ(flow_records(c, false, r), 2u);
+  EXPECT_EQ(r[0].end_reason, IpfixEndReason::kLackOfResources);
+  // UDP: the letters are not TCP flags, and no letter ends a UDP flow.
+  Conversation u = tcp_conversation();
+  u.pair = *SocketPair::parse("udp 10.0.0.1:40000 10.0.0.2:53");
+  u.history = "DdFR";
+  ASSERT_EQ(flow_records(u, false, r), 2u);
+  EXPECT_EQ(r[0].tcp_flags, 0);
+  EXPECT_EQ(r[1].tcp_flags, 0);
+  EXPECT_EQ(r[0].end_reason, IpfixEndReason::kIdleTimeout);
+  // The outer VLAN id of a double-tagged frame; a single tag's own.
+  u.vlan = 100 << 12 | 200;
+  ASSERT_EQ(flow_records(u, false, r), 2u);
+  EXPECT_EQ(r[0].vlan, 100);
+  EXPECT_EQ(r[1].vlan, 100);
+  u.vlan = 200;
+  ASSERT_EQ(flow_records(u, true, r), 1u);
+  EXPECT_EQ(r[0].vlan, 200);
+}
+
+TEST(IpfixRecords, IcmpBiflowCarriesTheClientsTypeAndCode) {
+  Conversation c;
+  c.pair = *SocketPair::parse("icmp [2001:db8::1]:128 [2001:db8::2]:129");  // echo, reply
+  c.client = {2, 208, 128};
+  c.server = {2, 208, 128};
+  FlowRecord r[2];
+  ASSERT_EQ(flow_records(c, true, r), 1u);
+  EXPECT_EQ(r[0].pair.first.port, 0);
+  EXPECT_EQ(r[0].pair.second.port, 128 << 8);
+  EXPECT_EQ(r[0].reverse_packets, 2u);
+  ASSERT_EQ(flow_records(c, false, r), 2u);
+  EXPECT_EQ(r[1].pair.first.port, 0);
+  EXPECT_EQ(r[1].pair.second.port, 129 << 8);  // the reply's type, code 0
+}
+
 // A connection log close of `pair` (local first), `role` its local side's.
 ConnectionEvent close_of(const char* pair, LocalRole role) {
   ConnectionEvent e;
