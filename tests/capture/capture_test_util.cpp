@@ -1,8 +1,10 @@
 #include "capture/capture_test_util.hpp"
 
+#include "capture/packet_loop.hpp"
+
 namespace sockscope::testing {
 
-CaptureRun run_capture(const std::string& bytes, ConversationOptions options) {
+CaptureRun run_capture(const std::string& bytes, ConversationOptions options, bool one_thread) {
   CaptureRun run;
   auto reader = CaptureReader::from_memory(bytes);
   if (!reader) {
@@ -10,7 +12,11 @@ CaptureRun run_capture(const std::string& bytes, ConversationOptions options) {
     return run;
   }
   ConversationTable table(options, [&](const Conversation& c) { run.conversations.push_back(c); });
-  read_capture(**reader, table, run.stats);
+  if (one_thread) {
+    capture_detail::feed_table(**reader, table, run.stats, [] {});
+  } else {
+    read_capture(**reader, table, run.stats);
+  }
   table.finish();
   run.read_error = (*reader)->error();
   run.evicted_early = table.evicted_early();

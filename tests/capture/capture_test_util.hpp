@@ -19,7 +19,10 @@ struct CaptureRun {
   std::uint64_t evicted_early = 0;
 };
 
-CaptureRun run_capture(const std::string& bytes, ConversationOptions options = {});
+// `one_thread`: through the one-thread loop of live captures (feed_table()), not the
+// file pipeline (read_capture()).
+CaptureRun run_capture(const std::string& bytes, ConversationOptions options = {},
+                       bool one_thread = false);
 
 // A capture written packet by packet: TCP and UDP between text addresses, at times in
 // seconds, with optional VLAN tags (outer first) on every frame that follows.

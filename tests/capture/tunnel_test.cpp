@@ -361,17 +361,6 @@ TEST(TunnelTest, TunnelPortsCarryingOtherThingsArePlainUdp) {
   EXPECT_EQ(tunnels, 0u);
 }
 
-// run_capture() through the one-thread loop.
-CaptureRun run_one_thread(const std::string& bytes) {
-  CaptureRun run;
-  auto reader = CaptureReader::from_memory(bytes);
-  if (!reader) return run;
-  ConversationTable table({}, [&](const Conversation& c) { run.conversations.push_back(c); });
-  capture_detail::feed_table(**reader, table, run.stats, [] {});
-  table.finish();
-  return run;
-}
-
 // The table finds a VXLAN record's outer conversation through its inner one (a hint
 // kept with the inner flow). The hint goes stale while the inner TCP connection stays
 // open: its outer conversation ends by the idle timeout, found by the next outer packet
@@ -424,7 +413,7 @@ TEST(TunnelTest, OuterConversationsEndAndBeginAgainUnderOneInnerConnection) {
   // loop of live captures.
   for (const bool pipelined : {true, false}) {
     SCOPED_TRACE(pipelined ? "pipelined" : "one thread");
-    const CaptureRun run = pipelined ? run_capture(w.bytes()) : run_one_thread(w.bytes());
+    const CaptureRun run = run_capture(w.bytes(), {}, !pipelined);
     // Inside: 20 (IP) + 20 (TCP) + 100 bytes; outside 50 more (IP, UDP, VXLAN, Ethernet).
     const auto outer = by_client(run, "192.0.2.1:50001");
     ASSERT_EQ(outer.size(), 4u);
